@@ -1,0 +1,118 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+/**
+ * A real node:http server on 127.0.0.1:0 for integration tests. It records
+ * every request and tracks every socket, so tests can assert that a
+ * cancellation closed the connection.
+ */
+export interface TestServer {
+  url: string;
+  requests: RecordedRequest[];
+  /** Sockets currently open to the server. */
+  openSockets(): number;
+  /** How many sockets have closed so far. */
+  closedSockets(): number;
+  /** Resolves when `count` sockets in total have closed (or rejects after `timeoutMs`). */
+  waitForClosedSockets(count: number, timeoutMs?: number): Promise<void>;
+  /** Resolves when `count` requests have arrived. */
+  waitForRequests(count: number, timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type Handler = (req: IncomingMessage, res: ServerResponse, recorded: RecordedRequest) => void | Promise<void>;
+
+export async function startServer(handler: Handler): Promise<TestServer> {
+  const sockets = new Set<Socket>();
+  const requests: RecordedRequest[] = [];
+  let closed = 0;
+  const waiters = new Set<() => void>();
+  const notify = () => {
+    for (const waiter of [...waiters]) waiter();
+  };
+
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const recorded: RecordedRequest = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
+      requests.push(recorded);
+      notify();
+      void Promise.resolve(handler(req, res, recorded)).catch((error: unknown) => {
+        if (!res.headersSent) res.writeHead(500);
+        res.end(String(error));
+      });
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => {
+      sockets.delete(socket);
+      closed++;
+      notify();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  const waitFor = (done: () => boolean, what: string, timeoutMs: number) =>
+    new Promise<void>((resolve, reject) => {
+      if (done()) return resolve();
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      const check = () => {
+        if (!done()) return;
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve();
+      };
+      waiters.add(check);
+    });
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    openSockets: () => sockets.size,
+    closedSockets: () => closed,
+    waitForClosedSockets: (count, timeoutMs = 2000) =>
+      waitFor(() => closed >= count, `${count} closed sockets (saw ${closed})`, timeoutMs),
+    waitForRequests: (count, timeoutMs = 2000) =>
+      waitFor(() => requests.length >= count, `${count} requests (saw ${requests.length})`, timeoutMs),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Starts an event-stream response. */
+export function sseHead(res: ServerResponse, headers: Record<string, string> = {}): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headers });
+  res.flushHeaders();
+}
+
+/** A chat chunk's `data:` line for content `text` (and an optional finish). */
+export function chatData(text: string, finish: string | null = null, index = 0): string {
+  return `data: ${JSON.stringify({
+    id: 'chatcmpl-1',
+    object: 'chat.completion.chunk',
+    created: 1,
+    model: 'm',
+    choices: [{ index, delta: { content: text }, finish_reason: finish }],
+  })}\n\n`;
+}

@@ -1,0 +1,93 @@
+import { catchError, throwError, type Observable, type OperatorFunction } from 'rxjs';
+import { redactSecret } from './errors.js';
+import { chatChunks } from './openai/chatChunks.js';
+import type { ChatCompletionChunk, ChatCompletionCreateParams } from './openai/chatTypes.js';
+import { sseFrames } from './sse/sseFrames.js';
+import type { ResponseInfo, SseFrame, StreamTimeouts } from './sse/types.js';
+import type { Transport } from './transport/types.js';
+
+export interface ClientOptions {
+  /** Sent as `Authorization: Bearer …`. Optional: a browser talking to a relay has none. */
+  apiKey?: string;
+  /** Default `https://api.openai.com/v1`. */
+  baseURL?: string;
+  /** How requests are sent; the entry point picks undici on Node and `fetch` elsewhere. */
+  transport?: Transport;
+  /** Sent with every request (e.g. `api-key` for Azure, `HTTP-Referer` for OpenRouter). */
+  headers?: Record<string, string>;
+  /** Default timeouts for every request; per-request `timeout` fields override them one by one. */
+  timeout?: StreamTimeouts;
+  /** Largest SSE event in characters. */
+  maxEventSize?: number;
+}
+
+export interface RequestOptions {
+  /** Aborting it ends the stream with `StreamAbortError`. */
+  signal?: AbortSignal;
+  headers?: Record<string, string>;
+  timeout?: StreamTimeouts;
+  maxEventSize?: number;
+  /** While it emits `true` the response body is not read: backpressure for relays. */
+  pause$?: Observable<boolean>;
+  /** Sees the status and headers of the event-stream response before its first frame. */
+  onResponse?: (response: ResponseInfo) => void;
+}
+
+export interface StreamEndpoint<Params, Event> {
+  /** The raw SSE frames of the streamed response, cold. `stream: true` is set on the body. */
+  events(params: Params, options?: RequestOptions): Observable<SseFrame>;
+  /** The parsed, validated events: `events(...)` piped through the endpoint's operator. */
+  stream(params: Params, options?: RequestOptions): Observable<Event>;
+}
+
+export interface OpenAIRxClient {
+  readonly baseURL: string;
+  chat: { completions: StreamEndpoint<ChatCompletionCreateParams, ChatCompletionChunk> };
+  /** Raw frames from any other SSE endpoint: POSTs `body` as JSON to `baseURL + path`. */
+  sse(path: string, body: unknown, options?: RequestOptions): Observable<SseFrame>;
+}
+
+export const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+
+/** The client without a default transport; each entry point supplies its own. */
+export function buildClient(options: ClientOptions & { transport: Transport }): OpenAIRxClient {
+  const baseURL = (options.baseURL ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+  const { apiKey, transport } = options;
+  const baseHeaders: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'text/event-stream',
+    ...options.headers,
+  };
+  if (apiKey) baseHeaders.authorization = `Bearer ${apiKey}`;
+
+  const redact = <T>(source: Observable<T>): Observable<T> =>
+    apiKey ? source.pipe(catchError((error: unknown) => throwError(() => redactSecret(error, apiKey)))) : source;
+
+  const rawSse = (path: string, body: unknown, request: RequestOptions = {}): Observable<SseFrame> =>
+    sseFrames({
+      transport,
+      url: baseURL + (path.startsWith('/') ? path : `/${path}`),
+      method: 'POST',
+      headers: request.headers ? { ...baseHeaders, ...request.headers } : baseHeaders,
+      body: JSON.stringify(body),
+      signal: request.signal,
+      timeout: request.timeout ? { ...options.timeout, ...request.timeout } : options.timeout,
+      maxEventSize: request.maxEventSize ?? options.maxEventSize,
+      pause$: request.pause$,
+      onResponse: request.onResponse,
+    });
+
+  const endpoint = <Params extends object, Event>(
+    path: string,
+    parse: () => OperatorFunction<SseFrame, Event>,
+  ): StreamEndpoint<Params, Event> => ({
+    events: (params, request) => redact(rawSse(path, { ...params, stream: true }, request)),
+    stream: (params, request) => redact(rawSse(path, { ...params, stream: true }, request).pipe(parse())),
+  });
+
+  return {
+    baseURL,
+    chat: { completions: endpoint('/chat/completions', chatChunks) },
+    sse: (path, body, request) => redact(rawSse(path, body, request)),
+  };
+}

@@ -1,0 +1,22 @@
+import { buildClient, type ClientOptions, type OpenAIRxClient } from './client.js';
+import { undiciTransport } from './transport/undiciTransport.js';
+
+export * from './api.js';
+
+/**
+ * A client whose requests are cold Observables. On Node the default transport
+ * is undici, and `apiKey` / `baseURL` default to `OPENAI_API_KEY` /
+ * `OPENAI_BASE_URL`.
+ *
+ * @example
+ * const client = createClient();
+ * client.chat.completions.stream({ model, messages }).pipe(contentDeltas()).subscribe(write);
+ */
+export function createClient(options: ClientOptions = {}): OpenAIRxClient {
+  return buildClient({
+    ...options,
+    apiKey: options.apiKey ?? process.env.OPENAI_API_KEY,
+    baseURL: options.baseURL ?? (process.env.OPENAI_BASE_URL || undefined),
+    transport: options.transport ?? undiciTransport(),
+  });
+}

@@ -1,0 +1,70 @@
+import { createParser, type EventSourceMessage, type ParseError } from 'eventsource-parser';
+import type { SseFrame } from './types.js';
+
+export interface SseDecoderCallbacks {
+  frame(frame: SseFrame): void;
+  /** The event or line grew past `maxEventSize` characters. */
+  oversize(size: number): void;
+}
+
+export interface SseDecoder {
+  feed(chunk: Uint8Array): void;
+  /** The body ended: flushes the text decoder. An unterminated last event is dropped, as the SSE spec says. */
+  end(): void;
+}
+
+/**
+ * Bytes → frames: a streaming `TextDecoder` (multi-byte characters split
+ * across reads, a leading BOM) feeding eventsource-parser (LF, CRLF and CR
+ * line endings, `data:` with or without a space, multi-line data, comments).
+ *
+ * The old llama.cpp server sent errors as a bare `error: {...}` line, which the
+ * SSE spec ignores; it is surfaced as an `event: error` frame so that it cannot
+ * end a stream silently.
+ */
+export function createSseDecoder(callbacks: SseDecoderCallbacks, maxEventSize: number): SseDecoder {
+  const textDecoder = new TextDecoder();
+  let terminated = false;
+  const parser = createParser({
+    maxBufferSize: maxEventSize,
+    onEvent(message: EventSourceMessage) {
+      if (terminated) return;
+      if (message.data.length > maxEventSize) {
+        terminated = true;
+        callbacks.oversize(message.data.length);
+        return;
+      }
+      callbacks.frame(toFrame(message));
+    },
+    onComment(text: string) {
+      if (!terminated) callbacks.frame({ type: 'comment', text });
+    },
+    onError(error: ParseError) {
+      if (terminated) return;
+      if (error.type === 'max-buffer-size-exceeded') {
+        terminated = true;
+        callbacks.oversize(maxEventSize + 1);
+      } else if (error.type === 'unknown-field' && error.field === 'error') {
+        callbacks.frame({ type: 'event', event: 'error', data: error.value ?? '' });
+      }
+    },
+  });
+  return {
+    feed(chunk) {
+      if (!terminated) parser.feed(textDecoder.decode(chunk, { stream: true }));
+    },
+    end() {
+      if (terminated) return;
+      const rest = textDecoder.decode();
+      if (rest) parser.feed(rest);
+    },
+  };
+}
+
+function toFrame(message: EventSourceMessage): SseFrame {
+  if (message.event === undefined && message.id === undefined) return { type: 'event', data: message.data };
+  const frame: SseFrame = { type: 'event', data: message.data };
+  if (message.event !== undefined) frame.event = message.event;
+  if (message.id !== undefined) frame.id = message.id;
+  return frame;
+}

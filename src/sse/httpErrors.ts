@@ -1,0 +1,109 @@
+import { APIError, type APIErrorInit } from '../errors.js';
+
+/** How much of a non-JSON error body (an HTML page from a proxy) goes into the message. */
+const EXCERPT_CHARS = 200;
+
+/**
+ * Reads an OpenAI-shaped error object from any of the shapes providers use:
+ * `{"error":{"message","type","code","param"}}`, `{"error":"text"}`, or a flat
+ * `{"object":"error","message",…}` (vLLM) / `{"type":"error",…}` (Responses).
+ * Returns `undefined` when the value carries no error.
+ */
+export function readErrorObject(value: unknown): Pick<APIErrorInit, 'message' | 'type' | 'code' | 'param'> | undefined {
+  if (!isRecord(value)) return undefined;
+  const nested = value.error;
+  if (isRecord(nested)) return fields(nested);
+  if (typeof nested === 'string') return { message: nested };
+  if (value.object === 'error' || value.type === 'error') return fields(value);
+  return undefined;
+}
+
+/** Error bodies of HTTP responses may also be a bare `{"message"}` or FastAPI's `{"detail"}`. */
+function readHttpErrorBody(value: unknown): Pick<APIErrorInit, 'message' | 'type' | 'code' | 'param'> | undefined {
+  const read = readErrorObject(value);
+  if (read || !isRecord(value)) return read;
+  if (typeof value.message === 'string') return fields(value);
+  if (value.detail !== undefined) return { message: typeof value.detail === 'string' ? value.detail : JSON.stringify(value.detail) };
+  return undefined;
+}
+
+function fields(source: Record<string, unknown>): Pick<APIErrorInit, 'message' | 'type' | 'code' | 'param'> {
+  const message = typeof source.message === 'string' && source.message ? source.message : JSON.stringify(source);
+  return {
+    message,
+    type: typeof source.type === 'string' ? source.type : undefined,
+    code: typeof source.code === 'string' || typeof source.code === 'number' ? source.code : null,
+    param: typeof source.param === 'string' ? source.param : null,
+  };
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `retry-after-ms`, else `retry-after` as seconds or as an HTTP date; `undefined` when absent or unreadable. */
+export function retryAfterMs(headers: Record<string, string>, now: number = Date.now()): number | undefined {
+  const ms = headers['retry-after-ms'];
+  if (ms !== undefined && ms.trim() !== '') {
+    const value = Number(ms);
+    if (Number.isFinite(value) && value >= 0) return value;
+  }
+  const after = headers['retry-after'];
+  if (after === undefined || after.trim() === '') return undefined;
+  const seconds = Number(after);
+  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : undefined;
+  const date = Date.parse(after);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+export function requestIdOf(headers: Record<string, string>): string | undefined {
+  return headers['x-request-id'] ?? headers['request-id'] ?? headers['apim-request-id'];
+}
+
+/** The error for a response that is not the event stream we asked for: a non-2xx status, or a JSON error body. */
+export function apiErrorFromResponse(status: number, headers: Record<string, string>, bodyText: string): APIError {
+  let body: unknown = bodyText;
+  try {
+    body = JSON.parse(bodyText);
+  } catch {
+    // Not JSON: a proxy's HTML page or plain text; an excerpt goes into the message.
+  }
+  const read = readHttpErrorBody(body);
+  const message = read
+    ? `${status} ${read.message}`
+    : `${status} ${statusText(status)}${bodyText.trim() ? `: ${excerpt(bodyText)}` : ''}`;
+  return new APIError({
+    ...read,
+    status,
+    message,
+    requestId: requestIdOf(headers),
+    headers,
+    body,
+    retryAfterMs: retryAfterMs(headers),
+  });
+}
+
+function excerpt(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > EXCERPT_CHARS ? `${flat.slice(0, EXCERPT_CHARS)}…` : flat;
+}
+
+function statusText(status: number): string {
+  return STATUS_TEXT[status] ?? (status >= 500 ? 'Server Error' : status >= 400 ? 'Client Error' : 'Unexpected Response');
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};

@@ -1,0 +1,203 @@
+import { Observable, type Subscription } from 'rxjs';
+import {
+  APIConnectionError,
+  StreamAbortError,
+  StreamProtocolError,
+  StreamTimeoutError,
+  type TimeoutPhase,
+} from '../errors.js';
+import type { ByteStream, TransportResponse } from '../transport/types.js';
+import { createSseDecoder } from './decodeSse.js';
+import { apiErrorFromResponse, readErrorObject } from './httpErrors.js';
+import { readText } from './readText.js';
+import { DEFAULT_MAX_EVENT_SIZE, type SseFrame, type SseRequest } from './types.js';
+
+/** Error bodies are read up to this size; the rest is discarded. */
+const ERROR_BODY_LIMIT = 64 * 1024;
+
+const now: () => number = typeof performance !== 'undefined' ? () => performance.now() : () => Date.now();
+
+/**
+ * The cold source of raw SSE frames. Subscribing sends the request;
+ * unsubscribing aborts it at once and destroys the socket. No frame reaches a
+ * subscriber that has left, even one decoded from the same network read.
+ *
+ * @example
+ * sseFrames({ transport: undiciTransport(), url, method: 'POST', headers, body })
+ *   .pipe(takeUntil(stop$))
+ *   .subscribe((frame) => console.log(frame));
+ */
+export function sseFrames(request: SseRequest): Observable<SseFrame> {
+  return new Observable<SseFrame>((subscriber) => {
+    const { signal, timeout = {} } = request;
+    if (signal?.aborted) {
+      subscriber.error(new StreamAbortError(signal.reason));
+      return;
+    }
+
+    const controller = new AbortController();
+    const maxEventSize = request.maxEventSize ?? DEFAULT_MAX_EVENT_SIZE;
+    let body: ByteStream | undefined;
+    let bodyFinished = false;
+    let paused = false;
+    let sawDataEvent = false;
+    let lastDataAt = 0;
+    let phaseTimer: ReturnType<typeof setTimeout> | undefined;
+    let totalTimer: ReturnType<typeof setTimeout> | undefined;
+    let pauseSubscription: Subscription | undefined;
+
+    const fail = (error: unknown) => {
+      if (!subscriber.closed) subscriber.error(error);
+    };
+    const timeoutAfter = (phase: TimeoutPhase, ms: number | undefined) => {
+      clearTimeout(phaseTimer);
+      phaseTimer = ms === undefined ? undefined : setTimeout(() => fail(new StreamTimeoutError(phase, ms)), ms);
+    };
+    // One timer per stall instead of one per event: it re-arms itself for the time left since the last data event.
+    const watchIdle = (idleMs: number, waitMs: number) => {
+      phaseTimer = setTimeout(() => {
+        const quietFor = now() - lastDataAt;
+        if (paused || quietFor < idleMs) watchIdle(idleMs, paused ? idleMs : idleMs - quietFor);
+        else fail(new StreamTimeoutError('idle', idleMs));
+      }, waitMs);
+    };
+    const onAbort = () => fail(new StreamAbortError(signal?.reason));
+
+    const decoder = createSseDecoder(
+      {
+        frame(frame) {
+          if (subscriber.closed) return;
+          if (frame.type === 'event') {
+            if (!sawDataEvent) {
+              sawDataEvent = true;
+              clearTimeout(phaseTimer);
+              if (timeout.idleMs !== undefined) watchIdle(timeout.idleMs, timeout.idleMs);
+            }
+            if (timeout.idleMs !== undefined) lastDataAt = now();
+          }
+          subscriber.next(frame);
+        },
+        oversize() {
+          fail(
+            new StreamProtocolError(
+              `An SSE event exceeded the maximum size of ${maxEventSize} characters`,
+              'event-too-large',
+            ),
+          );
+        },
+      },
+      maxEventSize,
+    );
+
+    const readEvents = (stream: ByteStream) => {
+      timeoutAfter('first-event', timeout.firstEventMs);
+      stream.read({
+        data(chunk) {
+          if (!subscriber.closed) decoder.feed(chunk);
+        },
+        end() {
+          bodyFinished = true;
+          if (subscriber.closed) return;
+          decoder.end();
+          if (!subscriber.closed) subscriber.complete();
+        },
+        error(cause) {
+          fail(new APIConnectionError('The connection closed before the stream ended', { cause }));
+        },
+      });
+      if (request.pause$) {
+        pauseSubscription = request.pause$.subscribe((pause) => {
+          if (pause === paused) return;
+          paused = pause;
+          if (pause) stream.pause();
+          else {
+            lastDataAt = now();
+            stream.resume();
+          }
+        });
+      }
+    };
+
+    const rejectResponse = (response: TransportResponse, unexpectedType: boolean) => {
+      readText(response.body, ERROR_BODY_LIMIT).then(({ text }) => {
+        bodyFinished = true;
+        if (subscriber.closed) return;
+        const error = apiErrorFromResponse(response.status, response.headers, text);
+        if (!unexpectedType || readErrorObject(error.body)) fail(error);
+        else {
+          const contentType = response.headers['content-type'] ?? '(none)';
+          fail(
+            new StreamProtocolError(
+              `Expected an event stream but got content-type ${contentType}: ${error.message}`,
+              'content-type',
+              text,
+            ),
+          );
+        }
+      }, (cause: unknown) => fail(new APIConnectionError('The connection closed while reading an error response', { cause })));
+    };
+
+    const onResponse = (response: TransportResponse) => {
+      if (subscriber.closed) {
+        response.body.cancel();
+        return;
+      }
+      body = response.body;
+      clearTimeout(phaseTimer);
+      const isOk = response.status >= 200 && response.status < 300;
+      const isEventStream = /^text\/event-stream\b/i.test(response.headers['content-type'] ?? '');
+      if (!isOk || !isEventStream) {
+        rejectResponse(response, isOk);
+        return;
+      }
+      request.onResponse?.({ status: response.status, headers: response.headers });
+      if (!subscriber.closed) readEvents(response.body);
+    };
+
+    signal?.addEventListener('abort', onAbort);
+    if (timeout.totalMs !== undefined) {
+      const totalMs = timeout.totalMs;
+      totalTimer = setTimeout(() => fail(new StreamTimeoutError('total', totalMs)), totalMs);
+    }
+    timeoutAfter('headers', timeout.headersMs);
+    request
+      .transport({
+        url: request.url,
+        method: request.method ?? 'POST',
+        headers: request.headers ?? {},
+        body: request.body,
+        signal: controller.signal,
+      })
+      .then(onResponse, (cause: unknown) => {
+        if (!subscriber.closed) fail(new APIConnectionError(connectionMessage(request.url, cause), { cause }));
+      });
+
+    return () => {
+      signal?.removeEventListener('abort', onAbort);
+      clearTimeout(phaseTimer);
+      clearTimeout(totalTimer);
+      pauseSubscription?.unsubscribe();
+      if (!bodyFinished) {
+        controller.abort();
+        body?.cancel();
+      }
+    };
+  });
+}
+
+/** Names only the origin: a URL's path or query may carry a credential (`?key=`). */
+function connectionMessage(url: string, cause: unknown): string {
+  let origin = 'the server';
+  try {
+    origin = new URL(url).origin;
+  } catch {
+    // An unparsable URL is named by nobody.
+  }
+  const reason = cause instanceof Error ? `: ${describeCause(cause)}` : '';
+  return `Could not connect to ${origin}${reason}`;
+}
+
+function describeCause(error: Error): string {
+  const code = (error as { code?: unknown }).code ?? (error.cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? `${error.message} (${code})` : error.message;
+}

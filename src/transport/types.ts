@@ -1,0 +1,43 @@
+/**
+ * The HTTP layer under the SSE source. A transport sends one request and hands
+ * back the status, headers and a body that is read chunk by chunk, never
+ * buffered whole. It knows nothing of SSE or of openai-rx's errors: it rejects
+ * with whatever its HTTP stack threw.
+ */
+export interface TransportRequest {
+  url: string;
+  method: string;
+  /** Header names as given; transports send them unchanged. */
+  headers: Record<string, string>;
+  body?: string;
+  /** Aborting it must abort the request and release the socket. */
+  signal: AbortSignal;
+}
+
+export interface TransportResponse {
+  status: number;
+  /** Lower-case header names; repeated headers joined with `, `. */
+  headers: Record<string, string>;
+  body: ByteStream;
+}
+
+/** Receives a body's chunks. */
+export interface ByteSink {
+  data(chunk: Uint8Array): void;
+  end(): void;
+  error(error: unknown): void;
+}
+
+/**
+ * A response body that pushes its chunks to one sink. `pause`/`resume` apply
+ * backpressure to the connection; `cancel` stops reading and tears the
+ * connection down (a half-read HTTP/1.1 response cannot be reused).
+ */
+export interface ByteStream {
+  read(sink: ByteSink): void;
+  pause(): void;
+  resume(): void;
+  cancel(): void;
+}
+
+export type Transport = (request: TransportRequest) => Promise<TransportResponse>;
