@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /*
  * Schemas for streamed chat completion chunks. Loose on purpose: every object
@@ -6,9 +6,12 @@ import { z } from 'zod';
  * OpenRouter's provider, llama.cpp's timings), and only what would make the
  * accumulated result wrong is rejected (a `choices` that is not an array, text
  * that is not a string).
+ *
+ * Built with `zod/mini` (functional API, no default locale): the classic `zod`
+ * API would add ~20 KB min+gzip to every browser bundle (bench/bundle-size.ts).
  */
 
-const nullableString = z.string().nullish();
+const nullableString = z.nullish(z.string());
 
 const tokenLogprob = z.looseObject({
   token: z.string(),
@@ -16,20 +19,20 @@ const tokenLogprob = z.looseObject({
 });
 
 const choiceLogprobs = z.looseObject({
-  content: z.array(tokenLogprob).nullish(),
-  refusal: z.array(tokenLogprob).nullish(),
+  content: z.nullish(z.array(tokenLogprob)),
+  refusal: z.nullish(z.array(tokenLogprob)),
 });
 
 const toolCallDelta = z.looseObject({
-  index: z.number().optional(),
+  index: z.optional(z.number()),
   id: nullableString,
   type: nullableString,
-  function: z
-    .looseObject({
+  function: z.nullish(
+    z.looseObject({
       name: nullableString,
       arguments: nullableString,
-    })
-    .nullish(),
+    }),
+  ),
 });
 
 const chunkDelta = z.looseObject({
@@ -38,31 +41,31 @@ const chunkDelta = z.looseObject({
   refusal: nullableString,
   reasoning_content: nullableString,
   reasoning: nullableString,
-  tool_calls: z.array(toolCallDelta).nullish(),
+  tool_calls: z.nullish(z.array(toolCallDelta)),
 });
 
 const chunkChoice = z.looseObject({
-  index: z.number().optional(),
-  delta: chunkDelta.nullish(),
+  index: z.optional(z.number()),
+  delta: z.nullish(chunkDelta),
   finish_reason: nullableString,
-  logprobs: choiceLogprobs.nullish(),
+  logprobs: z.nullish(choiceLogprobs),
 });
 
 export const completionUsageSchema = z.looseObject({
-  prompt_tokens: z.number().optional(),
-  completion_tokens: z.number().optional(),
-  total_tokens: z.number().optional(),
+  prompt_tokens: z.optional(z.number()),
+  completion_tokens: z.optional(z.number()),
+  total_tokens: z.optional(z.number()),
 });
 
 export const chatCompletionChunkSchema = z.looseObject({
-  id: z.string().optional(),
-  object: z.string().optional(),
-  created: z.number().optional(),
-  model: z.string().optional(),
+  id: z.optional(z.string()),
+  object: z.optional(z.string()),
+  created: z.optional(z.number()),
+  model: z.optional(z.string()),
   system_fingerprint: nullableString,
   choices: z.array(chunkChoice),
-  usage: completionUsageSchema.nullish(),
-  x_groq: z.looseObject({ usage: completionUsageSchema.nullish() }).nullish(),
+  usage: z.nullish(completionUsageSchema),
+  x_groq: z.nullish(z.looseObject({ usage: z.nullish(completionUsageSchema) })),
 });
 
 export type ChatCompletionChunk = z.infer<typeof chatCompletionChunkSchema>;

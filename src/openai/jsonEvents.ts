@@ -1,5 +1,5 @@
 import { Observable, type OperatorFunction, type Subscriber } from 'rxjs';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { StreamProtocolError } from '../errors.js';
 import type { SseEventFrame, SseFrame } from '../sse/types.js';
 import { streamErrorOf } from './streamErrors.js';
@@ -54,7 +54,7 @@ export function jsonEvents<T>(createStage: () => JsonEventStage<T>): OperatorFun
 }
 
 /** Validates one event against its schema; on failure the stream ends with a `StreamProtocolError` carrying the data. */
-export function validate<S extends z.ZodType>(
+export function validate<S extends z.ZodMiniType>(
   schema: S,
   json: unknown,
   frame: SseEventFrame,
@@ -64,9 +64,11 @@ export function validate<S extends z.ZodType>(
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
+  // zod/mini loads no locale, so its messages are generic; the expected type says what was wrong.
+  const expected = issue?.code === 'invalid_type' ? `, expected ${issue.expected}` : '';
   out.error(
     new StreamProtocolError(
-      `An SSE event does not have the expected shape${where}: ${issue?.message ?? 'invalid'}`,
+      `An SSE event does not have the expected shape${where}: ${issue?.message ?? 'invalid'}${expected}`,
       'invalid-chunk',
       frame.data,
       { cause: result.error },
