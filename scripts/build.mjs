@@ -1,0 +1,62 @@
+// Builds dist/esm (ES modules) and dist/cjs (CommonJS), each with declarations, using plain tsc.
+// Each output folder gets its own package.json "type" so Node and TypeScript read every .js and
+// .d.ts file in the module format it was actually compiled to. Each subpath export (`openai-rx/node`)
+// also gets a folder with a package.json pointing into dist/cjs, for resolvers that predate "exports"
+// (TypeScript's `moduleResolution: node10`, older bundlers); the package.json "exports" is the source.
+import { spawn } from 'node:child_process';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+
+const outputs = [
+  { project: 'tsconfig.build.json', dir: 'dist/esm', type: 'module' },
+  { project: 'tsconfig.build.cjs.json', dir: 'dist/cjs', type: 'commonjs' },
+];
+
+function compile(project) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [tsc, '-p', project], { cwd: root, stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`tsc -p ${project} failed (${signal ?? `exit code ${code}`})`)),
+    );
+  });
+}
+
+const writeJson = (path, value) => writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
+
+/** `{ "./node": { require: "./dist/cjs/node.js" } }` → folder `node/` with main and types into dist/cjs. */
+function legacySubpaths(exportsMap) {
+  return Object.entries(exportsMap)
+    .filter(([subpath, target]) => subpath.startsWith('./') && typeof target === 'object' && target.require)
+    .map(([subpath, target]) => ({ dir: join(root, subpath), main: target.require }));
+}
+
+/** Refuses to overwrite a folder that holds anything but a generated package.json (say, a real source folder). */
+async function assertGenerated(dir) {
+  const entries = await readdir(dir).catch(() => []);
+  if (entries.some((entry) => entry !== 'package.json')) {
+    throw new Error(`${relative(root, dir)}/ holds more than a generated package.json; rename the subpath export`);
+  }
+}
+
+const { exports: exportsMap } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
+const subpaths = legacySubpaths(exportsMap);
+
+await Promise.all(subpaths.map(({ dir }) => assertGenerated(dir)));
+await rm(join(root, 'dist'), { recursive: true, force: true });
+await Promise.all(outputs.map(({ project }) => compile(project)));
+for (const { dir, type } of outputs) {
+  await mkdir(join(root, dir), { recursive: true });
+  await writeJson(join(root, dir, 'package.json'), { type });
+}
+for (const { dir, main } of subpaths) {
+  const target = relative(dir, join(root, main));
+  await mkdir(dir, { recursive: true });
+  await writeJson(join(dir, 'package.json'), { main: target, types: target.replace(/\.js$/, '.d.ts') });
+}
+console.log(`built ${outputs.map(({ dir, type }) => `${dir} (${type})`).join(', ')}`);

@@ -1,0 +1,132 @@
+import { execFile, type ExecFileOptions } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { chatData, sseHead, startServer, type TestServer } from '../helpers/server';
+import { bundleForBrowser } from './bundleForBrowser';
+
+// Builds the package, packs it as `npm publish` would, installs the tarball into a fresh project
+// and uses it from there, so the exports map, the dist folders and the dependencies are what a
+// user gets. The child processes run asynchronously because the server lives in this process.
+jest.setTimeout(180_000);
+
+const execFileAsync = promisify(execFile);
+
+/** Runs a command; on failure the error carries its output (tsc reports on stdout, npm on stderr). */
+async function run(command: string, args: string[], options: ExecFileOptions): Promise<{ stdout: string }> {
+  try {
+    const { stdout } = await execFileAsync(command, args, { ...options, encoding: 'utf8' });
+    return { stdout };
+  } catch (failure) {
+    const { stdout = '', stderr = '' } = failure as { stdout?: string; stderr?: string };
+    throw new Error(`${command} ${args.join(' ')} failed:\n${stdout}${stderr}`, { cause: failure });
+  }
+}
+const repoRoot = join(__dirname, '..', '..');
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const quietNpm = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
+
+let workDir: string;
+let consumerDir: string;
+let server: TestServer;
+
+interface Exports {
+  node: string[];
+  testing: string[];
+}
+
+beforeAll(async () => {
+  workDir = await mkdtemp(join(tmpdir(), 'openai-rx-pack-'));
+  consumerDir = join(workDir, 'consumer');
+  await run(process.execPath, [join(repoRoot, 'scripts', 'build.mjs')], { cwd: repoRoot });
+  await run(npm, ['pack', '--ignore-scripts', '--pack-destination', workDir, ...quietNpm], { cwd: repoRoot });
+  const [tarball] = (await readdir(workDir)).filter((name) => name.endsWith('.tgz'));
+  await mkdir(consumerDir);
+  await writeFile(join(consumerDir, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+  await run(npm, ['install', join(workDir, tarball), ...quietNpm], { cwd: consumerDir });
+
+  server = await startServer((_req, res) => {
+    sseHead(res);
+    res.write(chatData('Hel'));
+    res.write(chatData('lo, '));
+    res.write(chatData('packed world', 'stop'));
+    res.end('data: [DONE]\n\n');
+  });
+});
+
+afterAll(async () => {
+  await server?.close();
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+async function runConsumer(file: string, source: string, env: Record<string, string> = {}): Promise<unknown> {
+  await writeFile(join(consumerDir, file), source);
+  const { stdout } = await run(process.execPath, [file], {
+    cwd: consumerDir,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    timeout: 30_000,
+  });
+  return JSON.parse(stdout);
+}
+
+test('ESM: import from openai-rx resolves the Node build and streams a completion (env defaults)', async () => {
+  const result = await runConsumer(
+    'esm.mjs',
+    `import { lastValueFrom, toArray } from 'rxjs';
+     import { createClient, contentDeltas } from 'openai-rx';
+     const deltas = await lastValueFrom(
+       createClient().chat.completions.stream({ model: 'm', messages: [] }).pipe(contentDeltas(), toArray()),
+     );
+     console.log(JSON.stringify({ deltas, entry: import.meta.resolve('openai-rx') }));`,
+    { OPENAI_BASE_URL: server.url, OPENAI_API_KEY: 'sk-pack-esm' },
+  );
+
+  expect(result).toEqual({
+    deltas: ['Hel', 'lo, ', 'packed world'],
+    entry: expect.stringMatching(/\/node_modules\/openai-rx\/dist\/esm\/index\.node\.js$/),
+  });
+  expect(server.requests.some((request) => request.headers.authorization === 'Bearer sk-pack-esm')).toBe(true);
+});
+
+test('CommonJS: require("openai-rx") resolves the Node build and streams a completion', async () => {
+  const result = await runConsumer(
+    'cjs.cjs',
+    `const { lastValueFrom, toArray } = require('rxjs');
+     const { createClient, contentDeltas } = require('openai-rx');
+     const client = createClient({ baseURL: process.env.BASE_URL, apiKey: 'sk-pack-cjs' });
+     lastValueFrom(client.chat.completions.stream({ model: 'm', messages: [] }).pipe(contentDeltas(), toArray())).then(
+       (deltas) => console.log(JSON.stringify({ text: deltas.join(''), entry: require.resolve('openai-rx') })),
+     );`,
+    { BASE_URL: server.url },
+  );
+
+  expect(result).toEqual({
+    text: 'Hello, packed world',
+    entry: expect.stringMatching(/\/node_modules\/openai-rx\/dist\/cjs\/index\.node\.js$/),
+  });
+  expect(server.requests.some((request) => request.headers.authorization === 'Bearer sk-pack-cjs')).toBe(true);
+});
+
+test('the openai-rx/node and openai-rx/testing subpaths resolve, with the same exports from ESM and CommonJS', async () => {
+  const describeSubpaths = (load: (name: string) => string) =>
+    `const node = ${load('openai-rx/node')};
+     const testing = ${load('openai-rx/testing')};
+     console.log(JSON.stringify({ node: Object.keys(node).sort(), testing: Object.keys(testing).sort() }));`;
+  const esm = (await runConsumer('subpaths.mjs', describeSubpaths((name) => `await import('${name}')`))) as Exports;
+  const cjs = (await runConsumer('subpaths.cjs', describeSubpaths((name) => `require('${name}')`))) as Exports;
+
+  expect(esm.node).toContain('undiciTransport');
+  expect(esm.testing.length).toBeGreaterThan(0);
+  expect(cjs).toEqual(esm);
+});
+
+test('a browser bundler resolves the installed package to the fetch build, free of undici and node: modules', async () => {
+  const bundle = await bundleForBrowser(`export { createClient, contentDeltas } from 'openai-rx';`, consumerDir);
+
+  expect(bundle.errors).toEqual([]);
+  expect(bundle.warnings).toEqual([]);
+  expect(bundle.inputs).toContain('node_modules/openai-rx/dist/esm/index.js');
+  expect(bundle.code).not.toContain('undici');
+  expect(bundle.code).not.toContain('node:');
+});
