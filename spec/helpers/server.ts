@@ -20,6 +20,8 @@ export interface TestServer {
   openSockets(): number;
   /** How many sockets have closed so far. */
   closedSockets(): number;
+  /** Sockets still open that carried at least one request (a client may also open idle ones). */
+  openRequestSockets(): number;
   /** Resolves when `count` sockets in total have closed (or rejects after `timeoutMs`). */
   waitForClosedSockets(count: number, timeoutMs?: number): Promise<void>;
   /** Resolves when `count` requests have arrived. */
@@ -31,6 +33,7 @@ export type Handler = (req: IncomingMessage, res: ServerResponse, recorded: Reco
 
 export async function startServer(handler: Handler): Promise<TestServer> {
   const sockets = new Set<Socket>();
+  const served = new WeakSet<Socket>();
   const requests: RecordedRequest[] = [];
   let closed = 0;
   const waiters = new Set<() => void>();
@@ -39,6 +42,7 @@ export async function startServer(handler: Handler): Promise<TestServer> {
   };
 
   const server: Server = createServer((req, res) => {
+    served.add(req.socket);
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -88,6 +92,7 @@ export async function startServer(handler: Handler): Promise<TestServer> {
     requests,
     openSockets: () => sockets.size,
     closedSockets: () => closed,
+    openRequestSockets: () => [...sockets].filter((socket) => served.has(socket)).length,
     waitForClosedSockets: (count, timeoutMs = 2000) =>
       waitFor(() => closed >= count, `${count} closed sockets (saw ${closed})`, timeoutMs),
     waitForRequests: (count, timeoutMs = 2000) =>

@@ -9,7 +9,10 @@ export interface SseDecoderCallbacks {
 
 export interface SseDecoder {
   feed(chunk: Uint8Array): void;
-  /** The body ended: flushes the text decoder. An unterminated last event is dropped, as the SSE spec says. */
+  /**
+   * The body ended: flushes the text decoder and a pending CR line ending. An
+   * unterminated last event is dropped, as the SSE spec says.
+   */
   end(): void;
 }
 
@@ -22,6 +25,8 @@ export interface SseDecoder {
  * SSE spec ignores; it is surfaced as an `event: error` frame so that it cannot
  * end a stream silently.
  */
+const CR = 13;
+
 export function createSseDecoder(callbacks: SseDecoderCallbacks, maxEventSize: number): SseDecoder {
   const textDecoder = new TextDecoder();
   let terminated = false;
@@ -49,14 +54,21 @@ export function createSseDecoder(callbacks: SseDecoderCallbacks, maxEventSize: n
       }
     },
   });
+  // eventsource-parser holds back a CR at the end of a chunk in case an LF follows; at the end of the body none will.
+  let endsWithCr = false;
+  const feedText = (text: string) => {
+    if (text === '') return;
+    endsWithCr = text.charCodeAt(text.length - 1) === CR;
+    parser.feed(text);
+  };
   return {
     feed(chunk) {
-      if (!terminated) parser.feed(textDecoder.decode(chunk, { stream: true }));
+      if (!terminated) feedText(textDecoder.decode(chunk, { stream: true }));
     },
     end() {
       if (terminated) return;
-      const rest = textDecoder.decode();
-      if (rest) parser.feed(rest);
+      feedText(textDecoder.decode());
+      if (endsWithCr && !terminated) parser.feed('\n');
     },
   };
 }

@@ -1,0 +1,67 @@
+import type { Observable, Subscription } from 'rxjs';
+import { fetchTransport } from '../../src/transport/fetchTransport';
+import type { Transport } from '../../src/transport/types';
+import { undiciTransport } from '../../src/transport/undiciTransport';
+
+/** Both transports, for `describe.each`: behaviour that depends on the HTTP stack is proven on each. */
+export const TRANSPORTS: ReadonlyArray<[name: string, transport: Transport]> = [
+  ['undici', undiciTransport()],
+  ['fetch', fetchTransport()],
+];
+
+/** Polls `condition` until it holds; fails after `timeoutMs` with `what` in the message. */
+export async function waitUntil(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Lets pending I/O callbacks, microtasks and immediates run a few times over. */
+export async function settle(rounds = 5): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+export interface Recording<T> {
+  values: T[];
+  error: unknown;
+  errored: boolean;
+  completed: boolean;
+  subscription: Subscription;
+  /** Resolves when the stream errors or completes (never rejects). */
+  done: Promise<void>;
+}
+
+/** Subscribes and records everything the observable delivers. */
+export function record<T>(source: Observable<T>): Recording<T> {
+  let finish!: () => void;
+  const recording = {
+    values: [] as T[],
+    error: undefined as unknown,
+    errored: false,
+    completed: false,
+    done: new Promise<void>((resolve) => (finish = resolve)),
+  } as Recording<T>;
+  recording.subscription = source.subscribe({
+    next: (value) => recording.values.push(value),
+    error: (error: unknown) => {
+      recording.error = error;
+      recording.errored = true;
+      finish();
+    },
+    complete: () => {
+      recording.completed = true;
+      finish();
+    },
+  });
+  return recording;
+}
+
+/** Subscribes and resolves with the error the observable ends with; rejects if it completes instead. */
+export async function errorOf(source: Observable<unknown>): Promise<unknown> {
+  const recording = record(source);
+  await recording.done;
+  if (!recording.errored) throw new Error(`Expected an error, but the stream completed after ${recording.values.length} values`);
+  return recording.error;
+}

@@ -1,0 +1,201 @@
+import { createSseDecoder } from '../../src/sse/decodeSse';
+import type { SseFrame } from '../../src/sse/types';
+
+const encoder = new TextEncoder();
+
+/** Decodes `chunks` in order and returns every frame and any oversize report. */
+function decode(chunks: Uint8Array[], maxEventSize = 1024 * 1024): { frames: SseFrame[]; oversize: number[] } {
+  const frames: SseFrame[] = [];
+  const oversize: number[] = [];
+  const decoder = createSseDecoder({ frame: (frame) => frames.push(frame), oversize: (size) => oversize.push(size) }, maxEventSize);
+  for (const chunk of chunks) decoder.feed(chunk);
+  decoder.end();
+  return { frames, oversize };
+}
+
+const json = '{"id":"c1","choices":[{"index":0,"delta":{"content":"héllo € 𝄞 ✓"}}]}';
+// A raw U+2028 inside a JSON string: valid JSON, and not a line break for SSE.
+const lineSeparatorJson = '{"text":"a\u2028b\u2029c"}';
+
+interface Fixture {
+  name: string;
+  text: string;
+  frames: SseFrame[];
+}
+
+const fixtures: Fixture[] = [
+  {
+    name: 'LF endings with comments',
+    text: `: keep-alive\n\ndata: ${json}\n\n:ping\n\ndata: [DONE]\n\n`,
+    frames: [
+      { type: 'comment', text: 'keep-alive' },
+      { type: 'event', data: json },
+      { type: 'comment', text: 'ping' },
+      { type: 'event', data: '[DONE]' },
+    ],
+  },
+  {
+    name: 'CRLF endings',
+    text: `data: ${json}\r\n\r\n: c\r\n\r\nevent: update\r\nid: 7\r\ndata: x\r\n\r\n`,
+    frames: [
+      { type: 'event', data: json },
+      { type: 'comment', text: 'c' },
+      { type: 'event', event: 'update', id: '7', data: 'x' },
+    ],
+  },
+  {
+    name: 'CR endings, including the last event of the stream',
+    text: `data: ${json}\r\r: c\r\rdata: last\r\r`,
+    frames: [
+      { type: 'event', data: json },
+      { type: 'comment', text: 'c' },
+      { type: 'event', data: 'last' },
+    ],
+  },
+  {
+    name: 'mixed endings',
+    text: `data: a\r\n\ndata: b\n\r\ndata: c\r\rdata: d\n\rdata: e\r\n\r\n`,
+    frames: [
+      { type: 'event', data: 'a' },
+      { type: 'event', data: 'b' },
+      { type: 'event', data: 'c' },
+      { type: 'event', data: 'd' },
+      { type: 'event', data: 'e' },
+    ],
+  },
+  {
+    name: '`data:` without a space, and with two',
+    text: `data:${json}\n\ndata:  two\n\nevent:error\ndata:{}\n\n`,
+    frames: [
+      { type: 'event', data: json },
+      { type: 'event', data: ' two' },
+      { type: 'event', event: 'error', data: '{}' },
+    ],
+  },
+  {
+    name: 'multi-line data',
+    text: 'data: first\ndata:\ndata: third ✓\n\ndata: one\r\ndata: two\r\n\r\n',
+    frames: [
+      { type: 'event', data: 'first\n\nthird ✓' },
+      { type: 'event', data: 'one\ntwo' },
+    ],
+  },
+  {
+    name: 'a byte order mark',
+    text: `\uFEFFdata: ${json}\n\n`,
+    frames: [{ type: 'event', data: json }],
+  },
+  {
+    name: 'raw U+2028 and U+2029 inside a JSON string',
+    text: `data: ${lineSeparatorJson}\n\ndata: ${lineSeparatorJson}\r\n\r\n`,
+    frames: [
+      { type: 'event', data: lineSeparatorJson },
+      { type: 'event', data: lineSeparatorJson },
+    ],
+  },
+  {
+    name: "a comment inside an event, and llama.cpp's bare error field",
+    text: 'data: a\n: inside\ndata: b\n\nerror: {"code":500,"message":"boom"}\n\n',
+    frames: [
+      { type: 'comment', text: 'inside' },
+      { type: 'event', data: 'a\nb' },
+      { type: 'event', event: 'error', data: '{"code":500,"message":"boom"}' },
+    ],
+  },
+  {
+    name: 'an unterminated last event (dropped, as the SSE spec says)',
+    text: 'data: done\n\ndata: cut',
+    frames: [{ type: 'event', data: 'done' }],
+  },
+  {
+    name: 'an event cut after its data line (dropped)',
+    text: 'data: done\r\n\r\ndata: cut\r\n',
+    frames: [{ type: 'event', data: 'done' }],
+  },
+];
+
+describe('createSseDecoder', () => {
+  describe.each(fixtures)('$name', ({ text, frames }) => {
+    const bytes = encoder.encode(text);
+
+    test('in one chunk', () => {
+      expect(decode([bytes]).frames).toEqual(frames);
+    });
+
+    test('split in two at every byte offset', () => {
+      for (let offset = 0; offset <= bytes.length; offset++) {
+        const result = decode([bytes.subarray(0, offset), bytes.subarray(offset)]);
+        if (!equal(result.frames, frames)) expect({ offset, frames: result.frames }).toEqual({ offset, frames });
+      }
+    });
+
+    test('split in three at every pair of offsets', () => {
+      for (let first = 0; first <= bytes.length; first++) {
+        for (let second = first; second <= bytes.length; second++) {
+          const result = decode([bytes.subarray(0, first), bytes.subarray(first, second), bytes.subarray(second)]);
+          if (!equal(result.frames, frames)) expect({ first, second, frames: result.frames }).toEqual({ first, second, frames });
+        }
+      }
+    });
+
+    test('one byte at a time', () => {
+      const chunks = Array.from(bytes, (byte) => Uint8Array.of(byte));
+      expect(decode(chunks).frames).toEqual(frames);
+    });
+  });
+
+  test('the splits really cut multi-byte characters and CRLF pairs', () => {
+    const bytes = encoder.encode(fixtures[1].text);
+    const crlf = bytes.findIndex((byte, i) => byte === 13 && bytes[i + 1] === 10);
+    const multiByte = bytes.findIndex((byte) => byte >= 0xf0);
+    expect(crlf).toBeGreaterThan(0);
+    expect(multiByte).toBeGreaterThan(0);
+    // A split inside a 4-byte character leaves an invalid sequence on either side …
+    expect(new TextDecoder().decode(bytes.subarray(0, multiByte + 2))).toContain('\uFFFD');
+    // … and yet the frames are intact.
+    expect(decode([bytes.subarray(0, multiByte + 2), bytes.subarray(multiByte + 2)]).frames).toEqual(fixtures[1].frames);
+    expect(decode([bytes.subarray(0, crlf + 1), bytes.subarray(crlf + 1)]).frames).toEqual(fixtures[1].frames);
+  });
+
+  test('a BOM split across chunks is still removed, and only at the start', () => {
+    const bytes = encoder.encode('\uFEFFdata: a\n\ndata: \uFEFFb\n\n');
+    expect(decode([bytes.subarray(0, 1), bytes.subarray(1, 2), bytes.subarray(2)]).frames).toEqual([
+      { type: 'event', data: 'a' },
+      { type: 'event', data: '\uFEFFb' },
+    ]);
+  });
+
+  describe('maximum event size', () => {
+    test('an event larger than the limit inside one chunk is reported, not delivered', () => {
+      const { frames, oversize } = decode([encoder.encode(`data: small\n\ndata: ${'x'.repeat(200)}\n\ndata: after\n\n`)], 100);
+      expect(frames).toEqual([{ type: 'event', data: 'small' }]);
+      expect(oversize).toEqual([200]);
+    });
+
+    test('a line that keeps growing over many chunks is reported once it passes the limit', () => {
+      const chunks = [encoder.encode('data: ok\n\ndata: ')];
+      for (let i = 0; i < 50; i++) chunks.push(encoder.encode('y'.repeat(10)));
+      const { frames, oversize } = decode(chunks, 100);
+      expect(frames).toEqual([{ type: 'event', data: 'ok' }]);
+      expect(oversize).toHaveLength(1);
+      expect(oversize[0]).toBeGreaterThan(100);
+    });
+
+    test('multi-line data over the limit is reported', () => {
+      const chunks = Array.from({ length: 30 }, () => encoder.encode('data: 0123456789\n'));
+      const { frames, oversize } = decode(chunks, 100);
+      expect(frames).toEqual([]);
+      expect(oversize).toHaveLength(1);
+    });
+
+    test('an event of exactly the limit passes', () => {
+      const { frames, oversize } = decode([encoder.encode(`data: ${'z'.repeat(100)}\n\n`)], 100);
+      expect(frames).toEqual([{ type: 'event', data: 'z'.repeat(100) }]);
+      expect(oversize).toEqual([]);
+    });
+  });
+});
+
+function equal(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
