@@ -20,6 +20,8 @@ export {
   type TimeoutPhase,
 } from './errors.js';
 export { accumulateChatCompletion } from './openai/accumulateChatCompletion.js';
+export { accumulateCompletion } from './openai/accumulateCompletion.js';
+export { accumulateResponse } from './openai/accumulateResponse.js';
 export { chatChunks, type ChatStreamProgress } from './openai/chatChunks.js';
 export type {
   ChatCompletion,
@@ -34,8 +36,32 @@ export type {
   ChatCompletionToolCallDelta,
   CompletionUsage,
 } from './openai/chatTypes.js';
+export { completionChunks, type CompletionStreamProgress } from './openai/completionChunks.js';
+export { completionTextDeltas } from './openai/completionTextDeltas.js';
+export type {
+  Completion,
+  CompletionChoice,
+  CompletionChunk,
+  CompletionChunkChoice,
+  CompletionCreateParams,
+  CompletionLogprobs,
+} from './openai/completionTypes.js';
 export { contentDeltas, type ChoiceConfig } from './openai/contentDeltas.js';
+export { outputTextDeltas } from './openai/outputTextDeltas.js';
 export { reasoningDeltas } from './openai/reasoningDeltas.js';
+export { responseEvents, type ResponseStreamProgress } from './openai/responseEvents.js';
+export {
+  isKnownResponseEvent,
+  type KnownResponseStreamEvent,
+  type Response,
+  type ResponseContentPart,
+  type ResponseCreateParams,
+  type ResponseOutputItem,
+  type ResponseStreamEvent,
+  type ResponseSummaryPart,
+  type ResponseUsage,
+  type UnknownResponseStreamEvent,
+} from './openai/responseTypes.js';
 export { toolCallDeltas, type ToolCallDelta } from './openai/toolCallDeltas.js';
 export { encodeSse } from './sse/encodeSse.js';
 export { retryAfterMs } from './sse/httpErrors.js';

@@ -2,6 +2,10 @@ import { catchError, throwError, type Observable, type OperatorFunction } from '
 import { redactSecret } from './errors.js';
 import { chatChunks } from './openai/chatChunks.js';
 import type { ChatCompletionChunk, ChatCompletionCreateParams } from './openai/chatTypes.js';
+import { completionChunks } from './openai/completionChunks.js';
+import type { CompletionChunk, CompletionCreateParams } from './openai/completionTypes.js';
+import { responseEvents } from './openai/responseEvents.js';
+import type { ResponseCreateParams, ResponseStreamEvent } from './openai/responseTypes.js';
 import { sseFrames } from './sse/sseFrames.js';
 import type { ResponseInfo, SseFrame, StreamTimeouts } from './sse/types.js';
 import type { Transport } from './transport/types.js';
@@ -43,6 +47,10 @@ export interface StreamEndpoint<Params, Event> {
 export interface OpenAIRxClient {
   readonly baseURL: string;
   chat: { completions: StreamEndpoint<ChatCompletionCreateParams, ChatCompletionChunk> };
+  /** The legacy `/completions` endpoint. */
+  completions: StreamEndpoint<CompletionCreateParams, CompletionChunk>;
+  /** The Responses API, `/responses`: `stream()` emits typed {@link ResponseStreamEvent}s. */
+  responses: StreamEndpoint<ResponseCreateParams, ResponseStreamEvent>;
   /** Raw frames from any other SSE endpoint: POSTs `body` as JSON to `baseURL + path`. */
   sse(path: string, body: unknown, options?: RequestOptions): Observable<SseFrame>;
 }
@@ -88,6 +96,8 @@ export function buildClient(options: ClientOptions & { transport: Transport }): 
   return {
     baseURL,
     chat: { completions: endpoint('/chat/completions', chatChunks) },
+    completions: endpoint('/completions', completionChunks),
+    responses: endpoint('/responses', responseEvents),
     sse: (path, body, request) => redact(rawSse(path, body, request)),
   };
 }

@@ -1,5 +1,5 @@
-import { Observable, type OperatorFunction } from 'rxjs';
-import { StreamTruncatedError } from '../errors.js';
+import type { OperatorFunction } from 'rxjs';
+import { accumulateSnapshots, ChoicesAccumulator } from './accumulateSnapshots.js';
 import type {
   ChatCompletion,
   ChatCompletionChoice,
@@ -24,24 +24,14 @@ import { toolCallIndexer } from './toolCallDeltas.js';
  * const final = await lastValueFrom(client.chat.completions.stream(params).pipe(accumulateChatCompletion()));
  */
 export function accumulateChatCompletion(): OperatorFunction<ChatCompletionChunk, ChatCompletion> {
-  return (source) =>
-    new Observable<ChatCompletion>((subscriber) => {
-      const accumulator = new ChatAccumulator();
-      return source.subscribe({
-        next(chunk) {
-          accumulator.add(chunk);
-          subscriber.next(accumulator.snapshot());
-        },
-        error(error: unknown) {
-          subscriber.error(
-            error instanceof StreamTruncatedError
-              ? new StreamTruncatedError<ChatCompletion>(error.message, accumulator.snapshot())
-              : error,
-          );
-        },
-        complete: () => subscriber.complete(),
-      });
-    });
+  return accumulateSnapshots(
+    () =>
+      new ChoicesAccumulator<'chat.completion', ChatCompletionChunk, ChatCompletionChunkChoice, ChatCompletionChoice>(
+        'chat.completion',
+        (index) => new ChoiceState(index),
+        (chunk) => chunk.usage ?? chunk.x_groq?.usage,
+      ),
+  );
 }
 
 class ChoiceState {
@@ -105,47 +95,5 @@ class ChoiceState {
       logprobs: this.sawLogprobs ? { content: this.contentLogprobs, refusal: this.refusalLogprobs } : null,
     };
     return this.cached;
-  }
-}
-
-class ChatAccumulator {
-  private id = '';
-  private created = 0;
-  private model = '';
-  private systemFingerprint: string | undefined;
-  private usage: ChatCompletion['usage'];
-  private readonly choices: ChoiceState[] = [];
-
-  add(chunk: ChatCompletionChunk): void {
-    // Azure's first chunk has an empty id and model and `created: 0`: the first real values win.
-    if (!this.id && chunk.id) this.id = chunk.id;
-    if (!this.model && chunk.model) this.model = chunk.model;
-    if (!this.created && chunk.created) this.created = chunk.created;
-    if (chunk.system_fingerprint) this.systemFingerprint = chunk.system_fingerprint;
-    const usage = chunk.usage ?? chunk.x_groq?.usage;
-    if (usage) this.usage = usage;
-    for (const choice of chunk.choices) this.choiceAt(choice.index ?? 0).add(choice);
-  }
-
-  private choiceAt(index: number): ChoiceState {
-    let position = this.choices.findIndex((choice) => choice.index >= index);
-    if (position === -1) position = this.choices.length;
-    else if (this.choices[position].index === index) return this.choices[position];
-    const state = new ChoiceState(index);
-    this.choices.splice(position, 0, state);
-    return state;
-  }
-
-  snapshot(): ChatCompletion {
-    const completion: ChatCompletion = {
-      id: this.id,
-      object: 'chat.completion',
-      created: this.created,
-      model: this.model,
-      choices: this.choices.map((choice) => choice.snapshot()),
-    };
-    if (this.systemFingerprint !== undefined) completion.system_fingerprint = this.systemFingerprint;
-    if (this.usage) completion.usage = this.usage;
-    return completion;
   }
 }

@@ -1,6 +1,6 @@
 import { Observable, type OperatorFunction, type Subscriber } from 'rxjs';
 import type * as z from 'zod/mini';
-import { StreamProtocolError } from '../errors.js';
+import { StreamProtocolError, StreamTruncatedError } from '../errors.js';
 import type { SseEventFrame, SseFrame } from '../sse/types.js';
 import { streamErrorOf } from './streamErrors.js';
 
@@ -9,6 +9,8 @@ export interface JsonEventStage<T> {
   accept(json: unknown, frame: SseEventFrame, out: Subscriber<T>): void;
   /** The source completed without `[DONE]`: complete `out` or fail it with a truncation error. */
   end(out: Subscriber<T>): void;
+  /** `[DONE]` arrived; without this hook it completes `out` (Responses uses it: only a terminal event finishes). */
+  done?(out: Subscriber<T>): void;
 }
 
 /**
@@ -26,7 +28,8 @@ export function jsonEvents<T>(createStage: () => JsonEventStage<T>): OperatorFun
           if (frame.type !== 'event' || subscriber.closed) return;
           const data = frame.data;
           if (data === '[DONE]') {
-            subscriber.complete();
+            if (stage.done) stage.done(subscriber);
+            else subscriber.complete();
             return;
           }
           let json: unknown;
@@ -75,6 +78,62 @@ export function validate<S extends z.ZodMiniType>(
     ),
   );
   return undefined;
+}
+
+/** What a stream of `choices` chunks cut short had delivered: `StreamTruncatedError#partial`. */
+export interface ChoiceStreamProgress {
+  chunks: number;
+  /** Indexes of the choices that started but never got a `finish_reason`. */
+  unfinishedChoices: number[];
+}
+
+interface ChoiceChunk {
+  choices: ReadonlyArray<{ index?: number; finish_reason?: string | null }>;
+}
+
+/**
+ * The operator of endpoints whose chunks carry `choices` (chat, legacy
+ * completions): validates each chunk, stops at `[DONE]`, and when the stream
+ * ends without it completes only if every choice that started also finished,
+ * else fails with `StreamTruncatedError`. `label` names the stream in that error.
+ */
+export function choiceChunks<S extends z.ZodMiniType<ChoiceChunk>>(
+  label: string,
+  schema: S,
+  hasStarted: (choice: z.infer<S>['choices'][number]) => boolean,
+): OperatorFunction<SseFrame, z.infer<S>> {
+  return jsonEvents<z.infer<S>>(() => {
+    const started = new Set<number>();
+    const finished = new Set<number>();
+    let chunks = 0;
+    return {
+      accept(json, frame, out) {
+        const chunk = validate(schema, json, frame, out);
+        if (chunk === undefined) return;
+        chunks++;
+        for (const choice of chunk.choices) {
+          const index = choice.index ?? 0;
+          if (hasStarted(choice)) started.add(index);
+          if (choice.finish_reason) finished.add(index);
+        }
+        out.next(chunk);
+      },
+      end(out) {
+        const unfinishedChoices = [...started].filter((index) => !finished.has(index));
+        if (finished.size > 0 && unfinishedChoices.length === 0) {
+          out.complete();
+          return;
+        }
+        const what = chunks === 0 ? 'before any chunk' : `after ${chunks} chunks with choices ${unfinishedChoices.join(', ')} unfinished`;
+        out.error(
+          new StreamTruncatedError<ChoiceStreamProgress>(`The ${label} stream ended without [DONE] ${what}`, {
+            chunks,
+            unfinishedChoices,
+          }),
+        );
+      },
+    };
+  });
 }
 
 function snippet(data: string): string {

@@ -1,0 +1,150 @@
+import type { OperatorFunction } from 'rxjs';
+import { accumulateSnapshots, type SnapshotAccumulator } from './accumulateSnapshots.js';
+import {
+  isKnownResponseEvent,
+  type Response,
+  type ResponseContentPart,
+  type ResponseOutputItem,
+  type ResponseStreamEvent,
+  type ResponseSummaryPart,
+} from './responseTypes.js';
+
+/**
+ * Responses events → a snapshot of the `Response` after every event: output
+ * items, text and refusal parts, function-call arguments and reasoning
+ * summaries, built from the deltas. The last value is the `response` of
+ * `response.completed` (or `response.incomplete`) as the server sent it, usage
+ * included. Snapshots are new objects; unchanged items are shared between
+ * them, so the cost per event does not grow with the length of the answer.
+ *
+ * If the stream is cut short, the `StreamTruncatedError` carries the last
+ * snapshot as `partial`.
+ *
+ * @example
+ * const response = await lastValueFrom(client.responses.stream({ model, input }).pipe(accumulateResponse()));
+ */
+export function accumulateResponse(): OperatorFunction<ResponseStreamEvent, Response> {
+  return accumulateSnapshots(() => new ResponseAccumulator());
+}
+
+interface ItemPosition {
+  output_index: number;
+  item_id?: string;
+}
+
+class ResponseAccumulator implements SnapshotAccumulator<ResponseStreamEvent, Response> {
+  /** The response's own fields, from the latest lifecycle event. */
+  private base: Response = { id: '', object: 'response', created_at: 0, status: 'in_progress', model: '', output: [] };
+  private output: ResponseOutputItem[] = [];
+  private final: Response | undefined;
+
+  snapshot(): Response {
+    return this.final ?? { ...this.base, output: this.output };
+  }
+
+  add(event: ResponseStreamEvent): void {
+    if (!isKnownResponseEvent(event)) return;
+    switch (event.type) {
+      case 'response.created':
+      case 'response.in_progress':
+        this.base = event.response;
+        if (this.output.length === 0) this.output = event.response.output;
+        break;
+      case 'response.completed':
+      case 'response.incomplete':
+        this.final = event.response;
+        break;
+      case 'response.output_item.added':
+      case 'response.output_item.done':
+        this.replaceItem(event.output_index, () => event.item);
+        break;
+      case 'response.content_part.added':
+      case 'response.content_part.done':
+        this.updatePart(event, () => event.part, () => event.part);
+        break;
+      case 'response.output_text.delta': {
+        const logprobs = event.logprobs && event.logprobs.length > 0 ? event.logprobs : undefined;
+        this.updatePart(event, emptyTextPart, (part) => ({
+          ...part,
+          text: (part.text ?? '') + event.delta,
+          ...(logprobs && { logprobs: (part.logprobs ?? []).concat(logprobs) }),
+        }));
+        break;
+      }
+      case 'response.output_text.done':
+        this.updatePart(event, emptyTextPart, (part) => ({ ...part, text: event.text }));
+        break;
+      case 'response.refusal.delta':
+        this.updatePart(event, emptyRefusalPart, (part) => ({ ...part, refusal: (part.refusal ?? '') + event.delta }));
+        break;
+      case 'response.refusal.done':
+        this.updatePart(event, emptyRefusalPart, (part) => ({ ...part, refusal: event.refusal }));
+        break;
+      case 'response.function_call_arguments.delta':
+        this.updateItem(event, 'function_call', (item) => ({ ...item, arguments: (item.arguments ?? '') + event.delta }));
+        break;
+      case 'response.function_call_arguments.done':
+        this.updateItem(event, 'function_call', (item) => ({
+          ...item,
+          arguments: event.arguments,
+          ...(event.name !== undefined && { name: event.name }),
+        }));
+        break;
+      case 'response.reasoning_summary_part.added':
+      case 'response.reasoning_summary_part.done':
+        this.updateSummary(event, () => event.part, () => event.part);
+        break;
+      case 'response.reasoning_summary_text.delta':
+        this.updateSummary(event, emptySummaryPart, (part) => ({ ...part, text: part.text + event.delta }));
+        break;
+      case 'response.reasoning_summary_text.done':
+        this.updateSummary(event, emptySummaryPart, (part) => ({ ...part, text: event.text }));
+        break;
+    }
+  }
+
+  private replaceItem(index: number, change: (item: ResponseOutputItem | undefined) => ResponseOutputItem): void {
+    const output = this.output.slice();
+    output[index] = change(this.output[index]);
+    this.output = output;
+  }
+
+  /** Changes the item at `position`, creating one of `type` when its `output_item.added` never came. */
+  private updateItem(
+    position: ItemPosition,
+    type: string,
+    change: (item: ResponseOutputItem) => ResponseOutputItem,
+  ): void {
+    this.replaceItem(position.output_index, (item) =>
+      change(item ?? { type, ...(position.item_id !== undefined && { id: position.item_id }) }),
+    );
+  }
+
+  private updatePart(
+    position: ItemPosition & { content_index: number },
+    create: () => ResponseContentPart,
+    change: (part: ResponseContentPart) => ResponseContentPart,
+  ): void {
+    this.updateItem(position, 'message', (item) => {
+      const content = (item.content ?? []).slice();
+      content[position.content_index] = change(content[position.content_index] ?? create());
+      return { ...item, content };
+    });
+  }
+
+  private updateSummary(
+    position: ItemPosition & { summary_index: number },
+    create: () => ResponseSummaryPart,
+    change: (part: ResponseSummaryPart) => ResponseSummaryPart,
+  ): void {
+    this.updateItem(position, 'reasoning', (item) => {
+      const summary = (item.summary ?? []).slice();
+      summary[position.summary_index] = change(summary[position.summary_index] ?? create());
+      return { ...item, summary };
+    });
+  }
+}
+
+const emptyTextPart = (): ResponseContentPart => ({ type: 'output_text', text: '', annotations: [] });
+const emptyRefusalPart = (): ResponseContentPart => ({ type: 'refusal', refusal: '' });
+const emptySummaryPart = (): ResponseSummaryPart => ({ type: 'summary_text', text: '' });

@@ -1,0 +1,24 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import { isKnownResponseEvent, type ResponseStreamEvent } from './responseTypes.js';
+
+/**
+ * Responses events → the text of each `response.output_text.delta`, in
+ * arrival order across all output items; empty deltas are skipped.
+ *
+ * @example
+ * client.responses.stream({ model, input }).pipe(outputTextDeltas()).subscribe((text) => process.stdout.write(text));
+ */
+export function outputTextDeltas(): OperatorFunction<ResponseStreamEvent, string> {
+  return (source) =>
+    new Observable<string>((subscriber) =>
+      source.subscribe({
+        next(event) {
+          if (isKnownResponseEvent(event) && event.type === 'response.output_text.delta' && event.delta) {
+            subscriber.next(event.delta);
+          }
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      }),
+    );
+}

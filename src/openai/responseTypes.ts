@@ -1,0 +1,178 @@
+import * as z from 'zod/mini';
+
+/*
+ * Schemas for the Responses API's stream events. Loose like the chat schemas:
+ * every object keeps the fields it came with, and only what would make the
+ * accumulated response wrong is rejected (a delta that is not a string, an
+ * event without the index that places it). Key order is never relied on.
+ * Built with `zod/mini`, like the chat schemas, to keep browser bundles small.
+ */
+
+const sequenceNumber = z.optional(z.number());
+
+export const responseUsageSchema = z.looseObject({
+  input_tokens: z.optional(z.number()),
+  output_tokens: z.optional(z.number()),
+  total_tokens: z.optional(z.number()),
+});
+
+/** `output_text` (with `text`, `annotations`, `logprobs`), `refusal` (with `refusal`), or a part type added later. */
+const contentPart = z.looseObject({
+  type: z.string(),
+  text: z.optional(z.string()),
+  refusal: z.optional(z.string()),
+  annotations: z.optional(z.array(z.unknown())),
+  logprobs: z.optional(z.array(z.unknown())),
+});
+
+const summaryPart = z.looseObject({
+  type: z.string(),
+  text: z.string(),
+});
+
+/** A `message`, `function_call`, `reasoning` or any other output item; the fields each kind uses are typed. */
+const outputItem = z.looseObject({
+  type: z.string(),
+  id: z.optional(z.string()),
+  status: z.optional(z.string()),
+  role: z.optional(z.string()),
+  content: z.optional(z.array(contentPart)),
+  call_id: z.optional(z.string()),
+  name: z.optional(z.string()),
+  arguments: z.optional(z.string()),
+  summary: z.optional(z.array(summaryPart)),
+});
+
+export const responseSchema = z.looseObject({
+  id: z.string(),
+  object: z.optional(z.string()),
+  created_at: z.optional(z.number()),
+  status: z.optional(z.string()),
+  model: z.optional(z.string()),
+  output: z.array(outputItem),
+  usage: z.nullish(responseUsageSchema),
+  error: z.nullish(
+    z.looseObject({
+      code: z.nullish(z.union([z.string(), z.number()])),
+      message: z.optional(z.string()),
+    }),
+  ),
+  incomplete_details: z.nullish(z.looseObject({ reason: z.nullish(z.string()) })),
+});
+
+const lifecycleEvent = <T extends string>(type: T) =>
+  z.looseObject({ type: z.literal(type), sequence_number: sequenceNumber, response: responseSchema });
+
+const outputItemEvent = <T extends string>(type: T) =>
+  z.looseObject({ type: z.literal(type), sequence_number: sequenceNumber, output_index: z.number(), item: outputItem });
+
+/** Fields every event about one content part of a message carries. */
+const contentFields = {
+  sequence_number: sequenceNumber,
+  item_id: z.optional(z.string()),
+  output_index: z.number(),
+  content_index: z.number(),
+};
+
+/** Fields every event about one part of a reasoning item's summary carries. */
+const summaryFields = {
+  sequence_number: sequenceNumber,
+  item_id: z.optional(z.string()),
+  output_index: z.number(),
+  summary_index: z.number(),
+};
+
+const functionCallFields = {
+  sequence_number: sequenceNumber,
+  item_id: z.optional(z.string()),
+  output_index: z.number(),
+};
+
+const knownEventSchemas = [
+  lifecycleEvent('response.created'),
+  lifecycleEvent('response.in_progress'),
+  lifecycleEvent('response.completed'),
+  lifecycleEvent('response.incomplete'),
+  lifecycleEvent('response.failed'),
+  outputItemEvent('response.output_item.added'),
+  outputItemEvent('response.output_item.done'),
+  z.looseObject({ type: z.literal('response.content_part.added'), ...contentFields, part: contentPart }),
+  z.looseObject({ type: z.literal('response.content_part.done'), ...contentFields, part: contentPart }),
+  z.looseObject({
+    type: z.literal('response.output_text.delta'),
+    ...contentFields,
+    delta: z.string(),
+    logprobs: z.optional(z.array(z.unknown())),
+  }),
+  z.looseObject({
+    type: z.literal('response.output_text.done'),
+    ...contentFields,
+    text: z.string(),
+    logprobs: z.optional(z.array(z.unknown())),
+  }),
+  z.looseObject({ type: z.literal('response.refusal.delta'), ...contentFields, delta: z.string() }),
+  z.looseObject({ type: z.literal('response.refusal.done'), ...contentFields, refusal: z.string() }),
+  z.looseObject({ type: z.literal('response.function_call_arguments.delta'), ...functionCallFields, delta: z.string() }),
+  z.looseObject({
+    type: z.literal('response.function_call_arguments.done'),
+    ...functionCallFields,
+    arguments: z.string(),
+    name: z.optional(z.string()),
+  }),
+  z.looseObject({ type: z.literal('response.reasoning_summary_part.added'), ...summaryFields, part: summaryPart }),
+  z.looseObject({ type: z.literal('response.reasoning_summary_part.done'), ...summaryFields, part: summaryPart }),
+  z.looseObject({ type: z.literal('response.reasoning_summary_text.delta'), ...summaryFields, delta: z.string() }),
+  z.looseObject({ type: z.literal('response.reasoning_summary_text.done'), ...summaryFields, text: z.string() }),
+] as const;
+
+/**
+ * Validates an event whose `type` is one openai-rx knows. `error` events are
+ * not here: they are read as errors before validation, in every shape.
+ */
+export const knownResponseEventSchema = z.discriminatedUnion('type', knownEventSchemas);
+
+const knownEventTypes: ReadonlySet<string> = new Set(knownEventSchemas.map((schema) => schema.shape.type.def.values[0]));
+
+export type Response = z.infer<typeof responseSchema>;
+export type ResponseOutputItem = z.infer<typeof outputItem>;
+export type ResponseContentPart = z.infer<typeof contentPart>;
+export type ResponseSummaryPart = z.infer<typeof summaryPart>;
+export type ResponseUsage = z.infer<typeof responseUsageSchema>;
+
+/**
+ * An event of a type openai-rx validates. `response.failed` is not emitted
+ * (it ends the stream with `APIError`), so it is not part of this type.
+ */
+export type KnownResponseStreamEvent = Exclude<z.infer<typeof knownResponseEventSchema>, { type: 'response.failed' }>;
+
+/** An event of a type openai-rx does not know (web search, image generation, a type added later): passed on as sent. */
+export interface UnknownResponseStreamEvent {
+  type: string;
+  [field: string]: unknown;
+}
+
+/** What `responseEvents()` and `client.responses.stream()` emit. Narrow it with {@link isKnownResponseEvent}. */
+export type ResponseStreamEvent = KnownResponseStreamEvent | UnknownResponseStreamEvent;
+
+/**
+ * `true` for the events openai-rx validated; after it, `switch (event.type)`
+ * narrows to each event's own fields.
+ *
+ * @example
+ * if (isKnownResponseEvent(event) && event.type === 'response.output_text.delta') write(event.delta);
+ */
+export function isKnownResponseEvent(event: ResponseStreamEvent): event is KnownResponseStreamEvent {
+  return knownEventTypes.has(event.type) && event.type !== 'response.failed';
+}
+
+/** Whether an event of this type is validated by {@link knownResponseEventSchema}. */
+export function isKnownResponseEventType(type: string): boolean {
+  return knownEventTypes.has(type);
+}
+
+/** Request body for `/responses`; only the fields openai-rx reads are typed, the rest pass through. */
+export interface ResponseCreateParams {
+  model: string;
+  input: string | ReadonlyArray<Record<string, unknown>>;
+  [field: string]: unknown;
+}
