@@ -63,6 +63,17 @@ export {
   type UnknownResponseStreamEvent,
 } from './openai/responseTypes.js';
 export { toolCallDeltas, type ToolCallDelta } from './openai/toolCallDeltas.js';
+export type { FetchRelay, FetchRelayOptions } from './relay/fetchRelay.js';
+export { RelayRejection, type OpenAIErrorBody, type RelayRejectionInit } from './relay/relayErrors.js';
+export type {
+  AllowModels,
+  RelayContext,
+  RelayOptions,
+  RelayOutcome,
+  RelayRequestBody,
+  RelayRoute,
+  RelaySummary,
+} from './relay/types.js';
 export { encodeSse } from './sse/encodeSse.js';
 export { retryAfterMs } from './sse/httpErrors.js';
 export { sseFrames } from './sse/sseFrames.js';

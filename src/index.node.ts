@@ -1,4 +1,6 @@
 import { buildClient, type ClientOptions, type OpenAIRxClient } from './client.js';
+import { buildFetchRelay, type FetchRelay, type FetchRelayOptions } from './relay/fetchRelay.js';
+import { withNodeDefaults } from './relay/nodeDefaults.js';
 import { undiciTransport } from './transport/undiciTransport.js';
 
 export * from './api.js';
@@ -19,4 +21,17 @@ export function createClient(options: ClientOptions = {}): OpenAIRxClient {
     baseURL: options.baseURL ?? (process.env.OPENAI_BASE_URL || undefined),
     transport: options.transport ?? undiciTransport(),
   });
+}
+
+/**
+ * The relay as a fetch handler, `(Request) => Promise<Response>`. On Node the
+ * upstream transport is undici, and `apiKey` / `baseURL` default to
+ * `OPENAI_API_KEY` / `OPENAI_BASE_URL`.
+ *
+ * @example
+ * const relay = createFetchRelay({ allowModels: ['gpt-4o-mini'] });
+ * export const POST = (request: Request) => relay(request);
+ */
+export function createFetchRelay(options: FetchRelayOptions = {}): FetchRelay {
+  return buildFetchRelay(withNodeDefaults(options));
 }

@@ -1,0 +1,671 @@
+import { request, type IncomingMessage } from 'node:http';
+import express from 'express';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { APIError, RelayRejection, type RelaySummary } from '../../src/index.node';
+import { createRelay, type NodeRelayOptions } from '../../src/node';
+import { chatData, sseHead, startServer, type Handler, type TestServer } from '../helpers/server';
+import {
+  CHAT_BODY,
+  CHAT_STREAM_PARTS,
+  eventually,
+  listen,
+  openStream,
+  rawRequest,
+  type Listening,
+} from './relayHelpers';
+
+const KEY = 'sk-relay-secret-0123456789';
+
+let upstream: TestServer | undefined;
+let relay: Listening | undefined;
+let summaries: RelaySummary<IncomingMessage>[] = [];
+let hookErrors: unknown[] = [];
+
+afterEach(async () => {
+  await relay?.close();
+  await upstream?.close();
+  relay = upstream = undefined;
+  summaries = [];
+  hookErrors = [];
+});
+
+async function start(handler: Handler, options: NodeRelayOptions = {}): Promise<{ upstream: TestServer; url: string }> {
+  upstream = await startServer(handler);
+  relay = await listen(
+    createRelay({
+      apiKey: KEY,
+      baseURL: upstream.url,
+      onSettled: (summary) => summaries.push(summary),
+      onError: (error) => hookErrors.push(error),
+      ...options,
+    }),
+  );
+  return { upstream, url: relay.url };
+}
+
+const settled = async (): Promise<RelaySummary<IncomingMessage>> => {
+  await eventually(() => summaries.length > 0, 'onSettled');
+  return summaries[0];
+};
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+/** Writes the parts one by one, each in its own network write. */
+const streamParts =
+  (parts: string[], headers: Record<string, string> = {}): Handler =>
+  async (_req, res) => {
+    sseHead(res, headers);
+    for (const part of parts) {
+      res.write(part);
+      await nextTurn();
+    }
+    res.end();
+  };
+
+function parseFrames(text: string): EventSourceMessage[] {
+  const frames: EventSourceMessage[] = [];
+  const parser = createParser({ onEvent: (event) => frames.push(event) });
+  parser.feed(text);
+  return frames;
+}
+
+describe('streaming', () => {
+  test('relays an OpenAI chat stream byte for byte, keep-alive comments included', async () => {
+    const { upstream, url } = await start(
+      streamParts(CHAT_STREAM_PARTS, {
+        'x-request-id': 'req_123',
+        'x-ratelimit-remaining-requests': '99',
+        'openai-processing-ms': '12',
+        'set-cookie': 'session=upstream',
+        'x-internal-host': 'gpu-7',
+      }),
+    );
+    const response = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(CHAT_BODY) });
+
+    expect(response.text).toBe(CHAT_STREAM_PARTS.join(''));
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(response.headers['cache-control']).toBe('no-cache, no-transform');
+    expect(response.headers['x-accel-buffering']).toBe('no');
+    expect(response.headers['x-request-id']).toBe('req_123');
+    expect(response.headers['x-ratelimit-remaining-requests']).toBe('99');
+    expect(response.headers['openai-processing-ms']).toBe('12');
+    expect(response.headers['set-cookie']).toBeUndefined();
+    expect(response.headers['x-internal-host']).toBeUndefined();
+    expect(response.headers['content-encoding']).toBeUndefined();
+
+    const sent = upstream.requests[0];
+    expect(sent.url).toBe('/chat/completions');
+    expect(sent.headers.authorization).toBe(`Bearer ${KEY}`);
+    expect(JSON.parse(sent.body)).toEqual(CHAT_BODY);
+
+    const summary = await settled();
+    expect(summary).toMatchObject({
+      outcome: 'completed',
+      status: 200,
+      route: 'chat/completions',
+      model: 'm',
+      stream: true,
+      requestId: 'req_123',
+      frames: CHAT_STREAM_PARTS.length,
+      bytes: response.body.byteLength,
+      usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 },
+      error: undefined,
+    });
+    expect(summary.timeToFirstByteMs).toBeGreaterThanOrEqual(0);
+    expect(summary.durationMs).toBeGreaterThanOrEqual(summary.timeToFirstByteMs ?? 0);
+  });
+
+  test('other framings (CRLF, no space after the colon, event and id fields, multi-line data) reach a parser as the same frames', async () => {
+    const wire =
+      'event: message\r\nid: 1\r\ndata:{"a":1}\r\n\r\n' +
+      ':comment without space\r\n\r\n' +
+      'data: line one\r\ndata: line two\r\n\r\n' +
+      'data:[DONE]\r\n\r\n';
+    const { url } = await start(streamParts([wire]));
+    const response = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(CHAT_BODY) });
+    expect(parseFrames(response.text)).toEqual(parseFrames(wire));
+    expect(parseFrames(response.text)).toHaveLength(3);
+  });
+
+  test('relays a Responses stream (event: lines) byte for byte and reports its usage', async () => {
+    const completed = {
+      type: 'response.completed',
+      response: { id: 'resp_1', status: 'completed', usage: { input_tokens: 4, output_tokens: 2, total_tokens: 6 } },
+    };
+    const parts = [
+      `event: response.created\ndata: ${JSON.stringify({ type: 'response.created', response: { id: 'resp_1', usage: null } })}\n\n`,
+      `event: response.output_text.delta\ndata: ${JSON.stringify({ type: 'response.output_text.delta', delta: 'Hi' })}\n\n`,
+      `event: response.completed\ndata: ${JSON.stringify(completed)}\n\n`,
+    ];
+    const { upstream, url } = await start(streamParts(parts));
+    const body = { model: 'm', input: 'hi', stream: true };
+    const response = await rawRequest(`${url}/v1/responses`, { body: JSON.stringify(body) });
+    expect(response.text).toBe(parts.join(''));
+    expect(upstream.requests[0].url).toBe('/responses');
+    expect(await settled()).toMatchObject({ outcome: 'completed', route: 'responses', usage: completed.response.usage });
+  });
+
+  test('writes a keep-alive comment while upstream is quiet, and only then', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const { url } = await start(
+      async (_req, res) => {
+        sseHead(res);
+        res.write(chatData('a'));
+        await released;
+        res.end('data: [DONE]\n\n');
+      },
+      { heartbeatMs: 40 },
+    );
+    const stream = await openStream(`${url}/v1/chat/completions`, CHAT_BODY);
+    await stream.waitFor(': keep-alive\n\n');
+    release();
+    await stream.ended();
+    expect(stream.text()).toMatch(/^data: .*\n\n(: keep-alive\n\n)+data: \[DONE\]\n\n$/);
+    const heartbeats = stream.text().split(': keep-alive\n\n').length - 1;
+    const summary = await settled();
+    expect(summary.frames).toBe(2);
+    expect(summary.bytes).toBe(Buffer.byteLength(stream.text()));
+    expect(heartbeats).toBeGreaterThanOrEqual(1);
+  });
+
+  test('relays a non-streaming request as JSON with the upstream status and headers', async () => {
+    const completion = {
+      id: 'chatcmpl-1',
+      object: 'chat.completion',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'Hello' }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+    };
+    const { upstream, url } = await start((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'req_json', 'set-cookie': 'a=b' });
+      res.end(JSON.stringify(completion));
+    });
+    const body = { model: 'm', messages: [] };
+    const response = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(body) });
+    expect(response.status).toBe(200);
+    expect(response.json()).toEqual(completion);
+    expect(response.headers['content-type']).toBe('application/json');
+    expect(response.headers['x-request-id']).toBe('req_json');
+    expect(response.headers['set-cookie']).toBeUndefined();
+    expect(upstream.requests[0].headers.accept).toBe('application/json');
+    expect(JSON.parse(upstream.requests[0].body)).toEqual(body);
+    expect(await settled()).toMatchObject({
+      outcome: 'completed',
+      stream: false,
+      frames: 0,
+      bytes: response.body.byteLength,
+      usage: completion.usage,
+      requestId: 'req_json',
+    });
+  });
+
+  test('Express: unknown paths go on to the next handler, the relay routes are served', async () => {
+    upstream = await startServer(streamParts(CHAT_STREAM_PARTS));
+    const app = express();
+    app.use(createRelay({ apiKey: KEY, baseURL: upstream.url }));
+    app.get('/health', (_req, res) => {
+      res.json({ ok: true });
+    });
+    relay = await listen(app);
+    expect((await rawRequest(`${relay.url}/health`, { method: 'GET' })).json()).toEqual({ ok: true });
+    const response = await rawRequest(`${relay.url}/v1/chat/completions`, { body: JSON.stringify(CHAT_BODY) });
+    expect(response.text).toBe(CHAT_STREAM_PARTS.join(''));
+  });
+});
+
+describe('hostile requests are answered without contacting upstream', () => {
+  const neverCalled: Handler = (_req, res) => {
+    res.writeHead(500);
+    res.end();
+  };
+
+  const cases: Array<{
+    name: string;
+    path?: string;
+    request: Parameters<typeof rawRequest>[1];
+    status: number;
+    code: string;
+    param?: string | null;
+    headers?: Record<string, string>;
+  }> = [
+    {
+      name: 'a body over maxBodyBytes with content-length',
+      request: { body: JSON.stringify({ ...CHAT_BODY, padding: 'x'.repeat(1_100_000) }) },
+      status: 413,
+      code: 'request_too_large',
+      headers: { connection: 'close' },
+    },
+    {
+      name: 'a chunked body over maxBodyBytes',
+      request: { body: JSON.stringify({ ...CHAT_BODY, padding: 'x'.repeat(1_100_000) }), chunked: true },
+      status: 413,
+      code: 'request_too_large',
+      headers: { connection: 'close' },
+    },
+    { name: 'invalid JSON', request: { body: '{"model":' }, status: 400, code: 'invalid_json' },
+    {
+      name: 'messages that is not an array',
+      request: { body: JSON.stringify({ model: 'm', messages: 'hi' }) },
+      status: 400,
+      code: 'invalid_request_body',
+      param: 'messages',
+    },
+    {
+      name: 'a missing model',
+      request: { body: JSON.stringify({ messages: [] }) },
+      status: 400,
+      code: 'invalid_request_body',
+      param: 'model',
+    },
+    {
+      name: 'a body that is not an object',
+      request: { body: '[1,2]' },
+      status: 400,
+      code: 'invalid_request_body',
+    },
+    {
+      name: 'a completions request without prompt',
+      path: '/v1/completions',
+      request: { body: JSON.stringify({ model: 'm' }) },
+      status: 400,
+      code: 'invalid_request_body',
+      param: 'prompt',
+    },
+    {
+      name: 'a Responses request whose input is a number',
+      path: '/v1/responses',
+      request: { body: JSON.stringify({ model: 'm', input: 3 }) },
+      status: 400,
+      code: 'invalid_request_body',
+      param: 'input',
+    },
+    {
+      name: 'a wrong method',
+      request: { method: 'GET' },
+      status: 405,
+      code: 'method_not_allowed',
+      headers: { allow: 'POST' },
+    },
+    { name: 'an unknown route', path: '/v1/embeddings', request: { body: '{}' }, status: 404, code: 'unknown_url' },
+    { name: 'a path outside the prefix', path: '/chat/completions', request: { body: '{}' }, status: 404, code: 'unknown_url' },
+  ];
+
+  test.each(cases)('$name → $status', async ({ path, request, status, code, param, headers }) => {
+    const { upstream, url } = await start(neverCalled);
+    const response = await rawRequest(`${url}${path ?? '/v1/chat/completions'}`, request);
+    expect(response.status).toBe(status);
+    expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+    const body = response.json() as { error: Record<string, unknown> };
+    expect(body).toEqual({
+      error: { message: expect.any(String), type: 'invalid_request_error', code, param: param ?? null },
+    });
+    expect(body.error.message).not.toBe('');
+    expect(response.headers).toMatchObject(headers ?? {});
+    expect(await settled()).toMatchObject({ outcome: 'rejected', status, frames: 0 });
+    expect(upstream.requests).toHaveLength(0);
+    expect(upstream.openSockets() + upstream.closedSockets()).toBe(0);
+  });
+
+  test('the client Authorization, cookies and hop-by-hop headers never reach upstream', async () => {
+    const { upstream, url } = await start(streamParts(CHAT_STREAM_PARTS));
+    await rawRequest(`${url}/v1/chat/completions`, {
+      body: JSON.stringify(CHAT_BODY),
+      headers: {
+        authorization: 'Bearer client-token',
+        cookie: 'session=client',
+        'proxy-authorization': 'Basic client',
+        'x-api-key': 'client-key',
+        connection: 'keep-alive, x-secret',
+        'x-secret': 'hop',
+        'keep-alive': 'timeout=5',
+      },
+    });
+    const sent = upstream.requests[0];
+    expect(sent.headers.authorization).toBe(`Bearer ${KEY}`);
+    for (const name of ['cookie', 'proxy-authorization', 'x-api-key', 'x-secret', 'keep-alive']) {
+      expect(sent.headers[name]).toBeUndefined();
+    }
+    expect(JSON.stringify(sent.headers)).not.toMatch(/client/);
+  });
+
+  test('allowModels: a model not on the list is answered with 403', async () => {
+    const { upstream, url } = await start(neverCalled, { allowModels: ['gpt-4o-mini'] });
+    const response = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(CHAT_BODY) });
+    expect(response.status).toBe(403);
+    expect(response.json()).toEqual({
+      error: {
+        message: "The model 'm' is not available through this relay.",
+        type: 'invalid_request_error',
+        param: 'model',
+        code: 'model_not_allowed',
+      },
+    });
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  test('allowModels: an async predicate sees the model and the request', async () => {
+    const seen: Array<[string, string | undefined]> = [];
+    const { upstream, url } = await start(streamParts(CHAT_STREAM_PARTS), {
+      allowModels: async (model, req) => {
+        seen.push([model, req.headers['x-team']]);
+        return model === 'm';
+      },
+    });
+    const ok = await rawRequest(`${url}/v1/chat/completions`, {
+      body: JSON.stringify(CHAT_BODY),
+      headers: { 'x-team': 'a' },
+    });
+    const refused = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify({ ...CHAT_BODY, model: 'big' }) });
+    expect([ok.status, refused.status]).toEqual([200, 403]);
+    expect(seen).toEqual([
+      ['m', 'a'],
+      ['big', undefined],
+    ]);
+    expect(upstream.requests).toHaveLength(1);
+  });
+
+  test('transformRequest rewrites the body sent upstream', async () => {
+    const { upstream, url } = await start(streamParts(CHAT_STREAM_PARTS), {
+      transformRequest: async (body, req) => ({
+        ...body,
+        model: 'forced',
+        max_tokens: Math.min(Number(body.max_tokens ?? 256), 256),
+        user: String(req.headers['x-user']),
+      }),
+    });
+    await rawRequest(`${url}/v1/chat/completions`, {
+      body: JSON.stringify({ ...CHAT_BODY, max_tokens: 9000, seed: 7 }),
+      headers: { 'x-user': 'u1' },
+    });
+    expect(JSON.parse(upstream.requests[0].body)).toEqual({ ...CHAT_BODY, model: 'forced', max_tokens: 256, seed: 7, user: 'u1' });
+    expect(await settled()).toMatchObject({ outcome: 'completed', model: 'forced' });
+  });
+
+  test('transformRequest may reject with a RelayRejection; any other exception is a 500 reported to onError', async () => {
+    const { upstream, url } = await start(neverCalled, {
+      transformRequest: (body) => {
+        if (body.max_tokens !== undefined) {
+          throw new RelayRejection(400, 'max_tokens is set by the relay', { param: 'max_tokens', code: 'not_allowed' });
+        }
+        throw new TypeError('bug in the hook');
+      },
+    });
+    const rejected = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify({ ...CHAT_BODY, max_tokens: 1 }) });
+    expect(rejected.status).toBe(400);
+    expect(rejected.json()).toEqual({
+      error: { message: 'max_tokens is set by the relay', type: 'invalid_request_error', param: 'max_tokens', code: 'not_allowed' },
+    });
+    const failed = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(CHAT_BODY) });
+    expect(failed.status).toBe(500);
+    expect(failed.json()).toEqual({
+      error: { message: 'The relay failed to handle the request.', type: 'server_error', param: null, code: 'relay_error' },
+    });
+    expect(failed.text).not.toContain('bug in the hook');
+    expect(hookErrors).toEqual([new TypeError('bug in the hook')]);
+    await eventually(() => summaries.length === 2, 'two summaries');
+    expect(summaries.map((summary) => [summary.outcome, summary.status])).toEqual([
+      ['rejected', 400],
+      ['rejected', 500],
+    ]);
+    expect(upstream.requests).toHaveLength(0);
+  });
+});
+
+describe('upstream failures', () => {
+  test('an error status before the stream: same status, JSON body and retry headers; no set-cookie', async () => {
+    const errorBody = {
+      error: { message: 'Rate limit reached', type: 'requests', param: null, code: 'rate_limit_exceeded' },
+    };
+    const { url } = await start((_req, res) => {
+      res.writeHead(429, {
+        'content-type': 'application/json',
+        'retry-after': '7',
+        'retry-after-ms': '7000',
+        'x-request-id': 'req_429',
+        'x-ratelimit-reset-requests': '7s',
+        'set-cookie': 'a=b',
+      });
+      res.end(JSON.stringify(errorBody));
+    });
+    const response = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(CHAT_BODY) });
+    expect(response.status).toBe(429);
+    expect(response.json()).toEqual(errorBody);
+    expect(response.headers).toMatchObject({
+      'retry-after': '7',
+      'retry-after-ms': '7000',
+      'x-request-id': 'req_429',
+      'x-ratelimit-reset-requests': '7s',
+    });
+    expect(response.headers['set-cookie']).toBeUndefined();
+    const summary = await settled();
+    expect(summary).toMatchObject({ outcome: 'upstream-error', status: 429, requestId: 'req_429', frames: 0 });
+    expect(summary.error).toBeInstanceOf(APIError);
+  });
+
+  test('the API key never appears in a response, even when upstream echoes it', async () => {
+    const echo = `Incorrect API key provided: ${KEY}`;
+    const { url } = await start((req, res, recorded) => {
+      const stream = (JSON.parse(recorded.body) as { stream?: boolean }).stream;
+      const route = req.url ?? '';
+      if (route.endsWith('/responses')) {
+        sseHead(res, { 'x-request-id': KEY });
+        res.end(`data: {"echo":"${KEY}"}\n\n`);
+      } else {
+        res.writeHead(401, { 'content-type': 'application/json', 'x-request-id': KEY });
+        res.end(JSON.stringify({ error: { message: echo, type: 'invalid_request_error', stream } }));
+      }
+    });
+    const answers = await Promise.all([
+      rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(CHAT_BODY) }),
+      rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify({ ...CHAT_BODY, stream: false }) }),
+      rawRequest(`${url}/v1/responses`, { body: JSON.stringify({ model: 'm', input: 'x', stream: true }) }),
+    ]);
+    expect(answers.map((answer) => answer.status)).toEqual([401, 401, 200]);
+    for (const answer of answers) {
+      expect(answer.text).toContain('[redacted]');
+      expect(answer.text).not.toContain(KEY);
+      expect(JSON.stringify(answer.headers)).not.toContain(KEY);
+    }
+    await eventually(() => summaries.length === 3, 'three summaries');
+    expect(JSON.stringify(summaries.map((summary) => summary.error?.message))).not.toContain(KEY);
+  });
+
+  test('an error event in the middle of the stream passes through unchanged and is reported', async () => {
+    const parts = [
+      chatData('Hel'),
+      `data: ${JSON.stringify({ error: { message: 'The server had an error', type: 'server_error', param: null, code: null } })}\n\n`,
+    ];
+    const { url } = await start(streamParts(parts));
+    const response = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(CHAT_BODY) });
+    expect(response.text).toBe(parts.join(''));
+    const summary = await settled();
+    expect(summary.outcome).toBe('upstream-error');
+    expect(summary.error).toBeInstanceOf(APIError);
+    expect(summary.error?.message).toBe('The server had an error');
+  });
+
+  test('a socket reset in the middle of the stream ends it with one error frame and no [DONE]', async () => {
+    const { url } = await start(async (_req, res) => {
+      sseHead(res);
+      res.write(chatData('Hel'));
+      await nextTurn();
+      res.socket?.destroy();
+    });
+    const response = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(CHAT_BODY) });
+    expect(response.status).toBe(200);
+    expect(response.text).toBe(
+      chatData('Hel') +
+        `data: ${JSON.stringify({
+          error: {
+            message: 'The connection to the upstream API broke before the stream ended.',
+            type: 'server_error',
+            param: null,
+            code: 'upstream_connection_lost',
+          },
+        })}\n\n`,
+    );
+    expect(await settled()).toMatchObject({ outcome: 'upstream-error', status: 200, frames: 1 });
+  });
+
+  test('a stall after the stream started ends it with a timeout error frame', async () => {
+    const { upstream, url } = await start(
+      (_req, res) => {
+        sseHead(res);
+        res.write(chatData('Hel'));
+      },
+      { timeout: { idleMs: 150 } },
+    );
+    const response = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(CHAT_BODY) });
+    const frames = parseFrames(response.text);
+    expect(frames).toHaveLength(2);
+    expect(JSON.parse(frames[1].data)).toEqual({
+      error: {
+        message: 'The upstream API did not answer in time (idle timeout of 150 ms).',
+        type: 'server_error',
+        param: null,
+        code: 'upstream_timeout',
+      },
+    });
+    expect(response.text).not.toContain('[DONE]');
+    expect(await settled()).toMatchObject({ outcome: 'timeout', status: 200 });
+    await upstream.waitForClosedSockets(1);
+  });
+
+  test('a stall before the response headers is answered with 504', async () => {
+    const { upstream, url } = await start(() => undefined, { timeout: { headersMs: 150 } });
+    const response = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(CHAT_BODY) });
+    expect(response.status).toBe(504);
+    expect((response.json() as { error: { code: string } }).error.code).toBe('upstream_timeout');
+    expect(await settled()).toMatchObject({ outcome: 'timeout', status: 504 });
+    await upstream.waitForClosedSockets(1);
+  });
+
+  test('a non-streaming request that outlasts timeout.totalMs is answered with 504', async () => {
+    const { upstream, url } = await start(() => undefined, { timeout: { totalMs: 150 } });
+    const response = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify({ model: 'm', messages: [] }) });
+    expect(response.status).toBe(504);
+    expect(await settled()).toMatchObject({ outcome: 'timeout', status: 504, stream: false });
+    await upstream.waitForClosedSockets(1);
+  });
+
+  test('a refused connection is answered with 502 naming no host', async () => {
+    const closed = await startServer(() => undefined);
+    const deadURL = closed.url;
+    await closed.close();
+    upstream = await startServer(() => undefined);
+    relay = await listen(createRelay({ apiKey: KEY, baseURL: deadURL, onSettled: (summary) => summaries.push(summary) }));
+    for (const stream of [true, false]) {
+      const response = await rawRequest(`${relay.url}/v1/chat/completions`, { body: JSON.stringify({ ...CHAT_BODY, stream }) });
+      expect(response.status).toBe(502);
+      expect(response.json()).toEqual({
+        error: {
+          message: 'The relay could not connect to the upstream API.',
+          type: 'server_error',
+          param: null,
+          code: 'upstream_unreachable',
+        },
+      });
+      expect(response.text).not.toContain('127.0.0.1');
+    }
+    expect(summaries.map((summary) => summary.outcome)).toEqual(['upstream-error', 'upstream-error']);
+  });
+
+  test('a non-JSON error page keeps its status and becomes an OpenAI error body', async () => {
+    const { url } = await start((_req, res) => {
+      res.writeHead(503, { 'content-type': 'text/html' });
+      res.end('<html><body>Service Unavailable</body></html>');
+    });
+    for (const stream of [true, false]) {
+      const response = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify({ ...CHAT_BODY, stream }) });
+      expect(response.status).toBe(503);
+      expect(response.json()).toEqual({
+        error: {
+          message: expect.stringContaining('Service Unavailable'),
+          type: 'upstream_error',
+          param: null,
+          code: null,
+        },
+      });
+    }
+  });
+
+  test('a 200 that is not an event stream is answered with 502', async () => {
+    const { url } = await start((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('hello');
+    });
+    const response = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(CHAT_BODY) });
+    expect(response.status).toBe(502);
+    expect((response.json() as { error: { code: string } }).error.code).toBe('upstream_protocol_error');
+    expect(await settled()).toMatchObject({ outcome: 'upstream-error', status: 502 });
+  });
+
+  test('a non-streaming response over maxResponseBytes is answered with 502', async () => {
+    const { url } = await start(
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ text: 'x'.repeat(5000) }));
+      },
+      { maxResponseBytes: 1000 },
+    );
+    const response = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify({ model: 'm', messages: [] }) });
+    expect(response.status).toBe(502);
+    expect((response.json() as { error: { code: string } }).error.code).toBe('upstream_response_too_large');
+  });
+});
+
+describe('the client goes away', () => {
+  test('in the middle of the stream: the upstream request is aborted at once', async () => {
+    const { upstream, url } = await start((_req, res) => {
+      sseHead(res);
+      res.write(chatData('Hel'));
+    });
+    const stream = await openStream(`${url}/v1/chat/completions`, CHAT_BODY);
+    await stream.waitFor('Hel');
+    stream.abort();
+    await upstream.waitForClosedSockets(1);
+    expect(await settled()).toMatchObject({ outcome: 'client-closed', status: 200, frames: 1 });
+  });
+
+  test('while upstream has not answered: the upstream request is aborted, the summary says 499', async () => {
+    const { upstream, url } = await start(() => undefined);
+    const client = request(`${url}/v1/chat/completions`, { method: 'POST', agent: false });
+    client.on('error', () => undefined);
+    client.end(JSON.stringify({ ...CHAT_BODY, stream: false }));
+    await upstream.waitForRequests(1);
+    client.destroy();
+    await upstream.waitForClosedSockets(1);
+    expect(await settled()).toMatchObject({ outcome: 'client-closed', status: 499, stream: false });
+  });
+});
+
+describe('hooks', () => {
+  test('onFrame sees every raw frame in order; exceptions in hooks reach onError and nothing else', async () => {
+    const seen: string[] = [];
+    const { url } = await start(streamParts(CHAT_STREAM_PARTS), {
+      onFrame: (frame, context) => {
+        seen.push(`${context.route}:${frame.type === 'comment' ? `: ${frame.text}` : frame.data}`);
+        throw new Error('onFrame failed');
+      },
+      onSettled: (summary) => {
+        summaries.push(summary);
+        throw new Error('onSettled failed');
+      },
+    });
+    const response = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(CHAT_BODY) });
+    expect(response.text).toBe(CHAT_STREAM_PARTS.join(''));
+    expect(seen).toEqual(parseWire(CHAT_STREAM_PARTS).map((line) => `chat/completions:${line}`));
+    await settled();
+    expect(summaries).toHaveLength(1);
+    expect(hookErrors.map((error) => (error as Error).message)).toEqual([
+      ...CHAT_STREAM_PARTS.map(() => 'onFrame failed'),
+      'onSettled failed',
+    ]);
+  });
+});
+
+/** Each part's payload as onFrame reports it: the data of an event, `: text` of a comment. */
+function parseWire(parts: string[]): string[] {
+  return parts.map((part) => (part.startsWith(':') ? part.trimEnd() : part.slice('data: '.length).trimEnd()));
+}

@@ -1,0 +1,135 @@
+import { createServer, request, type IncomingHttpHeaders, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chatData } from '../helpers/server';
+
+/** A relay (or any handler that reads its own request body) served on 127.0.0.1:0. */
+export interface Listening {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function listen(handler: RequestListener): Promise<Listening> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  text: string;
+  json(): unknown;
+}
+
+export interface RawRequestOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  /** Written as one piece (with content-length unless `chunked`). */
+  body?: string | Buffer;
+  /** Send the body with chunked transfer encoding (no content-length). */
+  chunked?: boolean;
+}
+
+/** A plain node:http request: the exact response body bytes, nothing parsed on the way. */
+export function rawRequest(url: string, options: RawRequestOptions = {}): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
+    if (options.body !== undefined && !options.chunked) headers['content-length'] = String(Buffer.byteLength(options.body));
+    const req = request(url, { method: options.method ?? 'POST', headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const text = body.toString('utf8');
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text, json: () => JSON.parse(text) });
+      });
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** Polls `condition` every 10 ms; rejects naming `what` after `timeoutMs`. */
+export async function eventually(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** An OpenAI chat stream as the wire carries it: keep-alive comments between chunks, usage, then `[DONE]`. */
+export const CHAT_STREAM_PARTS = [
+  ': OPENROUTER PROCESSING\n\n',
+  chatData('Hel'),
+  ': keep-alive\n\n',
+  chatData('lo, wörld 👋'),
+  chatData('', 'stop'),
+  `data: ${JSON.stringify({
+    id: 'chatcmpl-1',
+    object: 'chat.completion.chunk',
+    created: 1,
+    model: 'm',
+    choices: [],
+    usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 },
+  })}\n\n`,
+  'data: [DONE]\n\n',
+];
+
+export const CHAT_BODY = { model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: true };
+
+/** A response read as it arrives, for tests that act in the middle of a stream. */
+export interface OpenStream {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** Everything received so far, as text. */
+  text(): string;
+  /** Resolves when the received text contains `needle`. */
+  waitFor(needle: string, timeoutMs?: number): Promise<void>;
+  /** Resolves when the response has ended. */
+  ended(timeoutMs?: number): Promise<void>;
+  /** Destroys the connection, as a closed tab does. */
+  abort(): void;
+}
+
+export function openStream(url: string, body: unknown, headers: Record<string, string> = {}): Promise<OpenStream> {
+  return new Promise((resolve, reject) => {
+    const payload = JSON.stringify(body);
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)), ...headers },
+        agent: false,
+      },
+      (res) => {
+        let text = '';
+        let done = false;
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => (done = true));
+        res.on('error', () => undefined);
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          text: () => text,
+          waitFor: (needle, timeoutMs) => eventually(() => text.includes(needle), `'${needle}' in the response`, timeoutMs),
+          ended: (timeoutMs) => eventually(() => done, 'the end of the response', timeoutMs),
+          abort: () => req.destroy(),
+        });
+      },
+    );
+    req.on('error', (error) => reject(error));
+    req.end(payload);
+  });
+}

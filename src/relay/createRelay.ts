@@ -1,0 +1,117 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BODY_TOO_LARGE, bodyCollector, declaresTooMuch, type BodyText } from './relayBody.js';
+import { startExchange, type RelayResponder } from './relayExchange.js';
+import { routeOf } from './relayRoutes.js';
+import { buildRelayRuntime } from './relayRuntime.js';
+import { withNodeDefaults } from './nodeDefaults.js';
+import type { RelayOptions } from './types.js';
+
+export type NodeRelayOptions = RelayOptions<IncomingMessage>;
+
+/**
+ * A `node:http` request handler. Given Express/Connect's `next`, requests for
+ * paths outside the relay's routes are passed on instead of answered with 404.
+ */
+export type RelayHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
+
+/**
+ * A relay for `node:http` and Express: `POST {prefix}/chat/completions`,
+ * `/completions` and `/responses` go upstream with the relay's own API key
+ * and come back byte for byte, streamed as they arrive. Reading upstream
+ * pauses while the client's socket is full; the upstream request is aborted as
+ * soon as the client leaves. `apiKey` and `baseURL` default to
+ * `OPENAI_API_KEY` and `OPENAI_BASE_URL`.
+ *
+ * @example
+ * const relay = createRelay({ allowModels: ['gpt-4o-mini'], onSettled: (summary) => log(summary) });
+ * createServer(relay).listen(8787);          // or: app.use(relay) in Express, before any body parser
+ */
+export function createRelay(options: NodeRelayOptions = {}): RelayHandler {
+  const relay = buildRelayRuntime(withNodeDefaults(options));
+  return (req, res, next) => {
+    // Express strips a mount path from `url`; `originalUrl` keeps it.
+    const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
+    const pathname = url.split('?', 1)[0];
+    if (next && routeOf(relay.prefix, pathname) === undefined) {
+      next();
+      return;
+    }
+    // A reset connection emits 'error'; the exchange learns of it from 'close'.
+    req.on('error', ignore);
+    res.on('error', ignore);
+    let bodyRefused = false;
+    const readBody = async (limit: number) => {
+      const body = await readNodeBody(req, limit);
+      bodyRefused = body === BODY_TOO_LARGE;
+      return body;
+    };
+    const exchange = startExchange(
+      relay,
+      { request: req, method: req.method ?? 'GET', pathname, readBody },
+      nodeResponder(res, () => bodyRefused),
+    );
+    res.on('drain', exchange.resume);
+    res.on('close', () => {
+      if (!res.writableFinished) exchange.clientClosed();
+    });
+  };
+}
+
+function nodeResponder(res: ServerResponse, bodyRefused: () => boolean): RelayResponder {
+  return {
+    send(status, headers, body) {
+      // The rest of a refused body is not read, so the connection cannot carry another request.
+      if (bodyRefused()) res.shouldKeepAlive = false;
+      res.writeHead(status, { ...headers, 'content-length': String(body.byteLength) });
+      res.end(body);
+    },
+    open(status, headers) {
+      res.writeHead(status, headers);
+      res.flushHeaders();
+      res.socket?.setNoDelay(true);
+    },
+    write: (chunk) => res.write(chunk),
+    end: () => res.end(),
+  };
+}
+
+/** Reads the body up to `limit` bytes, or takes it from `req.body` when a body parser (Express) already did. */
+function readNodeBody(req: IncomingMessage, limit: number): Promise<BodyText> {
+  const parsed = (req as { body?: unknown }).body;
+  if (parsed !== undefined) return Promise.resolve(parsedBodyText(parsed, limit));
+  if (declaresTooMuch(req.headers['content-length'], limit)) return Promise.resolve(BODY_TOO_LARGE);
+  if (req.readableEnded) return Promise.resolve('');
+  return new Promise((resolve, reject) => {
+    const body = bodyCollector(limit);
+    const stop = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      if (body.add(chunk)) return;
+      // The rest flows past unread and unkept; the 413 closes the connection.
+      stop();
+      resolve(BODY_TOO_LARGE);
+    };
+    const onEnd = () => {
+      stop();
+      resolve(body.text());
+    };
+    const onClose = () => {
+      stop();
+      reject(new Error('The client closed the connection before its request body ended'));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('close', onClose);
+  });
+}
+
+function parsedBodyText(body: unknown, limit: number): BodyText {
+  const text =
+    typeof body === 'string' ? body : body instanceof Uint8Array ? new TextDecoder().decode(body) : JSON.stringify(body);
+  return Buffer.byteLength(text) > limit ? BODY_TOO_LARGE : text;
+}
+
+function ignore(): void {}

@@ -1,0 +1,287 @@
+import { BehaviorSubject, type Subscription } from 'rxjs';
+import { APIConnectionError, APIError, OpenAIRxError, StreamTimeoutError } from '../errors.js';
+import { encodeSse } from '../sse/encodeSse.js';
+import { apiErrorFromResponse, isRecord, requestIdOf } from '../sse/httpErrors.js';
+import { readText } from '../sse/readText.js';
+import type { ResponseInfo, SseFrame } from '../sse/types.js';
+import { heartbeat } from './heartbeat.js';
+import { errorInFrame, usageIn } from './relayAudit.js';
+import { BODY_TOO_LARGE, type ReadBody } from './relayBody.js';
+import {
+  RelayRejection,
+  relayErrorResponse,
+  upstreamFailure,
+  type RelayErrorResponse,
+} from './relayErrors.js';
+import { EVENT_STREAM_HEADERS, forwardedResponseHeaders, JSON_CONTENT_TYPE } from './relayHeaders.js';
+import { matchRoute, parseRequestBody } from './relayRoutes.js';
+import type { RelayRuntime } from './relayRuntime.js';
+import type { AllowModels, RelayContext, RelayOutcome, RelayRequestBody, RelaySummary } from './types.js';
+
+/** The incoming request, as an I/O adapter presents it. */
+export interface RelayIncoming<Req> {
+  request: Req;
+  method: string;
+  /** The path without query string. */
+  pathname: string;
+  readBody: ReadBody;
+}
+
+/**
+ * The outgoing response, as an I/O adapter implements it. The exchange calls
+ * either `send` once, or `open`, then `write` any number of times, then `end`;
+ * nothing after the client went away.
+ */
+export interface RelayResponder {
+  /** A complete answer: an error, or a non-streaming JSON response. */
+  send(status: number, headers: Record<string, string>, body: Uint8Array<ArrayBuffer>): void;
+  /** Starts the event stream; the status and headers go out at once. */
+  open(status: number, headers: Record<string, string>): void;
+  /** One chunk of the stream, as it arrived. `false` when the client is not keeping up: call `resume` when it is. */
+  write(chunk: Uint8Array): boolean;
+  end(): void;
+}
+
+/** What the adapter tells the exchange about the client. */
+export interface RelayExchange {
+  /** The client has room again (`drain`, a stream's `pull`): reading upstream resumes. */
+  resume(): void;
+  /** The client went away: the upstream request is aborted at once. */
+  clientClosed(): void;
+}
+
+const KEEP_ALIVE = ': keep-alive\n\n';
+const encoder = new TextEncoder();
+const now: () => number = typeof performance !== 'undefined' ? () => performance.now() : () => Date.now();
+
+/**
+ * One relayed request from arrival to `onSettled`, independent of the HTTP
+ * stack: route and body checks, hooks, then one upstream request: a raw SSE
+ * stream written frame by frame with backpressure, or a bounded JSON answer.
+ */
+export function startExchange<Req>(
+  relay: RelayRuntime<Req>,
+  incoming: RelayIncoming<Req>,
+  responder: RelayResponder,
+): RelayExchange {
+  const { options } = relay;
+  const { onFrame, onSettled } = options;
+  const startedAt = now();
+  const context: RelayContext<Req> = {
+    request: incoming.request,
+    route: undefined,
+    model: undefined,
+    stream: false,
+    requestId: undefined,
+  };
+  const pause$ = new BehaviorSubject(false);
+  let state: 'pending' | 'streaming' | 'settled' = 'pending';
+  let status = 0;
+  let frames = 0;
+  let bytes = 0;
+  let lastWriteAt = startedAt;
+  let timeToFirstByteMs: number | undefined;
+  let usage: Record<string, unknown> | undefined;
+  let inStreamError: Error | undefined;
+  let upstream: Subscription | undefined;
+  let jsonRequest: AbortController | undefined;
+  let stopHeartbeat: (() => void) | undefined;
+
+  // A function, not an inline comparison: the state changes across the awaits below.
+  const isSettled = () => state === 'settled';
+  const settle = (outcome: RelayOutcome, error?: unknown) => {
+    if (isSettled()) return;
+    state = 'settled';
+    stopHeartbeat?.();
+    if (!onSettled) return;
+    const summary: RelaySummary<Req> = {
+      ...context,
+      outcome,
+      status,
+      durationMs: now() - startedAt,
+      timeToFirstByteMs,
+      frames,
+      bytes,
+      usage,
+      error: error instanceof Error ? relay.redactError(error) : undefined,
+    };
+    relay.guard(context, () => onSettled(summary));
+  };
+
+  const redactValues = (headers: Record<string, string>) => {
+    const redacted: Record<string, string> = {};
+    for (const name in headers) redacted[name] = relay.redact(headers[name]);
+    return redacted;
+  };
+  const forwarded = (upstreamHeaders: Record<string, string>) => redactValues(forwardedResponseHeaders(upstreamHeaders));
+
+  const sendJson = (code: number, headers: Record<string, string>, body: string, outcome: RelayOutcome, error?: unknown) => {
+    const chunk = encoder.encode(relay.redact(body));
+    status = code;
+    bytes += chunk.byteLength;
+    timeToFirstByteMs = now() - startedAt;
+    responder.send(code, { 'content-type': JSON_CONTENT_TYPE, ...headers }, chunk);
+    settle(outcome, error);
+  };
+
+  const write = (text: string) => {
+    const chunk = encoder.encode(relay.redact(text));
+    bytes += chunk.byteLength;
+    lastWriteAt = now();
+    if (!responder.write(chunk) && !pause$.value) pause$.next(true);
+  };
+
+  /** Before the stream started: the error's status, headers and JSON body. After: one error frame, then the end. */
+  const failWith = (answer: RelayErrorResponse, error: unknown) => {
+    if (isSettled()) return;
+    if (state === 'pending') {
+      sendJson(answer.status, redactValues(answer.headers), JSON.stringify(answer.body), answer.outcome, error);
+      return;
+    }
+    write(encodeSse({ type: 'event', data: JSON.stringify(answer.body) }));
+    responder.end();
+    settle(answer.outcome, error);
+  };
+  const fail = (error: unknown) => {
+    if (error instanceof APIError) context.requestId ??= error.requestId;
+    failWith(relayErrorResponse(error, state === 'streaming'), error);
+  };
+
+  const openStream = (info: ResponseInfo) => {
+    if (state !== 'pending') return;
+    state = 'streaming';
+    status = info.status;
+    context.requestId = requestIdOf(info.headers);
+    responder.open(status, { ...forwarded(info.headers), ...EVENT_STREAM_HEADERS });
+    lastWriteAt = now();
+    stopHeartbeat = heartbeat({
+      intervalMs: relay.heartbeatMs,
+      lastWriteAt: () => lastWriteAt,
+      paused: () => pause$.value,
+      beat: () => write(KEEP_ALIVE),
+      now,
+    });
+  };
+
+  const relayFrame = (frame: SseFrame) => {
+    frames++;
+    write(encodeSse(frame));
+    timeToFirstByteMs ??= now() - startedAt;
+    if (frame.type === 'event') {
+      usage = usageIn(frame.data) ?? usage;
+      inStreamError ??= errorInFrame(frame);
+    }
+    if (onFrame) relay.guard(context, () => onFrame(frame, context));
+  };
+
+  const relayStream = (path: string, body: RelayRequestBody) => {
+    upstream = relay.client.sse(path, body, { pause$, onResponse: openStream }).subscribe({
+      next: relayFrame,
+      error: fail,
+      complete() {
+        if (isSettled()) return;
+        responder.end();
+        settle(inStreamError ? 'upstream-error' : 'completed', inStreamError);
+      },
+    });
+  };
+
+  const relayJson = async (path: string, body: RelayRequestBody) => {
+    const controller = new AbortController();
+    jsonRequest = controller;
+    const totalMs = options.timeout?.totalMs;
+    let timedOut = false;
+    const timer =
+      totalMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            controller.abort();
+          }, totalMs);
+    try {
+      const response = await relay.postJson(path, body, controller.signal);
+      const { text, truncated } = await readText(response.body, relay.maxResponseBytes);
+      if (isSettled()) return;
+      context.requestId = requestIdOf(response.headers);
+      if (truncated) {
+        const message = `The upstream response is larger than this relay's limit of ${relay.maxResponseBytes} bytes.`;
+        failWith(upstreamFailure(502, message, 'upstream_response_too_large'), new OpenAIRxError(message));
+      } else if (response.status >= 200 && response.status < 300) {
+        usage = usageIn(text);
+        const contentType = response.headers['content-type'] ?? JSON_CONTENT_TYPE;
+        sendJson(response.status, { ...forwarded(response.headers), 'content-type': contentType }, text, 'completed');
+      } else {
+        fail(relay.redactError(apiErrorFromResponse(response.status, response.headers, text)));
+      }
+    } catch (cause) {
+      if (isSettled()) return;
+      fail(
+        timedOut && totalMs !== undefined
+          ? new StreamTimeoutError('total', totalMs)
+          : new APIConnectionError('The upstream request failed', { cause }),
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  const clientClosed = () => {
+    if (isSettled()) return;
+    upstream?.unsubscribe();
+    jsonRequest?.abort();
+    if (status === 0) status = 499;
+    settle('client-closed');
+  };
+
+  const run = async () => {
+    const route = matchRoute(relay.prefix, incoming.method, incoming.pathname);
+    context.route = route;
+    let text: Awaited<ReturnType<ReadBody>>;
+    try {
+      text = await incoming.readBody(relay.maxBodyBytes);
+    } catch {
+      clientClosed();
+      return;
+    }
+    if (isSettled()) return;
+    if (text === BODY_TOO_LARGE) {
+      throw new RelayRejection(413, `The request body is larger than this relay's limit of ${relay.maxBodyBytes} bytes.`, {
+        code: 'request_too_large',
+      });
+    }
+    const parsed = parseRequestBody(route, text);
+    context.model = parsed.model;
+    context.stream = parsed.stream === true;
+    await checkModel(options.allowModels, parsed.model, incoming.request);
+    const body = options.transformRequest ? await options.transformRequest(parsed, incoming.request) : parsed;
+    if (isSettled()) return;
+    if (!isRecord(body)) throw new OpenAIRxError('transformRequest must return the request body as an object');
+    context.model = typeof body.model === 'string' ? body.model : undefined;
+    context.stream = body.stream === true;
+    if (context.stream) relayStream(`/${route}`, body);
+    else await relayJson(`/${route}`, body);
+  };
+
+  run().catch((error: unknown) => {
+    if (!(error instanceof RelayRejection)) relay.report(error, context);
+    fail(error);
+  });
+
+  return {
+    resume() {
+      if (pause$.value) pause$.next(false);
+    },
+    clientClosed,
+  };
+}
+
+async function checkModel<Req>(allow: AllowModels<Req> | undefined, model: string, request: Req): Promise<void> {
+  if (!allow) return;
+  const allowed = typeof allow === 'function' ? await allow(model, request) : allow.includes(model);
+  if (!allowed) {
+    throw new RelayRejection(403, `The model '${model}' is not available through this relay.`, {
+      param: 'model',
+      code: 'model_not_allowed',
+    });
+  }
+}

@@ -1,0 +1,89 @@
+import { buildClient, type OpenAIRxClient } from '../client.js';
+import { OpenAIRxError, redactSecret } from '../errors.js';
+import type { Transport, TransportResponse } from '../transport/types.js';
+import { normalizePrefix } from './relayRoutes.js';
+import type { RelayContext, RelayOptions } from './types.js';
+
+const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+const DEFAULT_HEARTBEAT_MS = 15_000;
+const REDACTED = '[redacted]';
+
+/** Everything one relay shares between its requests, built once from its options. */
+export interface RelayRuntime<Req> {
+  options: RelayOptions<Req>;
+  prefix: string;
+  maxBodyBytes: number;
+  maxResponseBytes: number;
+  heartbeatMs: number;
+  /** Streaming requests go through the client's raw SSE source. */
+  client: OpenAIRxClient;
+  /** Non-streaming requests: one POST through the transport, the JSON answer read by the caller. */
+  postJson(path: string, body: unknown, signal: AbortSignal): Promise<TransportResponse>;
+  /** Removes the API key from text about to reach the client. */
+  redact(text: string): string;
+  /** Removes the API key from an error about to be reported (in place; servers echo keys in error bodies). */
+  redactError<E>(error: E): E;
+  /** Hands an error to `onError` (default `console.error`); never throws. */
+  report(error: unknown, context: RelayContext<Req>): void;
+  /** Calls a hook; an exception goes to {@link RelayRuntime.report} and never reaches the response. */
+  guard(context: RelayContext<Req>, hook: () => void): void;
+}
+
+export function buildRelayRuntime<Req>(options: RelayOptions<Req> & { transport: Transport }): RelayRuntime<Req> {
+  const { apiKey, transport } = options;
+  const maxBodyBytes = limit('maxBodyBytes', options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES);
+  const maxResponseBytes = limit('maxResponseBytes', options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES);
+  const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  if (!(heartbeatMs >= 0)) throw new OpenAIRxError(`heartbeatMs must be 0 (off) or a positive number, not ${heartbeatMs}`);
+  const client = buildClient({
+    apiKey,
+    baseURL: options.baseURL,
+    transport,
+    headers: options.headers,
+    timeout: options.timeout,
+    maxEventSize: options.maxEventSize,
+  });
+  const jsonHeaders: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/json',
+    ...options.headers,
+  };
+  if (apiKey) jsonHeaders.authorization = `Bearer ${apiKey}`;
+
+  const report = (error: unknown, context: RelayContext<Req>) => {
+    try {
+      if (options.onError) options.onError(error, context);
+      else console.error('[openai-rx relay]', error);
+    } catch {
+      // onError itself failed; there is nowhere left to report to, and the response must go on.
+    }
+  };
+
+  return {
+    options,
+    prefix: normalizePrefix(options.prefix ?? '/v1'),
+    maxBodyBytes,
+    maxResponseBytes,
+    heartbeatMs,
+    client,
+    postJson: (path, body, signal) =>
+      transport({ url: client.baseURL + path, method: 'POST', headers: jsonHeaders, body: JSON.stringify(body), signal }),
+    report,
+    redactError: (error) => redactSecret(error, apiKey),
+    redact: apiKey ? (text) => (text.includes(apiKey) ? text.split(apiKey).join(REDACTED) : text) : (text) => text,
+    guard(context, hook) {
+      try {
+        hook();
+      } catch (error) {
+        report(error, context);
+      }
+    },
+  };
+}
+
+function limit(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) throw new OpenAIRxError(`${name} must be a positive integer, not ${value}`);
+  return value;
+}

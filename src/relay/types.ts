@@ -1,0 +1,84 @@
+import type { ClientOptions } from '../client.js';
+import type { SseFrame } from '../sse/types.js';
+
+/** The endpoints a relay serves, as paths below its `prefix` and below the upstream `baseURL`. */
+export type RelayRoute = 'chat/completions' | 'completions' | 'responses';
+
+/**
+ * How a relayed request ended:
+ * - `completed`: upstream's answer reached the client in full;
+ * - `client-closed`: the client left first (the upstream request was aborted);
+ * - `upstream-error`: upstream answered with an error (status, in-stream error event) or broke the connection;
+ * - `timeout`: one of the `timeout` limits fired;
+ * - `rejected`: the relay answered by itself without contacting upstream (404, 405, 413, 400, 403, a hook's rejection).
+ */
+export type RelayOutcome = 'completed' | 'client-closed' | 'upstream-error' | 'timeout' | 'rejected';
+
+/** The request body after the checks: a JSON object with a `model`; every other field is kept as sent. */
+export interface RelayRequestBody {
+  model: string;
+  [field: string]: unknown;
+}
+
+/** What the hooks learn about the request being relayed; fields fill in as the relay gets to know them. */
+export interface RelayContext<Req> {
+  /** The incoming request: `IncomingMessage` for {@link createRelay}, `Request` for `createFetchRelay`. */
+  request: Req;
+  /** `undefined` when the path matched no route. */
+  route: RelayRoute | undefined;
+  /** The model sent upstream (after `transformRequest`). */
+  model: string | undefined;
+  /** Whether the request asked for an event stream (`stream: true`). */
+  stream: boolean;
+  /** Upstream's `x-request-id`, once its response headers arrived. */
+  requestId: string | undefined;
+}
+
+/** Reported once per request to `onSettled`. */
+export interface RelaySummary<Req> extends RelayContext<Req> {
+  outcome: RelayOutcome;
+  /** The status sent to the client; 499 when it left before any response was sent. */
+  status: number;
+  durationMs: number;
+  /** From the request's arrival to the first byte of the response body written to the client. */
+  timeToFirstByteMs: number | undefined;
+  /** Upstream frames relayed (events and comments; the relay's own heartbeats are not counted). */
+  frames: number;
+  /** Response body bytes written to the client, heartbeats and error frames included. */
+  bytes: number;
+  /** The last `usage` object upstream sent (chat's final chunk, Responses' `response.completed`, a JSON body). */
+  usage: Record<string, unknown> | undefined;
+  /** What ended the request when the outcome is not `completed`; never holds the API key. */
+  error: Error | undefined;
+}
+
+/** Which models clients may ask for: a list, or a predicate (may be async) that sees the incoming request. */
+export type AllowModels<Req> = readonly string[] | ((model: string, request: Req) => boolean | Promise<boolean>);
+
+export interface RelayOptions<Req>
+  extends Pick<ClientOptions, 'apiKey' | 'baseURL' | 'transport' | 'headers' | 'timeout' | 'maxEventSize'> {
+  /** Path prefix of the relay's routes; default `/v1`. `''` serves `/chat/completions` etc. at the root. */
+  prefix?: string;
+  /** Larger request bodies are answered with 413 without reading the rest; default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Larger non-streaming upstream responses are answered with 502; default 16 MiB. */
+  maxResponseBytes?: number;
+  /** A `: keep-alive` comment is written after this long without any other write; default 15 000, 0 turns it off. */
+  heartbeatMs?: number;
+  /** Checked against the `model` the client sent; a model not allowed is answered with 403. */
+  allowModels?: AllowModels<Req>;
+  /**
+   * Rewrites the validated body before it goes upstream (force a model, cap `max_tokens`, add `user`).
+   * Throw a `RelayRejection` to answer the client with its status and message.
+   */
+  transformRequest?: (body: RelayRequestBody, request: Req) => RelayRequestBody | Promise<RelayRequestBody>;
+  /** Sees every raw frame from upstream, after it was written to the client; cannot change what is relayed. */
+  onFrame?: (frame: SseFrame, context: RelayContext<Req>) => void;
+  /** Called exactly once per handled request. */
+  onSettled?: (summary: RelaySummary<Req>) => void;
+  /**
+   * Receives exceptions thrown by the other hooks (they never break the response) and unexpected relay failures.
+   * Default: `console.error`.
+   */
+  onError?: (error: unknown, context: RelayContext<Req>) => void;
+}
