@@ -65,3 +65,30 @@ export async function errorOf(source: Observable<unknown>): Promise<unknown> {
   if (!recording.errored) throw new Error(`Expected an error, but the stream completed after ${recording.values.length} values`);
   return recording.error;
 }
+
+/** A transport that records the size of every body chunk it hands on, to show what one network read held. */
+export function chunkRecordingTransport(transport: Transport): { transport: Transport; chunks: number[] } {
+  const chunks: number[] = [];
+  return {
+    chunks,
+    transport: async (request) => {
+      const response = await transport(request);
+      const body = response.body;
+      return {
+        ...response,
+        body: {
+          ...body,
+          read: (sink) =>
+            body.read({
+              data(chunk) {
+                chunks.push(chunk.byteLength);
+                sink.data(chunk);
+              },
+              end: () => sink.end(),
+              error: (error) => sink.error(error),
+            }),
+        },
+      };
+    },
+  };
+}

@@ -1,3 +1,10 @@
+/** The frame that called `setTimeout`, past the mock and jest-mock's own frames. */
+function callerFrame(stack: string | undefined): string | undefined {
+  return stack
+    ?.split('\n')
+    .find((line) => line.trimStart().startsWith('at ') && !line.includes('jest-mock') && !line.includes('helpers/timers'));
+}
+
 /**
  * Tracks the timers that code under test starts from one source file, so a
  * test can assert that every one of them has fired or been cleared.
@@ -10,6 +17,7 @@ export interface TimerTracker {
   restore(): void;
 }
 
+/** `fileFragment` names the source file whose own `setTimeout` calls count (e.g. `'sse/sseFrames'`). */
 export function trackTimers(fileFragment: string): TimerTracker {
   const realSetTimeout = globalThis.setTimeout;
   const realClearTimeout = globalThis.clearTimeout;
@@ -20,7 +28,7 @@ export function trackTimers(fileFragment: string): TimerTracker {
     ms?: number,
     ...args: unknown[]
   ) => {
-    const mine = new Error().stack?.includes(fileFragment) ?? false;
+    const mine = callerFrame(new Error().stack)?.includes(fileFragment) ?? false;
     const handle = realSetTimeout(() => {
       live.delete(handle);
       callback(...args);

@@ -102,7 +102,8 @@ export function sseFrames(request: SseRequest): Observable<SseFrame> {
           if (!subscriber.closed) subscriber.complete();
         },
         error(cause) {
-          fail(new APIConnectionError('The connection closed before the stream ended', { cause }));
+          const reason = describeCause(cause);
+          fail(new APIConnectionError(`The connection closed before the stream ended${reason ? `: ${reason}` : ''}`, { cause }));
         },
       });
       if (request.pause$) {
@@ -160,17 +161,21 @@ export function sseFrames(request: SseRequest): Observable<SseFrame> {
       totalTimer = setTimeout(() => fail(new StreamTimeoutError('total', totalMs)), totalMs);
     }
     timeoutAfter('headers', timeout.headersMs);
-    request
-      .transport({
-        url: request.url,
-        method: request.method ?? 'POST',
-        headers: request.headers ?? {},
-        body: request.body,
-        signal: controller.signal,
-      })
-      .then(onResponse, (cause: unknown) => {
-        if (!subscriber.closed) fail(new APIConnectionError(connectionMessage(request.url, cause), { cause }));
-      });
+    // A transport that throws instead of rejecting, or an `onResponse` callback that throws, still ends the stream
+    // through `fail`: nothing escapes as an unhandled rejection, and the teardown below is in place either way.
+    new Promise<TransportResponse>((resolve) =>
+      resolve(
+        request.transport({
+          url: request.url,
+          method: request.method ?? 'POST',
+          headers: request.headers ?? {},
+          body: request.body,
+          signal: controller.signal,
+        }),
+      ),
+    )
+      .then(onResponse, (cause: unknown) => fail(new APIConnectionError(connectionMessage(request.url, cause), { cause })))
+      .catch(fail);
 
     return () => {
       signal?.removeEventListener('abort', onAbort);
@@ -193,11 +198,20 @@ function connectionMessage(url: string, cause: unknown): string {
   } catch {
     // An unparsable URL is named by nobody.
   }
-  const reason = cause instanceof Error ? `: ${describeCause(cause)}` : '';
-  return `Could not connect to ${origin}${reason}`;
+  const reason = describeCause(cause);
+  return `Could not connect to ${origin}${reason ? `: ${reason}` : ''}`;
 }
 
-function describeCause(error: Error): string {
-  const code = (error as { code?: unknown }).code ?? (error.cause as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' ? `${error.message} (${code})` : error.message;
+/**
+ * `fetch failed (ECONNREFUSED)`, `connect ECONNREFUSED 127.0.0.1:8080`. Duck-typed: errors from Node's
+ * core or another realm are not `instanceof` this realm's `Error`.
+ */
+function describeCause(cause: unknown): string {
+  if (typeof cause !== 'object' || cause === null) return '';
+  const { message, code, cause: inner } = cause as { message?: unknown; code?: unknown; cause?: { code?: unknown; message?: unknown } };
+  const text = typeof message === 'string' ? message : '';
+  // fetch's own message is always `fetch failed`; what went wrong is in its cause.
+  const detail = [code, inner?.code, inner?.message].find((value): value is string => typeof value === 'string' && value !== '');
+  if (detail === undefined || text.includes(detail)) return text;
+  return text ? `${text} (${detail})` : detail;
 }

@@ -1,0 +1,280 @@
+import type { ServerResponse } from 'node:http';
+import { APIConnectionError, APIError, StreamProtocolError, StreamTimeoutError } from '../../src/errors';
+import { sseFrames } from '../../src/sse/sseFrames';
+import { DEFAULT_MAX_EVENT_SIZE, type SseRequest } from '../../src/sse/types';
+import { chatData, sseHead, startServer, type TestServer } from '../helpers/server';
+import { TRANSPORTS, errorOf, record, waitUntil } from '../helpers/streams';
+import { trackTimers, type TimerTracker } from '../helpers/timers';
+
+describe.each(TRANSPORTS)('sseFrames over %s: every failure is a typed error', (_name, transport) => {
+  let server: TestServer;
+  let timers: TimerTracker;
+  beforeEach(() => {
+    timers = trackTimers('src/sse/sseFrames');
+  });
+  afterEach(async () => {
+    timers.restore();
+    await server?.close();
+  });
+
+  const frames = (options: Partial<SseRequest> = {}) =>
+    sseFrames({ transport, url: `${server.url}/v1/chat/completions`, method: 'POST', body: '{}', ...options });
+
+  /** Every timer the source started has fired or been cleared once the stream ended. */
+  const expectNoLiveTimers = () => expect(timers.live()).toBe(0);
+
+  test('401 with an OpenAI error body', async () => {
+    server = await startServer((_req, res) => {
+      res.writeHead(401, { 'content-type': 'application/json', 'x-request-id': 'req_abc123' });
+      res.end(
+        JSON.stringify({
+          error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key', param: null },
+        }),
+      );
+    });
+    const error = (await errorOf(frames({ timeout: { headersMs: 5000, totalMs: 5000 } }))) as APIError;
+    expect(error).toBeInstanceOf(APIError);
+    expect(error).toMatchObject({
+      status: 401,
+      message: '401 Incorrect API key provided.',
+      type: 'invalid_request_error',
+      code: 'invalid_api_key',
+      param: null,
+      requestId: 'req_abc123',
+      inStream: false,
+      retryAfterMs: undefined,
+    });
+    expect(error.headers['x-request-id']).toBe('req_abc123');
+    expect(error.headers['content-type']).toBe('application/json');
+    expect(error.body).toEqual({
+      error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key', param: null },
+    });
+    expectNoLiveTimers();
+  });
+
+  test.each([
+    ['retry-after-ms', { 'retry-after-ms': '1500', 'retry-after': '9' }, (ms: number) => expect(ms).toBe(1500)],
+    ['retry-after in seconds', { 'retry-after': '7' }, (ms: number) => expect(ms).toBe(7000)],
+    [
+      'retry-after as an HTTP date',
+      { 'retry-after': new Date(Date.now() + 60_000).toUTCString() },
+      // The date has whole seconds and the request takes a moment: a bounded range, not a duration claim.
+      (ms: number) => {
+        expect(ms).toBeGreaterThan(50_000);
+        expect(ms).toBeLessThanOrEqual(60_000);
+      },
+    ],
+  ])('429 with %s', async (_form, headers, check) => {
+    server = await startServer((_req, res) => {
+      res.writeHead(429, { 'content-type': 'application/json', ...headers });
+      res.end('{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}');
+    });
+    const error = (await errorOf(frames())) as APIError;
+    expect(error).toBeInstanceOf(APIError);
+    expect(error.status).toBe(429);
+    expect(error.code).toBe('rate_limit_exceeded');
+    check(error.retryAfterMs as number);
+  });
+
+  test('500 with an HTML page: the status and a bounded excerpt', async () => {
+    const page = `<html><head><title>502 Bad Gateway</title></head><body><h1>Upstream   error</h1>${'<p>padding</p>'.repeat(5000)}</body></html>`;
+    server = await startServer((_req, res) => {
+      res.writeHead(500, { 'content-type': 'text/html' });
+      res.end(page);
+    });
+    const error = (await errorOf(frames())) as APIError;
+    expect(error).toBeInstanceOf(APIError);
+    expect(error.status).toBe(500);
+    expect(error.message).toMatch(/^500 Internal Server Error: <html><head><title>502 Bad Gateway<\/title>/);
+    expect(error.message).toContain('<h1>Upstream error</h1>');
+    expect(error.message.length).toBeLessThan(300);
+    expect(typeof error.body).toBe('string');
+    expect((error.body as string).length).toBeLessThanOrEqual(64 * 1024);
+    expectNoLiveTimers();
+  });
+
+  test('200 with a JSON error body where a stream was expected', async () => {
+    server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"error":{"message":"The model `x` does not exist","type":"invalid_request_error","code":"model_not_found"}}');
+    });
+    const error = (await errorOf(frames())) as APIError;
+    expect(error).toBeInstanceOf(APIError);
+    expect(error).toMatchObject({ status: 200, code: 'model_not_found', message: '200 The model `x` does not exist' });
+  });
+
+  test('200 with text/html where a stream was expected', async () => {
+    server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<html><body>Please log in to the captive portal</body></html>');
+    });
+    const error = (await errorOf(frames())) as StreamProtocolError;
+    expect(error).toBeInstanceOf(StreamProtocolError);
+    expect(error.problem).toBe('content-type');
+    expect(error.message).toContain('text/html');
+    expect(error.message).toContain('captive portal');
+    expect(error.data).toBe('<html><body>Please log in to the captive portal</body></html>');
+  });
+
+  test('connection refused', async () => {
+    server = await startServer(() => undefined);
+    const url = server.url;
+    await server.close();
+    const error = (await errorOf(sseFrames({ transport, url: `${url}/v1/chat/completions?key=secret` }))) as APIConnectionError;
+    expect(error).toBeInstanceOf(APIConnectionError);
+    expect(error.message).toContain(`Could not connect to ${url}`);
+    expect(error.message).toContain('ECONNREFUSED');
+    expect(error.message).not.toContain('secret');
+    expect(error.cause).toBeDefined();
+    expectNoLiveTimers();
+  });
+
+  test('the socket destroyed mid-stream: an APIConnectionError after the frames that arrived', async () => {
+    server = await startServer((_req, res) => {
+      sseHead(res);
+      res.write(chatData('one'));
+      res.write(chatData('two'));
+      setTimeout(() => res.socket?.destroy(), 30);
+    });
+    const recording = record(frames({ timeout: { idleMs: 5000, totalMs: 5000 } }));
+    await recording.done;
+    expect(recording.error).toBeInstanceOf(APIConnectionError);
+    expect(recording.values.map((frame) => frame.type === 'event' && JSON.parse(frame.data).choices[0].delta.content)).toEqual([
+      'one',
+      'two',
+    ]);
+    expectNoLiveTimers();
+  });
+
+  test('a stall while keep-alive comments arrive every 50 ms: the idle timeout fires', async () => {
+    server = await startServer((_req, res) => {
+      sseHead(res);
+      res.write(chatData('only'));
+      const interval = setInterval(() => res.write(': keep-alive\n\n'), 50);
+      res.on('close', () => clearInterval(interval));
+    });
+    const recording = record(frames({ timeout: { idleMs: 400, firstEventMs: 5000, totalMs: 20_000 } }));
+    await recording.done;
+    const error = recording.error as StreamTimeoutError;
+    expect(error).toBeInstanceOf(StreamTimeoutError);
+    expect(error.phase).toBe('idle');
+    expect(error.timeoutMs).toBe(400);
+    // The comments were delivered (raw is raw) and did not keep the stream alive.
+    expect(recording.values.filter((frame) => frame.type === 'comment').length).toBeGreaterThanOrEqual(2);
+    expect(recording.values.filter((frame) => frame.type === 'event')).toHaveLength(1);
+    await waitUntil(() => server.openRequestSockets() === 0, 'the stalled socket to close');
+    expectNoLiveTimers();
+  });
+
+  test('data events keep the idle timeout from firing', async () => {
+    server = await startServer((_req, res) => {
+      sseHead(res);
+      let sent = 0;
+      const interval = setInterval(() => {
+        if (++sent <= 12) res.write(chatData(`${sent}`));
+        else {
+          clearInterval(interval);
+          res.end('data: [DONE]\n\n');
+        }
+      }, 50);
+      res.on('close', () => clearInterval(interval));
+    });
+    const recording = record(frames({ timeout: { idleMs: 2000 } }));
+    await recording.done;
+    expect(recording.completed).toBe(true);
+    expect(recording.values).toHaveLength(13);
+    expectNoLiveTimers();
+  });
+
+  test('headers timeout', async () => {
+    server = await startServer(() => undefined);
+    const error = (await errorOf(frames({ timeout: { headersMs: 100, firstEventMs: 5000, idleMs: 5000, totalMs: 20_000 } }))) as StreamTimeoutError;
+    expect(error).toBeInstanceOf(StreamTimeoutError);
+    expect(error.phase).toBe('headers');
+    await waitUntil(() => server.openRequestSockets() === 0, 'the waiting socket to close');
+    expectNoLiveTimers();
+  });
+
+  test('first-event timeout: comments alone do not count', async () => {
+    server = await startServer((_req, res) => {
+      sseHead(res);
+      const interval = setInterval(() => res.write(': processing\n\n'), 30);
+      res.on('close', () => clearInterval(interval));
+    });
+    const recording = record(frames({ timeout: { headersMs: 5000, firstEventMs: 200, idleMs: 5000, totalMs: 20_000 } }));
+    await recording.done;
+    expect(recording.error).toBeInstanceOf(StreamTimeoutError);
+    expect((recording.error as StreamTimeoutError).phase).toBe('first-event');
+    expect(recording.values.length).toBeGreaterThan(0);
+    await waitUntil(() => server.openRequestSockets() === 0, 'the socket to close');
+    expectNoLiveTimers();
+  });
+
+  test('total timeout on a stream that keeps flowing', async () => {
+    server = await startServer((_req, res) => {
+      sseHead(res);
+      const interval = setInterval(() => res.write(chatData('more')), 20);
+      res.on('close', () => clearInterval(interval));
+    });
+    const recording = record(frames({ timeout: { idleMs: 1000, totalMs: 300 } }));
+    await recording.done;
+    expect(recording.error).toBeInstanceOf(StreamTimeoutError);
+    expect((recording.error as StreamTimeoutError).phase).toBe('total');
+    expect(recording.values.length).toBeGreaterThan(0);
+    await waitUntil(() => server.openRequestSockets() === 0, 'the socket to close');
+    expectNoLiveTimers();
+  });
+
+  describe('event size limit', () => {
+    const writeInPieces = (res: ServerResponse, text: string, pieces: number) => {
+      const size = Math.ceil(text.length / pieces);
+      let offset = 0;
+      const writeNext = () => {
+        if (offset >= text.length || res.destroyed) return;
+        res.write(text.slice(offset, offset + size), () => setImmediate(writeNext));
+        offset += size;
+      };
+      writeNext();
+    };
+
+    test('an event growing past a per-request maxEventSize over many reads', async () => {
+      server = await startServer((_req, res) => {
+        sseHead(res);
+        res.write(chatData('small'));
+        setTimeout(() => writeInPieces(res, `data: ${'x'.repeat(20_000)}\n\n`, 20), 20);
+      });
+      const recording = record(frames({ maxEventSize: 5000 }));
+      await recording.done;
+      const error = recording.error as StreamProtocolError;
+      expect(error).toBeInstanceOf(StreamProtocolError);
+      expect(error.problem).toBe('event-too-large');
+      expect(error.message).toContain('5000');
+      expect(recording.values).toHaveLength(1);
+      await waitUntil(() => server.openRequestSockets() === 0, 'the socket to close');
+      expectNoLiveTimers();
+    });
+
+    test('a single oversize event inside one write, after a small one', async () => {
+      server = await startServer((_req, res) => {
+        sseHead(res);
+        res.write(`${chatData('small')}data: ${'y'.repeat(3000)}\n\n${chatData('after')}`);
+      });
+      const recording = record(frames({ maxEventSize: 1000 }));
+      await recording.done;
+      expect(recording.error).toBeInstanceOf(StreamProtocolError);
+      expect((recording.error as StreamProtocolError).problem).toBe('event-too-large');
+      expect(recording.values).toHaveLength(1);
+    });
+
+    test(`the default limit is 8 MiB`, async () => {
+      expect(DEFAULT_MAX_EVENT_SIZE).toBe(8 * 1024 * 1024);
+      server = await startServer((_req, res) => {
+        sseHead(res);
+        writeInPieces(res, `data: ${'z'.repeat(DEFAULT_MAX_EVENT_SIZE + 10)}\n\n`, 64);
+      });
+      const error = (await errorOf(frames())) as StreamProtocolError;
+      expect(error).toBeInstanceOf(StreamProtocolError);
+      expect(error.problem).toBe('event-too-large');
+    });
+  });
+});
