@@ -1,0 +1,131 @@
+import type { IncomingMessage } from 'node:http';
+import OpenAI from 'openai';
+import { createRelay, type RelaySummary } from '../../src/node';
+import { sseHead, startServer, type Handler, type TestServer } from '../helpers/server';
+import { CHAT_STREAM_PARTS, eventually, listen, type Listening } from './relayHelpers';
+
+/*
+ * The official SDK pointed at the relay must not be able to tell it from the
+ * provider: whatever it yields through the relay deep-equals what it yields
+ * talking to upstream directly.
+ */
+
+const KEY = 'sk-relay-secret-0123456789';
+
+const responseObject = (status: string, usage: unknown) => ({
+  id: 'resp_1',
+  object: 'response',
+  created_at: 1,
+  status,
+  model: 'm',
+  output:
+    status === 'completed'
+      ? [
+          {
+            id: 'msg_1',
+            type: 'message',
+            role: 'assistant',
+            status: 'completed',
+            content: [{ type: 'output_text', text: 'Hi there', annotations: [] }],
+          },
+        ]
+      : [],
+  usage,
+});
+
+const RESPONSE_EVENTS = [
+  { type: 'response.created', sequence_number: 0, response: responseObject('in_progress', null) },
+  {
+    type: 'response.output_text.delta',
+    sequence_number: 1,
+    item_id: 'msg_1',
+    output_index: 0,
+    content_index: 0,
+    delta: 'Hi',
+  },
+  {
+    type: 'response.output_text.delta',
+    sequence_number: 2,
+    item_id: 'msg_1',
+    output_index: 0,
+    content_index: 0,
+    delta: ' there',
+  },
+  {
+    type: 'response.completed',
+    sequence_number: 3,
+    response: responseObject('completed', { input_tokens: 3, output_tokens: 2, total_tokens: 5 }),
+  },
+];
+const RESPONSE_PARTS = RESPONSE_EVENTS.map((event) => `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+
+let upstream: TestServer;
+let relay: Listening;
+let summaries: RelaySummary<IncomingMessage>[];
+
+beforeEach(async () => {
+  summaries = [];
+  const provider: Handler = async (_req, res, recorded) => {
+    const body = JSON.parse(recorded.body) as { model: string };
+    sseHead(res, { 'x-request-id': 'req_sdk' });
+    if (body.model === 'hang') {
+      res.write(CHAT_STREAM_PARTS[1]);
+      return;
+    }
+    for (const part of recorded.url === '/responses' ? RESPONSE_PARTS : CHAT_STREAM_PARTS) {
+      res.write(part);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    res.end();
+  };
+  upstream = await startServer(provider);
+  relay = await listen(
+    createRelay({ apiKey: KEY, baseURL: upstream.url, onSettled: (summary) => summaries.push(summary) }),
+  );
+});
+
+afterEach(async () => {
+  await relay.close();
+  await upstream.close();
+});
+
+const viaRelay = () => new OpenAI({ apiKey: 'sk-browser-has-no-key', baseURL: `${relay.url}/v1`, maxRetries: 0 });
+const direct = () => new OpenAI({ apiKey: KEY, baseURL: upstream.url, maxRetries: 0 });
+
+async function collect<T>(stream: AsyncIterable<T>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const item of stream) items.push(item);
+  return items;
+}
+
+test('a chat completion stream through the relay deep-equals the stream from upstream', async () => {
+  const params = { model: 'm', messages: [{ role: 'user' as const, content: 'hi' }], stream: true as const };
+  const through = await collect(await viaRelay().chat.completions.create(params));
+  const straight = await collect(await direct().chat.completions.create(params));
+  expect(through).toEqual(straight);
+  expect(through.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('')).toBe('Hello, wörld 👋');
+  expect(upstream.requests.map((request) => request.headers.authorization)).toEqual([`Bearer ${KEY}`, `Bearer ${KEY}`]);
+  await eventually(() => summaries.length === 1, 'the relay summary');
+  expect(summaries[0]).toMatchObject({ outcome: 'completed', usage: { total_tokens: 8 } });
+});
+
+test('a Responses stream through the relay deep-equals the stream from upstream', async () => {
+  const params = { model: 'm', input: 'hi', stream: true as const };
+  const through = await collect(await viaRelay().responses.create(params));
+  const straight = await collect(await direct().responses.create(params));
+  expect(through).toEqual(straight);
+  expect(through).toEqual(RESPONSE_EVENTS);
+  await eventually(() => summaries.length === 1, 'the relay summary');
+  expect(summaries[0]).toMatchObject({ outcome: 'completed', route: 'responses', usage: { total_tokens: 5 } });
+});
+
+test("the SDK's controller.abort() makes upstream see its socket close", async () => {
+  const stream = await viaRelay().chat.completions.create({ model: 'hang', messages: [], stream: true });
+  const iterator = stream[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  expect(first.value?.choices[0]?.delta.content).toBe('Hel');
+  stream.controller.abort();
+  await upstream.waitForClosedSockets(1);
+  await eventually(() => summaries.length === 1, 'the relay summary');
+  expect(summaries[0]).toMatchObject({ outcome: 'client-closed', frames: 1 });
+});

@@ -1,0 +1,76 @@
+import type { IncomingMessage } from 'node:http';
+import { createFetchRelay, type RelaySummary } from '../../src/index.node';
+import { createRelay } from '../../src/node';
+import { chatData, sseHead, startServer, type TestServer } from '../helpers/server';
+import { CHAT_BODY, CHAT_STREAM_PARTS, eventually, listen, openStream, rawRequest, type Listening } from './relayHelpers';
+
+/* client → relay A → relay B → upstream: each hop relays the one before it unchanged, and a leaving client is felt at the far end. */
+
+const KEY = 'sk-relay-secret-0123456789';
+
+let upstream: TestServer;
+let relayB: Listening;
+let relayA: Listening;
+let summariesA: RelaySummary<IncomingMessage>[];
+let summariesB: RelaySummary<IncomingMessage>[];
+
+beforeEach(async () => {
+  summariesA = [];
+  summariesB = [];
+  upstream = await startServer(async (_req, res, recorded) => {
+    sseHead(res, { 'x-request-id': 'req_chain' });
+    if ((JSON.parse(recorded.body) as { model: string }).model === 'hang') {
+      res.write(chatData('Hel'));
+      return;
+    }
+    for (const part of CHAT_STREAM_PARTS) {
+      res.write(part);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    res.end();
+  });
+  relayB = await listen(createRelay({ apiKey: KEY, baseURL: upstream.url, onSettled: (s) => summariesB.push(s) }));
+  relayA = await listen(
+    createRelay({ apiKey: 'sk-relay-a', baseURL: `${relayB.url}/v1`, onSettled: (s) => summariesA.push(s) }),
+  );
+});
+
+afterEach(async () => {
+  await relayA.close();
+  await relayB.close();
+  await upstream.close();
+});
+
+test('relay → relay → upstream stays byte-faithful and keeps the request id', async () => {
+  const response = await rawRequest(`${relayA.url}/v1/chat/completions`, { body: JSON.stringify(CHAT_BODY) });
+  expect(response.text).toBe(CHAT_STREAM_PARTS.join(''));
+  expect(response.headers['x-request-id']).toBe('req_chain');
+  expect(upstream.requests[0].headers.authorization).toBe(`Bearer ${KEY}`);
+  await eventually(() => summariesA.length === 1 && summariesB.length === 1, 'both summaries');
+  expect([summariesA[0].outcome, summariesB[0].outcome]).toEqual(['completed', 'completed']);
+});
+
+test('a client abort closes both upstream hops', async () => {
+  const stream = await openStream(`${relayA.url}/v1/chat/completions`, { ...CHAT_BODY, model: 'hang' });
+  await stream.waitFor('Hel');
+  stream.abort();
+  await upstream.waitForClosedSockets(1);
+  await eventually(() => summariesA.length === 1 && summariesB.length === 1, 'both summaries');
+  expect([summariesA[0].outcome, summariesB[0].outcome]).toEqual(['client-closed', 'client-closed']);
+});
+
+test('a fetch relay in front of a node relay: byte-faithful, and cancelling reaches upstream', async () => {
+  const front = createFetchRelay({ apiKey: 'sk-front', baseURL: `${relayB.url}/v1` });
+  const post = (body: unknown) =>
+    new Request('http://front.test/v1/chat/completions', { method: 'POST', body: JSON.stringify(body) });
+  expect(await (await front(post(CHAT_BODY))).text()).toBe(CHAT_STREAM_PARTS.join(''));
+
+  const hanging = await front(post({ ...CHAT_BODY, model: 'hang' }));
+  const reader = hanging.body!.getReader();
+  await reader.read();
+  const closedBefore = upstream.closedSockets();
+  await reader.cancel();
+  await upstream.waitForClosedSockets(closedBefore + 1);
+  await eventually(() => summariesB.length === 2, 'relay B summaries');
+  expect(summariesB[1].outcome).toBe('client-closed');
+});
