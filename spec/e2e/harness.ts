@@ -1,0 +1,192 @@
+import { build } from 'esbuild';
+import { readFile, stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { extname, join, normalize, sep } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import type { RelaySummary } from '../../src/index.node';
+import { createRelay } from '../../src/node';
+import { chatData, sseHead, startServer, type TestServer } from '../helpers/server';
+
+/*
+ * The pieces every end-to-end spec needs: a page bundle built by esbuild, a
+ * site (static files + the relay on one origin, so the browser needs no CORS),
+ * headless Chromium, and bounded polling.
+ */
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * Debian's Chromium, headless. The background-networking flags keep it from
+ * dialing Google's hosts, which this machine's closed network refuses;
+ * playwright gives every launch a new empty user-data-dir.
+ */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    timeout: 60_000,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+export interface PageBundle {
+  code: string;
+  warnings: string[];
+}
+
+/** Bundles a page script for the browser (rxjs included, as an app would ship it). */
+export async function bundlePage(entry: string): Promise<PageBundle> {
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    logLevel: 'silent',
+  });
+  return { code: result.outputFiles[0].text, warnings: result.warnings.map((warning) => warning.text) };
+}
+
+export interface Site {
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface SiteConfig {
+  /** Handles every request under `/v1/`. */
+  relay: RequestListener;
+  /** Files served from memory, by URL path. */
+  files?: Record<string, { type: string; body: string }>;
+  /** A built single-page app: its files are served, and unknown paths get its index.html. */
+  spaRoot?: string;
+}
+
+const contentTypes: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+};
+
+/** A node:http server on 127.0.0.1:0 serving a page and the relay from one origin. */
+export async function startSite(config: SiteConfig): Promise<Site> {
+  const sockets = new Set<Socket>();
+
+  const serveFile = async (path: string, res: ServerResponse) => {
+    const file = config.files?.[path];
+    if (file) {
+      res.writeHead(200, { 'content-type': file.type, 'cache-control': 'no-store' });
+      res.end(file.body);
+      return;
+    }
+    if (!config.spaRoot) {
+      res.writeHead(404).end();
+      return;
+    }
+    const candidate = normalize(join(config.spaRoot, decodeURIComponent(path)));
+    const inside = candidate.startsWith(config.spaRoot + sep);
+    const isFile = inside && (await stat(candidate).catch(() => undefined))?.isFile();
+    const target = isFile ? candidate : join(config.spaRoot, 'index.html');
+    res.writeHead(200, { 'content-type': contentTypes[extname(target)] ?? 'application/octet-stream' });
+    res.end(await readFile(target));
+  };
+
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://site').pathname;
+    if (path.startsWith('/v1/')) {
+      config.relay(req, res);
+      return;
+    }
+    serveFile(path, res).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(500);
+      res.end(String(error));
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export interface E2eRelay {
+  handler: RequestListener;
+  /** What the relay reported of each request it handled (`onSettled`), in order. */
+  settled: Array<RelaySummary<IncomingMessage>>;
+}
+
+/** The node:http relay in front of `upstreamURL`, holding the API key the browser never sees. */
+export function startRelay(upstreamURL: string): E2eRelay {
+  const settled: Array<RelaySummary<IncomingMessage>> = [];
+  const handler = createRelay({
+    apiKey: 'sk-e2e-secret',
+    baseURL: `${upstreamURL}/v1`,
+    onSettled: (summary) => settled.push(summary),
+  });
+  return { handler, settled };
+}
+
+/** Polls `condition` every 25 ms; rejects with `what` after `timeoutMs`. */
+export async function waitUntil(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+export interface ScriptedReply {
+  deltas: string[];
+  intervalMs: number;
+}
+
+export interface UpstreamExchange {
+  /** The last message's content. */
+  prompt: string;
+  outcome: 'streaming' | 'completed' | 'aborted';
+}
+
+export interface ScriptedUpstream {
+  server: TestServer;
+  exchanges: UpstreamExchange[];
+}
+
+export async function startScriptedUpstream(script: (prompt: string) => ScriptedReply): Promise<ScriptedUpstream> {
+  const exchanges: UpstreamExchange[] = [];
+  const server = await startServer(async (_req, res, recorded) => {
+    const messages = (JSON.parse(recorded.body) as { messages: Array<{ content: string }> }).messages;
+    const exchange: UpstreamExchange = { prompt: messages[messages.length - 1].content, outcome: 'streaming' };
+    exchanges.push(exchange);
+    res.on('close', () => (exchange.outcome = res.writableFinished ? 'completed' : 'aborted'));
+    const { deltas, intervalMs } = script(exchange.prompt);
+    sseHead(res);
+    for (const delta of deltas) {
+      if (res.destroyed) return;
+      res.write(chatData(delta));
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+    if (!res.destroyed) res.end(chatData('', 'stop') + 'data: [DONE]\n\n');
+  });
+  return { server, exchanges };
+}
