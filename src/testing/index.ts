@@ -1,4 +1,58 @@
-// `openai-rx/testing`: helpers for testing code built on openai-rx, such as writing the SSE wire text
-// a scripted server or transport sends.
+// `openai-rx/testing`: helpers for testing code built on openai-rx: a local mock upstream, a scripted
+// transport, builders of chunks, events and the SSE wire text a scripted server or transport sends.
 export { encodeSse } from '../sse/encodeSse.js';
 export type { SseFrame } from '../sse/types.js';
+export {
+  chatChunk,
+  chatCompletion,
+  chatFrames,
+  chatStreamChunks,
+  chatUsageChunk,
+  type ChatChunkChoiceJson,
+  type ChatChunkInit,
+  type ChatChunkJson,
+  type ChatCompletionJson,
+  type ChatDeltaJson,
+  type ChatStreamInit,
+  type ChatToolCallDeltaJson,
+  type ChatToolCallFragment,
+  type ChatToolCallJson,
+  type ChunkIdentity,
+  type UsageJson,
+} from './chatBuilders.js';
+export {
+  completion,
+  completionChunk,
+  completionFrames,
+  completionStreamChunks,
+  type CompletionChoiceJson,
+  type CompletionJson,
+  type CompletionStreamInit,
+} from './completionBuilders.js';
+export { MockDirectiveError, type MockBehavior } from './mockModel.js';
+export {
+  DEFAULT_TOKEN_DELAY_MS,
+  startMockUpstream,
+  type MockRequest,
+  type MockRequestState,
+  type MockUpstream,
+  type MockUpstreamOptions,
+} from './mockUpstream.js';
+export {
+  responseFrames,
+  responseObject,
+  responseStreamEvents,
+  responseUsage,
+  type ResponseEventJson,
+  type ResponseFunctionCallItemJson,
+  type ResponseIdentity,
+  type ResponseInit,
+  type ResponseItemJson,
+  type ResponseJson,
+  type ResponseMessageItemJson,
+  type ResponseOutputTextJson,
+  type ResponseStreamInit,
+  type ResponseUsageJson,
+} from './responseBuilders.js';
+export { byteChunks, doneFrame, sseComment, sseEvent, sseText, type SseEventFields } from './sseBuilders.js';
+export { splitTokens } from './tokens.js';

@@ -1,0 +1,233 @@
+import type { SseFrame } from '../sse/types.js';
+import { chatCompletion, chatStreamChunks, type UsageJson } from './chatBuilders.js';
+import { completion, completionStreamChunks } from './completionBuilders.js';
+import { isObject } from './mockModel.js';
+import { responseFrames, responseObject, responseUsage } from './responseBuilders.js';
+import { doneFrame, sseEvent } from './sseBuilders.js';
+
+/** What the simulated model produces for one request. */
+export type MockAnswer =
+  | { kind: 'text'; tokens: string[]; finish: 'stop' | 'length' }
+  | { kind: 'tool'; name: string; callId: string; argumentTokens: string[] };
+
+export interface MockTool {
+  name: string;
+  parameters: unknown;
+}
+
+/** Everything a request's answer needs besides the answer itself. */
+export interface MockContext {
+  id: string;
+  model: string;
+  created: number;
+  promptTokens: number;
+  includeUsage: boolean;
+}
+
+/** One frame of a planned stream; `token` frames are paced and counted by the faults. */
+export interface PlannedFrame {
+  frame: SseFrame;
+  token: boolean;
+}
+
+/** How one OpenAI endpoint reads its request and shapes its answer. */
+export interface MockEndpoint {
+  idPrefix: string;
+  /** A message for HTTP 400 when the body is not a request of this endpoint. */
+  invalid(body: Record<string, unknown>): string | undefined;
+  /** The text of the last user message (directives included). */
+  prompt(body: Record<string, unknown>): string;
+  /** All the request's text, to count prompt tokens. */
+  inputText(body: Record<string, unknown>): string;
+  /** The output of a tool result that ends the conversation, if it does. */
+  toolResult(body: Record<string, unknown>): string | undefined;
+  /** The function tool the model calls, if the request offers one and allows it. */
+  tool(body: Record<string, unknown>): MockTool | undefined;
+  maxTokens(body: Record<string, unknown>): number | undefined;
+  streamFrames(answer: MockAnswer, context: MockContext): PlannedFrame[];
+  json(answer: MockAnswer, context: MockContext): unknown;
+  errorFrame(message: string, sequenceNumber: number): SseFrame;
+}
+
+const SERVER_ERROR = { type: 'server_error', code: 'server_error', param: null };
+
+function chatUsage(answer: MockAnswer, context: MockContext): UsageJson {
+  const completionTokens = answer.kind === 'text' ? answer.tokens.length : answer.argumentTokens.length;
+  return {
+    prompt_tokens: context.promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: context.promptTokens + completionTokens,
+  };
+}
+
+function identity(context: MockContext) {
+  return { id: context.id, model: context.model, created: context.created };
+}
+
+/** `data: {"error":{…}}`, the in-stream error of chat and legacy completions. */
+function dataErrorFrame(message: string): SseFrame {
+  return sseEvent({ error: { message, ...SERVER_ERROR } });
+}
+
+function lastMessageText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .map((part) => (isObject(part) && typeof part.text === 'string' ? part.text : ''))
+    .join('');
+}
+
+function positiveNumber(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
+}
+
+/** Picks the function tool a request allows: the one `tool_choice` names, else the first. */
+function chooseTool(tools: unknown, toolChoice: unknown, describe: (tool: Record<string, unknown>) => MockTool | undefined): MockTool | undefined {
+  if (!Array.isArray(tools) || toolChoice === 'none') return undefined;
+  const offered = tools.filter(isObject).map(describe).filter((tool): tool is MockTool => tool !== undefined);
+  const forced = isObject(toolChoice) ? (isObject(toolChoice.function) ? toolChoice.function.name : toolChoice.name) : undefined;
+  return offered.find((tool) => tool.name === forced) ?? offered[0];
+}
+
+export const chatEndpoint: MockEndpoint = {
+  idPrefix: 'chatcmpl-mock-',
+  invalid: (body) => (Array.isArray(body.messages) ? undefined : "'messages' must be an array of messages"),
+  prompt(body) {
+    const messages = (body.messages as unknown[]).filter(isObject);
+    const user = messages.filter((message) => message.role === 'user').at(-1);
+    return user ? lastMessageText(user.content) : '';
+  },
+  inputText: (body) => (body.messages as unknown[]).map((message) => (isObject(message) ? lastMessageText(message.content) : '')).join('\n'),
+  toolResult(body) {
+    const last = (body.messages as unknown[]).at(-1);
+    return isObject(last) && last.role === 'tool' ? lastMessageText(last.content) : undefined;
+  },
+  tool: (body) =>
+    chooseTool(body.tools, body.tool_choice, (tool) =>
+      tool.type === 'function' && isObject(tool.function) && typeof tool.function.name === 'string'
+        ? { name: tool.function.name, parameters: tool.function.parameters }
+        : undefined,
+    ),
+  maxTokens: (body) => positiveNumber(body.max_completion_tokens) ?? positiveNumber(body.max_tokens),
+  streamFrames(answer, context) {
+    const usage = context.includeUsage ? chatUsage(answer, context) : undefined;
+    const chunks =
+      answer.kind === 'text'
+        ? chatStreamChunks({ ...identity(context), content: answer.tokens, finish: answer.finish, usage })
+        : chatStreamChunks({
+            ...identity(context),
+            toolCalls: [{ id: answer.callId, name: answer.name, arguments: answer.argumentTokens }],
+            usage,
+          });
+    return [
+      ...chunks.map((chunk) => ({
+        frame: sseEvent(chunk),
+        token: chunk.choices.some((choice) => !!choice.delta.content || !!choice.delta.tool_calls?.some((call) => call.function.arguments)),
+      })),
+      { frame: doneFrame(), token: false },
+    ];
+  },
+  json: (answer, context) =>
+    answer.kind === 'text'
+      ? chatCompletion({ ...identity(context), content: answer.tokens.join(''), finish: answer.finish, usage: chatUsage(answer, context) })
+      : chatCompletion({
+          ...identity(context),
+          toolCalls: [{ id: answer.callId, name: answer.name, arguments: answer.argumentTokens.join('') }],
+          usage: chatUsage(answer, context),
+        }),
+  errorFrame: dataErrorFrame,
+};
+
+const completionPrompt = (body: Record<string, unknown>): string =>
+  typeof body.prompt === 'string' ? body.prompt : Array.isArray(body.prompt) ? body.prompt.filter((part) => typeof part === 'string').join('\n') : '';
+
+export const completionsEndpoint: MockEndpoint = {
+  idPrefix: 'cmpl-mock-',
+  invalid: (body) => (typeof body.prompt === 'string' || Array.isArray(body.prompt) ? undefined : "'prompt' must be a string or an array of strings"),
+  prompt: completionPrompt,
+  inputText: completionPrompt,
+  toolResult: () => undefined,
+  tool: () => undefined,
+  maxTokens: (body) => positiveNumber(body.max_tokens),
+  streamFrames(answer, context) {
+    const tokens = answer.kind === 'text' ? answer.tokens : [];
+    const finish = answer.kind === 'text' ? answer.finish : 'stop';
+    const usage = context.includeUsage ? chatUsage(answer, context) : undefined;
+    return [
+      ...completionStreamChunks({ ...identity(context), text: tokens, finish, usage }).map((chunk) => ({
+        frame: sseEvent(chunk),
+        token: chunk.choices.some((choice) => choice.text !== ''),
+      })),
+      { frame: doneFrame(), token: false },
+    ];
+  },
+  json: (answer, context) =>
+    completion({
+      ...identity(context),
+      text: answer.kind === 'text' ? answer.tokens.join('') : '',
+      finish: answer.kind === 'text' ? answer.finish : 'stop',
+      usage: chatUsage(answer, context),
+    }),
+  errorFrame: dataErrorFrame,
+};
+
+function responseInputItems(body: Record<string, unknown>): Record<string, unknown>[] {
+  return Array.isArray(body.input) ? body.input.filter(isObject) : [];
+}
+
+function responseUsageOf(answer: MockAnswer, context: MockContext) {
+  const usage = chatUsage(answer, context);
+  return responseUsage(usage.prompt_tokens, usage.completion_tokens);
+}
+
+function responseIdentity(context: MockContext) {
+  return { id: context.id, model: context.model, createdAt: context.created };
+}
+
+export const responsesEndpoint: MockEndpoint = {
+  idPrefix: 'resp_mock_',
+  invalid: (body) => (typeof body.input === 'string' || Array.isArray(body.input) ? undefined : "'input' must be a string or an array of input items"),
+  prompt(body) {
+    if (typeof body.input === 'string') return body.input;
+    const user = responseInputItems(body).filter((item) => item.role === 'user').at(-1);
+    return user ? lastMessageText(user.content) : '';
+  },
+  inputText(body) {
+    const instructions = typeof body.instructions === 'string' ? `${body.instructions}\n` : '';
+    if (typeof body.input === 'string') return instructions + body.input;
+    return instructions + responseInputItems(body).map((item) => lastMessageText(item.content ?? item.output)).join('\n');
+  },
+  toolResult(body) {
+    const last = responseInputItems(body).at(-1);
+    return last?.type === 'function_call_output' ? lastMessageText(last.output) : undefined;
+  },
+  tool: (body) =>
+    chooseTool(body.tools, body.tool_choice, (tool) =>
+      tool.type === 'function' && typeof tool.name === 'string' ? { name: tool.name, parameters: tool.parameters } : undefined,
+    ),
+  maxTokens: () => undefined,
+  streamFrames(answer, context) {
+    const frames = responseFrames(
+      answer.kind === 'text'
+        ? { ...responseIdentity(context), text: answer.tokens, usage: responseUsageOf(answer, context) }
+        : {
+            ...responseIdentity(context),
+            functionCalls: [{ name: answer.name, callId: answer.callId, arguments: answer.argumentTokens }],
+            usage: responseUsageOf(answer, context),
+          },
+    );
+    return frames.map((frame) => ({ frame, token: frame.type === 'event' && !!frame.event?.endsWith('.delta') }));
+  },
+  json: (answer, context) =>
+    responseObject(
+      answer.kind === 'text'
+        ? { ...responseIdentity(context), text: answer.tokens.join(''), usage: responseUsageOf(answer, context) }
+        : {
+            ...responseIdentity(context),
+            functionCalls: [{ name: answer.name, callId: answer.callId, arguments: answer.argumentTokens.join('') }],
+            usage: responseUsageOf(answer, context),
+          },
+    ),
+  errorFrame: (message, sequenceNumber) =>
+    sseEvent({ type: 'error', sequence_number: sequenceNumber, code: SERVER_ERROR.code, message, param: null }, { event: 'error' }),
+};

@@ -1,0 +1,191 @@
+import { splitTokens } from './tokens.js';
+
+/**
+ * How the mock upstream answers one request. Set for every request through
+ * `startMockUpstream({ behavior })`, or per request with `[[mock:…]]`
+ * directives in the last user message (which win).
+ */
+export interface MockBehavior {
+  /** The whole answer text. Default: a deterministic answer derived from the prompt. */
+  text?: string;
+  /** Length of the derived answer in tokens (ignored when `text` is set). */
+  tokens?: number;
+  /** Pause before each token. */
+  tokenDelayMs?: number;
+  /** Answer with this HTTP status and an OpenAI-shaped error body instead. */
+  error?: number;
+  /** `retry-after` header value sent with `error`: seconds, or an HTTP date. */
+  retryAfter?: string;
+  /** `retry-after-ms` header value sent with `error`. */
+  retryAfterMs?: number;
+  /** `x-should-retry` header sent with `error`. */
+  shouldRetry?: boolean;
+  /** `'headers'`: never answer. A number N: send the headers and N tokens, then nothing until the client leaves. */
+  stall?: 'headers' | number;
+  /** Destroy the socket after N tokens (0: right after the headers). */
+  cutAfter?: number;
+  /** Send an in-stream error event after N tokens (0: as the first event), then end the stream. */
+  errorAfter?: number;
+  /** The faults above (error, stall, cut, error-mid-stream) apply only to the first N requests with the same body. */
+  times?: number;
+}
+
+/** A `[[mock:…]]` directive the mock upstream does not understand; answered with HTTP 400. */
+export class MockDirectiveError extends Error {
+  override name = 'MockDirectiveError';
+}
+
+const DIRECTIVE = /\[\[mock:([a-z-]+)(?:=([^\]]*))?\]\]/g;
+
+/** Reads the `[[mock:…]]` directives of a prompt; `prompt` is the text without them. */
+export function parseDirectives(text: string): { behavior: MockBehavior; prompt: string } {
+  const behavior: MockBehavior = {};
+  for (const [, name, value] of text.matchAll(DIRECTIVE)) applyDirective(behavior, name, value);
+  return { behavior, prompt: text.replace(DIRECTIVE, ' ').replace(/\s+/g, ' ').trim() };
+}
+
+/** Marks "half of the answer" for `cut` and `error-mid-stream` without a count. */
+export const HALFWAY = -1;
+
+function applyDirective(behavior: MockBehavior, name: string, value: string | undefined): void {
+  switch (name) {
+    case 'text':
+      behavior.text = value ?? '';
+      return;
+    case 'tokens':
+      behavior.tokens = count(name, value);
+      return;
+    case 'delay':
+      behavior.tokenDelayMs = count(name, value);
+      return;
+    case 'error':
+      behavior.error = status(value);
+      return;
+    case 'retry-after':
+      behavior.retryAfter = required(name, value);
+      return;
+    case 'retry-after-ms':
+      behavior.retryAfterMs = count(name, value);
+      return;
+    case 'should-retry':
+      if (value !== 'true' && value !== 'false') throw new MockDirectiveError(`[[mock:should-retry]] takes true or false, got ${value}`);
+      behavior.shouldRetry = value === 'true';
+      return;
+    case 'stall':
+      behavior.stall = value === 'headers' ? 'headers' : value === undefined ? 0 : count(name, value);
+      return;
+    case 'cut':
+      behavior.cutAfter = value === undefined ? HALFWAY : count(name, value);
+      return;
+    case 'error-mid-stream':
+      behavior.errorAfter = value === undefined ? HALFWAY : count(name, value);
+      return;
+    case 'times':
+      behavior.times = count(name, value);
+      return;
+    default:
+      throw new MockDirectiveError(`Unknown mock directive [[mock:${name}]]`);
+  }
+}
+
+function required(name: string, value: string | undefined): string {
+  if (value === undefined || value.trim() === '') throw new MockDirectiveError(`[[mock:${name}=…]] needs a value`);
+  return value.trim();
+}
+
+function count(name: string, value: string | undefined): number {
+  const number = Number(required(name, value));
+  if (!Number.isInteger(number) || number < 0) throw new MockDirectiveError(`[[mock:${name}]] takes a whole number ≥ 0, got ${value}`);
+  return number;
+}
+
+function status(value: string | undefined): number {
+  const code = Number(value);
+  if (!Number.isInteger(code) || code < 400 || code > 599) throw new MockDirectiveError(`[[mock:error]] takes an HTTP status 400–599, got ${value}`);
+  return code;
+}
+
+const SUBJECTS = ['The stream', 'Each token', 'An observable', 'The server', 'A subscriber', 'The relay', 'Every chunk', 'The model'];
+const VERBS = ['carries', 'delivers', 'cancels', 'buffers', 'emits', 'forwards', 'retries', 'completes with'];
+const OBJECTS = ['the next delta', 'a typed error', 'every frame in order', 'the final answer', 'one request', 'the open socket', 'a usage report', 'the partial text'];
+const ENDINGS = ['', ' without delay', ' as soon as it arrives', ' when asked to stop', ' in virtual time'];
+
+/**
+ * The simulated model's answer: an opening that names `topic`, then
+ * sentences picked by a generator seeded from it, so the same prompt always
+ * gets the same answer. With `tokens`, the answer is exactly that many tokens.
+ */
+export function derivedAnswer(topic: string, opening: string, tokens?: number): string {
+  const random = seededRandom(topic);
+  const pick = (words: readonly string[]) => words[Math.floor(random() * words.length)];
+  const sentence = () => ` ${pick(SUBJECTS)} ${pick(VERBS)} ${pick(OBJECTS)}${pick(ENDINGS)}.`;
+  let text = opening;
+  if (tokens === undefined) {
+    const sentences = 2 + Math.floor(random() * 3);
+    for (let i = 0; i < sentences; i++) text += sentence();
+    return text;
+  }
+  // Sentences start with a space and end with a period, so their tokens can be counted one sentence at a time.
+  const pieces = splitTokens(text);
+  while (pieces.length < tokens) pieces.push(...splitTokens(sentence()));
+  return pieces.slice(0, tokens).join('');
+}
+
+/** The opening line of an answer to `prompt`. */
+export function answerOpening(prompt: string): string {
+  return prompt ? `Mock answer to "${excerpt(prompt)}".` : 'Mock answer.';
+}
+
+/** The opening line of an answer that follows a tool result. */
+export function toolResultOpening(output: string): string {
+  return `The tool returned ${excerpt(output) || 'nothing'}.`;
+}
+
+function excerpt(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 60 ? `${flat.slice(0, 60)}…` : flat;
+}
+
+/** Arguments for a function tool, filled from its JSON schema: strings get the prompt, other types a fixed sample. */
+export function sampleArguments(parameters: unknown, prompt: string): string {
+  return JSON.stringify(sampleValue(parameters, prompt) ?? {});
+}
+
+function sampleValue(schema: unknown, prompt: string): unknown {
+  if (!isObject(schema)) return null;
+  if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
+  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+  switch (type) {
+    case 'string':
+      return prompt || 'mock';
+    case 'number':
+    case 'integer':
+      return 1;
+    case 'boolean':
+      return true;
+    case 'array':
+      return [];
+    default: {
+      if (!isObject(schema.properties)) return type === 'object' ? {} : null;
+      const value: Record<string, unknown> = {};
+      for (const [name, property] of Object.entries(schema.properties)) value[name] = sampleValue(property, prompt);
+      return value;
+    }
+  }
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** mulberry32 seeded with FNV-1a of the text: small, fast and the same on every platform. */
+function seededRandom(text: string): () => number {
+  let seed = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) seed = Math.imul(seed ^ text.charCodeAt(i), 0x01000193);
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
