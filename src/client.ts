@@ -68,15 +68,19 @@ export function buildClient(options: ClientOptions & { transport: Transport }): 
   };
   if (apiKey) baseHeaders.authorization = `Bearer ${apiKey}`;
 
-  const redact = <T>(source: Observable<T>): Observable<T> =>
-    apiKey ? source.pipe(catchError((error: unknown) => throwError(() => redactSecret(error, apiKey)))) : source;
+  const headersFor = (request: RequestOptions = {}) => (request.headers ? { ...baseHeaders, ...request.headers } : baseHeaders);
+  const redact = <T>(source: Observable<T>, request?: RequestOptions): Observable<T> => {
+    const secrets = credentialsIn(headersFor(request));
+    if (secrets.length === 0) return source;
+    return source.pipe(catchError((error: unknown) => throwError(() => secrets.reduce(redactSecret, error))));
+  };
 
   const rawSse = (path: string, body: unknown, request: RequestOptions = {}): Observable<SseFrame> =>
     sseFrames({
       transport,
       url: baseURL + (path.startsWith('/') ? path : `/${path}`),
       method: 'POST',
-      headers: request.headers ? { ...baseHeaders, ...request.headers } : baseHeaders,
+      headers: headersFor(request),
       body: JSON.stringify(body),
       signal: request.signal,
       timeout: request.timeout ? { ...options.timeout, ...request.timeout } : options.timeout,
@@ -89,8 +93,8 @@ export function buildClient(options: ClientOptions & { transport: Transport }): 
     path: string,
     parse: () => OperatorFunction<SseFrame, Event>,
   ): StreamEndpoint<Params, Event> => ({
-    events: (params, request) => redact(rawSse(path, { ...params, stream: true }, request)),
-    stream: (params, request) => redact(rawSse(path, { ...params, stream: true }, request).pipe(parse())),
+    events: (params, request) => redact(rawSse(path, { ...params, stream: true }, request), request),
+    stream: (params, request) => redact(rawSse(path, { ...params, stream: true }, request).pipe(parse()), request),
   });
 
   return {
@@ -98,6 +102,21 @@ export function buildClient(options: ClientOptions & { transport: Transport }): 
     chat: { completions: endpoint('/chat/completions', chatChunks) },
     completions: endpoint('/completions', completionChunks),
     responses: endpoint('/responses', responseEvents),
-    sse: (path, body, request) => redact(rawSse(path, body, request)),
+    sse: (path, body, request) => redact(rawSse(path, body, request), request),
   };
+}
+
+/** Headers whose values are credentials: `apiKey` goes out as `authorization`, Azure's key as `api-key`. */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'api-key', 'x-api-key']);
+
+/** The credentials a request sends, to be kept out of every error: each header value, and a bearer token alone. */
+function credentialsIn(headers: Record<string, string>): string[] {
+  const secrets: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (!value || !CREDENTIAL_HEADERS.has(name.toLowerCase())) continue;
+    secrets.push(value);
+    const token = /^\s*(?:bearer|basic)\s+(\S.*)$/i.exec(value)?.[1];
+    if (token) secrets.push(token);
+  }
+  return secrets;
 }

@@ -6,6 +6,7 @@ import {
   completionTextDeltas,
   contentDeltas,
   createClient,
+  encodeSse,
   outputTextDeltas,
   reasoningDeltas,
   toolCallDeltas,
@@ -186,8 +187,14 @@ export async function runResponses(
   return { frames, events, text: text.values.join(''), snapshots, final: snapshots.values.at(-1), requests: server.requests };
 }
 
+/** The raw pipeline gave back every frame, comments included, as the bytes the server sent (LF framing). */
+export function expectFaithfulFrames(frames: Recording<SseFrame>, parts: readonly string[]): void {
+  expect(frames.completed).toBe(true);
+  expect(frames.values.map(encodeSse).join('')).toBe(parts.join(''));
+}
+
 /** Fails when `value` (an error, with its message, stack, body and cause) mentions the API key anywhere. */
-export function expectNoApiKey(value: unknown): void {
+export function expectNoApiKey(value: unknown, key: string = API_KEY): void {
   const seen = new Set<unknown>();
   const text = JSON.stringify(value, (_key, inner: unknown) => {
     if (typeof inner === 'object' && inner !== null) {
@@ -197,7 +204,7 @@ export function expectNoApiKey(value: unknown): void {
     }
     return inner;
   });
-  expect(text).not.toContain(API_KEY);
+  expect(text).not.toContain(key);
 }
 
 /* ---------- Responses API ---------- */
