@@ -1,0 +1,153 @@
+import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createFetchRelay, type RelaySummary } from '../../src/index.node';
+import { createRelay } from '../../src/node';
+import { sseHead, startServer, type TestServer } from '../helpers/server';
+import { CHAT_BODY, eventually, listen, type Listening } from './relayHelpers';
+
+/*
+ * A client that stops reading must stop the relay reading upstream: the
+ * provider's writes block, the relay's own buffer stays small, and once the
+ * client reads again every byte arrives, in order.
+ */
+
+const KEY = 'sk-relay-secret-0123456789';
+const PAD = 'x'.repeat(8 * 1024);
+const FRAMES = 4096;
+const frameText = (i: number) => `data: {"i":${i},"pad":"${PAD}"}\n\n`;
+const EXPECTED = Buffer.from(Array.from({ length: FRAMES }, (_, i) => frameText(i)).join('') + 'data: [DONE]\n\n');
+const MiB = 1024 * 1024;
+
+/** What the provider observes: how far it got, and whether its socket is full. */
+interface ProviderProgress {
+  written: number;
+  blocked: boolean;
+}
+
+let upstream: TestServer;
+let progress: ProviderProgress;
+
+beforeEach(async () => {
+  progress = { written: 0, blocked: false };
+  upstream = await startServer(async (_req, res) => {
+    sseHead(res);
+    for (let i = 0; i < FRAMES && !res.destroyed; i++) {
+      const text = frameText(i);
+      progress.written += Buffer.byteLength(text);
+      if (!res.write(text)) {
+        progress.blocked = true;
+        await new Promise<void>((resolve) => {
+          const go = () => {
+            res.off('drain', go);
+            res.off('close', go);
+            resolve();
+          };
+          res.on('drain', go);
+          res.on('close', go);
+        });
+        progress.blocked = false;
+      }
+    }
+    res.end('data: [DONE]\n\n');
+  });
+});
+
+afterEach(() => upstream.close());
+
+/** Resolves once the provider is blocked on a full socket and has not moved for several polls. */
+async function providerStalls(): Promise<number> {
+  let last = -1;
+  let still = 0;
+  await eventually(() => {
+    still = progress.blocked && progress.written === last ? still + 1 : 0;
+    last = progress.written;
+    return still >= 10;
+  }, 'the provider to block on a full socket', 15_000);
+  return progress.written;
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('node relay: a client that stops reading pauses upstream; relay memory stays bounded; every byte arrives', async () => {
+  let relayResponse: ServerResponse | undefined;
+  let maxRelayBuffered = 0;
+  const summaries: RelaySummary<IncomingMessage>[] = [];
+  const handler = createRelay({ apiKey: KEY, baseURL: upstream.url, onSettled: (s) => summaries.push(s) });
+  const relay: Listening = await listen((req, res) => {
+    relayResponse = res;
+    handler(req, res);
+  });
+  const sample = setInterval(() => {
+    maxRelayBuffered = Math.max(maxRelayBuffered, relayResponse?.writableLength ?? 0);
+  }, 5);
+  try {
+    const received: Buffer[] = [];
+    let receivedBytes = 0;
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = request(`${relay.url}/v1/chat/completions`, { method: 'POST', agent: false }, resolve);
+      req.on('error', reject);
+      req.end(JSON.stringify(CHAT_BODY));
+    });
+    response.pause();
+
+    // 1. The client reads nothing: the provider must block long before it wrote everything.
+    const stalledAt = await providerStalls();
+    expect(stalledAt).toBeLessThan(EXPECTED.byteLength / 2);
+
+    // 2. The client reads 1 KB at a time for a while: the provider stays far behind the end.
+    for (let i = 0; i < 100; i++) {
+      const chunk = response.read(1024) as Buffer | null;
+      if (chunk) {
+        received.push(chunk);
+        receivedBytes += chunk.byteLength;
+      }
+      await pause(5);
+    }
+    expect(progress.written).toBeLessThan(EXPECTED.byteLength / 2);
+
+    // 3. The client reads at full speed: everything arrives, byte for byte.
+    const done = new Promise<void>((resolve) => response.on('end', resolve));
+    response.on('data', (chunk: Buffer) => {
+      received.push(chunk);
+      receivedBytes += chunk.byteLength;
+    });
+    response.resume();
+    await done;
+    expect(receivedBytes).toBe(EXPECTED.byteLength);
+    expect(Buffer.concat(received).equals(EXPECTED)).toBe(true);
+    expect(maxRelayBuffered).toBeLessThan(MiB);
+    await eventually(() => summaries.length === 1, 'the summary');
+    expect(summaries[0]).toMatchObject({ outcome: 'completed', frames: FRAMES + 1, bytes: EXPECTED.byteLength });
+    console.info(
+      `node relay backpressure: provider stalled after ${(stalledAt / MiB).toFixed(2)} MiB of ${(EXPECTED.byteLength / MiB).toFixed(2)} MiB; ` +
+        `relay response buffer peaked at ${(maxRelayBuffered / 1024).toFixed(1)} KiB`,
+    );
+  } finally {
+    clearInterval(sample);
+    await relay.close();
+  }
+});
+
+test('fetch relay: an unread response body pauses upstream; every byte arrives once it is read', async () => {
+  const relay = createFetchRelay({ apiKey: KEY, baseURL: upstream.url });
+  const response = await relay(
+    new Request('http://relay.test/v1/chat/completions', { method: 'POST', body: JSON.stringify(CHAT_BODY) }),
+  );
+  const stalledAt = await providerStalls();
+  expect(stalledAt).toBeLessThan(EXPECTED.byteLength / 2);
+
+  const reader = response.body!.getReader();
+  const received: Uint8Array[] = [];
+  for (let i = 0; i < 20; i++) {
+    const { value } = await reader.read();
+    if (value) received.push(value);
+    await pause(5);
+  }
+  expect(progress.written).toBeLessThan(EXPECTED.byteLength / 2);
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    received.push(value);
+  }
+  expect(Buffer.concat(received).equals(EXPECTED)).toBe(true);
+  console.info(`fetch relay backpressure: provider stalled after ${(stalledAt / MiB).toFixed(2)} MiB`);
+});
