@@ -6,7 +6,6 @@ import { extname, join, normalize, sep } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import type { RelaySummary } from '../../src/index.node';
 import { createRelay } from '../../src/node';
-import { chatData, sseHead, startServer, type TestServer } from '../helpers/server';
 
 /*
  * The pieces every end-to-end spec needs: a page bundle built by esbuild, a
@@ -136,12 +135,15 @@ export interface E2eRelay {
   settled: Array<RelaySummary<IncomingMessage>>;
 }
 
-/** The node:http relay in front of `upstreamURL`, holding the API key the browser never sees. */
-export function startRelay(upstreamURL: string): E2eRelay {
+/** The key only the relay holds; the mock upstream refuses requests without it. */
+export const RELAY_API_KEY = 'sk-e2e-relay-only';
+
+/** The node:http relay in front of `baseURL`, holding the API key the browser never sees. */
+export function startRelay(baseURL: string): E2eRelay {
   const settled: Array<RelaySummary<IncomingMessage>> = [];
   const handler = createRelay({
-    apiKey: 'sk-e2e-secret',
-    baseURL: `${upstreamURL}/v1`,
+    apiKey: RELAY_API_KEY,
+    baseURL,
     onSettled: (summary) => settled.push(summary),
   });
   return { handler, settled };
@@ -154,39 +156,4 @@ export async function waitUntil(condition: () => boolean, what: string, timeoutM
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-}
-
-export interface ScriptedReply {
-  deltas: string[];
-  intervalMs: number;
-}
-
-export interface UpstreamExchange {
-  /** The last message's content. */
-  prompt: string;
-  outcome: 'streaming' | 'completed' | 'aborted';
-}
-
-export interface ScriptedUpstream {
-  server: TestServer;
-  exchanges: UpstreamExchange[];
-}
-
-export async function startScriptedUpstream(script: (prompt: string) => ScriptedReply): Promise<ScriptedUpstream> {
-  const exchanges: UpstreamExchange[] = [];
-  const server = await startServer(async (_req, res, recorded) => {
-    const messages = (JSON.parse(recorded.body) as { messages: Array<{ content: string }> }).messages;
-    const exchange: UpstreamExchange = { prompt: messages[messages.length - 1].content, outcome: 'streaming' };
-    exchanges.push(exchange);
-    res.on('close', () => (exchange.outcome = res.writableFinished ? 'completed' : 'aborted'));
-    const { deltas, intervalMs } = script(exchange.prompt);
-    sseHead(res);
-    for (const delta of deltas) {
-      if (res.destroyed) return;
-      res.write(chatData(delta));
-      await new Promise((resolve) => setTimeout(resolve, intervalMs));
-    }
-    if (!res.destroyed) res.end(chatData('', 'stop') + 'data: [DONE]\n\n');
-  });
-  return { server, exchanges };
 }
