@@ -14,8 +14,10 @@ import { toolCallIndexer } from './toolCallDeltas.js';
 /**
  * Chunks → a snapshot of the whole completion after every chunk, shaped like a
  * non-streaming `ChatCompletion`; the last one is the final result. Each
- * snapshot is a new object, and a choice is rebuilt only when a chunk changed
- * it, so the cost per chunk does not grow with the length of the answer.
+ * snapshot is a new object that later chunks never change; a choice is rebuilt
+ * only when a chunk changed it, and text grows by concatenation, so the cost per
+ * chunk does not grow with the length of the answer (logprobs excepted: their
+ * arrays are copied when they grow, to keep earlier snapshots intact).
  *
  * If the stream is cut short, the `StreamTruncatedError` carries the last
  * snapshot as `partial`.
@@ -85,7 +87,8 @@ class ChoiceState {
   snapshot(): ChatCompletionChoice {
     if (this.cached) return this.cached;
     const message: ChatCompletionChoice['message'] = { role: this.role, content: this.content, refusal: this.refusal };
-    if (this.toolCalls.length > 0) message.tool_calls = this.toolCalls.filter(Boolean).slice();
+    // A copy (without the holes of a provider that skipped an index): later fragments must not change this snapshot.
+    if (this.toolCalls.length > 0) message.tool_calls = this.toolCalls.filter(Boolean);
     if (this.reasoningContent !== undefined) message.reasoning_content = this.reasoningContent;
     if (this.reasoning !== undefined) message.reasoning = this.reasoning;
     this.cached = {

@@ -10,5 +10,5 @@ import { deltaText, type ChoiceConfig } from './contentDeltas.js';
  * client.chat.completions.stream(params).pipe(reasoningDeltas()).subscribe(showThinking);
  */
 export function reasoningDeltas(config: ChoiceConfig = {}): OperatorFunction<ChatCompletionChunk, string> {
-  return deltaText(config.choice ?? 0, (delta) => delta.reasoning_content ?? delta.reasoning);
+  return deltaText(config.choice ?? 0, (delta) => delta.reasoning_content || delta.reasoning);
 }

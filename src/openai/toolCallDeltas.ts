@@ -29,10 +29,8 @@ export function toolCallDeltas(config: ChoiceConfig = {}): OperatorFunction<Chat
           for (const choice of chunk.choices) {
             if ((choice.index ?? 0) !== choiceIndex || !choice.delta?.tool_calls) continue;
             for (const call of choice.delta.tool_calls) {
-              const id = call.id ?? undefined;
-              const index = indexOf(call);
-              const delta: ToolCallDelta = { index, arguments: call.function?.arguments ?? '' };
-              if (id !== undefined) delta.id = id;
+              const delta: ToolCallDelta = { index: indexOf(call), arguments: call.function?.arguments ?? '' };
+              if (call.id) delta.id = call.id;
               if (call.function?.name) delta.name = call.function.name;
               subscriber.next(delta);
             }
@@ -46,17 +44,19 @@ export function toolCallDeltas(config: ChoiceConfig = {}): OperatorFunction<Chat
 
 /**
  * Gives each fragment of one choice its call's index: the provider's `index`,
- * or for providers that omit it, a new call for each new `id` and the latest
- * call for fragments without one.
+ * or for providers that omit it, the index of the call with the same `id`, a
+ * new call for a new `id`, and the latest call for fragments without one (an
+ * empty `id` counts as none).
  */
 export function toolCallIndexer(): (call: ChatCompletionToolCallDelta) => number {
+  const indexById = new Map<string, number>();
   let calls = 0;
-  let lastId: string | undefined;
   return (call) => {
-    const id = call.id ?? undefined;
-    const index = call.index ?? (id !== undefined && id !== lastId ? calls : Math.max(calls - 1, 0));
+    const id = call.id || undefined;
+    const known = id === undefined ? undefined : indexById.get(id);
+    const index = call.index ?? known ?? (id !== undefined ? calls : Math.max(calls - 1, 0));
+    if (id !== undefined && known === undefined) indexById.set(id, index);
     calls = Math.max(calls, index + 1);
-    if (id !== undefined) lastId = id;
     return index;
   };
 }

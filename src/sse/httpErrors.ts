@@ -13,13 +13,16 @@ export function readErrorObject(value: unknown): Pick<APIErrorInit, 'message' | 
   if (!isRecord(value)) return undefined;
   const nested = value.error;
   if (isRecord(nested)) return fields(nested);
-  if (typeof nested === 'string') return { message: nested };
+  if (typeof nested === 'string' && nested !== '') return { message: nested };
   if (value.object === 'error' || value.type === 'error') return fields(value);
   return undefined;
 }
 
-/** Error bodies of HTTP responses may also be a bare `{"message"}` or FastAPI's `{"detail"}`. */
-function readHttpErrorBody(value: unknown): Pick<APIErrorInit, 'message' | 'type' | 'code' | 'param'> | undefined {
+/**
+ * {@link readErrorObject}, and also a bare `{"message"}` or FastAPI's `{"detail"}`: the shapes of HTTP error
+ * bodies and of the data of an explicit `event: error`, where there is no doubt that it is an error.
+ */
+export function readErrorBody(value: unknown): Pick<APIErrorInit, 'message' | 'type' | 'code' | 'param'> | undefined {
   const read = readErrorObject(value);
   if (read || !isRecord(value)) return read;
   if (typeof value.message === 'string') return fields(value);
@@ -68,7 +71,7 @@ export function apiErrorFromResponse(status: number, headers: Record<string, str
   } catch {
     // Not JSON: a proxy's HTML page or plain text; an excerpt goes into the message.
   }
-  const read = readHttpErrorBody(body);
+  const read = readErrorBody(body);
   const message = read
     ? `${status} ${read.message}`
     : `${status} ${statusText(status)}${bodyText.trim() ? `: ${excerpt(bodyText)}` : ''}`;

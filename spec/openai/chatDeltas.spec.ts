@@ -1,0 +1,80 @@
+import { lastValueFrom, of, toArray, type OperatorFunction } from 'rxjs';
+import type { ChatCompletionChunk } from '../../src/openai/chatTypes';
+import { contentDeltas } from '../../src/openai/contentDeltas';
+import { reasoningDeltas } from '../../src/openai/reasoningDeltas';
+import { toolCallDeltas } from '../../src/openai/toolCallDeltas';
+import { deltaChunk } from '../helpers/chatFrames';
+
+const through = <T>(operator: OperatorFunction<ChatCompletionChunk, T>, ...chunks: unknown[]) =>
+  lastValueFrom(of(...(chunks as ChatCompletionChunk[])).pipe(operator, toArray()));
+
+describe('contentDeltas', () => {
+  const chunks = [
+    deltaChunk({ role: 'assistant', content: '' }, null, 0),
+    deltaChunk({ content: 'Hel' }, null, 0),
+    deltaChunk({ content: 'Other' }, null, 1),
+    { choices: [{ index: 0, finish_reason: null }] },
+    { choices: [] },
+    deltaChunk({ content: null, refusal: 'no' }, null, 0),
+    deltaChunk({ content: 'lo' }, 'stop', 0),
+  ];
+
+  test("choice 0's text, empty and missing deltas skipped", async () => {
+    expect(await through(contentDeltas(), ...chunks)).toEqual(['Hel', 'lo']);
+  });
+
+  test('another choice', async () => {
+    expect(await through(contentDeltas({ choice: 1 }), ...chunks)).toEqual(['Other']);
+  });
+});
+
+describe('reasoningDeltas', () => {
+  test('both spellings', async () => {
+    expect(
+      await through(
+        reasoningDeltas(),
+        deltaChunk({ reasoning_content: 'DeepSeek ' }),
+        deltaChunk({ reasoning: 'Groq ' }),
+        deltaChunk({ reasoning_content: '', reasoning: 'OpenRouter' }),
+        deltaChunk({ content: 'answer' }),
+        deltaChunk({ reasoning: 'other choice' }, null, 1),
+      ),
+    ).toEqual(['DeepSeek ', 'Groq ', 'OpenRouter']);
+  });
+});
+
+describe('toolCallDeltas', () => {
+  test('fragments in arrival order with their call index; id and name on the first', async () => {
+    expect(
+      await through(
+        toolCallDeltas(),
+        deltaChunk({ role: 'assistant', tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'f', arguments: '' } }] }),
+        deltaChunk({ tool_calls: [{ index: 0, function: { arguments: '{"x"' } }, { index: 1, id: 'call_b', function: { name: 'g', arguments: '{}' } }] }),
+        deltaChunk({ tool_calls: [{ index: 0, function: { arguments: ':1}' } }] }),
+        deltaChunk({ tool_calls: [{ index: 0, id: 'other', function: { name: 'h', arguments: '{}' } }] }, null, 1),
+      ),
+    ).toEqual([
+      { index: 0, id: 'call_a', name: 'f', arguments: '' },
+      { index: 0, arguments: '{"x"' },
+      { index: 1, id: 'call_b', name: 'g', arguments: '{}' },
+      { index: 0, arguments: ':1}' },
+    ]);
+  });
+
+  test('without provider indexes: by id, and fragments without id belong to the latest call', async () => {
+    expect(
+      await through(
+        toolCallDeltas({ choice: 0 }),
+        deltaChunk({ tool_calls: [{ id: 'call_a', function: { name: 'f', arguments: '{' } }] }),
+        deltaChunk({ tool_calls: [{ id: 'call_b', function: { name: 'g', arguments: '[' } }] }),
+        deltaChunk({ tool_calls: [{ id: 'call_a', function: { arguments: '}' } }] }),
+        deltaChunk({ tool_calls: [{ id: '', function: { arguments: ']' } }] }),
+      ),
+    ).toEqual([
+      { index: 0, id: 'call_a', name: 'f', arguments: '{' },
+      { index: 1, id: 'call_b', name: 'g', arguments: '[' },
+      { index: 0, id: 'call_a', arguments: '}' },
+      { index: 1, arguments: ']' },
+    ]);
+  });
+});
