@@ -345,7 +345,7 @@ describe('hostile requests are answered without contacting upstream', () => {
   });
 
   test('allowModels: an async predicate sees the model and the request', async () => {
-    const seen: Array<[string, string | undefined]> = [];
+    const seen: Array<[string, unknown]> = [];
     const { upstream, url } = await start(streamParts(CHAT_STREAM_PARTS), {
       allowModels: async (model, req) => {
         seen.push([model, req.headers['x-team']]);

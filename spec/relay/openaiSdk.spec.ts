@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import OpenAI from 'openai';
-import { createRelay, type RelaySummary } from '../../src/node';
+import type { RelaySummary } from '../../src/index.node';
+import { createRelay } from '../../src/node';
 import { sseHead, startServer, type Handler, type TestServer } from '../helpers/server';
 import { CHAT_STREAM_PARTS, eventually, listen, type Listening } from './relayHelpers';
 

@@ -1,0 +1,50 @@
+/**
+ * A relay on plain node:http: browsers (or any OpenAI SDK) talk to it without a key, it calls the provider with
+ * its own, and streams the answer back byte for byte.
+ *
+ *   OPENAI_API_KEY=sk-... node --import tsx examples/node-http-relay.ts
+ *   curl -N localhost:8787/v1/chat/completions -d '{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}'
+ *
+ * Environment: OPENAI_API_KEY (required), OPENAI_BASE_URL (default https://api.openai.com/v1),
+ * PORT (default 8787, 0 picks a free port), HOST (default 127.0.0.1), ALLOW_MODELS (comma-separated, optional).
+ * In your own project import from 'openai-rx/node' instead of '../src/node.js'.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRelay } from '../src/node.js';
+
+if (!process.env.OPENAI_API_KEY) {
+  console.error('Set OPENAI_API_KEY: the relay calls the provider with its own key.');
+  process.exit(1);
+}
+
+const MAX_OUTPUT_TOKENS = 4096;
+
+const relay = createRelay({
+  allowModels: process.env.ALLOW_MODELS?.split(',').map((model) => model.trim()),
+  // Cap what one request may cost, whichever name the endpoint gives the limit.
+  transformRequest: (body) => {
+    const capped = { ...body };
+    for (const field of ['max_tokens', 'max_completion_tokens', 'max_output_tokens']) {
+      if (typeof capped[field] === 'number') capped[field] = Math.min(capped[field], MAX_OUTPUT_TOKENS);
+    }
+    return capped;
+  },
+  timeout: { headersMs: 30_000, idleMs: 60_000 },
+  // One audit line per request: no prompt, no answer, no key.
+  onSettled: ({ outcome, status, route, model, durationMs, timeToFirstByteMs, bytes, usage, requestId }) =>
+    console.log(JSON.stringify({ outcome, status, route, model, durationMs, timeToFirstByteMs, bytes, usage, requestId })),
+});
+
+const server = createServer(relay);
+server.listen(Number(process.env.PORT ?? 8787), process.env.HOST ?? '127.0.0.1', () => {
+  const { address, port } = server.address() as AddressInfo;
+  console.log(`openai-rx relay listening on http://${address}:${port}/v1`);
+});
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    server.close();
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,105 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { chatData, sseHead, startServer, type TestServer } from '../helpers/server';
+import { CHAT_BODY, CHAT_STREAM_PARTS, eventually, openStream, rawRequest } from './relayHelpers';
+
+/* Each example runs as its users would run it (`node --import tsx examples/…`), on port 0, against a local provider. */
+
+const KEY = 'sk-example-secret-0123456789';
+const ROOT = join(__dirname, '..', '..');
+
+let upstream: TestServer;
+let child: ChildProcess | undefined;
+
+beforeEach(async () => {
+  upstream = await startServer(async (_req, res, recorded) => {
+    sseHead(res, { 'x-request-id': 'req_example' });
+    if ((JSON.parse(recorded.body) as { model: string }).model === 'gpt-4o-hang') {
+      res.write(chatData('Hel'));
+      return;
+    }
+    for (const part of CHAT_STREAM_PARTS) {
+      res.write(part);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    res.end();
+  });
+});
+
+afterEach(async () => {
+  if (child && child.exitCode === null) {
+    const exited = new Promise((resolve) => child?.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+  child = undefined;
+  await upstream.close();
+});
+
+/** Starts an example and resolves with the relay URL it prints, plus its output so far. */
+async function runExample(file: string, env: Record<string, string> = {}): Promise<{ url: string; output: () => string }> {
+  const started = spawn(process.execPath, ['--import', 'tsx', join('examples', file)], {
+    cwd: ROOT,
+    env: { ...process.env, OPENAI_API_KEY: KEY, OPENAI_BASE_URL: upstream.url, PORT: '0', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child = started;
+  let output = '';
+  started.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  started.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await eventually(
+    () => /listening on (http:\S+)/.test(output) || started.exitCode !== null,
+    `${file} to start listening`,
+    15_000,
+  );
+  const url = /listening on (http:\S+)/.exec(output)?.[1];
+  if (!url) throw new Error(`${file} did not start: ${output}`);
+  return { url, output: () => output };
+}
+
+const MODEL_BODY = { ...CHAT_BODY, model: 'gpt-4o-mini' };
+
+describe.each(['node-http-relay.ts', 'express-relay.ts', 'fetch-relay.ts'])('examples/%s', (file) => {
+  test('relays a stream byte for byte, refuses a wrong method, and aborts upstream when the client leaves', async () => {
+    const { url, output } = await runExample(file);
+
+    const response = await rawRequest(`${url}/chat/completions`, { body: JSON.stringify(MODEL_BODY) });
+    expect(response.status).toBe(200);
+    expect(response.text).toBe(CHAT_STREAM_PARTS.join(''));
+    expect(response.headers['x-request-id']).toBe('req_example');
+    expect(upstream.requests[0].headers.authorization).toBe(`Bearer ${KEY}`);
+
+    const refused = await rawRequest(`${url}/chat/completions`, { method: 'GET' });
+    expect(refused.status).toBe(405);
+
+    const stream = await openStream(`${url}/chat/completions`, { ...MODEL_BODY, model: 'gpt-4o-hang' });
+    await stream.waitFor('Hel');
+    const closedBefore = upstream.closedSockets();
+    stream.abort();
+    await upstream.waitForClosedSockets(closedBefore + 1);
+
+    await eventually(() => output().includes('"outcome":"client-closed"'), 'the audit line of the aborted request');
+    expect(output()).toContain('"outcome":"completed"');
+    expect(output()).toContain('"total_tokens":8');
+    expect(output()).not.toContain(KEY);
+  });
+});
+
+test('examples/express-relay.ts: the client token guards the relay, other routes still work', async () => {
+  const { url } = await runExample('express-relay.ts', { RELAY_CLIENT_TOKEN: 'let-me-in' });
+  const origin = url.replace(/\/v1$/, '');
+  expect((await rawRequest(`${url}/chat/completions`, { body: JSON.stringify(MODEL_BODY) })).status).toBe(401);
+  const allowed = await rawRequest(`${url}/chat/completions`, {
+    body: JSON.stringify(MODEL_BODY),
+    headers: { authorization: 'Bearer let-me-in' },
+  });
+  expect(allowed.text).toBe(CHAT_STREAM_PARTS.join(''));
+  expect(upstream.requests[0].headers.authorization).toBe(`Bearer ${KEY}`);
+  expect((await rawRequest(`${origin}/healthz`, { method: 'GET' })).json()).toEqual({ ok: true });
+  expect((await rawRequest(`${origin}/echo`, { body: '{"a":1}' })).json()).toEqual({ a: 1 });
+  const refused = await rawRequest(`${url}/chat/completions`, {
+    body: JSON.stringify({ ...MODEL_BODY, model: 'o3-pro' }),
+    headers: { authorization: 'Bearer let-me-in' },
+  });
+  expect(refused.status).toBe(403);
+});
