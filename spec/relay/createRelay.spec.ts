@@ -112,6 +112,8 @@ describe('streaming', () => {
       usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 },
       error: undefined,
     });
+    expect(summary.request.url).toBe('/v1/chat/completions');
+    expect(JSON.parse(JSON.stringify(summary))).not.toHaveProperty('request');
     expect(summary.timeToFirstByteMs).toBeGreaterThanOrEqual(0);
     expect(summary.durationMs).toBeGreaterThanOrEqual(summary.timeToFirstByteMs ?? 0);
   });

@@ -24,8 +24,12 @@ export function buildFetchRelay(options: FetchRelayOptions & { transport: Transp
     new Promise<Response>((resolve) => {
       let exchange: RelayExchange | undefined;
       let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
-      const onAbort = () => {
+      const clientClosed = () => {
+        request.signal.removeEventListener('abort', onAbort);
         exchange?.clientClosed();
+      };
+      const onAbort = () => {
+        clientClosed();
         // Nobody will read it; the promise must still settle.
         resolve(new Response(null, { status: 499 }));
       };
@@ -41,7 +45,7 @@ export function buildFetchRelay(options: FetchRelayOptions & { transport: Transp
                 controller = streamController;
               },
               pull: () => exchange?.resume(),
-              cancel: () => exchange?.clientClosed(),
+              cancel: clientClosed,
             },
             new ByteLengthQueuingStrategy({ highWaterMark: STREAM_HIGH_WATER_MARK }),
           );
@@ -52,7 +56,7 @@ export function buildFetchRelay(options: FetchRelayOptions & { transport: Transp
             controller?.enqueue(chunk);
           } catch {
             // The stream was cancelled or errored by its reader: the client is gone.
-            exchange?.clientClosed();
+            clientClosed();
             return false;
           }
           return (controller?.desiredSize ?? 0) > 0;

@@ -94,8 +94,9 @@ export function startExchange<Req>(
     state = 'settled';
     stopHeartbeat?.();
     if (!onSettled) return;
-    const summary: RelaySummary<Req> = {
-      ...context,
+    const { request, ...known } = context;
+    const summary = {
+      ...known,
       outcome,
       status,
       durationMs: now() - startedAt,
@@ -104,7 +105,9 @@ export function startExchange<Req>(
       bytes,
       usage,
       error: error instanceof Error ? relay.redactError(error) : undefined,
-    };
+    } as RelaySummary<Req>;
+    // Not enumerable: the summary serializes as a log line (an IncomingMessage is circular).
+    Object.defineProperty(summary, 'request', { value: request, enumerable: false });
     relay.guard(context, () => onSettled(summary));
   };
 

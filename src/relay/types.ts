@@ -22,7 +22,7 @@ export interface RelayRequestBody {
 
 /** What the hooks learn about the request being relayed; fields fill in as the relay gets to know them. */
 export interface RelayContext<Req> {
-  /** The incoming request: `IncomingMessage` for {@link createRelay}, `Request` for `createFetchRelay`. */
+  /** The incoming request: `IncomingMessage` for `createRelay`, `Request` for `createFetchRelay`. */
   request: Req;
   /** `undefined` when the path matched no route. */
   route: RelayRoute | undefined;
@@ -34,7 +34,7 @@ export interface RelayContext<Req> {
   requestId: string | undefined;
 }
 
-/** Reported once per request to `onSettled`. */
+/** Reported once per request to `onSettled`. `request` is not enumerable, so `JSON.stringify(summary)` is a log line. */
 export interface RelaySummary<Req> extends RelayContext<Req> {
   outcome: RelayOutcome;
   /** The status sent to the client; 499 when it left before any response was sent. */
