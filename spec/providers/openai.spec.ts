@@ -214,7 +214,7 @@ describe('OpenAI legacy completions', () => {
     tokens,
     token_logprobs: tokens.map(() => -0.125),
     top_logprobs: tokens.map((token) => ({ [token]: -0.125 })),
-    text_offset: tokens.map((token, i) => offset + tokens.slice(0, i).join('').length),
+    text_offset: tokens.map((_token, i) => offset + tokens.slice(0, i).join('').length),
   });
   const completionUsage = { prompt_tokens: 4, completion_tokens: 3, total_tokens: 7 };
 
