@@ -214,6 +214,22 @@ describe('streaming', () => {
     const response = await rawRequest(`${relay.url}/v1/chat/completions`, { body: JSON.stringify(CHAT_BODY) });
     expect(response.text).toBe(CHAT_STREAM_PARTS.join(''));
   });
+
+  test('Express: a body parser that ran first is used, its body still checked against maxBodyBytes', async () => {
+    upstream = await startServer(streamParts(CHAT_STREAM_PARTS));
+    const app = express();
+    app.use(express.json({ limit: '5mb' }));
+    app.use(createRelay({ apiKey: KEY, baseURL: upstream.url, maxBodyBytes: 1000 }));
+    relay = await listen(app);
+    const response = await rawRequest(`${relay.url}/v1/chat/completions`, { body: JSON.stringify(CHAT_BODY) });
+    expect(response.text).toBe(CHAT_STREAM_PARTS.join(''));
+    expect(JSON.parse(upstream.requests[0].body)).toEqual(CHAT_BODY);
+    const big = await rawRequest(`${relay.url}/v1/chat/completions`, {
+      body: JSON.stringify({ ...CHAT_BODY, padding: 'x'.repeat(2000) }),
+    });
+    expect(big.status).toBe(413);
+    expect(upstream.requests).toHaveLength(1);
+  });
 });
 
 describe('hostile requests are answered without contacting upstream', () => {

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import OpenAI from 'openai';
+import OpenAI, { APIError as OpenAIAPIError } from 'openai';
 import type { RelaySummary } from '../../src/index.node';
 import { createRelay } from '../../src/node';
 import { sseHead, startServer, type Handler, type TestServer } from '../helpers/server';
@@ -73,6 +73,12 @@ beforeEach(async () => {
       res.write(CHAT_STREAM_PARTS[1]);
       return;
     }
+    if (body.model === 'reset') {
+      res.write(CHAT_STREAM_PARTS[1]);
+      await new Promise((resolve) => setImmediate(resolve));
+      res.socket?.destroy();
+      return;
+    }
     for (const part of recorded.url === '/responses' ? RESPONSE_PARTS : CHAT_STREAM_PARTS) {
       res.write(part);
       await new Promise((resolve) => setImmediate(resolve));
@@ -129,4 +135,22 @@ test("the SDK's controller.abort() makes upstream see its socket close", async (
   await upstream.waitForClosedSockets(1);
   await eventually(() => summaries.length === 1, 'the relay summary');
   expect(summaries[0]).toMatchObject({ outcome: 'client-closed', frames: 1 });
+});
+
+test("an upstream failure after the stream started reaches the SDK as an APIError with the relay's message", async () => {
+  const stream = await viaRelay().chat.completions.create({ model: 'reset', messages: [], stream: true });
+  const chunks: string[] = [];
+  const failure = await (async () => {
+    try {
+      for await (const chunk of stream) chunks.push(chunk.choices[0]?.delta.content ?? '');
+    } catch (error) {
+      return error;
+    }
+    return undefined;
+  })();
+  expect(chunks).toEqual(['Hel']);
+  expect(failure).toBeInstanceOf(OpenAIAPIError);
+  expect((failure as Error).message).toContain('The connection to the upstream API broke before the stream ended.');
+  await eventually(() => summaries.length === 1, 'the relay summary');
+  expect(summaries[0].outcome).toBe('upstream-error');
 });
