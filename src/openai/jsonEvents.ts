@@ -1,6 +1,6 @@
 import { Observable, type OperatorFunction, type Subscriber } from 'rxjs';
 import type * as z from 'zod/mini';
-import { StreamProtocolError, StreamTruncatedError } from '../errors.js';
+import { excerpt, StreamProtocolError, StreamTruncatedError } from '../errors.js';
 import type { SseEventFrame, SseFrame } from '../sse/types.js';
 import { streamErrorOf } from './streamErrors.js';
 
@@ -39,7 +39,7 @@ export function jsonEvents<T>(createStage: () => JsonEventStage<T>): OperatorFun
             const inStream = streamErrorOf(frame.event, undefined, data);
             subscriber.error(
               inStream ??
-                new StreamProtocolError(`An SSE event's data is not valid JSON: ${snippet(data)}`, 'invalid-json', data, {
+                new StreamProtocolError(`An SSE event's data is not valid JSON: ${excerpt(data, 120)}`, 'invalid-json', data, {
                   cause,
                 }),
             );
@@ -134,8 +134,4 @@ export function choiceChunks<S extends z.ZodMiniType<ChoiceChunk>>(
       },
     };
   });
-}
-
-function snippet(data: string): string {
-  return data.length > 120 ? `${data.slice(0, 120)}…` : data;
 }

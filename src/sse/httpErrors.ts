@@ -1,4 +1,4 @@
-import { APIError, type APIErrorInit } from '../errors.js';
+import { APIError, excerpt, type APIErrorInit } from '../errors.js';
 
 /** How much of a non-JSON error body (an HTML page from a proxy) goes into the message. */
 const EXCERPT_CHARS = 200;
@@ -74,7 +74,7 @@ export function apiErrorFromResponse(status: number, headers: Record<string, str
   const read = readErrorBody(body);
   const message = read
     ? `${status} ${read.message}`
-    : `${status} ${statusText(status)}${bodyText.trim() ? `: ${excerpt(bodyText)}` : ''}`;
+    : `${status} ${statusText(status)}${bodyText.trim() ? `: ${flatExcerpt(bodyText)}` : ''}`;
   return new APIError({
     ...read,
     status,
@@ -86,9 +86,8 @@ export function apiErrorFromResponse(status: number, headers: Record<string, str
   });
 }
 
-function excerpt(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > EXCERPT_CHARS ? `${flat.slice(0, EXCERPT_CHARS)}…` : flat;
+function flatExcerpt(text: string): string {
+  return excerpt(text.replace(/\s+/g, ' ').trim(), EXCERPT_CHARS);
 }
 
 function statusText(status: number): string {
