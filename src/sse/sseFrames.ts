@@ -163,19 +163,23 @@ export function sseFrames(request: SseRequest): Observable<SseFrame> {
     timeoutAfter('headers', timeout.headersMs);
     // A transport that throws instead of rejecting, or an `onResponse` callback that throws, still ends the stream
     // through `fail`: nothing escapes as an unhandled rejection, and the teardown below is in place either way.
-    new Promise<TransportResponse>((resolve) =>
-      resolve(
-        request.transport({
-          url: request.url,
-          method: request.method ?? 'POST',
-          headers: request.headers ?? {},
-          body: request.body,
-          signal: controller.signal,
-        }),
-      ),
-    )
+    // The transport's own promise is chained as it is, not re-wrapped: a transport that settles inside a
+    // scheduler action (openai-rx/testing's scriptedTransport) is then seen in TestScheduler's virtual time.
+    let response: Promise<TransportResponse>;
+    try {
+      response = request.transport({
+        url: request.url,
+        method: request.method ?? 'POST',
+        headers: request.headers ?? {},
+        body: request.body,
+        signal: controller.signal,
+      });
+    } catch (error) {
+      response = Promise.reject(error);
+    }
+    response
       .then(onResponse, (cause: unknown) => fail(new APIConnectionError(connectionMessage(request.url, cause), { cause })))
-      .catch(fail);
+      .then(undefined, fail);
 
     return () => {
       signal?.removeEventListener('abort', onAbort);
