@@ -56,3 +56,16 @@ export {
 } from './responseBuilders.js';
 export { byteChunks, doneFrame, sseComment, sseEvent, sseText, type SseEventFields } from './sseBuilders.js';
 export { splitTokens } from './tokens.js';
+export {
+  scriptedTransport,
+  wait,
+  type Script,
+  type ScriptedChunk,
+  type ScriptedRequest,
+  type ScriptedRequestState,
+  type ScriptedResponse,
+  type ScriptedStep,
+  type ScriptedTransport,
+  type ScriptedTransportConfig,
+  type ScriptedWait,
+} from './scriptedTransport.js';

@@ -22,6 +22,7 @@ import {
   toolResultOpening,
   type MockBehavior,
 } from './mockModel.js';
+import { maskCredentials } from './maskCredentials.js';
 import { splitTokens } from './tokens.js';
 
 export interface MockUpstreamOptions {
@@ -52,7 +53,7 @@ export interface MockRequest {
   readonly method: string;
   /** The path without the query, as sent (`/v1/chat/completions`). */
   readonly path: string;
-  /** Lower-case names; the values of `authorization` and `api-key` are masked. */
+  /** Lower-case names; credentials (`authorization`, `api-key`, `x-api-key`) are masked. */
   readonly headers: Readonly<Record<string, string>>;
   /** The parsed JSON body, or the raw text when it is not JSON. */
   readonly body: unknown;
@@ -195,7 +196,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       id: requests.length + 1,
       method: req.method ?? 'GET',
       path,
-      headers: maskedHeaders(req),
+      headers: maskCredentials(req.headers),
       body,
       prompt: validBody && endpoint ? endpoint.prompt(validBody) : '',
       stream: validBody?.stream === true,
@@ -443,22 +444,6 @@ function parseJson(text: string): unknown {
   } catch {
     return text;
   }
-}
-
-function maskedHeaders(req: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue;
-    const text = Array.isArray(value) ? value.join(', ') : value;
-    headers[name] = name === 'authorization' ? maskCredential(text) : name === 'api-key' ? '[redacted]' : text;
-  }
-  return headers;
-}
-
-/** Keeps the scheme (`Bearer`) and hides the credential. */
-function maskCredential(value: string): string {
-  const scheme = /^(\S+)\s+\S/.exec(value)?.[1];
-  return scheme ? `${scheme} [redacted]` : '[redacted]';
 }
 
 function abortSignalOf(res: ServerResponse): AbortSignal {
