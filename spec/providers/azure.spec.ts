@@ -7,7 +7,7 @@
  * and `finish_reason: "content_filter"` when the output is cut by the filter.
  * Authentication is the `api-key` header against the v1 base URL.
  */
-import { APIError, type ChatCompletion } from '../../src/index.node';
+import { APIError } from '../../src/index.node';
 import type { TestServer } from '../helpers/server';
 import {
   chunkFactory,
@@ -15,6 +15,7 @@ import {
   deltaChoice,
   expectFaithfulFrames,
   expectNoApiKey,
+  finalChat,
   runChat,
   runCompletion,
   serveStream,
@@ -82,14 +83,8 @@ describe('Azure OpenAI chat completions', () => {
     expect(run.chunks.values[6].choices[0]).toMatchObject({ content_filter_offsets: { start_offset: 5, end_offset: 14 } });
     expect(run.text).toBe('Azure says hi.');
     expect(run.snapshots.values[0]).toEqual({ id: '', object: 'chat.completion', created: 0, model: '', choices: [] });
-    expect(run.final).toEqual<ChatCompletion>({
-      id: base.id,
-      object: 'chat.completion',
-      created: base.created,
-      model: base.model,
-      system_fingerprint: base.system_fingerprint,
-      choices: [{ index: 0, message: { role: 'assistant', content: 'Azure says hi.', refusal: null }, finish_reason: 'stop', logprobs: null }],
-    });
+    expect(run.final).toEqual(finalChat(base, { content: 'Azure says hi.' }));
+
   });
 
   test('without [DONE], trailing annotations do not reopen a finished choice', async () => {

@@ -7,7 +7,7 @@
  */
 import { StreamTruncatedError, type ChatCompletion } from '../../src/index.node';
 import type { TestServer } from '../helpers/server';
-import { chunkFactory, clientFor, deltaChoice, expectFaithfulFrames, runChat, serveStream, wire } from './fixtures';
+import { chunkFactory, clientFor, deltaChoice, expectFaithfulFrames, finalChat, runChat, serveStream, wire } from './fixtures';
 
 let server: TestServer;
 afterEach(() => server?.close());
@@ -55,22 +55,8 @@ describe('DeepSeek chat completions', () => {
     expect(run.chunks.values.map((chunk) => chunk.id)).toEqual(Array(5).fill(base.id));
     expect(run.reasoning).toBe('Compute 2+2.');
     expect(run.text).toBe('4');
-    expect(run.final).toEqual<ChatCompletion>({
-      id: base.id,
-      object: 'chat.completion',
-      created: base.created,
-      model: base.model,
-      system_fingerprint: base.system_fingerprint,
-      choices: [
-        {
-          index: 0,
-          message: { role: 'assistant', content: '4', refusal: null, reasoning_content: 'Compute 2+2.' },
-          finish_reason: 'stop',
-          logprobs: null,
-        },
-      ],
-      usage,
-    });
+    expect(run.final).toEqual(finalChat(base, { content: '4', reasoning_content: 'Compute 2+2.' }, { usage }));
+
   });
 
   test('without [DONE] the stream completes, because the usage chunk also finished the choice', async () => {

@@ -12,9 +12,11 @@ import {
   toolCallDeltas,
   type ChatCompletion,
   type ChatCompletionChunk,
+  type ChatCompletionMessage,
   type ClientOptions,
   type Completion,
   type CompletionChunk,
+  type CompletionUsage,
   type OpenAIRxClient,
   type Response,
   type ResponseStreamEvent,
@@ -83,6 +85,23 @@ export function deltaChoice(
   extra: Record<string, unknown> = {},
 ): Record<string, unknown> {
   return { index: 0, delta, finish_reason: finishReason, ...extra };
+}
+
+/** The completion a one-choice chat stream of chunks with `base`'s fields accumulates to. */
+export function finalChat(
+  base: { id: string; created: number; model: string; system_fingerprint?: string },
+  message: Partial<ChatCompletionMessage>,
+  { usage, finishReason = 'stop' }: { usage?: CompletionUsage; finishReason?: string } = {},
+): ChatCompletion {
+  return {
+    id: base.id,
+    object: 'chat.completion',
+    created: base.created,
+    model: base.model,
+    ...(base.system_fingerprint !== undefined && { system_fingerprint: base.system_fingerprint }),
+    choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: null, ...message }, finish_reason: finishReason, logprobs: null }],
+    ...(usage && { usage }),
+  };
 }
 
 /** Subscribes to one cold source several ways at once: one request, every pipeline sees the same values. */

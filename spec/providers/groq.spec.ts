@@ -8,7 +8,7 @@
  */
 import { APIError, StreamTruncatedError, type ChatCompletion } from '../../src/index.node';
 import type { TestServer } from '../helpers/server';
-import { chunkFactory, clientFor, deltaChoice, expectFaithfulFrames, runChat, serveStream, wire } from './fixtures';
+import { chunkFactory, clientFor, deltaChoice, expectFaithfulFrames, finalChat, runChat, serveStream, wire } from './fixtures';
 
 let server: TestServer;
 afterEach(() => server?.close());
@@ -51,22 +51,8 @@ describe('Groq chat completions', () => {
     expect(run.chunks.values[0]).toMatchObject({ x_groq: { id: 'req_01jnq8x3vdf0b8s6c2rk4m7t9y' } });
     expect(run.reasoning).toBe('Short answer.');
     expect(run.text).toBe('Fast reply.');
-    expect(run.final).toEqual<ChatCompletion>({
-      id: base.id,
-      object: 'chat.completion',
-      created: base.created,
-      model: base.model,
-      system_fingerprint: base.system_fingerprint,
-      choices: [
-        {
-          index: 0,
-          message: { role: 'assistant', content: 'Fast reply.', refusal: null, reasoning: 'Short answer.' },
-          finish_reason: 'stop',
-          logprobs: null,
-        },
-      ],
-      usage: groqUsage,
-    });
+    expect(run.final).toEqual(finalChat(base, { content: 'Fast reply.', reasoning: 'Short answer.' }, { usage: groqUsage }));
+
   });
 
   test('data: {"error":{…}} followed by [DONE] is an APIError, not a completed stream', async () => {

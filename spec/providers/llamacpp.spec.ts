@@ -8,9 +8,9 @@
  * Also llama-cpp-python's server, whose sse-starlette framing uses CRLF line
  * endings and `: ping - <time>` comments.
  */
-import { APIError, type ChatCompletion } from '../../src/index.node';
+import { APIError } from '../../src/index.node';
 import type { TestServer } from '../helpers/server';
-import { clientFor, crlf, deltaChoice, expectFaithfulFrames, runChat, runCompletion, serveStream, wire } from './fixtures';
+import { clientFor, crlf, deltaChoice, expectFaithfulFrames, finalChat, runChat, runCompletion, serveStream, wire } from './fixtures';
 
 let server: TestServer;
 afterEach(() => server?.close());
@@ -50,22 +50,8 @@ describe('llama.cpp server chat completions', () => {
     expect(run.chunks.values[4]).toMatchObject({ timings });
     expect(run.reasoning).toBe('Easy.');
     expect(run.text).toBe('Paris.');
-    expect(run.final).toEqual<ChatCompletion>({
-      id: meta.id,
-      object: 'chat.completion',
-      created: meta.created,
-      model: meta.model,
-      system_fingerprint: meta.system_fingerprint,
-      choices: [
-        {
-          index: 0,
-          message: { role: 'assistant', content: 'Paris.', refusal: null, reasoning_content: 'Easy.' },
-          finish_reason: 'stop',
-          logprobs: null,
-        },
-      ],
-      usage,
-    });
+    expect(run.final).toEqual(finalChat(meta, { content: 'Paris.', reasoning_content: 'Easy.' }, { usage }));
+
   });
 
   test('data: {"error":{"code":500,…}} is an APIError with status 500', async () => {

@@ -6,11 +6,11 @@
  * are `{"error":"<text>"}`; the same string form is used for an error inside
  * the stream (its exact in-stream shape is not documented).
  */
-import { APIError, type ChatCompletion } from '../../src/index.node';
+import { APIError } from '../../src/index.node';
 import type { TestServer } from '../helpers/server';
 import { startServer } from '../helpers/server';
 import { errorOf } from '../helpers/streams';
-import { chunkFactory, clientFor, deltaChoice, expectFaithfulFrames, runChat, serveStream, wire } from './fixtures';
+import { chunkFactory, clientFor, deltaChoice, expectFaithfulFrames, finalChat, runChat, serveStream, wire } from './fixtures';
 
 let server: TestServer;
 afterEach(() => server?.close());
@@ -41,15 +41,8 @@ describe('LM Studio chat completions', () => {
 
     expectFaithfulFrames(run.frames, parts);
     expect(run.text).toBe('Local model here.');
-    expect(run.final).toEqual<ChatCompletion>({
-      id: base.id,
-      object: 'chat.completion',
-      created: base.created,
-      model: base.model,
-      system_fingerprint: base.system_fingerprint,
-      choices: [{ index: 0, message: { role: 'assistant', content: 'Local model here.', refusal: null }, finish_reason: 'stop', logprobs: null }],
-      usage,
-    });
+    expect(run.final).toEqual(finalChat(base, { content: 'Local model here.' }, { usage }));
+
   });
 
   test('a string error in the stream is an APIError', async () => {

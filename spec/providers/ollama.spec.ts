@@ -7,10 +7,10 @@
  * `choices: []` usage chunk with `stream_options.include_usage`, and
  * `data: {"error":{…}}` for errors.
  */
-import { APIError, type ChatCompletion } from '../../src/index.node';
+import { APIError } from '../../src/index.node';
 import type { TestServer } from '../helpers/server';
 import { startServer } from '../helpers/server';
-import { chunkFactory, clientFor, deltaChoice, expectFaithfulFrames, runChat, serveStream, wire } from './fixtures';
+import { chunkFactory, clientFor, deltaChoice, expectFaithfulFrames, finalChat, runChat, serveStream, wire } from './fixtures';
 import { errorOf } from '../helpers/streams';
 
 let server: TestServer;
@@ -39,22 +39,8 @@ describe('Ollama chat completions (OpenAI compatibility)', () => {
     expect(run.chunks.values.slice(0, 4).every((chunk) => chunk.choices[0].delta?.role === 'assistant')).toBe(true);
     expect(run.reasoning).toBe('Greeting back.');
     expect(run.text).toBe('Hello there.');
-    expect(run.final).toEqual<ChatCompletion>({
-      id: base.id,
-      object: 'chat.completion',
-      created: base.created,
-      model: base.model,
-      system_fingerprint: 'fp_ollama',
-      choices: [
-        {
-          index: 0,
-          message: { role: 'assistant', content: 'Hello there.', refusal: null, reasoning: 'Greeting back.' },
-          finish_reason: 'stop',
-          logprobs: null,
-        },
-      ],
-      usage,
-    });
+    expect(run.final).toEqual(finalChat(base, { content: 'Hello there.', reasoning: 'Greeting back.' }, { usage }));
+
   });
 
   test('a whole tool call in one chunk', async () => {

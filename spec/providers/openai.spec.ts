@@ -15,6 +15,7 @@ import {
   deltaChoice,
   expectFaithfulFrames,
   expectNoApiKey,
+  finalChat,
   runChat,
   runCompletion,
   serveStream,
@@ -67,15 +68,8 @@ describe('OpenAI chat completions', () => {
     expect(run.text).toBe('Hello there!');
     expect(run.reasoning).toBe('');
     expect(run.snapshots.values).toHaveLength(5);
-    expect(run.final).toEqual<ChatCompletion>({
-      id: base.id,
-      object: 'chat.completion',
-      created: base.created,
-      model: base.model,
-      system_fingerprint: base.system_fingerprint,
-      choices: [{ index: 0, message: { role: 'assistant', content: 'Hello there!', refusal: null }, finish_reason: 'stop', logprobs: null }],
-      usage,
-    });
+    expect(run.final).toEqual(finalChat(base, { content: 'Hello there!' }, { usage }));
+
   });
 
   test('parallel tool calls arrive as fragments and accumulate into tool_calls', async () => {

@@ -6,9 +6,19 @@
  * chunk whose `choices` is not empty, and errors after the stream started as
  * a chunk with an `error` object beside `choices` and `finish_reason: "error"`.
  */
-import { APIError, type ChatCompletion } from '../../src/index.node';
+import { APIError } from '../../src/index.node';
 import type { TestServer } from '../helpers/server';
-import { chunkFactory, clientFor, deltaChoice, expectFaithfulFrames, expectNoApiKey, runChat, serveStream, wire } from './fixtures';
+import {
+  chunkFactory,
+  clientFor,
+  deltaChoice,
+  expectFaithfulFrames,
+  expectNoApiKey,
+  finalChat,
+  runChat,
+  serveStream,
+  wire,
+} from './fixtures';
 
 let server: TestServer;
 afterEach(() => server?.close());
@@ -60,21 +70,8 @@ describe('OpenRouter chat completions', () => {
     expect(run.chunks.values[0]).toMatchObject({ provider: 'OpenAI' });
     expect(run.reasoning).toBe('The user greets me.');
     expect(run.text).toBe('Hi! How can I help?');
-    expect(run.final).toEqual<ChatCompletion>({
-      id: base.id,
-      object: 'chat.completion',
-      created: base.created,
-      model: base.model,
-      choices: [
-        {
-          index: 0,
-          message: { role: 'assistant', content: 'Hi! How can I help?', refusal: null, reasoning: 'The user greets me.' },
-          finish_reason: 'stop',
-          logprobs: null,
-        },
-      ],
-      usage,
-    });
+    expect(run.final).toEqual(finalChat(base, { content: 'Hi! How can I help?', reasoning: 'The user greets me.' }, { usage }));
+
   });
 
   test('the same stream completes without [DONE]: the usage chunk after the finish does not reopen the choice', async () => {

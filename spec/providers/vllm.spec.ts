@@ -7,11 +7,21 @@
  * "code":400}` (in the stream and as an HTTP body). The legacy `/completions`
  * stream carries legacy logprobs.
  */
-import { APIError, type ChatCompletion } from '../../src/index.node';
+import { APIError } from '../../src/index.node';
 import type { TestServer } from '../helpers/server';
 import { startServer } from '../helpers/server';
 import { errorOf } from '../helpers/streams';
-import { chunkFactory, clientFor, deltaChoice, expectFaithfulFrames, runChat, runCompletion, serveStream, wire } from './fixtures';
+import {
+  chunkFactory,
+  clientFor,
+  deltaChoice,
+  expectFaithfulFrames,
+  finalChat,
+  runChat,
+  runCompletion,
+  serveStream,
+  wire,
+} from './fixtures';
 
 let server: TestServer;
 afterEach(() => server?.close());
@@ -44,21 +54,8 @@ describe('vLLM chat completions', () => {
     expect(run.reasoning).toBe('User wants a number.');
     expect(run.text).toBe('42');
     expect(run.snapshots.values[2].usage).toEqual(usageAfter(2));
-    expect(run.final).toEqual<ChatCompletion>({
-      id: base.id,
-      object: 'chat.completion',
-      created: base.created,
-      model: base.model,
-      choices: [
-        {
-          index: 0,
-          message: { role: 'assistant', content: '42', refusal: null, reasoning_content: 'User wants a number.' },
-          finish_reason: 'stop',
-          logprobs: null,
-        },
-      ],
-      usage: usageAfter(4),
-    });
+    expect(run.final).toEqual(finalChat(base, { content: '42', reasoning_content: 'User wants a number.' }, { usage: usageAfter(4) }));
+
   });
 
   test('a flat {"object":"error",…} in the stream is an APIError with the status from its numeric code', async () => {
