@@ -469,6 +469,10 @@ describe('upstream failures', () => {
       if (route.endsWith('/responses')) {
         sseHead(res, { 'x-request-id': KEY });
         res.end(`data: {"echo":"${KEY}"}\n\n`);
+      } else if (route.endsWith('/completions') && !route.includes('chat')) {
+        // An HTML page whose excerpt in the error message cuts the key in half.
+        res.writeHead(502, { 'content-type': 'text/html' });
+        res.end(`<p>${'x'.repeat(180)} ${KEY} ${'y'.repeat(300)}</p>`);
       } else {
         res.writeHead(401, { 'content-type': 'application/json', 'x-request-id': KEY });
         res.end(JSON.stringify({ error: { message: echo, type: 'invalid_request_error', stream } }));
@@ -478,15 +482,16 @@ describe('upstream failures', () => {
       rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(CHAT_BODY) }),
       rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify({ ...CHAT_BODY, stream: false }) }),
       rawRequest(`${url}/v1/responses`, { body: JSON.stringify({ model: 'm', input: 'x', stream: true }) }),
+      rawRequest(`${url}/v1/completions`, { body: JSON.stringify({ model: 'm', prompt: 'x' }) }),
     ]);
-    expect(answers.map((answer) => answer.status)).toEqual([401, 401, 200]);
+    expect(answers.map((answer) => answer.status)).toEqual([401, 401, 200, 502]);
     for (const answer of answers) {
       expect(answer.text).toContain('[redacted]');
-      expect(answer.text).not.toContain(KEY);
-      expect(JSON.stringify(answer.headers)).not.toContain(KEY);
+      expect(answer.text).not.toContain(KEY.slice(0, 8));
+      expect(JSON.stringify(answer.headers)).not.toContain(KEY.slice(0, 8));
     }
-    await eventually(() => summaries.length === 3, 'three summaries');
-    expect(JSON.stringify(summaries.map((summary) => summary.error?.message))).not.toContain(KEY);
+    await eventually(() => summaries.length === 4, 'four summaries');
+    expect(JSON.stringify(summaries.map((summary) => summary.error?.message))).not.toContain(KEY.slice(0, 8));
   });
 
   test('an error event in the middle of the stream passes through unchanged and is reported', async () => {
