@@ -179,6 +179,22 @@ describe('OpenAI chat completions', () => {
 });
 
 describe('OpenAI-compatible gateways (no single provider)', () => {
+  test('a finish_reason repeated on trailing chunks changes nothing, with or without [DONE]', async () => {
+    const parts = [
+      wire.data(chunk([choice({ role: 'assistant', content: 'Once.' }, 'stop')])),
+      wire.data(chunk([choice({ content: '' }, 'stop')])),
+      wire.data(chunk([choice({}, 'stop')], { usage })),
+    ];
+    for (const stream of [parts, [...parts, wire.done]]) {
+      server = await serveStream(stream);
+      const run = await runChat(clientFor(server), server);
+      expect(run.chunks.completed).toBe(true);
+      expect(run.text).toBe('Once.');
+      expect(run.final).toEqual(finalChat(base, { content: 'Once.' }, { usage }));
+      await server.close();
+    }
+  });
+
   test('an `event: error` frame with no [DONE] after it is an APIError', async () => {
     const parts = [
       wire.data(chunk([choice({ role: 'assistant', content: 'Par' })])),
