@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { lastValueFrom, Subject, toArray } from 'rxjs';
+import { lastValueFrom, Subject, toArray, type Observable } from 'rxjs';
 import {
   accumulateChatCompletion,
   APIConnectionError,
@@ -11,6 +11,7 @@ import {
   type SseFrame,
 } from '../../src/index.node';
 import { splitTokens, startMockUpstream, type MockUpstream } from '../../src/testing';
+import { record, type Recording } from '../helpers/streams';
 
 let upstream: MockUpstream;
 let client: OpenAIRxClient;
@@ -28,15 +29,10 @@ const ask = (content: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-function collect<T>(source: import('rxjs').Observable<T>): Promise<{ values: T[]; error?: unknown }> {
-  const values: T[] = [];
-  return new Promise((resolve) => {
-    source.subscribe({
-      next: (value) => values.push(value),
-      error: (error: unknown) => resolve({ values, error }),
-      complete: () => resolve({ values }),
-    });
-  });
+async function collect<T>(source: Observable<T>): Promise<Recording<T>> {
+  const recording = record(source);
+  await recording.done;
+  return recording;
 }
 
 async function post(path: string, body: unknown, headers: Record<string, string> = {}) {

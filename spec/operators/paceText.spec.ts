@@ -1,0 +1,79 @@
+import { animationFrameScheduler, lastValueFrom, toArray } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { contentDeltas, createClient, paceText } from '../../src/index.node';
+import { startMockUpstream } from '../../src/testing';
+
+let testScheduler: TestScheduler;
+beforeEach(() => {
+  testScheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+});
+
+describe('paceText', () => {
+  test('sends the first delta at once and joins the ones within each interval, in order', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const deltas$ = cold('a-b-c---------d|', { a: 'Hel', b: 'lo', c: ', ', d: 'world' });
+      expectObservable(deltas$.pipe(paceText({ intervalMs: 10 }))).toBe('a 9ms b 4ms (c|)', { a: 'Hel', b: 'lo, ', c: 'world' });
+    });
+  });
+
+  test('after a quiet interval the next delta goes out at once again', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const deltas$ = cold('a 20ms b|', { a: 'one', b: 'two' });
+      expectObservable(deltas$.pipe(paceText({ intervalMs: 10 }))).toBe('a 20ms b|', { a: 'one', b: 'two' });
+    });
+  });
+
+  test('emits at most once per interval however fast the deltas come', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const deltas$ = cold('abcdefghij|');
+      expectObservable(deltas$.pipe(paceText({ intervalMs: 4 }))).toBe('a 3ms b 3ms c-(d|)', { a: 'a', b: 'bcde', c: 'fghi', d: 'j' });
+    });
+  });
+
+  test('flushes the waiting text before an error', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const error = new Error('cut');
+      const deltas$ = cold('a-b-#', { a: 'Hel', b: 'lo' }, error);
+      expectObservable(deltas$.pipe(paceText({ intervalMs: 10 }))).toBe('a 3ms (b#)', { a: 'Hel', b: 'lo' }, error);
+    });
+  });
+
+  test('drops empty deltas and emits nothing for them', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const deltas$ = cold('a-b 20ms c|', { a: '', b: 'x', c: '' });
+      expectObservable(deltas$.pipe(paceText({ intervalMs: 10 }))).toBe('--a 20ms -|', { a: 'x' });
+    });
+  });
+
+  test('unsubscribing cancels the interval: the waiting text is never emitted', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const deltas$ = cold('a-b-----------c|', { a: 'one', b: 'two', c: 'three' });
+      expectObservable(deltas$.pipe(paceText({ intervalMs: 10 })), '^--!').toBe('a', { a: 'one' });
+      expectSubscriptions(deltas$.subscriptions).toBe('^--!');
+    });
+  });
+
+  test('with animationFrameScheduler and intervalMs 0: at most once per animation frame', () => {
+    testScheduler.run(({ animate, cold, expectObservable }) => {
+      animate('---x---x---x');
+      const deltas$ = cold('a-b-c-d-e|', { a: 'A', b: 'B', c: 'C', d: 'D', e: 'E' });
+      const paced$ = deltas$.pipe(paceText({ scheduler: animationFrameScheduler, intervalMs: 0 }));
+      expectObservable(paced$).toBe('a--b---c-(d|)', { a: 'A', b: 'B', c: 'CD', d: 'E' });
+    });
+  });
+
+  test('on a real stream: the batches join to exactly the answer', async () => {
+    const upstream = await startMockUpstream({ tokenDelayMs: 0 });
+    try {
+      const client = createClient({ baseURL: upstream.baseURL, apiKey: 'sk-test' });
+      const params = { model: 'm', messages: [{ role: 'user', content: 'pace me [[mock:tokens=300]]' }] };
+      const deltas = await lastValueFrom(client.chat.completions.stream(params).pipe(contentDeltas(), toArray()));
+      const batches = await lastValueFrom(client.chat.completions.stream(params).pipe(contentDeltas(), paceText({ intervalMs: 20 }), toArray()));
+      expect(batches.join('')).toBe(deltas.join(''));
+      expect(deltas).toHaveLength(300);
+      expect(batches.length).toBeLessThanOrEqual(300);
+    } finally {
+      await upstream.close();
+    }
+  });
+});
