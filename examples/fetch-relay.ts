@@ -84,10 +84,3 @@ server.listen(Number(process.env.PORT ?? 8787), process.env.HOST ?? '127.0.0.1',
   const { address, port } = server.address() as AddressInfo;
   console.log(`openai-rx relay listening on http://${address}:${port}/v1`);
 });
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    server.close();
-    server.closeAllConnections();
-  });
-}

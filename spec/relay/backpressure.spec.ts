@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createFetchRelay, type RelaySummary } from '../../src/index.node';
 import { createRelay } from '../../src/node';
@@ -29,21 +30,15 @@ let progress: ProviderProgress;
 beforeEach(async () => {
   progress = { written: 0, blocked: false };
   upstream = await startServer(async (_req, res) => {
+    const closed = new AbortController();
+    res.on('close', () => closed.abort());
     sseHead(res);
     for (let i = 0; i < FRAMES && !res.destroyed; i++) {
       const text = frameText(i);
       progress.written += Buffer.byteLength(text);
       if (!res.write(text)) {
         progress.blocked = true;
-        await new Promise<void>((resolve) => {
-          const go = () => {
-            res.off('drain', go);
-            res.off('close', go);
-            resolve();
-          };
-          res.on('drain', go);
-          res.on('close', go);
-        });
+        await once(res, 'drain', { signal: closed.signal }).catch(() => undefined);
         progress.blocked = false;
       }
     }

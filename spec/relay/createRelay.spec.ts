@@ -9,8 +9,10 @@ import {
   CHAT_STREAM_PARTS,
   eventually,
   listen,
+  nextTurn,
   openStream,
   rawRequest,
+  streamParts,
   type Listening,
 } from './relayHelpers';
 
@@ -47,20 +49,6 @@ const settled = async (): Promise<RelaySummary<IncomingMessage>> => {
   await eventually(() => summaries.length > 0, 'onSettled');
   return summaries[0];
 };
-
-const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
-
-/** Writes the parts one by one, each in its own network write. */
-const streamParts =
-  (parts: string[], headers: Record<string, string> = {}): Handler =>
-  async (_req, res) => {
-    sseHead(res, headers);
-    for (const part of parts) {
-      res.write(part);
-      await nextTurn();
-    }
-    res.end();
-  };
 
 function parseFrames(text: string): EventSourceMessage[] {
   const frames: EventSourceMessage[] = [];

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { chatData, sseHead, startServer, type TestServer } from '../helpers/server';
-import { CHAT_BODY, CHAT_STREAM_PARTS, eventually, openStream, rawRequest } from './relayHelpers';
+import { startServer, type TestServer } from '../helpers/server';
+import { CHAT_BODY, CHAT_STREAM_PARTS, chatProvider, eventually, openStream, rawRequest } from './relayHelpers';
 
 /* Each example runs as its users would run it (`node --import tsx examples/…`), on port 0, against a local provider. */
 
@@ -12,18 +12,7 @@ let upstream: TestServer;
 let child: ChildProcess | undefined;
 
 beforeEach(async () => {
-  upstream = await startServer(async (_req, res, recorded) => {
-    sseHead(res, { 'x-request-id': 'req_example' });
-    if ((JSON.parse(recorded.body) as { model: string }).model === 'gpt-4o-hang') {
-      res.write(chatData('Hel'));
-      return;
-    }
-    for (const part of CHAT_STREAM_PARTS) {
-      res.write(part);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    res.end();
-  });
+  upstream = await startServer(chatProvider({ 'x-request-id': 'req_example' }));
 });
 
 afterEach(async () => {

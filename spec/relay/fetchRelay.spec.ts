@@ -1,7 +1,7 @@
 import { createFetchRelay as createBrowserFetchRelay } from '../../src/index';
 import { createFetchRelay, type FetchRelayOptions, type RelaySummary } from '../../src/index.node';
-import { chatData, sseHead, startServer, type Handler, type TestServer } from '../helpers/server';
-import { CHAT_BODY, CHAT_STREAM_PARTS, eventually } from './relayHelpers';
+import { startServer, type Handler, type TestServer } from '../helpers/server';
+import { CHAT_BODY, CHAT_STREAM_PARTS, chatProvider, eventually, hangAfterOneFrame, streamParts } from './relayHelpers';
 
 const KEY = 'sk-relay-secret-0123456789';
 
@@ -17,23 +17,6 @@ afterEach(async () => {
 const settled = async (): Promise<RelaySummary<Request>> => {
   await eventually(() => summaries.length > 0, 'onSettled');
   return summaries[0];
-};
-
-const streamParts =
-  (parts: string[], headers: Record<string, string> = {}): Handler =>
-  async (_req, res) => {
-    sseHead(res, headers);
-    for (const part of parts) {
-      res.write(part);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    res.end();
-  };
-
-/** Sends one frame and keeps the stream open. */
-const hangAfterOneFrame: Handler = (_req, res) => {
-  sseHead(res);
-  res.write(chatData('Hel'));
 };
 
 async function start(handler: Handler, options: FetchRelayOptions = {}) {
@@ -94,11 +77,7 @@ describe('createFetchRelay', () => {
   });
 
   test('the browser entry (fetch transport) relays byte for byte and aborts upstream when the stream is cancelled', async () => {
-    upstream = await startServer((req, res, recorded) =>
-      (JSON.parse(recorded.body) as { model: string }).model === 'hang'
-        ? hangAfterOneFrame(req, res, recorded)
-        : streamParts(CHAT_STREAM_PARTS)(req, res, recorded),
-    );
+    upstream = await startServer(chatProvider());
     const relay = createBrowserFetchRelay({ apiKey: KEY, baseURL: upstream.url });
     const whole = await relay(post('/v1/chat/completions', CHAT_BODY));
     expect(await whole.text()).toBe(CHAT_STREAM_PARTS.join(''));

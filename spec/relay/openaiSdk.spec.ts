@@ -3,7 +3,7 @@ import OpenAI, { APIError as OpenAIAPIError } from 'openai';
 import type { RelaySummary } from '../../src/index.node';
 import { createRelay } from '../../src/node';
 import { sseHead, startServer, type Handler, type TestServer } from '../helpers/server';
-import { CHAT_STREAM_PARTS, eventually, listen, type Listening } from './relayHelpers';
+import { CHAT_STREAM_PARTS, chatProvider, eventually, listen, nextTurn, streamParts, type Listening } from './relayHelpers';
 
 /*
  * The official SDK pointed at the relay must not be able to tell it from the
@@ -66,24 +66,14 @@ let summaries: RelaySummary<IncomingMessage>[];
 
 beforeEach(async () => {
   summaries = [];
-  const provider: Handler = async (_req, res, recorded) => {
-    const body = JSON.parse(recorded.body) as { model: string };
-    sseHead(res, { 'x-request-id': 'req_sdk' });
-    if (body.model === 'hang') {
-      res.write(CHAT_STREAM_PARTS[1]);
-      return;
-    }
-    if (body.model === 'reset') {
-      res.write(CHAT_STREAM_PARTS[1]);
-      await new Promise((resolve) => setImmediate(resolve));
-      res.socket?.destroy();
-      return;
-    }
-    for (const part of recorded.url === '/responses' ? RESPONSE_PARTS : CHAT_STREAM_PARTS) {
-      res.write(part);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    res.end();
+  const chat = chatProvider({ 'x-request-id': 'req_sdk' });
+  const provider: Handler = async (req, res, recorded) => {
+    if (recorded.url === '/responses') return streamParts(RESPONSE_PARTS, { 'x-request-id': 'req_sdk' })(req, res, recorded);
+    if ((JSON.parse(recorded.body) as { model: string }).model !== 'reset') return chat(req, res, recorded);
+    sseHead(res);
+    res.write(CHAT_STREAM_PARTS[1]);
+    await nextTurn();
+    res.socket?.destroy();
   };
   upstream = await startServer(provider);
   relay = await listen(

@@ -1,8 +1,17 @@
 import type { IncomingMessage } from 'node:http';
 import { createFetchRelay, type RelaySummary } from '../../src/index.node';
 import { createRelay } from '../../src/node';
-import { chatData, sseHead, startServer, type TestServer } from '../helpers/server';
-import { CHAT_BODY, CHAT_STREAM_PARTS, eventually, listen, openStream, rawRequest, type Listening } from './relayHelpers';
+import { startServer, type TestServer } from '../helpers/server';
+import {
+  CHAT_BODY,
+  CHAT_STREAM_PARTS,
+  chatProvider,
+  eventually,
+  listen,
+  openStream,
+  rawRequest,
+  type Listening,
+} from './relayHelpers';
 
 /* client → relay A → relay B → upstream: each hop relays the one before it unchanged, and a leaving client is felt at the far end. */
 
@@ -17,18 +26,7 @@ let summariesB: RelaySummary<IncomingMessage>[];
 beforeEach(async () => {
   summariesA = [];
   summariesB = [];
-  upstream = await startServer(async (_req, res, recorded) => {
-    sseHead(res, { 'x-request-id': 'req_chain' });
-    if ((JSON.parse(recorded.body) as { model: string }).model === 'hang') {
-      res.write(chatData('Hel'));
-      return;
-    }
-    for (const part of CHAT_STREAM_PARTS) {
-      res.write(part);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    res.end();
-  });
+  upstream = await startServer(chatProvider({ 'x-request-id': 'req_chain' }));
   relayB = await listen(createRelay({ apiKey: KEY, baseURL: upstream.url, onSettled: (s) => summariesB.push(s) }));
   relayA = await listen(
     createRelay({ apiKey: 'sk-relay-a', baseURL: `${relayB.url}/v1`, onSettled: (s) => summariesA.push(s) }),

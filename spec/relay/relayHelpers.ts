@@ -1,6 +1,6 @@
 import { createServer, request, type IncomingHttpHeaders, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chatData } from '../helpers/server';
+import { chatData, sseHead, type Handler } from '../helpers/server';
 
 /** A relay (or any handler that reads its own request body) served on 127.0.0.1:0. */
 export interface Listening {
@@ -133,3 +133,31 @@ export function openStream(url: string, body: unknown, headers: Record<string, s
     req.end(payload);
   });
 }
+
+export const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A provider that writes the parts one by one, each in its own network write, then ends. */
+export const streamParts =
+  (parts: string[], headers: Record<string, string> = {}): Handler =>
+  async (_req, res) => {
+    sseHead(res, headers);
+    for (const part of parts) {
+      res.write(part);
+      await nextTurn();
+    }
+    res.end();
+  };
+
+/** A provider that sends one chunk and keeps the stream open until the relay leaves. */
+export const hangAfterOneFrame: Handler = (_req, res) => {
+  sseHead(res);
+  res.write(chatData('Hel'));
+};
+
+/** A chat provider: a model whose name ends in `hang` gets {@link hangAfterOneFrame}, any other the whole chat stream. */
+export const chatProvider =
+  (headers: Record<string, string> = {}): Handler =>
+  (req, res, recorded) =>
+    (JSON.parse(recorded.body) as { model: string }).model.endsWith('hang')
+      ? hangAfterOneFrame(req, res, recorded)
+      : streamParts(CHAT_STREAM_PARTS, headers)(req, res, recorded);
