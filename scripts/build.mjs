@@ -54,6 +54,9 @@ for (const { dir, type } of outputs) {
   await mkdir(join(root, dir), { recursive: true });
   await writeJson(join(root, dir, 'package.json'), { type });
 }
+// The demo page's browser bundle, next to the compiled CLI: an installed package has no esbuild to make it.
+const { writePrebuiltDemoBundle } = await import('../dist/esm/cli/demo/pageBundle.js');
+await writePrebuiltDemoBundle();
 for (const { dir, main } of subpaths) {
   const target = relative(dir, join(root, main));
   await mkdir(dir, { recursive: true });

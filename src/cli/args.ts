@@ -1,0 +1,55 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from './exitCodes.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+type StrictConfig<T extends Options> = { args: string[]; options: T; strict: true; allowPositionals: true };
+export type ParsedCommandArgs<T extends Options> = ReturnType<typeof parseArgs<StrictConfig<T>>>;
+
+/** `node:util` parseArgs, strict, with its errors turned into {@link UsageError}s naming the command. */
+export function parseCommandArgs<T extends Options>(command: string, argv: string[], options: T): ParsedCommandArgs<T> {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: true });
+  } catch (error) {
+    const message = error instanceof Error ? error.message.replace(/\. To specify a positional argument.*$/s, '') : String(error);
+    throw new UsageError(`${command}: ${message}`);
+  }
+}
+
+/** A TCP port: 0 (any free port) to 65535. */
+export function portOption(value: string, name = '--port'): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value.trim()) || port > 65_535) throw new UsageError(`${name} takes a port number from 0 to 65535, not '${value}'`);
+  return port;
+}
+
+/** A count of milliseconds, at least `min`. */
+export function millisecondsOption(value: string, name: string, min = 1): number {
+  const ms = Number(value);
+  if (!/^\d+$/.test(value.trim()) || ms < min) throw new UsageError(`${name} takes milliseconds (an integer of at least ${min}), not '${value}'`);
+  return ms;
+}
+
+/** An http(s) URL; its user-info (a password in the URL) is never printed. */
+export function urlOption(value: string, name: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`${name} takes an http(s) URL, not '${value}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`${name} takes an http(s) URL, not '${value}'`);
+  return value.replace(/\/+$/, '');
+}
+
+/** The URL as it may be printed: without user name and password. */
+export function printableUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (!url.username && !url.password) return value;
+    url.username = '';
+    url.password = '';
+    return url.toString().replace(/\/+$/, '');
+  } catch {
+    return value;
+  }
+}

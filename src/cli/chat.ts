@@ -1,0 +1,274 @@
+import { EMPTY, catchError, ignoreElements, merge, share, tap, type Observable, type OperatorFunction } from 'rxjs';
+import type { OpenAIRxClient, RequestOptions } from '../client.js';
+import { createClient } from '../index.node.js';
+import { chatChunks } from '../openai/chatChunks.js';
+import type { ChatCompletionChunk } from '../openai/chatTypes.js';
+import { responseEvents } from '../openai/responseEvents.js';
+import { isKnownResponseEvent, type ResponseStreamEvent } from '../openai/responseTypes.js';
+import { encodeSse } from '../sse/encodeSse.js';
+import type { SseFrame, StreamTimeouts } from '../sse/types.js';
+import { startMockUpstream, type MockUpstream } from '../testing/mockUpstream.js';
+import { millisecondsOption, parseCommandArgs, printableUrl } from './args.js';
+import { describeError } from './errorReport.js';
+import { ExitCode, UsageError, exitCodeOf, exitCodeOfSignal } from './exitCodes.js';
+import type { CliOutput } from './io.js';
+import { onStopSignal, type StopSignal } from './signals.js';
+import { StatusLine } from './statusLine.js';
+import { StreamStats } from './streamStats.js';
+import { MOCK_TOKEN_DELAY_MS, resolveUpstream, type Upstream } from './upstream.js';
+import { HELP } from './usage.js';
+
+const DEFAULT_MODEL = 'gpt-4o-mini';
+/** Longer prompts from stdin are refused rather than read without bound. */
+const MAX_STDIN_PROMPT_BYTES = 4 * 1024 * 1024;
+
+type Format = 'text' | 'raw' | 'json';
+
+interface ChatOptions {
+  prompt: string;
+  model: string;
+  system: string | undefined;
+  format: Format;
+  responses: boolean;
+  timeout: StreamTimeouts | undefined;
+  quiet: boolean;
+  verbose: boolean;
+}
+
+/** One endpoint as the chat command uses it: the request, the parser, and what each parsed event means. */
+interface Endpoint<Event> {
+  path: string;
+  events(client: OpenAIRxClient, options: ChatOptions, request: RequestOptions): Observable<SseFrame>;
+  parse(): OperatorFunction<SseFrame, Event>;
+  /** Records the event in `stats`; returns the answer text it adds, if any. */
+  read(event: Event, stats: StreamStats): string | undefined;
+}
+
+const chatEndpoint: Endpoint<ChatCompletionChunk> = {
+  path: '/chat/completions',
+  events: (client, options, request) =>
+    client.chat.completions.events(
+      {
+        model: options.model,
+        messages: [
+          ...(options.system === undefined ? [] : [{ role: 'system', content: options.system }]),
+          { role: 'user', content: options.prompt },
+        ],
+        stream_options: { include_usage: true },
+      },
+      request,
+    ),
+  parse: chatChunks,
+  read(chunk, stats) {
+    stats.usage(chunk.usage?.completion_tokens);
+    let text = '';
+    for (const choice of chunk.choices) {
+      if ((choice.index ?? 0) !== 0) continue;
+      if (choice.delta?.content || choice.delta?.tool_calls?.length) stats.delta();
+      text += choice.delta?.content ?? '';
+      stats.finish(choice.finish_reason);
+    }
+    return text;
+  },
+};
+
+const responsesEndpoint: Endpoint<ResponseStreamEvent> = {
+  path: '/responses',
+  events: (client, options, request) =>
+    client.responses.events(
+      { model: options.model, input: options.prompt, ...(options.system === undefined ? {} : { instructions: options.system }) },
+      request,
+    ),
+  parse: responseEvents,
+  read(event, stats) {
+    if (!isKnownResponseEvent(event)) return undefined;
+    switch (event.type) {
+      case 'response.output_text.delta':
+        stats.delta();
+        return event.delta;
+      case 'response.function_call_arguments.delta':
+        stats.delta();
+        return undefined;
+      case 'response.completed':
+      case 'response.incomplete':
+        stats.usage(event.response.usage?.output_tokens);
+        stats.finish(event.response.incomplete_details?.reason ?? event.response.status);
+        return undefined;
+      default:
+        return undefined;
+    }
+  },
+};
+
+/** `openai-rx chat`: streams one answer to stdout; resolves with the exit code. */
+export async function chatCommand(argv: string[], output: CliOutput, env: NodeJS.ProcessEnv): Promise<number> {
+  const { values, positionals } = parseCommandArgs('chat', argv, {
+    model: { type: 'string', short: 'm' },
+    system: { type: 'string', short: 's' },
+    'base-url': { type: 'string' },
+    'api-key': { type: 'string' },
+    mock: { type: 'boolean' },
+    raw: { type: 'boolean' },
+    json: { type: 'boolean' },
+    responses: { type: 'boolean' },
+    timeout: { type: 'string' },
+    quiet: { type: 'boolean', short: 'q' },
+    verbose: { type: 'boolean', short: 'v' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    output.out(HELP.chat);
+    return ExitCode.ok;
+  }
+  output.addSecret(values['api-key']);
+  output.addSecret(env.OPENAI_API_KEY);
+  if (values.raw && values.json) throw new UsageError('chat: --raw and --json exclude each other');
+  if (values.mock && (values['base-url'] !== undefined || values['api-key'] !== undefined)) {
+    throw new UsageError('chat: --mock answers from the embedded mock; it takes no --base-url or --api-key');
+  }
+  const timeoutMs = values.timeout === undefined ? undefined : millisecondsOption(values.timeout, '--timeout');
+  const options: ChatOptions = {
+    prompt: positionals.length > 0 && positionals.join('') !== '-' ? positionals.join(' ') : await readPromptFromStdin(),
+    model: values.model ?? DEFAULT_MODEL,
+    system: values.system,
+    format: values.raw ? 'raw' : values.json ? 'json' : 'text',
+    responses: values.responses ?? false,
+    timeout: timeoutMs === undefined ? undefined : { headersMs: timeoutMs, firstEventMs: timeoutMs, idleMs: timeoutMs },
+    quiet: values.quiet ?? false,
+    verbose: values.verbose ?? false,
+  };
+  if (!options.prompt.trim()) throw new UsageError('chat: the prompt is empty');
+
+  let mock: MockUpstream | undefined;
+  try {
+    let upstream: Upstream;
+    if (values.mock) {
+      mock = await startMockUpstream({ tokenDelayMs: MOCK_TOKEN_DELAY_MS });
+      upstream = { baseURL: mock.baseURL, apiKey: undefined, keySource: undefined };
+    } else {
+      upstream = resolveUpstream({ url: values['base-url'], urlFlag: '--base-url', apiKey: values['api-key'], env });
+    }
+    const endpoint: Endpoint<unknown> = (options.responses ? responsesEndpoint : chatEndpoint) as Endpoint<unknown>;
+    return await streamAnswer(endpoint, upstream, options, output, values.mock ? 'embedded mock' : undefined);
+  } finally {
+    await mock?.close();
+  }
+}
+
+type Outcome =
+  | { kind: 'done' }
+  | { kind: 'error'; error: unknown }
+  | { kind: 'signal'; signal: StopSignal }
+  | { kind: 'output-closed' };
+
+async function streamAnswer(
+  endpoint: Endpoint<unknown>,
+  upstream: Upstream,
+  options: ChatOptions,
+  output: CliOutput,
+  upstreamLabel: string | undefined,
+): Promise<number> {
+  const client = createClient({ apiKey: upstream.apiKey, baseURL: upstream.baseURL });
+  const stats = new StreamStats();
+  const status = output.stderrIsTTY && !options.quiet ? new StatusLine(output, () => stats.live(options.model)) : undefined;
+  let requestId: string | undefined;
+  let lastOutput = '';
+  const write = (text: string) => {
+    if (!text) return;
+    status?.clear();
+    output.out(text);
+    lastOutput = text;
+  };
+
+  if (options.verbose) {
+    const key = upstream.keySource ? `API key from ${upstream.keySource}` : 'no API key';
+    output.err(`POST ${printableUrl(client.baseURL)}${endpoint.path} · model ${options.model} · ${upstreamLabel ?? key}`);
+  }
+  const frames$ = endpoint
+    .events(client, options, {
+      timeout: options.timeout,
+      onResponse(response) {
+        requestId = response.headers['x-request-id'];
+        if (options.verbose) {
+          status?.clear();
+          output.err(`HTTP ${response.status} ${response.headers['content-type'] ?? ''}${requestId ? ` · request ${requestId}` : ''}`);
+        }
+      },
+    })
+    .pipe(share());
+  const parsed$ = frames$.pipe(
+    endpoint.parse(),
+    tap((event) => {
+      const text = endpoint.read(event, stats);
+      if (options.format === 'text' && text) write(text);
+      if (options.format === 'json') write(`${JSON.stringify(event)}\n`);
+    }),
+  );
+  // --raw prints every frame up to the end of the stream even when parsing (for the stats) failed early.
+  let parseError: unknown;
+  const work$ =
+    options.format === 'raw'
+      ? merge(
+          frames$.pipe(tap((frame) => write(encodeSse(frame))), ignoreElements()),
+          parsed$.pipe(ignoreElements(), catchError((error: unknown) => ((parseError = error), EMPTY))),
+        )
+      : parsed$.pipe(ignoreElements());
+
+  status?.start();
+  const outcome = await new Promise<Outcome>((resolve) => {
+    const cleanups: Array<() => void> = [];
+    const finish = (result: Outcome) => {
+      for (const cleanup of cleanups) cleanup();
+      resolve(result);
+    };
+    const subscription = work$.subscribe({
+      complete: () => finish(parseError === undefined ? { kind: 'done' } : { kind: 'error', error: parseError }),
+      error: (error: unknown) => finish({ kind: 'error', error }),
+    });
+    // Unsubscribing aborts the request and destroys its socket: the upstream sees the close at once.
+    cleanups.push(
+      onStopSignal((signal) => {
+        subscription.unsubscribe();
+        finish({ kind: 'signal', signal });
+      }),
+      output.onClosed(() => {
+        subscription.unsubscribe();
+        finish({ kind: 'output-closed' });
+      }),
+    );
+  });
+  stats.end();
+  status?.stop();
+  if (options.format === 'text' && lastOutput && !lastOutput.endsWith('\n')) write('\n');
+
+  const statsLine = (ending?: string) => {
+    if (!options.quiet) output.err(`stats: ${stats.summary(ending)}`);
+  };
+  switch (outcome.kind) {
+    case 'done':
+      statsLine();
+      return ExitCode.ok;
+    case 'signal':
+      statsLine(outcome.signal === 'SIGINT' ? 'interrupted' : 'terminated');
+      return exitCodeOfSignal(outcome.signal);
+    case 'output-closed':
+      statsLine('output closed');
+      return ExitCode.ok;
+    case 'error':
+      for (const line of describeError(outcome.error, { requestId, verbose: options.verbose })) output.err(line);
+      if (options.verbose) statsLine('error');
+      return exitCodeOf(outcome.error);
+  }
+}
+
+async function readPromptFromStdin(): Promise<string> {
+  if (process.stdin.isTTY) throw new UsageError('chat: no prompt: openai-rx chat "your question" (or pipe it into stdin)');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_STDIN_PROMPT_BYTES) throw new UsageError(`chat: the prompt on stdin is larger than ${MAX_STDIN_PROMPT_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8').trim();
+}

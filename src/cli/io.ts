@@ -1,0 +1,72 @@
+/**
+ * The CLI's two output streams. stdout carries the answer and nothing else;
+ * once its reader goes away (`| head`), writes stop and `onClosed` listeners
+ * run instead of an EPIPE crash. stderr carries status, stats and errors, with
+ * every secret the CLI was given replaced before it is written.
+ */
+export class CliOutput {
+  readonly stdoutIsTTY: boolean;
+  readonly stderrIsTTY: boolean;
+  private readonly secrets: string[] = [];
+  private closed = false;
+  private readonly closedListeners = new Set<() => void>();
+
+  constructor(
+    private readonly stdout: NodeJS.WriteStream = process.stdout,
+    private readonly stderr: NodeJS.WriteStream = process.stderr,
+  ) {
+    this.stdoutIsTTY = Boolean(stdout.isTTY);
+    this.stderrIsTTY = Boolean(stderr.isTTY);
+    // EPIPE (the reader left) and any other write failure end the output; the command decides what that means.
+    stdout.on('error', () => this.close());
+    stderr.on('error', () => undefined);
+  }
+
+  /** Never written to stderr: an API key given on the command line or found in the environment. */
+  addSecret(secret: string | undefined): void {
+    if (secret) this.secrets.push(secret);
+  }
+
+  get outputClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Writes answer text; does nothing once the reader has gone. */
+  out(text: string): void {
+    if (!this.closed && text) this.stdout.write(text);
+  }
+
+  /** Writes one line (or, with `newline` false, raw terminal text) to stderr, secrets removed. */
+  err(text: string, newline = true): void {
+    this.stderr.write(this.redact(newline ? `${text}\n` : text));
+  }
+
+  redact(text: string): string {
+    return this.secrets.reduce((result, secret) => result.split(secret).join('[redacted]'), text);
+  }
+
+  /** Runs `listener` once stdout's reader has gone; returns a function that removes it. */
+  onClosed(listener: () => void): () => void {
+    if (this.closed) {
+      listener();
+      return () => undefined;
+    }
+    this.closedListeners.add(listener);
+    return () => this.closedListeners.delete(listener);
+  }
+
+  /** Resolves once everything written so far was handed to the operating system. */
+  async flush(): Promise<void> {
+    await Promise.all([this.stdout, this.stderr].map((stream) => new Promise<void>((resolve) => {
+      if (stream.destroyed || stream.writableEnded) return resolve();
+      stream.write('', () => resolve());
+    })));
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const listener of [...this.closedListeners]) listener();
+    this.closedListeners.clear();
+  }
+}
