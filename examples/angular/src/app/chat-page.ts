@@ -1,7 +1,20 @@
 import { Component, inject, signal } from '@angular/core';
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
-import { contentDeltas } from 'openai-rx';
-import { catchError, endWith, map, merge, of, scan, startWith, Subject, switchMap, takeWhile, type Observable } from 'rxjs';
+import { contentDeltas, paceText } from 'openai-rx';
+import {
+  animationFrameScheduler,
+  catchError,
+  endWith,
+  map,
+  merge,
+  of,
+  scan,
+  startWith,
+  Subject,
+  switchMap,
+  takeWhile,
+  type Observable,
+} from 'rxjs';
 import { CHAT_MODEL, OPENAI_RX_CLIENT } from './openai-rx';
 
 type ReplyStatus = 'idle' | 'streaming' | 'done' | 'stopped' | 'error';
@@ -63,6 +76,9 @@ export class ChatPage {
       .stream({ model: CHAT_MODEL, messages: [{ role: 'user', content: prompt }] })
       .pipe(
         contentDeltas(),
+        // Tokens can arrive faster than the screen refreshes: join them and update the view at
+        // most once per animation frame, whatever the token rate.
+        paceText({ scheduler: animationFrameScheduler, intervalMs: 0 }),
         map((delta): Step => ({ delta })),
         endWith<Step>({ end: 'done' }),
         catchError((error: unknown) => of<Step>({ end: 'error', error: describe(error) })),
