@@ -1,0 +1,33 @@
+import type { OpenStream } from './clients/types.js';
+
+export type { OpenStream, RunningStream, StreamSink } from './clients/types.js';
+
+/*
+ * The clients compared side by side. Each is loaded only into the process that runs it, so that a process's
+ * memory holds one client's modules and no other's.
+ */
+
+export const CLIENTS = {
+  floor: 'floor: undici request() + eventsource-parser + JSON.parse, no validation',
+  openai: 'openai SDK: chat.completions.create({ stream: true }), for await (cancelled with break)',
+  'openai-abort': 'openai SDK, cancelled with stream.controller.abort() (the loop keeps reading)',
+  'rx-raw': 'openai-rx raw frames: chat.completions.events()',
+  'rx-chat': 'openai-rx chat chunks (validated): chat.completions.stream()',
+  'rx-accumulate': 'openai-rx accumulate: stream().pipe(accumulateChatCompletion())',
+  'rx-chat-unlimited': 'openai-rx chat chunks through an undici Agent without a per-origin connection limit',
+} as const;
+
+export type ClientName = keyof typeof CLIENTS;
+
+/** Builds the client once per process (agents and SDK instances are reused across streams, as apps do). */
+export async function openerFor(name: ClientName, baseURL: string): Promise<OpenStream> {
+  switch (name) {
+    case 'floor':
+      return (await import('./clients/floor.js')).floorOpener(baseURL);
+    case 'openai':
+    case 'openai-abort':
+      return (await import('./clients/openaiSdk.js')).openaiOpener(baseURL, name === 'openai' ? 'break' : 'abort');
+    default:
+      return (await import('./clients/openaiRx.js')).rxOpener(name, baseURL);
+  }
+}

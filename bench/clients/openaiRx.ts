@@ -1,0 +1,30 @@
+import type { Observable } from 'rxjs';
+import { Agent } from 'undici';
+import { accumulateChatCompletion, createClient, type ChatCompletionCreateParams } from '../../src/index.node.js';
+import { undiciTransport } from '../../src/node.js';
+import { API_KEY, type OpenStream } from './types.js';
+
+export type RxClientName = 'rx-raw' | 'rx-chat' | 'rx-accumulate' | 'rx-chat-unlimited';
+
+/** openai-rx as users write it: subscribe to the client's Observable, unsubscribe to stop. */
+export function rxOpener(name: RxClientName, baseURL: string): OpenStream {
+  const client = createClient({
+    baseURL,
+    apiKey: API_KEY,
+    ...(name === 'rx-chat-unlimited' ? { transport: undiciTransport({ dispatcher: new Agent({ keepAliveTimeout: 10_000 }) }) } : {}),
+  });
+  const observe = (params: ChatCompletionCreateParams): Observable<unknown> => {
+    const completions = client.chat.completions;
+    if (name === 'rx-raw') return completions.events(params);
+    if (name === 'rx-accumulate') return completions.stream(params).pipe(accumulateChatCompletion());
+    return completions.stream(params);
+  };
+  return (body, sink) => {
+    const subscription = observe(body as ChatCompletionCreateParams).subscribe({
+      next: (value) => sink.next(value),
+      error: (error: unknown) => sink.end(error),
+      complete: () => sink.end(),
+    });
+    return { cancel: () => subscription.unsubscribe() };
+  };
+}

@@ -1,0 +1,109 @@
+import type { ClientName } from './clients.js';
+import { Child } from './children.js';
+import type { RelayReady } from './relayServer.js';
+import type { UpstreamReady } from './upstream.js';
+
+/** The sizes of one run: `full` is what BENCHMARKS.md reports, `quick` checks in CI that the harness works. */
+export interface BenchSizes {
+  throughputEvents: number;
+  /** accumulate is also run on this many events, to show its per-chunk cost does not grow with the answer. */
+  shortAnswerEvents: number;
+  throughputReps: number;
+  warmupEvents: number;
+  cancelReps: number;
+  concurrentStreams: number;
+  concurrentEvents: number;
+  concurrentIntervalMs: number;
+  concurrentReps: number;
+  relayReps: number;
+  latencyEvents: number;
+  latencyReps: number;
+  slowClientSeconds: number;
+  slowUpstreamBytes: number;
+  soakCycles: number;
+  soakWarmupCycles: number;
+}
+
+export const SIZES: Record<'quick' | 'full', BenchSizes> = {
+  full: {
+    throughputEvents: 50_000,
+    shortAnswerEvents: 10_000,
+    throughputReps: 7,
+    warmupEvents: 20_000,
+    cancelReps: 30,
+    concurrentStreams: 500,
+    concurrentEvents: 100,
+    concurrentIntervalMs: 10,
+    concurrentReps: 3,
+    relayReps: 7,
+    latencyEvents: 2_000,
+    latencyReps: 3,
+    slowClientSeconds: 10,
+    slowUpstreamBytes: 20 * 1024 * 1024,
+    soakCycles: 10_000,
+    soakWarmupCycles: 500,
+  },
+  quick: {
+    throughputEvents: 5_000,
+    shortAnswerEvents: 1_000,
+    throughputReps: 2,
+    warmupEvents: 2_000,
+    cancelReps: 5,
+    concurrentStreams: 50,
+    concurrentEvents: 20,
+    concurrentIntervalMs: 10,
+    concurrentReps: 1,
+    relayReps: 2,
+    latencyEvents: 200,
+    latencyReps: 1,
+    slowClientSeconds: 2,
+    slowUpstreamBytes: 20 * 1024 * 1024,
+    soakCycles: 300,
+    soakWarmupCycles: 50,
+  },
+};
+
+export interface BenchContext {
+  sizes: BenchSizes;
+  upstream: Child<UpstreamReady>;
+  /** `http://127.0.0.1:<port>/v1` */
+  upstreamBaseURL: string;
+  /** Node flags for client processes (`--cpu-prof …` when profiling). */
+  clientFlags: string[];
+  /** The long-lived client process of `client`, started on first use. */
+  worker(client: ClientName): Promise<Child>;
+  /** A client process of its own, for measurements of a whole process (peak RSS, handles); stop it after use. */
+  freshWorker(name: string, extraFlags?: string[]): Promise<Child>;
+  /** A relay process of its own (createRelay in front of the upstream); stop it after use. */
+  startRelay(): Promise<Child<RelayReady>>;
+  /** The upstream's CPU time (user + system) in ms. */
+  upstreamCpuMs(): Promise<number>;
+}
+
+/** A child's CPU time (user + system) in ms; children answer `cpu` with `process.cpuUsage()`. */
+export async function cpuMsOf(child: Child): Promise<number> {
+  const { user, system } = await child.call<NodeJS.CpuUsage>('cpu');
+  return (user + system) / 1000;
+}
+
+export async function startContext(sizes: BenchSizes, clientFlags: string[]): Promise<BenchContext> {
+  const upstream = await Child.start<UpstreamReady>('upstream', { name: 'upstream' });
+  const workers = new Map<string, Promise<Child>>();
+  const freshWorker = (name: string, extraFlags: string[] = []) =>
+    Child.start('worker', { name, nodeFlags: [...clientFlags, ...extraFlags] });
+  const upstreamBaseURL = `http://127.0.0.1:${upstream.ready.port}/v1`;
+  return {
+    sizes,
+    upstream,
+    upstreamBaseURL,
+    clientFlags,
+    worker(client) {
+      let worker = workers.get(client);
+      if (!worker) workers.set(client, (worker = freshWorker(`worker ${client}`)));
+      return worker;
+    },
+    freshWorker,
+    startRelay: () => Child.start<RelayReady>('relayServer', { name: 'relay', args: [upstreamBaseURL], nodeFlags: clientFlags }),
+    upstreamCpuMs: () => cpuMsOf(upstream),
+  };
+}

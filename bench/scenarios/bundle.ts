@@ -1,0 +1,27 @@
+import { formatBundleSize, GZIP_BUDGET_BYTES, measureBundleSize } from '../bundle-size.js';
+import { bytes, judge, type Section } from '../report.js';
+
+/** The browser bundle of a typical import, measured by bench/bundle-size.ts. */
+export async function bundleScenario(): Promise<Section> {
+  const report = await measureBundleSize();
+  return {
+    title: 'Browser bundle',
+    setup: `esbuild, platform browser, rxjs external, minified, gzip level 9: \`import { ${report.imports.join(', ')} } from 'openai-rx'\`.`,
+    tables: [
+      {
+        head: ['package', 'minified bytes'],
+        rows: report.byPackage.map(({ name, bytes: size }) => [name, bytes(size)]),
+      },
+    ],
+    notes: [formatBundleSize(report), ...report.warnings.map((warning) => `esbuild warning: ${warning}`)],
+    checks: [
+      {
+        scenario: 'browser bundle (client + chat operators, rxjs external)',
+        figure: 'min+gzip',
+        measured: `${report.gzipBytes.toLocaleString('en-US')} B (${bytes(report.gzipBytes)})`,
+        target: `≤ ${bytes(GZIP_BUDGET_BYTES)}`,
+        ...judge(report.gzipBytes, GZIP_BUDGET_BYTES, 'lower'),
+      },
+    ],
+  };
+}
