@@ -110,8 +110,8 @@ type RecordedRequest = { -readonly [K in keyof MockRequest]: MockRequest[K] };
  * offering function `tools` gets a call of the first one (or the one
  * `tool_choice` names) with arguments filled from its schema; a conversation
  * ending in a tool result gets a text answer. `stream_options.include_usage`
- * adds the usage chunk; `max_tokens` / `max_completion_tokens` cut the answer
- * with `finish_reason: 'length'`. Writes wait for `drain`, so a slow reader
+ * adds the usage chunk; `max_tokens` / `max_completion_tokens` cut a chat or
+ * legacy answer with `finish_reason: 'length'`. Writes wait for `drain`, so a slow reader
  * slows the stream down.
  *
  * Directives in the last user message change one request's answer:
