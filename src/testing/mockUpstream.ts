@@ -336,10 +336,11 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     closedConnections: () => closedConnections,
     waitFor: (condition, timeoutMs = 2000) => pollUntil(condition, timeoutMs),
     close: () =>
-      (closing ??= new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      })),
+      (closing ??= Promise.all([
+        // Registered after the bookkeeping listener, so the counts are up to date when close() resolves.
+        ...[...sockets].map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve()).destroy())),
+        new Promise<void>((resolve) => server.close(() => resolve())),
+      ]).then(() => undefined)),
   };
 }
 

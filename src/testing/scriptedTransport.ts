@@ -147,7 +147,7 @@ export function scriptedTransport(script: Script, config: ScriptedTransportConfi
       }
       const status = scripted.status ?? 200;
       recorded.state = 'streaming';
-      body = scriptedBody(bodyChunks(scripted, scheduler), recorded, settled);
+      body = scriptedBody(bodyChunks(scripted, scheduler), scheduler, recorded, settled);
       response.resolve({ status, headers: responseHeaders(status, scripted.headers), body });
     };
     const headersDelayMs = scripted.headersDelayMs ?? 0;
@@ -200,8 +200,16 @@ function isWait(step: ScriptedStep): step is ScriptedWait {
 
 type Delivery = { kind: 'data'; chunk: Uint8Array } | { kind: 'end' } | { kind: 'error'; error: unknown };
 
-/** A body that plays `chunks` to its reader, holding them back while paused. */
-function scriptedBody(chunks: Observable<ScriptedChunk>, recorded: ScriptedRequest, settled: () => void): ByteStream {
+/**
+ * A body that plays `chunks` to its reader, holding them back while paused. Reading starts in a scheduler
+ * action, as a network read would come after `read()` returns, so a reader can pause before the first chunk.
+ */
+function scriptedBody(
+  chunks: Observable<ScriptedChunk>,
+  scheduler: SchedulerLike,
+  recorded: ScriptedRequest,
+  settled: () => void,
+): ByteStream {
   const encoder = new TextEncoder();
   const held: Delivery[] = [];
   let sink: ByteSink | undefined;
@@ -229,10 +237,12 @@ function scriptedBody(chunks: Observable<ScriptedChunk>, recorded: ScriptedReque
   return {
     read(target) {
       sink = target;
-      subscription = chunks.subscribe({
-        next: (chunk) => deliver({ kind: 'data', chunk: typeof chunk === 'string' ? encoder.encode(chunk) : chunk }),
-        error: (error: unknown) => deliver({ kind: 'error', error }),
-        complete: () => deliver({ kind: 'end' }),
+      subscription = scheduler.schedule(() => {
+        subscription = chunks.subscribe({
+          next: (chunk) => deliver({ kind: 'data', chunk: typeof chunk === 'string' ? encoder.encode(chunk) : chunk }),
+          error: (error: unknown) => deliver({ kind: 'error', error }),
+          complete: () => deliver({ kind: 'end' }),
+        });
       });
     },
     pause() {
