@@ -137,25 +137,34 @@ async function cancel({ client, baseURL, plan, cancelAfter, settleMs }: CancelAr
 
 export interface LatencyArgs {
   client: ClientName;
-  baseURL: string;
+  /** One paced stream per base URL, all at the same time, so that they share whatever else the machine does. */
+  baseURLs: string[];
   events: number;
   intervalMs: number;
 }
 
-/** Per-event latency in µs: the client's receive time minus the timestamp the upstream wrote into the event. */
-async function latency({ client, baseURL, events, intervalMs }: LatencyArgs): Promise<number[]> {
-  const latencies: number[] = [];
-  await runToEnd(
-    await opener(client, baseURL),
-    { mode: 'paced', events, intervalMs, timestamps: true },
-    (value) => {
-      const receivedAt = nowUs();
-      const t = timestampIn(value);
-      if (t !== undefined) latencies.push(receivedAt - t);
-    },
-    events * intervalMs * 4 + 30_000,
+/**
+ * Per-event latency in µs, one array per base URL in the order the events were sent: the client's receive time
+ * minus the timestamp the upstream wrote into the event.
+ */
+async function latency({ client, baseURLs, events, intervalMs }: LatencyArgs): Promise<number[][]> {
+  const opens = await Promise.all(baseURLs.map((baseURL) => opener(client, baseURL)));
+  return Promise.all(
+    opens.map(async (open) => {
+      const latencies: number[] = [];
+      await runToEnd(
+        open,
+        { mode: 'paced', events, intervalMs, timestamps: true },
+        (value) => {
+          const receivedAt = nowUs();
+          const t = timestampIn(value);
+          if (t !== undefined) latencies.push(receivedAt - t);
+        },
+        events * intervalMs * 4 + 30_000,
+      );
+      return latencies;
+    }),
   );
-  return latencies;
 }
 
 function timestampIn(value: unknown): number | undefined {
