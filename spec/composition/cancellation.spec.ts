@@ -1,30 +1,23 @@
 // The Stop button and timeout recipes of docs/recipes.md on a real local server:
 // whichever RxJS operator ends the subscription, the request is aborted and the server sees its socket closed.
 import { first, Subject, take, takeUntil, timeout, TimeoutError } from 'rxjs';
-import { contentDeltas, createClient, StreamAbortError, type OpenAIRxClient } from '../../src/index.node';
-import { startMockUpstream, type MockUpstream } from '../../src/testing';
+import { contentDeltas, StreamAbortError } from '../../src/index.node';
+import { useMockUpstream } from '../helpers/mockUpstream';
 import { record, settle, waitUntil } from '../helpers/streams';
 
-let upstream: MockUpstream;
-let client: OpenAIRxClient;
-
-beforeEach(async () => {
-  upstream = await startMockUpstream({ tokenDelayMs: 2 });
-  client = createClient({ baseURL: upstream.baseURL, apiKey: 'sk-test' });
-});
-afterEach(() => upstream.close());
+const mock = useMockUpstream({ tokenDelayMs: 2 });
 
 const ask = (content: string) => ({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] });
 
 /** Resolves once the server saw request `index` closed by the client, and checks that it had not finished. */
 async function expectAbortedOnServer(index = 0): Promise<void> {
-  await upstream.waitFor(() => upstream.requests[index]?.state === 'aborted');
-  await upstream.waitFor(() => upstream.openConnections() === 0);
+  await mock.upstream.waitFor(() => mock.upstream.requests[index]?.state === 'aborted');
+  await mock.upstream.waitFor(() => mock.upstream.openConnections() === 0);
 }
 
 test('Stop button: takeUntil(stop$) completes the answer and closes the request', async () => {
   const stop$ = new Subject<void>();
-  const answer = record(client.chat.completions.stream(ask('Tell me a story [[mock:stall=3]]')).pipe(contentDeltas(), takeUntil(stop$)));
+  const answer = record(mock.client.chat.completions.stream(ask('Tell me a story [[mock:stall=3]]')).pipe(contentDeltas(), takeUntil(stop$)));
   await waitUntil(() => answer.values.length === 3, 'three tokens');
 
   stop$.next();
@@ -35,7 +28,7 @@ test('Stop button: takeUntil(stop$) completes the answer and closes the request'
 
 test('an AbortSignal ends the stream with StreamAbortError and closes the request', async () => {
   const controller = new AbortController();
-  const answer = record(client.chat.completions.stream(ask('Hi [[mock:stall=2]]'), { signal: controller.signal }).pipe(contentDeltas()));
+  const answer = record(mock.client.chat.completions.stream(ask('Hi [[mock:stall=2]]'), { signal: controller.signal }).pipe(contentDeltas()));
   await waitUntil(() => answer.values.length === 2, 'two tokens');
   controller.abort();
   await answer.done;
@@ -44,15 +37,15 @@ test('an AbortSignal ends the stream with StreamAbortError and closes the reques
 });
 
 test('take(n) stops after n deltas and the server stops generating', async () => {
-  const answer = record(client.chat.completions.stream(ask('Long answer [[mock:tokens=500]]')).pipe(contentDeltas(), take(5)));
+  const answer = record(mock.client.chat.completions.stream(ask('Long answer [[mock:tokens=500]]')).pipe(contentDeltas(), take(5)));
   await answer.done;
   expect(answer.values).toHaveLength(5);
   await expectAbortedOnServer();
-  expect(upstream.requests[0].tokensSent).toBeLessThan(500);
+  expect(mock.upstream.requests[0].tokensSent).toBeLessThan(500);
 });
 
 test('first() takes the first delta and closes the request', async () => {
-  const answer = record(client.chat.completions.stream(ask('Long answer [[mock:tokens=500]]')).pipe(contentDeltas(), first()));
+  const answer = record(mock.client.chat.completions.stream(ask('Long answer [[mock:tokens=500]]')).pipe(contentDeltas(), first()));
   await answer.done;
   expect(answer.values).toEqual(['Mock']);
   await expectAbortedOnServer();
@@ -60,7 +53,7 @@ test('first() takes the first delta and closes the request', async () => {
 
 test("rxjs timeout() on a stalled stream: TimeoutError, and the request is closed", async () => {
   const answer = record(
-    client.chat.completions.stream(ask('Hi [[mock:stall=2]]')).pipe(contentDeltas(), timeout({ first: 5000, each: 150 })),
+    mock.client.chat.completions.stream(ask('Hi [[mock:stall=2]]')).pipe(contentDeltas(), timeout({ first: 5000, each: 150 })),
   );
   await answer.done;
   expect(answer.error).toBeInstanceOf(TimeoutError);
@@ -69,8 +62,8 @@ test("rxjs timeout() on a stalled stream: TimeoutError, and the request is close
 });
 
 test('unsubscribing before the response headers closes the request too, and nothing is delivered afterwards', async () => {
-  const answer = record(client.chat.completions.stream(ask('Hi [[mock:stall=headers]]')).pipe(contentDeltas()));
-  await upstream.waitFor(() => upstream.requests.length === 1);
+  const answer = record(mock.client.chat.completions.stream(ask('Hi [[mock:stall=headers]]')).pipe(contentDeltas()));
+  await mock.upstream.waitFor(() => mock.upstream.requests.length === 1);
   answer.subscription.unsubscribe();
   await expectAbortedOnServer();
   await settle();

@@ -1,36 +1,22 @@
 // The "one request, two pipelines" and shareReplay recipes of docs/recipes.md on a real local server.
 import { connect, ignoreElements, last, map, merge, share, shareReplay, tap } from 'rxjs';
-import {
-  accumulateChatCompletion,
-  chatChunks,
-  contentDeltas,
-  createClient,
-  encodeSse,
-  type OpenAIRxClient,
-} from '../../src/index.node';
-import { startMockUpstream, type MockUpstream } from '../../src/testing';
+import { accumulateChatCompletion, chatChunks, contentDeltas, encodeSse } from '../../src/index.node';
+import { useMockUpstream } from '../helpers/mockUpstream';
 import { record, waitUntil } from '../helpers/streams';
 
-let upstream: MockUpstream;
-let client: OpenAIRxClient;
-
-beforeEach(async () => {
-  upstream = await startMockUpstream({ tokenDelayMs: 1 });
-  client = createClient({ baseURL: upstream.baseURL, apiKey: 'sk-test' });
-});
-afterEach(() => upstream.close());
+const mock = useMockUpstream({ tokenDelayMs: 1 });
 
 const ask = (content: string) => ({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] });
 
 describe('share(): a relay and a parsed pipeline on one request', () => {
   test('the request is sent once and both pipelines see every frame', async () => {
-    const frames$ = client.chat.completions.events(ask('Hello [[mock:tokens=20]]')).pipe(share());
+    const frames$ = mock.client.chat.completions.events(ask('Hello [[mock:tokens=20]]')).pipe(share());
     const relayed: string[] = [];
     const relay = record(frames$.pipe(map(encodeSse), tap((text) => relayed.push(text))));
     const parsed = record(frames$.pipe(chatChunks(), accumulateChatCompletion()));
     await Promise.all([relay.done, parsed.done]);
 
-    expect(upstream.requests).toHaveLength(1);
+    expect(mock.upstream.requests).toHaveLength(1);
     const wire = relayed.join('');
     expect(wire.endsWith('data: [DONE]\n\n')).toBe(true);
     const final = parsed.values.at(-1);
@@ -41,25 +27,25 @@ describe('share(): a relay and a parsed pipeline on one request', () => {
   });
 
   test('the request is aborted only when the last subscriber leaves', async () => {
-    const frames$ = client.chat.completions.events(ask('Hi [[mock:stall=3]]')).pipe(share());
+    const frames$ = mock.client.chat.completions.events(ask('Hi [[mock:stall=3]]')).pipe(share());
     const relay = record(frames$.pipe(map(encodeSse)));
     const parsed = record(frames$.pipe(chatChunks(), contentDeltas()));
     await waitUntil(() => parsed.values.length === 3, 'three tokens');
 
     relay.subscription.unsubscribe();
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(upstream.requests[0].state).toBe('open');
+    expect(mock.upstream.requests[0].state).toBe('open');
 
     parsed.subscription.unsubscribe();
-    await upstream.waitFor(() => upstream.requests[0].state === 'aborted');
-    expect(upstream.requests).toHaveLength(1);
+    await mock.upstream.waitFor(() => mock.upstream.requests[0].state === 'aborted');
+    expect(mock.upstream.requests).toHaveLength(1);
   });
 });
 
 describe('connect(): both pipelines inside one subscription', () => {
   test('one request; the result is the final completion while the raw branch writes every frame', async () => {
     const written: string[] = [];
-    const final$ = client.chat.completions.events(ask('Hello [[mock:tokens=8]]')).pipe(
+    const final$ = mock.client.chat.completions.events(ask('Hello [[mock:tokens=8]]')).pipe(
       connect((frames$) =>
         merge(
           frames$.pipe(map(encodeSse), tap((text) => written.push(text)), ignoreElements()),
@@ -69,27 +55,27 @@ describe('connect(): both pipelines inside one subscription', () => {
     );
     const result = record(final$);
     await result.done;
-    expect(upstream.requests).toHaveLength(1);
+    expect(mock.upstream.requests).toHaveLength(1);
     expect(result.values).toHaveLength(1);
     expect(result.values[0].choices[0].finish_reason).toBe('stop');
     expect(written.at(-1)).toBe('data: [DONE]\n\n');
   });
 
   test('unsubscribing the one subscription aborts the request', async () => {
-    const final$ = client.chat.completions.events(ask('Hi [[mock:stall=2]]')).pipe(
+    const final$ = mock.client.chat.completions.events(ask('Hi [[mock:stall=2]]')).pipe(
       connect((frames$) => merge(frames$.pipe(map(encodeSse), ignoreElements()), frames$.pipe(chatChunks(), contentDeltas()))),
     );
     const result = record(final$);
     await waitUntil(() => result.values.length === 2, 'two tokens');
     result.subscription.unsubscribe();
-    await upstream.waitFor(() => upstream.requests[0].state === 'aborted');
+    await mock.upstream.waitFor(() => mock.upstream.requests[0].state === 'aborted');
   });
 });
 
 describe('shareReplay pitfalls', () => {
   test('shareReplay(1) keeps the request running after the last subscriber left; refCount: true aborts it', async () => {
-    const leaky$ = client.chat.completions.stream(ask('leaky [[mock:tokens=60]]')).pipe(contentDeltas(), shareReplay(1));
-    const careful$ = client.chat.completions.stream(ask('careful [[mock:tokens=60]]')).pipe(
+    const leaky$ = mock.client.chat.completions.stream(ask('leaky [[mock:tokens=60]]')).pipe(contentDeltas(), shareReplay(1));
+    const careful$ = mock.client.chat.completions.stream(ask('careful [[mock:tokens=60]]')).pipe(
       contentDeltas(),
       shareReplay({ bufferSize: 1, refCount: true }),
     );
@@ -99,20 +85,20 @@ describe('shareReplay pitfalls', () => {
     leaky.subscription.unsubscribe();
     careful.subscription.unsubscribe();
 
-    const byPrompt = (prompt: string) => upstream.requests.find((request) => request.prompt.startsWith(prompt));
-    await upstream.waitFor(() => byPrompt('leaky')?.state !== 'open' && byPrompt('careful')?.state !== 'open', 5000);
+    const byPrompt = (prompt: string) => mock.upstream.requests.find((request) => request.prompt.startsWith(prompt));
+    await mock.upstream.waitFor(() => byPrompt('leaky')?.state !== 'open' && byPrompt('careful')?.state !== 'open', 5000);
     expect(byPrompt('careful')?.state).toBe('aborted');
     // Nobody listens any more, yet the whole answer was generated and downloaded.
     expect(byPrompt('leaky')).toMatchObject({ state: 'completed', tokensSent: 60 });
   });
 
   test('after completion a late subscriber gets the replay, not a new answer; ask again on the cold source', async () => {
-    const answer$ = client.chat.completions.stream(ask('once')).pipe(contentDeltas(), shareReplay({ bufferSize: 1, refCount: true }));
+    const answer$ = mock.client.chat.completions.stream(ask('once')).pipe(contentDeltas(), shareReplay({ bufferSize: 1, refCount: true }));
     const first = record(answer$);
     await first.done;
     const late = record(answer$);
     await late.done;
     expect(late.values).toEqual([first.values.at(-1)]);
-    expect(upstream.requests).toHaveLength(1);
+    expect(mock.upstream.requests).toHaveLength(1);
   });
 });

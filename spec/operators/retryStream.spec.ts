@@ -12,21 +12,14 @@ import {
   StreamProtocolError,
   StreamTimeoutError,
   StreamTruncatedError,
-  type OpenAIRxClient,
   type RetryInfo,
   type RetryStreamConfig,
 } from '../../src/index.node';
-import { scriptedTransport, splitTokens, startMockUpstream, type MockUpstream } from '../../src/testing';
+import { scriptedTransport, splitTokens } from '../../src/testing';
+import { useMockUpstream } from '../helpers/mockUpstream';
 import { record, settle, waitUntil, type Recording } from '../helpers/streams';
 
-let upstream: MockUpstream;
-let client: OpenAIRxClient;
-
-beforeAll(async () => {
-  upstream = await startMockUpstream({ tokenDelayMs: 0 });
-  client = createClient({ baseURL: upstream.baseURL, apiKey: 'sk-retry-test' });
-});
-afterAll(() => upstream.close());
+const mock = useMockUpstream({ tokenDelayMs: 0 }, 'all');
 afterEach(() => jest.restoreAllMocks());
 
 let prompts = 0;
@@ -36,7 +29,7 @@ function uniquePrompt(directives: string): string {
   return `question ${prompts} ${directives}`;
 }
 const params = (prompt: string) => ({ model: 'mock-model', messages: [{ role: 'user', content: prompt }] });
-const requestsFor = (prompt: string) => upstream.requests.filter((request) => request.prompt === prompt);
+const requestsFor = (prompt: string) => mock.upstream.requests.filter((request) => request.prompt === prompt);
 
 /**
  * Runs `stream` through retryStream on a virtual clock: each wait is scheduled
@@ -61,7 +54,7 @@ async function runWithVirtualTime<T>(
 }
 
 const deltasWithRetry = (prompt: string, options = {}) => (retry: RetryStreamConfig) =>
-  client.chat.completions.stream(params(prompt), options).pipe(retryStream(retry), contentDeltas());
+  mock.client.chat.completions.stream(params(prompt), options).pipe(retryStream(retry), contentDeltas());
 
 describe('retryStream on a real server', () => {
   test.each([408, 409, 429, 500, 502, 503, 504])('retries HTTP %s and then streams the answer', async (status) => {
@@ -183,7 +176,7 @@ describe('retryStream on a real server', () => {
     expect(first.retries.map((retry) => (retry.error as StreamTimeoutError).phase)).toEqual(['headers']);
     expect(second.retries.map((retry) => (retry.error as StreamTimeoutError).phase)).toEqual(['first-event']);
     expect(first.completed && second.completed).toBe(true);
-    await upstream.waitFor(() => requestsFor(headers)[0].state === 'aborted' && requestsFor(firstEvent)[0].state === 'aborted');
+    await mock.upstream.waitFor(() => requestsFor(headers)[0].state === 'aborted' && requestsFor(firstEvent)[0].state === 'aborted');
   });
 
   describe('once data has reached the subscriber', () => {
@@ -207,7 +200,7 @@ describe('retryStream on a real server', () => {
     test("afterData: 'restart' after accumulateChatCompletion(): the snapshot starts over, no text is duplicated", async () => {
       const prompt = uniquePrompt('[[mock:cut=3]] [[mock:times=1]]');
       const run = await runWithVirtualTime(
-        (retry) => client.chat.completions.stream(params(prompt)).pipe(accumulateChatCompletion(), retryStream(retry)),
+        (retry) => mock.client.chat.completions.stream(params(prompt)).pipe(accumulateChatCompletion(), retryStream(retry)),
         { afterData: 'restart' },
       );
       const answer = 'Mock answer to "' + prompt.replace(/ \[\[.*$/, '') + '".';
@@ -228,7 +221,7 @@ describe('retryStream on a real server', () => {
       const prompt = uniquePrompt('[[mock:tokens=12]] [[mock:cut=5]] [[mock:times=1]]');
       const run = await runWithVirtualTime(
         (retry) =>
-          client.chat.completions.stream(params(prompt)).pipe(
+          mock.client.chat.completions.stream(params(prompt)).pipe(
             contentDeltas(),
             scan((text, delta) => text + delta, ''),
             retryStream(retry),
@@ -247,7 +240,7 @@ describe('retryStream on a real server', () => {
       const prompt = uniquePrompt('[[mock:error=503]] [[mock:retry-after=30]]');
       const scheduler = new VirtualTimeScheduler();
       const retries: RetryInfo[] = [];
-      const run = record(client.chat.completions.stream(params(prompt)).pipe(retryStream({ scheduler, onRetry: (info) => retries.push(info) })));
+      const run = record(mock.client.chat.completions.stream(params(prompt)).pipe(retryStream({ scheduler, onRetry: (info) => retries.push(info) })));
       await waitUntil(() => retries.length === 1, 'the first retry to be scheduled');
       expect(scheduler.actions).toHaveLength(1);
       run.subscription.unsubscribe();
@@ -261,7 +254,7 @@ describe('retryStream on a real server', () => {
     test('with real timers too', async () => {
       const prompt = uniquePrompt('[[mock:error=503]] [[mock:retry-after-ms=100]]');
       const retries: RetryInfo[] = [];
-      const run = record(client.chat.completions.stream(params(prompt)).pipe(retryStream({ onRetry: (info) => retries.push(info) })));
+      const run = record(mock.client.chat.completions.stream(params(prompt)).pipe(retryStream({ onRetry: (info) => retries.push(info) })));
       await waitUntil(() => retries.length === 1, 'the first retry to be scheduled');
       run.subscription.unsubscribe();
       await new Promise((resolve) => setTimeout(resolve, 300));

@@ -2,6 +2,8 @@ import { request } from 'node:http';
 import { lastValueFrom, Subject, toArray, type Observable } from 'rxjs';
 import {
   accumulateChatCompletion,
+  accumulateCompletion,
+  accumulateResponse,
   APIConnectionError,
   APIError,
   contentDeltas,
@@ -177,6 +179,14 @@ describe('startMockUpstream', () => {
     const completed = events.at(-1).response;
     expect(completed).toMatchObject({ id: 'resp_mock_2', status: 'completed', usage: { output_tokens: 2 } });
     expect(completed.output[0].content[0].text).toBe(events[4].delta + events[5].delta);
+  });
+
+  test("the library's own Responses and legacy parsers read the mock's streams", async () => {
+    await start({ behavior: { text: 'Hello there.' } });
+    const response = await lastValueFrom(client.responses.stream({ model: 'm', input: 'Hi' }).pipe(accumulateResponse()));
+    expect(response).toMatchObject({ id: 'resp_mock_1', status: 'completed', output: [{ type: 'message', content: [{ type: 'output_text', text: 'Hello there.' }] }] });
+    const legacy = await lastValueFrom(client.completions.stream({ model: 'm', prompt: 'Hi' }).pipe(accumulateCompletion()));
+    expect(legacy.choices[0]).toMatchObject({ text: 'Hello there.', finish_reason: 'stop' });
   });
 
   test('streams a Responses function call when tools are offered', async () => {

@@ -20,21 +20,15 @@ export type ChatDeltaJson = {
   tool_calls?: ChatToolCallDeltaJson[];
 };
 export type ChatChunkChoiceJson = { index: number; delta: ChatDeltaJson; logprobs: null; finish_reason: string | null };
-export type ChatChunkJson = {
-  id: string;
-  object: 'chat.completion.chunk';
-  created: number;
-  model: string;
+/** The leading fields every chunk and completion object has. */
+export type ObjectHeadJson<O extends string> = { id: string; object: O; created: number; model: string };
+export type ChatChunkJson = ObjectHeadJson<'chat.completion.chunk'> & {
   system_fingerprint: string | null;
   choices: ChatChunkChoiceJson[];
   usage?: UsageJson;
 };
 export type ChatToolCallJson = { id: string; type: 'function'; function: { name: string; arguments: string } };
-export type ChatCompletionJson = {
-  id: string;
-  object: 'chat.completion';
-  created: number;
-  model: string;
+export type ChatCompletionJson = ObjectHeadJson<'chat.completion'> & {
   system_fingerprint: string | null;
   choices: Array<{
     index: number;
@@ -87,7 +81,7 @@ export interface ChatStreamInit extends ChunkIdentity {
 export const DEFAULT_CREATED = 1_700_000_000;
 
 /** The leading fields in OpenAI's order: `id`, `object`, `created`, `model`. */
-export function chunkHead<O extends string>(init: ChunkIdentity, object: O, fallbackId: string) {
+export function chunkHead<O extends string>(init: ChunkIdentity, object: O, fallbackId: string): ObjectHeadJson<O> {
   return { id: init.id ?? fallbackId, object, created: init.created ?? DEFAULT_CREATED, model: init.model ?? 'test-model' };
 }
 

@@ -1,14 +1,10 @@
 import type { SseEventFrame } from '../sse/types.js';
-import { chunkHead, isDeltaList, type ChunkIdentity, type UsageJson } from './chatBuilders.js';
+import { chunkHead, isDeltaList, type ChunkIdentity, type ObjectHeadJson, type UsageJson } from './chatBuilders.js';
 import { doneFrame, sseEvent } from './sseBuilders.js';
 
 export type CompletionChoiceJson = { text: string; index: number; logprobs: null; finish_reason: string | null };
 /** A legacy `/completions` object; streamed chunks and the non-streaming answer share the shape. */
-export type CompletionJson = {
-  id: string;
-  object: 'text_completion';
-  created: number;
-  model: string;
+export type CompletionJson = ObjectHeadJson<'text_completion'> & {
   choices: CompletionChoiceJson[];
   usage?: UsageJson;
 };

@@ -18,6 +18,7 @@ export {
   type ChatToolCallFragment,
   type ChatToolCallJson,
   type ChunkIdentity,
+  type ObjectHeadJson,
   type UsageJson,
 } from './chatBuilders.js';
 export {
@@ -29,7 +30,7 @@ export {
   type CompletionJson,
   type CompletionStreamInit,
 } from './completionBuilders.js';
-export { MockDirectiveError, type MockBehavior } from './mockModel.js';
+export type { MockBehavior } from './mockModel.js';
 export {
   DEFAULT_TOKEN_DELAY_MS,
   startMockUpstream,
@@ -54,8 +55,6 @@ export {
   type ResponseStreamInit,
   type ResponseUsageJson,
 } from './responseBuilders.js';
-export { byteChunks, doneFrame, sseComment, sseEvent, sseText, type SseEventFields } from './sseBuilders.js';
-export { splitTokens } from './tokens.js';
 export {
   scriptedTransport,
   wait,
@@ -69,3 +68,5 @@ export {
   type ScriptedTransportConfig,
   type ScriptedWait,
 } from './scriptedTransport.js';
+export { byteChunks, doneFrame, sseComment, sseEvent, sseText, type SseEventFields } from './sseBuilders.js';
+export { splitTokens } from './tokens.js';
