@@ -8,12 +8,12 @@ export type { OpenStream, RunningStream, StreamSink } from './clients/types.js';
  */
 
 export const CLIENTS = {
-  floor: 'floor: undici request() + eventsource-parser + JSON.parse, no validation',
-  openai: 'openai SDK: chat.completions.create({ stream: true }), for await (cancelled with break)',
-  'openai-abort': 'openai SDK, cancelled with stream.controller.abort() (the loop keeps reading)',
-  'rx-raw': 'openai-rx raw frames: chat.completions.events()',
-  'rx-chat': 'openai-rx chat chunks (validated): chat.completions.stream()',
-  'rx-accumulate': 'openai-rx accumulate: stream().pipe(accumulateChatCompletion())',
+  floor: 'undici `request()` + eventsource-parser + `JSON.parse` per event, no validation',
+  openai: 'the official SDK, `chat.completions.create({ stream: true })` read with `for await`, cancelled with `break`',
+  'openai-abort': 'the official SDK cancelled with `stream.controller.abort()` while the loop keeps reading',
+  'rx-raw': 'openai-rx raw frames, `chat.completions.events()` (SSE frames, no JSON parsing)',
+  'rx-chat': 'openai-rx chat chunks, `chat.completions.stream()` (parsed and validated)',
+  'rx-accumulate': 'openai-rx `stream().pipe(accumulateChatCompletion())` (a snapshot per chunk)',
   'rx-chat-unlimited': 'openai-rx chat chunks through an undici Agent without a per-origin connection limit',
 } as const;
 

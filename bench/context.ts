@@ -97,9 +97,12 @@ export async function startContext(sizes: BenchSizes, clientFlags: string[]): Pr
     upstream,
     upstreamBaseURL,
     clientFlags,
-    worker(client) {
-      let worker = workers.get(client);
-      if (!worker) workers.set(client, (worker = freshWorker(`worker ${client}`)));
+    async worker(client) {
+      const running = await workers.get(client)?.catch(() => undefined);
+      if (running?.process.connected) return running;
+      // First use, or the last one died (a failed scenario must not break the ones after it).
+      const worker = freshWorker(`worker ${client}`);
+      workers.set(client, worker);
       return worker;
     },
     freshWorker,

@@ -103,6 +103,7 @@ export async function throughputScenario(context: BenchContext): Promise<Section
       },
     ],
     notes: [
+      'Raw frames parse no JSON, so they may outrun the floor, which does.',
       'Events per CPU-second (the client process\'s user + system time during the stream) shows the same comparison ' +
         'with less sensitivity to other load on the machine than wall-clock events/s.',
       `Upstream CPU: ${ms(upstreamCpu, 0)} while clients streamed for ${ms(streamingMs, 0)} ` +
