@@ -53,7 +53,7 @@ test('first() takes the first delta and closes the request', async () => {
 
 test("rxjs timeout() on a stalled stream: TimeoutError, and the request is closed", async () => {
   const answer = record(
-    mock.client.chat.completions.stream(ask('Hi [[mock:stall=2]]')).pipe(contentDeltas(), timeout({ first: 5000, each: 150 })),
+    mock.client.chat.completions.stream(ask('Hi [[mock:stall=2]]')).pipe(contentDeltas(), timeout({ first: 5000, each: 400 })),
   );
   await answer.done;
   expect(answer.error).toBeInstanceOf(TimeoutError);

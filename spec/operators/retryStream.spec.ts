@@ -191,7 +191,7 @@ describe('retryStream on a real server', () => {
 
     test('does not retry an idle stall either', async () => {
       const prompt = uniquePrompt('[[mock:stall=2]] [[mock:times=1]]');
-      const run = await runWithVirtualTime(deltasWithRetry(prompt, { timeout: { idleMs: 150 } }));
+      const run = await runWithVirtualTime(deltasWithRetry(prompt, { timeout: { idleMs: 400 } }));
       expect(run.error).toMatchObject({ name: 'StreamTimeoutError', phase: 'idle' });
       expect(run.values).toHaveLength(2);
       expect(requestsFor(prompt)).toHaveLength(1);

@@ -96,6 +96,12 @@ describe('startMockUpstream', () => {
     expect(fromOptions.join('')).toBe('Server-wide answer.');
   });
 
+  test('[[mock:delay=MS]] sets the pause between tokens for one request', async () => {
+    await start({ tokenDelayMs: 60_000 });
+    const quick = await lastValueFrom(client.chat.completions.stream(ask('Hi [[mock:delay=0]] [[mock:tokens=5]]')).pipe(contentDeltas(), toArray()));
+    expect(quick).toHaveLength(5);
+  });
+
   test('cuts the answer at max_tokens with finish_reason length', async () => {
     await start();
     const final = await lastValueFrom(
@@ -263,7 +269,7 @@ describe('startMockUpstream', () => {
 
   test('[[mock:stall=N]] stalls after N tokens, and [[mock:stall=headers]] never answers', async () => {
     await start();
-    const idle = await collect(client.chat.completions.stream(ask('Hi [[mock:stall=2]]'), { timeout: { idleMs: 100 } }).pipe(contentDeltas()));
+    const idle = await collect(client.chat.completions.stream(ask('Hi [[mock:stall=2]]'), { timeout: { idleMs: 400 } }).pipe(contentDeltas()));
     expect(idle.values).toHaveLength(2);
     expect(idle.error).toMatchObject({ name: 'StreamTimeoutError', phase: 'idle' });
 
