@@ -170,15 +170,19 @@ async function streamAnswer(
 ): Promise<number> {
   const client = createClient({ apiKey: upstream.apiKey, baseURL: upstream.baseURL });
   const stats = new StreamStats();
-  const status = output.stderrIsTTY && !options.quiet ? new StatusLine(output, () => stats.live(options.model)) : undefined;
+  const status =
+    output.stderrIsTTY && !options.quiet
+      ? new StatusLine(output, (compact) => stats.live(options.model, compact), () => process.stdout.columns || 80)
+      : undefined;
   let requestId: string | undefined;
   let lastOutput = '';
   const write = (text: string) => {
     if (!text) return;
-    status?.clear();
-    output.out(text);
+    if (status) status.text(text);
+    else output.out(text);
     lastOutput = text;
   };
+  const info = (line: string) => (status ? status.line(line) : output.err(line));
 
   if (options.verbose) {
     const key = upstream.keySource ? `API key from ${upstream.keySource}` : 'no API key';
@@ -190,8 +194,7 @@ async function streamAnswer(
       onResponse(response) {
         requestId = response.headers['x-request-id'];
         if (options.verbose) {
-          status?.clear();
-          output.err(`HTTP ${response.status} ${response.headers['content-type'] ?? ''}${requestId ? ` · request ${requestId}` : ''}`);
+          info(`HTTP ${response.status} ${response.headers['content-type'] ?? ''}${requestId ? ` · request ${requestId}` : ''}`);
         }
       },
     })

@@ -72,9 +72,14 @@ export async function demoCommand(argv: string[], output: CliOutput, env: NodeJS
       const embedded = mock;
       stoppables.push({ activeRequests: () => 0, close: () => embedded.close() });
     }
-    output.out(`openai-rx demo: open ${server.url}/\n`);
-    output.out(`relay: ${server.url}/v1 → upstream ${upstreamLabel}\n`);
-    if (useMock) output.out('(set OPENAI_API_KEY, and OPENAI_BASE_URL for another provider, to use a real model)\n');
+    output.out(
+      [
+        `openai-rx demo: open ${server.url}/`,
+        `relay: ${server.url}/v1 → upstream ${upstreamLabel}`,
+        ...(useMock ? ['(set OPENAI_API_KEY, and OPENAI_BASE_URL for another provider, to use a real model)'] : []),
+        '',
+      ].join('\n'),
+    );
     output.err(`${bundleNote}; Ctrl-C to stop`);
     return await serveUntilStopped(output, stoppables);
   } catch (error) {

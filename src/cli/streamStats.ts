@@ -37,11 +37,15 @@ export class StreamStats {
     return this.firstTokenAt !== undefined;
   }
 
-  /** `waiting for gpt-4o-mini · 0.8 s` / `streaming · 17 tokens · 38.2 tokens/s · 1.2 s` */
-  live(model: string): string {
+  /**
+   * `waiting for gpt-4o-mini · 0.8 s`, then `streaming · 17 tokens · 38.2 tokens/s · 1.2 s`,
+   * or when `compact` (beside the answer text) `17 tokens · 38.2 tokens/s`.
+   */
+  live(model: string, compact = false): string {
     const elapsed = performance.now() - this.startedAt;
     if (this.firstTokenAt === undefined) return `waiting for ${model} · ${duration(elapsed)}`;
-    return `streaming · ${this.deltas} tokens · ${rate(this.deltas, performance.now() - this.firstTokenAt)} · ${duration(elapsed)}`;
+    const progress = `${this.deltas} tokens · ${rate(this.deltas, performance.now() - this.firstTokenAt)}`;
+    return compact ? progress : `streaming · ${progress} · ${duration(elapsed)}`;
   }
 
   /**

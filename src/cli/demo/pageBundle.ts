@@ -40,18 +40,23 @@ export async function bundleDemoPage(): Promise<string> {
       `the demo page bundle ${PREBUILT_BUNDLE} is missing and esbuild is not installed: run \`npm run build\` in the openai-rx checkout, or install esbuild`,
     );
   }
-  const result = await esbuild.build({
-    entryPoints: [PAGE_ENTRY],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    minify: true,
-    legalComments: 'none',
-    logLevel: 'silent',
-  });
-  return result.outputFiles[0].text;
+  try {
+    const result = await esbuild.build({
+      entryPoints: [PAGE_ENTRY],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'browser',
+      target: 'es2022',
+      minify: true,
+      legalComments: 'none',
+      logLevel: 'silent',
+    });
+    return result.outputFiles[0].text;
+  } finally {
+    // esbuild keeps a service process for later builds; there are none.
+    await esbuild.stop();
+  }
 }
 
 /** Called by `npm run build` (scripts/build.mjs) after compiling: writes {@link PREBUILT_BUNDLE}. */
