@@ -119,7 +119,7 @@ function start(): void {
         frames.scrollTop = frames.scrollHeight;
         showStats();
       },
-      error: () => frames.append(endMark('connection ended with an error')),
+      error: () => frames.append(endMark('the stream ended with an error')),
       complete: () => frames.append(endMark('end of stream')),
     }),
   );
