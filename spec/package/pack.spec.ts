@@ -1,4 +1,4 @@
-import { execFile, type ExecFileOptions } from 'node:child_process';
+import { execFile, spawn, type ExecFileOptions } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -129,4 +129,33 @@ test('a browser bundler resolves the installed package to the fetch build, free 
   expect(bundle.inputs).toContain('node_modules/openai-rx/dist/esm/index.js');
   expect(bundle.code).not.toContain('undici');
   expect(bundle.code).not.toContain('node:');
+});
+
+test('the installed openai-rx command streams from its embedded mock, and its demo serves the prebuilt page bundle', async () => {
+  const bin = join(consumerDir, 'node_modules', '.bin', 'openai-rx');
+  const env = { PATH: process.env.PATH ?? '', NO_COLOR: '1' };
+  const chat = await execFileAsync(bin, ['chat', '--mock', '-q', 'Hi [[mock:text=From the packed CLI.]] [[mock:delay=1]]'], {
+    cwd: consumerDir,
+    env,
+    timeout: 30_000,
+  });
+  expect(chat.stdout).toBe('From the packed CLI.\n');
+
+  // No esbuild in the consumer: the demo must serve the bundle `npm run build` wrote.
+  const demo = spawn(bin, ['demo', '--port', '0'], { cwd: consumerDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    let stdout = '';
+    let stderr = '';
+    demo.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    demo.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    for (let waited = 0; !stdout.includes('→ upstream') && waited < 30_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    const url = /http:\/\/127\.0\.0\.1:\d+/.exec(stdout)?.[0];
+    expect(url).toBeDefined();
+    const script = await fetch(`${url}/demo.js`);
+    expect(script.status).toBe(200);
+    expect((await script.text()).length).toBeGreaterThan(10_000);
+    expect(stderr).toMatch(/page: prebuilt bundle/);
+  } finally {
+    demo.kill('SIGKILL');
+  }
 });
