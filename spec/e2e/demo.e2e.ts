@@ -59,7 +59,7 @@ test('one request feeds both panels: the text streams in, the raw panel shows th
   expect(frames.at(-1)).toBe('data: [DONE]\n\n');
   const chunks = frames.slice(0, -1).map((frame) => JSON.parse(frame.replace(/^data: /, '')));
   expect(chunks.map((chunk) => chunk.choices[0]?.delta?.content ?? '').join('')).toBe(ANSWER);
-  expect(await page.textContent('#stats')).toMatch(/first token \d+ ms · \d+ deltas · \d+ frames · finish stop · usage \d+ in → \d+ out tokens/);
+  expect(await page.textContent('#stats')).toMatch(/first token \d+ ms · \d+ deltas · \d+ renders · \d+ frames · finish stop · usage \d+ in → \d+ out tokens/);
   // share(): the raw and the parsed pipeline came from a single upstream request.
   expect(upstream.requests.length).toBe(requestsBefore + 1);
   expect(upstream.requests[requestsBefore]).toMatchObject({ state: 'completed', headers: { authorization: 'Bearer [redacted]' } });

@@ -1,9 +1,10 @@
-import { Subscription, map, share } from 'rxjs';
+import { Subscription, animationFrameScheduler, map, share, tap } from 'rxjs';
 import {
   chatChunks,
   contentDeltas,
   createClient,
   encodeSse,
+  paceText,
   toolCallDeltas,
   type ChatCompletionChunk,
   type ChatCompletionCreateParams,
@@ -14,7 +15,8 @@ import {
  * The demo page (bundled for the browser, served by `openai-rx demo`). One
  * request, two pipelines: `share()` hands the raw frames of
  * `chat.completions.events()` both to the raw panel (encodeSse, the wire text)
- * and to the parsed pipeline (chatChunks → contentDeltas / toolCallDeltas).
+ * and to the parsed pipeline (chatChunks → contentDeltas / toolCallDeltas),
+ * whose text is paced to at most one render per animation frame (paceText).
  * Stop unsubscribes; the relay sees the browser leave and aborts upstream.
  */
 
@@ -71,6 +73,7 @@ function start(): void {
   const startedAt = performance.now();
   let firstTokenMs: number | undefined;
   let deltas = 0;
+  let renders = 0;
   let frameCount = 0;
   let finish: string | undefined;
   let usage = '';
@@ -78,6 +81,7 @@ function start(): void {
     stats.textContent = [
       `first token ${firstTokenMs === undefined ? '—' : `${Math.round(firstTokenMs)} ms`}`,
       `${deltas} deltas`,
+      `${renders} renders`,
       `${frameCount} frames`,
       `finish ${finish ?? '—'}`,
       usage,
@@ -145,11 +149,13 @@ function start(): void {
       error: () => undefined,
     }),
   );
+  // Deltas are counted as they arrive; the text renders at most once per animation frame.
   run.add(
-    chunks$.pipe(contentDeltas()).subscribe({
-      next(delta) {
-        arrived();
-        text.append(delta);
+    chunks$.pipe(contentDeltas(), tap(arrived), paceText({ scheduler: animationFrameScheduler, intervalMs: 0 })).subscribe({
+      next(batch) {
+        renders++;
+        text.append(batch);
+        showStats();
       },
       error(error: unknown) {
         const name = error instanceof Error ? error.name : 'Error';
