@@ -1,0 +1,110 @@
+import type * as z from 'zod/mini';
+
+/** `true` when a value conforms to the schema it was compiled from. */
+export type FastCheck = (value: unknown) => boolean;
+
+interface SchemaDef {
+  type: string;
+  checks?: unknown[];
+  shape?: Record<string, Schema>;
+  catchall?: Schema;
+  innerType?: Schema;
+  element?: Schema;
+  options?: Schema[];
+  values?: unknown[];
+  keyType?: Schema;
+  valueType?: Schema;
+}
+type Schema = { _zod: { def: SchemaDef } };
+
+const compiled = new WeakMap<object, FastCheck | null>();
+
+/**
+ * A plain-function check derived from a zod schema, for the per-event hot path.
+ *
+ * zod/mini (chosen for the browser bundle) validates objects with its generic,
+ * allocating parser, which costs more per event than `JSON.parse` itself. Our
+ * stream schemas only say "these keys have these JSON types; keep the rest", so
+ * a conforming value can be accepted as it is. The check is built from the
+ * schema's own definition, so the schema stays the one source of truth; a
+ * value the check does not accept goes through zod, which decides and words
+ * the error. Schemas using anything beyond plain JSON types (refinements,
+ * transforms, defaults, stripping objects) get no fast check (`null`).
+ */
+export function fastCheckOf(schema: z.ZodMiniType): FastCheck | null {
+  let check = compiled.get(schema);
+  if (check === undefined) {
+    check = compile(schema as unknown as Schema);
+    compiled.set(schema, check);
+  }
+  return check;
+}
+
+function compile(schema: Schema): FastCheck | null {
+  const def = schema._zod.def;
+  if (def.checks && def.checks.length > 0) return null;
+  switch (def.type) {
+    case 'string':
+      return (value) => typeof value === 'string';
+    case 'number':
+      return (value) => typeof value === 'number';
+    case 'boolean':
+      return (value) => typeof value === 'boolean';
+    case 'unknown':
+    case 'any':
+      return () => true;
+    case 'literal': {
+      const values = def.values ?? [];
+      return (value) => values.includes(value);
+    }
+    case 'optional': {
+      const inner = compile(def.innerType as Schema);
+      return inner && ((value) => value === undefined || inner(value));
+    }
+    case 'nullable': {
+      const inner = compile(def.innerType as Schema);
+      return inner && ((value) => value === null || inner(value));
+    }
+    case 'array': {
+      const element = compile(def.element as Schema);
+      return element && ((value) => Array.isArray(value) && value.every(element));
+    }
+    case 'union': {
+      const options = (def.options ?? []).map(compile);
+      if (options.some((option) => option === null)) return null;
+      const checks = options as FastCheck[];
+      return (value) => checks.some((check) => check(value));
+    }
+    case 'record': {
+      const key = def.keyType && compile(def.keyType);
+      const item = def.valueType && compile(def.valueType);
+      if (!key || !item || def.keyType?._zod.def.type !== 'string') return null;
+      return (value) => isRecord(value) && Object.values(value).every(item);
+    }
+    case 'object':
+      return compileObject(def);
+    default:
+      return null;
+  }
+}
+
+function compileObject(def: SchemaDef): FastCheck | null {
+  // Only objects that keep unknown keys as they are: a stripping object's output differs from its input.
+  if (def.catchall?._zod.def.type !== 'unknown') return null;
+  const keys = Object.keys(def.shape ?? {});
+  const checks: FastCheck[] = [];
+  for (const key of keys) {
+    const check = compile((def.shape as Record<string, Schema>)[key]);
+    if (!check) return null;
+    checks.push(check);
+  }
+  return (value) => {
+    if (!isRecord(value)) return false;
+    for (let i = 0; i < keys.length; i++) if (!checks[i]((value as Record<string, unknown>)[keys[i]])) return false;
+    return true;
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
