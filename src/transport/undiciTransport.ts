@@ -10,7 +10,7 @@ export interface UndiciTransportConfig {
 let sharedAgent: Agent | undefined;
 
 function defaultAgent(): Agent {
-  sharedAgent ??= new Agent({ keepAliveTimeout: 10_000, connections: 256 });
+  sharedAgent ??= new Agent({ keepAliveTimeout: 10_000 });
   return sharedAgent;
 }
 
