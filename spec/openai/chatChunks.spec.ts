@@ -2,6 +2,7 @@ import { Observable, lastValueFrom, of, toArray } from 'rxjs';
 import { buildClient } from '../../src/client';
 import { APIError, StreamProtocolError, StreamTruncatedError } from '../../src/errors';
 import { chatChunks, type ChatStreamProgress } from '../../src/openai/chatChunks';
+import { FINISHED_BODY_GRACE_MS } from '../../src/openai/jsonEvents';
 import type { SseFrame } from '../../src/sse/types';
 import { chunk, dataFrames, deltaChunk } from '../helpers/chatFrames';
 import { chatData, sseHead, startServer, type TestServer } from '../helpers/server';
@@ -21,7 +22,8 @@ describe('chatChunks', () => {
     expect(chunks).toEqual([groq]);
   });
 
-  test('skips comments, stops at [DONE], ignores what follows and lets go of the source', async () => {
+  test('skips comments, stops at [DONE], ignores what follows and lets go of a source that never ends after the grace period', async () => {
+    jest.useFakeTimers();
     let sourceClosed = false;
     const source = new Observable<SseFrame>((subscriber) => {
       subscriber.next({ type: 'comment', text: 'OPENROUTER PROCESSING' });
@@ -35,7 +37,28 @@ describe('chatChunks', () => {
     await recording.done;
     expect(recording.completed).toBe(true);
     expect(recording.values).toHaveLength(1);
+    // The body may still be ending: it gets FINISHED_BODY_GRACE_MS before the request is torn down.
+    expect(sourceClosed).toBe(false);
+    jest.advanceTimersByTime(FINISHED_BODY_GRACE_MS);
     expect(sourceClosed).toBe(true);
+    jest.useRealTimers();
+  });
+
+  test('a source that ends right after [DONE] is released at once, with no timer left', async () => {
+    jest.useFakeTimers();
+    let sourceClosed = false;
+    const source = new Observable<SseFrame>((subscriber) => {
+      subscriber.next(dataFrames(deltaChunk({ content: 'a' }, 'stop'))[0]);
+      subscriber.next({ type: 'event', data: '[DONE]' });
+      subscriber.complete();
+      return () => (sourceClosed = true);
+    });
+    const recording = record(source.pipe(chatChunks()));
+    await recording.done;
+    expect(recording.completed).toBe(true);
+    expect(sourceClosed).toBe(true);
+    expect(jest.getTimerCount()).toBe(0);
+    jest.useRealTimers();
   });
 
   test('a stream cut short without [DONE] fails with StreamTruncatedError carrying its progress', async () => {

@@ -35,7 +35,8 @@ describe('scriptedTransport with real timers', () => {
     const error = await errorOf(deltas$);
     expect(error).toBeInstanceOf(APIConnectionError);
     expect((error as Error).message).toContain('scriptedTransport: no response is scripted for request #3');
-    expect(transport.requests.map((request) => request.state)).toEqual(['cancelled', 'cancelled', 'failed']);
+    // A finished response is read to its end (its connection stays reusable), not cancelled.
+    expect(transport.requests.map((request) => request.state)).toEqual(['completed', 'completed', 'failed']);
   });
 
   test('a function answers each request from what it asked', async () => {

@@ -5,32 +5,58 @@ import type { SseEventFrame, SseFrame } from '../sse/types.js';
 import { fastCheckOf } from './fastCheck.js';
 import { streamErrorOf } from './streamErrors.js';
 
+/** Where a stage sends its results; `complete` marks the response as finished. */
+export type StageOutput<T> = Pick<Subscriber<T>, 'next' | 'error' | 'complete'>;
+
 /** What one endpoint's operator does with each parsed event, and at the end of a stream without `[DONE]`. */
 export interface JsonEventStage<T> {
-  accept(json: unknown, frame: SseEventFrame, out: Subscriber<T>): void;
+  accept(json: unknown, frame: SseEventFrame, out: StageOutput<T>): void;
   /** The source completed without `[DONE]`: complete `out` or fail it with a truncation error. */
-  end(out: Subscriber<T>): void;
+  end(out: StageOutput<T>): void;
   /** `[DONE]` arrived; without this hook it completes `out` (Responses uses it: only a terminal event finishes). */
-  done?(out: Subscriber<T>): void;
+  done?(out: StageOutput<T>): void;
 }
+
+/**
+ * How long a response that has finished (`[DONE]`, a terminal event) may take
+ * to end its body. The last bytes of the HTTP response usually arrive in the
+ * same read as `[DONE]` but are parsed just after it; aborting at once would
+ * destroy a socket that keep-alive could reuse (a new TLS handshake per request).
+ */
+export const FINISHED_BODY_GRACE_MS = 1000;
 
 /**
  * The part every endpoint operator shares: skips comments, stops at `[DONE]`
  * (ignoring anything after it), parses JSON (`StreamProtocolError` carrying the
  * raw data when it is not JSON) and turns in-stream errors of any provider's
  * shape into `APIError` before the stage sees the event.
+ *
+ * Once the response has finished, the subscriber is completed at once and the
+ * request is left up to {@link FINISHED_BODY_GRACE_MS} to end its body, so the
+ * connection can be reused; any other unsubscribe tears the request down at once.
  */
 export function jsonEvents<T>(createStage: () => JsonEventStage<T>): OperatorFunction<SseFrame, T> {
   return (source) =>
     new Observable<T>((subscriber) => {
       const stage = createStage();
-      const subscription = source.subscribe({
+      let finished = false;
+      let sourceEnded = false;
+      let graceTimer: ReturnType<typeof setTimeout> | undefined;
+      const out: StageOutput<T> = {
+        next: (value) => subscriber.next(value),
+        error: (error) => subscriber.error(error),
+        complete() {
+          finished = true;
+          subscriber.complete();
+        },
+      };
+      const sourceSubscription = source.subscribe({
         next(frame) {
           if (frame.type !== 'event' || subscriber.closed) return;
           const data = frame.data;
           if (data === '[DONE]') {
-            if (stage.done) stage.done(subscriber);
-            else subscriber.complete();
+            if (stage.done) stage.done(out);
+            else out.complete();
             return;
           }
           let json: unknown;
@@ -48,12 +74,28 @@ export function jsonEvents<T>(createStage: () => JsonEventStage<T>): OperatorFun
           }
           const error = streamErrorOf(frame.event, json, data);
           if (error) subscriber.error(error);
-          else stage.accept(json, frame, subscriber);
+          else stage.accept(json, frame, out);
         },
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => stage.end(subscriber),
+        error(error: unknown) {
+          sourceEnded = true;
+          clearTimeout(graceTimer);
+          subscriber.error(error);
+        },
+        complete() {
+          sourceEnded = true;
+          clearTimeout(graceTimer);
+          if (!finished) stage.end(out);
+        },
       });
-      return subscription;
+      return () => {
+        if (!finished || sourceEnded) {
+          sourceSubscription.unsubscribe();
+          return;
+        }
+        graceTimer = setTimeout(() => sourceSubscription.unsubscribe(), FINISHED_BODY_GRACE_MS);
+        // A finished response must not keep a process alive.
+        (graceTimer as { unref?: () => void }).unref?.();
+      };
     });
 }
 
@@ -62,7 +104,7 @@ export function validate<S extends z.ZodMiniType>(
   schema: S,
   json: unknown,
   frame: SseEventFrame,
-  out: Subscriber<unknown>,
+  out: Pick<StageOutput<unknown>, 'error'>,
 ): z.infer<S> | undefined {
   // A conforming event is accepted as parsed: loose schemas keep every field, so zod's copy would be equal.
   if (fastCheckOf(schema)?.(json)) return json as z.infer<S>;

@@ -1,8 +1,8 @@
-import type { OperatorFunction, Subscriber } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import { APIError, StreamProtocolError, StreamTruncatedError } from '../errors.js';
 import { isRecord } from '../sse/httpErrors.js';
 import type { SseFrame } from '../sse/types.js';
-import { jsonEvents, validate } from './jsonEvents.js';
+import { jsonEvents, validate, type StageOutput } from './jsonEvents.js';
 import {
   isKnownResponseEventType,
   knownResponseEventSchema,
@@ -35,7 +35,7 @@ export function responseEvents(): OperatorFunction<SseFrame, ResponseStreamEvent
   return jsonEvents<ResponseStreamEvent>(() => {
     let events = 0;
     let response: Response | undefined;
-    const truncated = (out: Subscriber<ResponseStreamEvent>) =>
+    const truncated = (out: StageOutput<ResponseStreamEvent>) =>
       out.error(
         new StreamTruncatedError<ResponseStreamProgress>(
           `The Responses stream ended without response.completed, response.incomplete or response.failed after ${events} events`,
