@@ -1,5 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './exitCodes.js';
+import type { CliOutput } from './io.js';
+import { HELP, type CommandName } from './usage.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type StrictConfig<T extends Options> = { args: string[]; options: T; strict: true; allowPositionals: true };
@@ -13,6 +15,34 @@ export function parseCommandArgs<T extends Options>(command: string, argv: strin
     const message = error instanceof Error ? error.message.replace(/\. To specify a positional argument.*$/s, '') : String(error);
     throw new UsageError(`${command}: ${message}`);
   }
+}
+
+const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
+
+/** A command's options plus `-h, --help`; `undefined` once the help was printed (exit code 0). */
+export function parseCommand<T extends Options>(
+  command: CommandName,
+  argv: string[],
+  options: T,
+  output: CliOutput,
+): ParsedCommandArgs<T & typeof HELP_OPTION> | undefined {
+  const parsed = parseCommandArgs(command, argv, { ...options, ...HELP_OPTION });
+  // parseArgs' result type does not resolve for a generic T; `help` is always there.
+  if (!(parsed.values as { help?: boolean }).help) return parsed;
+  output.out(HELP[command]);
+  return undefined;
+}
+
+/** `-p, --port` and `--host` (default 127.0.0.1) of the server commands. */
+export const LISTEN_OPTIONS = {
+  port: { type: 'string', short: 'p' },
+  host: { type: 'string', default: '127.0.0.1' },
+} as const;
+
+/** `--port`, else the `PORT` environment variable, else `fallback`. */
+export function portFrom(flag: string | undefined, env: NodeJS.ProcessEnv, fallback: number): number {
+  if (flag !== undefined) return portOption(flag);
+  return env.PORT ? portOption(env.PORT, 'PORT') : fallback;
 }
 
 /** A TCP port: 0 (any free port) to 65535. */

@@ -8,7 +8,7 @@ import { isKnownResponseEvent, type ResponseStreamEvent } from '../openai/respon
 import { encodeSse } from '../sse/encodeSse.js';
 import type { SseFrame, StreamTimeouts } from '../sse/types.js';
 import { startMockUpstream, type MockUpstream } from '../testing/mockUpstream.js';
-import { millisecondsOption, parseCommandArgs, printableUrl } from './args.js';
+import { millisecondsOption, parseCommand, printableUrl } from './args.js';
 import { describeError } from './errorReport.js';
 import { ExitCode, UsageError, exitCodeOf, exitCodeOfSignal } from './exitCodes.js';
 import type { CliOutput } from './io.js';
@@ -16,7 +16,6 @@ import { onStopSignal, type StopSignal } from './signals.js';
 import { StatusLine } from './statusLine.js';
 import { StreamStats } from './streamStats.js';
 import { MOCK_TOKEN_DELAY_MS, resolveUpstream, type Upstream } from './upstream.js';
-import { HELP } from './usage.js';
 
 const DEFAULT_MODEL = 'gpt-4o-mini';
 /** Longer prompts from stdin are refused rather than read without bound. */
@@ -102,7 +101,7 @@ const responsesEndpoint: Endpoint<ResponseStreamEvent> = {
 
 /** `openai-rx chat`: streams one answer to stdout; resolves with the exit code. */
 export async function chatCommand(argv: string[], output: CliOutput, env: NodeJS.ProcessEnv): Promise<number> {
-  const { values, positionals } = parseCommandArgs('chat', argv, {
+  const parsed = parseCommand('chat', argv, {
     model: { type: 'string', short: 'm' },
     system: { type: 'string', short: 's' },
     'base-url': { type: 'string' },
@@ -114,14 +113,10 @@ export async function chatCommand(argv: string[], output: CliOutput, env: NodeJS
     timeout: { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
     verbose: { type: 'boolean', short: 'v' },
-    help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help) {
-    output.out(HELP.chat);
-    return ExitCode.ok;
-  }
-  output.addSecret(values['api-key']);
-  output.addSecret(env.OPENAI_API_KEY);
+  }, output);
+  if (!parsed) return ExitCode.ok;
+  const { values, positionals } = parsed;
+  output.addSecrets(values['api-key'], env.OPENAI_API_KEY);
   if (values.raw && values.json) throw new UsageError('chat: --raw and --json exclude each other');
   if (values.mock && (values['base-url'] !== undefined || values['api-key'] !== undefined)) {
     throw new UsageError('chat: --mock answers from the embedded mock; it takes no --base-url or --api-key');

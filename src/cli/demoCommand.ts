@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { startMockUpstream, type MockUpstream } from '../testing/mockUpstream.js';
-import { millisecondsOption, parseCommandArgs, portOption } from './args.js';
+import { LISTEN_OPTIONS, millisecondsOption, parseCommand, portFrom } from './args.js';
 import { demoPages } from './demo/demoPages.js';
 import { loadDemoBundle } from './demo/pageBundle.js';
 import { ExitCode } from './exitCodes.js';
@@ -9,7 +9,6 @@ import { DEFAULT_RELAY_PORT } from './relayCommand.js';
 import { startRelayServer } from './relayServer.js';
 import { serveUntilStopped, type Stoppable } from './serveUntilStopped.js';
 import { describeUpstream, MOCK_TOKEN_DELAY_MS, resolveUpstream, type Upstream } from './upstream.js';
-import { HELP } from './usage.js';
 
 const DEFAULT_MODEL = 'gpt-4o-mini';
 
@@ -19,23 +18,23 @@ const DEFAULT_MODEL = 'gpt-4o-mini';
  * `--upstream`), else the embedded mock.
  */
 export async function demoCommand(argv: string[], output: CliOutput, env: NodeJS.ProcessEnv): Promise<number> {
-  const { values } = parseCommandArgs('demo', argv, {
-    port: { type: 'string', short: 'p' },
-    host: { type: 'string', default: '127.0.0.1' },
-    upstream: { type: 'string' },
-    'api-key': { type: 'string' },
-    mock: { type: 'boolean' },
-    model: { type: 'string', short: 'm' },
-    delay: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help) {
-    output.out(HELP.demo);
-    return ExitCode.ok;
-  }
-  output.addSecret(values['api-key']);
-  output.addSecret(env.OPENAI_API_KEY);
-  const port = portOption(values.port ?? env.PORT ?? String(DEFAULT_RELAY_PORT), values.port === undefined && env.PORT ? 'PORT' : '--port');
+  const parsed = parseCommand(
+    'demo',
+    argv,
+    {
+      ...LISTEN_OPTIONS,
+      upstream: { type: 'string' },
+      'api-key': { type: 'string' },
+      mock: { type: 'boolean' },
+      model: { type: 'string', short: 'm' },
+      delay: { type: 'string' },
+    },
+    output,
+  );
+  if (!parsed) return ExitCode.ok;
+  const { values } = parsed;
+  output.addSecrets(values['api-key'], env.OPENAI_API_KEY);
+  const port = portFrom(values.port, env, DEFAULT_RELAY_PORT);
   const tokenDelayMs = values.delay === undefined ? MOCK_TOKEN_DELAY_MS : millisecondsOption(values.delay, '--delay', 0);
   const useMock = values.mock || (values.upstream === undefined && !values['api-key'] && !env.OPENAI_API_KEY);
 

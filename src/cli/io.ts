@@ -22,9 +22,9 @@ export class CliOutput {
     stderr.on('error', () => undefined);
   }
 
-  /** Never written to stderr: an API key given on the command line or found in the environment. */
-  addSecret(secret: string | undefined): void {
-    if (secret) this.secrets.push(secret);
+  /** Never written to stderr: API keys given on the command line or found in the environment. */
+  addSecrets(...secrets: Array<string | undefined>): void {
+    for (const secret of secrets) if (secret) this.secrets.push(secret);
   }
 
   get outputClosed(): boolean {

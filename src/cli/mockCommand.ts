@@ -1,29 +1,29 @@
 import { startMockUpstream } from '../testing/mockUpstream.js';
-import { millisecondsOption, parseCommandArgs, portOption } from './args.js';
+import { LISTEN_OPTIONS, millisecondsOption, parseCommand, portOption } from './args.js';
 import { ExitCode } from './exitCodes.js';
 import { listenError } from './httpServer.js';
 import type { CliOutput } from './io.js';
 import { serveUntilStopped } from './serveUntilStopped.js';
 import { MOCK_TOKEN_DELAY_MS } from './upstream.js';
-import { HELP } from './usage.js';
 
 export const DEFAULT_MOCK_PORT = 8788;
 
 /** `openai-rx mock`: the mock upstream as a server, until Ctrl-C. */
 export async function mockCommand(argv: string[], output: CliOutput): Promise<number> {
-  const { values } = parseCommandArgs('mock', argv, {
-    port: { type: 'string', short: 'p' },
-    host: { type: 'string', default: '127.0.0.1' },
-    delay: { type: 'string' },
-    'api-key': { type: 'string' },
-    cors: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help) {
-    output.out(HELP.mock);
-    return ExitCode.ok;
-  }
-  output.addSecret(values['api-key']);
+  const parsed = parseCommand(
+    'mock',
+    argv,
+    {
+      ...LISTEN_OPTIONS,
+      delay: { type: 'string' },
+      'api-key': { type: 'string' },
+      cors: { type: 'boolean' },
+    },
+    output,
+  );
+  if (!parsed) return ExitCode.ok;
+  const { values } = parsed;
+  output.addSecrets(values['api-key']);
   const port = portOption(values.port ?? String(DEFAULT_MOCK_PORT));
   const tokenDelayMs = values.delay === undefined ? MOCK_TOKEN_DELAY_MS : millisecondsOption(values.delay, '--delay', 0);
   const mock = await startMockUpstream({ port, host: values.host, tokenDelayMs, apiKey: values['api-key'], cors: values.cors }).catch(
