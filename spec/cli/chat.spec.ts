@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { byteChunks, chatFrames, chatUsageChunk, sseComment, sseEvent, sseText, splitTokens, startMockUpstream, type MockUpstream } from '../../src/testing';
+import { byteChunks, chatFrames, chatUsageChunk, sseComment, sseEvent, sseText, splitTokens, startMockUpstream, type MockUpstream } from '../../src/testing/index.node';
 import { startServer, sseHead, type TestServer } from '../helpers/server';
 import { cliCommandLine, cliEnv, killLeftovers, runCli, startCli, startProcess } from './cliProcess';
 

@@ -1,4 +1,4 @@
-import { startMockUpstream, type MockUpstream } from '../../src/testing';
+import { startMockUpstream, type MockUpstream } from '../../src/testing/index.node';
 import { rawRequest } from '../relay/relayHelpers';
 import { cliEnv, killLeftovers, listeningUrl, startCli, startProcess, type CliProcess } from './cliProcess';
 

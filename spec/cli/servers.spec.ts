@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { lastValueFrom, toArray } from 'rxjs';
 import { contentDeltas, createClient } from '../../src/index.node';
-import { startMockUpstream, type MockUpstream } from '../../src/testing';
+import { startMockUpstream, type MockUpstream } from '../../src/testing/index.node';
 import { cliEnv, killLeftovers, listeningUrl, runCli, startCli } from './cliProcess';
 
 // `openai-rx relay` and `openai-rx mock` as real server processes; `--help` of every command.

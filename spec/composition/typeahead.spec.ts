@@ -1,7 +1,7 @@
 // The typeahead recipe of docs/recipes.md on a real local server: debounceTime + distinctUntilChanged + switchMap.
 import { debounceTime, distinctUntilChanged, scan, Subject, switchMap, tap } from 'rxjs';
 import { contentDeltas, createClient } from '../../src/index.node';
-import { startMockUpstream, type MockUpstream } from '../../src/testing';
+import { startMockUpstream, type MockUpstream } from '../../src/testing/index.node';
 import { record, waitUntil } from '../helpers/streams';
 
 let upstream: MockUpstream;

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { splitTokens, startMockUpstream, type MockUpstream } from '../../src/testing';
+import { splitTokens, startMockUpstream, type MockUpstream } from '../../src/testing/index.node';
 import { launchChromium, RELAY_API_KEY, startRelay, startSite, waitUntil, type E2eRelay, type Site } from './harness';
 
 const root = join(__dirname, '..', '..');

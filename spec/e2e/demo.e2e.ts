@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { splitTokens, startMockUpstream, type MockUpstream } from '../../src/testing';
+import { splitTokens, startMockUpstream, type MockUpstream } from '../../src/testing/index.node';
 import { cliEnv, killLeftovers, listeningUrl, startCli, type CliProcess } from '../cli/cliProcess';
 import { launchChromium } from './harness';
 

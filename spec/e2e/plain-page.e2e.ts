@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { splitTokens, startMockUpstream, type MockUpstream } from '../../src/testing';
+import { splitTokens, startMockUpstream, type MockUpstream } from '../../src/testing/index.node';
 import {
   bundlePage,
   launchChromium,

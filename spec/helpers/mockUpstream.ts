@@ -1,5 +1,5 @@
 import { createClient, type OpenAIRxClient } from '../../src/index.node';
-import { startMockUpstream, type MockUpstream, type MockUpstreamOptions } from '../../src/testing';
+import { startMockUpstream, type MockUpstream, type MockUpstreamOptions } from '../../src/testing/index.node';
 
 export interface MockSetup {
   readonly upstream: MockUpstream;

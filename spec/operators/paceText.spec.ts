@@ -1,7 +1,7 @@
 import { animationFrameScheduler, lastValueFrom, toArray } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { contentDeltas, createClient, paceText } from '../../src/index.node';
-import { startMockUpstream } from '../../src/testing';
+import { startMockUpstream } from '../../src/testing/index.node';
 
 let testScheduler: TestScheduler;
 beforeEach(() => {

@@ -15,7 +15,7 @@ import {
   type RetryInfo,
   type RetryStreamConfig,
 } from '../../src/index.node';
-import { scriptedTransport, splitTokens } from '../../src/testing';
+import { scriptedTransport, splitTokens } from '../../src/testing/index.node';
 import { useMockUpstream } from '../helpers/mockUpstream';
 import { record, settle, waitUntil, type Recording } from '../helpers/streams';
 

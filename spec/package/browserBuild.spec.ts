@@ -20,3 +20,14 @@ test('the check catches a node: import (it is not vacuous)', async () => {
 
   expect(bundle.errors.join('\n')).toMatch(/node:/);
 });
+
+test('openai-rx/testing bundles for the browser (scripted transport, builders); the mock upstream is Node-only', async () => {
+  const browser = await bundleForBrowser(`export * from './src/testing/index';`, repoRoot);
+  expect(browser.errors).toEqual([]);
+  expect(browser.warnings).toEqual([]);
+  expect(browser.code).toContain('scriptedTransport');
+  expect(browser.code).not.toContain('node:');
+
+  const node = await bundleForBrowser(`export * from './src/testing/index.node';`, repoRoot);
+  expect(node.errors.join('\n')).toMatch(/node:/);
+});

@@ -12,7 +12,7 @@ import {
   type OpenAIRxClient,
   type SseFrame,
 } from '../../src/index.node';
-import { splitTokens, startMockUpstream, type MockUpstream } from '../../src/testing';
+import { splitTokens, startMockUpstream, type MockUpstream } from '../../src/testing/index.node';
 import { record, type Recording } from '../helpers/streams';
 
 let upstream: MockUpstream;

@@ -1,5 +1,6 @@
-// `openai-rx/testing`: helpers for testing code built on openai-rx: a local mock upstream, a scripted
-// transport, builders of chunks, events and the SSE wire text a scripted server or transport sends.
+// `openai-rx/testing`: helpers for testing code built on openai-rx: a scripted transport, builders of
+// chunks, events and the SSE wire text a scripted server or transport sends. This build runs in browsers
+// (Karma, Vitest browser mode); under the `node` condition `index.node.ts` adds the local mock upstream.
 export { encodeSse } from '../sse/encodeSse.js';
 export type { SseFrame } from '../sse/types.js';
 export {
@@ -31,14 +32,6 @@ export {
   type CompletionStreamInit,
 } from './completionBuilders.js';
 export type { MockBehavior } from './mockModel.js';
-export {
-  DEFAULT_TOKEN_DELAY_MS,
-  startMockUpstream,
-  type MockRequest,
-  type MockRequestState,
-  type MockUpstream,
-  type MockUpstreamOptions,
-} from './mockUpstream.js';
 export {
   responseFrames,
   responseObject,
