@@ -1,5 +1,6 @@
 import { createSseDecoder } from '../../src/sse/decodeSse';
 import type { SseFrame } from '../../src/sse/types';
+import { SSE_FIXTURES as fixtures } from '../helpers/sseFixtures';
 
 const encoder = new TextEncoder();
 
@@ -12,107 +13,6 @@ function decode(chunks: Uint8Array[], maxEventSize = 1024 * 1024): { frames: Sse
   decoder.end();
   return { frames, oversize };
 }
-
-const json = '{"id":"c1","choices":[{"index":0,"delta":{"content":"héllo € 𝄞 ✓"}}]}';
-// A raw U+2028 inside a JSON string: valid JSON, and not a line break for SSE.
-const lineSeparatorJson = '{"text":"a\u2028b\u2029c"}';
-
-interface Fixture {
-  name: string;
-  text: string;
-  frames: SseFrame[];
-}
-
-const fixtures: Fixture[] = [
-  {
-    name: 'LF endings with comments',
-    text: `: keep-alive\n\ndata: ${json}\n\n:ping\n\ndata: [DONE]\n\n`,
-    frames: [
-      { type: 'comment', text: 'keep-alive' },
-      { type: 'event', data: json },
-      { type: 'comment', text: 'ping' },
-      { type: 'event', data: '[DONE]' },
-    ],
-  },
-  {
-    name: 'CRLF endings',
-    text: `data: ${json}\r\n\r\n: c\r\n\r\nevent: update\r\nid: 7\r\ndata: x\r\n\r\n`,
-    frames: [
-      { type: 'event', data: json },
-      { type: 'comment', text: 'c' },
-      { type: 'event', event: 'update', id: '7', data: 'x' },
-    ],
-  },
-  {
-    name: 'CR endings, including the last event of the stream',
-    text: `data: ${json}\r\r: c\r\rdata: last\r\r`,
-    frames: [
-      { type: 'event', data: json },
-      { type: 'comment', text: 'c' },
-      { type: 'event', data: 'last' },
-    ],
-  },
-  {
-    name: 'mixed endings',
-    text: `data: a\r\n\ndata: b\n\r\ndata: c\r\rdata: d\n\rdata: e\r\n\r\n`,
-    frames: [
-      { type: 'event', data: 'a' },
-      { type: 'event', data: 'b' },
-      { type: 'event', data: 'c' },
-      { type: 'event', data: 'd' },
-      { type: 'event', data: 'e' },
-    ],
-  },
-  {
-    name: '`data:` without a space, and with two',
-    text: `data:${json}\n\ndata:  two\n\nevent:error\ndata:{}\n\n`,
-    frames: [
-      { type: 'event', data: json },
-      { type: 'event', data: ' two' },
-      { type: 'event', event: 'error', data: '{}' },
-    ],
-  },
-  {
-    name: 'multi-line data',
-    text: 'data: first\ndata:\ndata: third ✓\n\ndata: one\r\ndata: two\r\n\r\n',
-    frames: [
-      { type: 'event', data: 'first\n\nthird ✓' },
-      { type: 'event', data: 'one\ntwo' },
-    ],
-  },
-  {
-    name: 'a byte order mark',
-    text: `\uFEFFdata: ${json}\n\n`,
-    frames: [{ type: 'event', data: json }],
-  },
-  {
-    name: 'raw U+2028 and U+2029 inside a JSON string',
-    text: `data: ${lineSeparatorJson}\n\ndata: ${lineSeparatorJson}\r\n\r\n`,
-    frames: [
-      { type: 'event', data: lineSeparatorJson },
-      { type: 'event', data: lineSeparatorJson },
-    ],
-  },
-  {
-    name: "a comment inside an event, and llama.cpp's bare error field",
-    text: 'data: a\n: inside\ndata: b\n\nerror: {"code":500,"message":"boom"}\n\n',
-    frames: [
-      { type: 'comment', text: 'inside' },
-      { type: 'event', data: 'a\nb' },
-      { type: 'event', event: 'error', data: '{"code":500,"message":"boom"}' },
-    ],
-  },
-  {
-    name: 'an unterminated last event (dropped, as the SSE spec says)',
-    text: 'data: done\n\ndata: cut',
-    frames: [{ type: 'event', data: 'done' }],
-  },
-  {
-    name: 'an event cut after its data line (dropped)',
-    text: 'data: done\r\n\r\ndata: cut\r\n',
-    frames: [{ type: 'event', data: 'done' }],
-  },
-];
 
 describe('createSseDecoder', () => {
   describe.each(fixtures)('$name', ({ text, frames }) => {

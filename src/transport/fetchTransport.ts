@@ -23,29 +23,39 @@ export function fetchTransport(config: FetchTransportConfig = {}): Transport {
   };
 }
 
-/** Adapts a WHATWG `ReadableStream` to a {@link ByteStream}; reading stops while paused. */
+/**
+ * Adapts a WHATWG `ReadableStream` to a {@link ByteStream}. Pausing is exact: a
+ * read already under way when `pause()` is called is held back until `resume()`.
+ */
 export function readerByteStream(stream: ReadableStream<Uint8Array> | null): ByteStream {
   const reader = stream?.getReader();
   let sink: ByteSink | undefined;
   let paused = false;
   let pumping = false;
   let cancelled = false;
+  let held: ReadableStreamReadResult<Uint8Array> | undefined;
+
+  const deliver = (result: ReadableStreamReadResult<Uint8Array>): boolean => {
+    if (result.done) sink?.end();
+    else sink?.data(result.value);
+    return !result.done;
+  };
 
   const pump = async () => {
-    if (!reader || !sink) return;
+    if (!reader || pumping) return;
     pumping = true;
     try {
       while (!paused && !cancelled) {
-        const { done, value } = await reader.read();
+        const result = await reader.read();
         if (cancelled) return;
-        if (done) {
-          sink.end();
+        if (paused) {
+          held = result;
           return;
         }
-        sink.data(value);
+        if (!deliver(result)) return;
       }
     } catch (error) {
-      if (!cancelled) sink.error(error);
+      if (!cancelled) sink?.error(error);
     } finally {
       pumping = false;
     }
@@ -54,21 +64,23 @@ export function readerByteStream(stream: ReadableStream<Uint8Array> | null): Byt
   return {
     read(target) {
       sink = target;
-      if (!reader) {
-        target.end();
-        return;
-      }
-      void pump();
+      if (!reader) target.end();
+      else void pump();
     },
     pause() {
       paused = true;
     },
     resume() {
+      if (!paused || cancelled) return;
       paused = false;
-      if (sink && !pumping && !cancelled) void pump();
+      const result = held;
+      held = undefined;
+      if (result && !deliver(result)) return;
+      if (!paused) void pump();
     },
     cancel() {
       cancelled = true;
+      held = undefined;
       reader?.cancel().catch(() => undefined);
     },
   };

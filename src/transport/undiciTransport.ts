@@ -49,16 +49,24 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
 
 /** Adapts a Node `Readable` (undici's body, an `IncomingMessage`) to a {@link ByteStream}. */
 export function readableByteStream(body: Readable): ByteStream {
+  let sink: ByteSink | undefined;
+  const onData = (chunk: Uint8Array) => sink?.data(chunk);
+  const onEnd = () => sink?.end();
+  const onError = (error: unknown) => sink?.error(error);
   return {
-    read(sink: ByteSink) {
-      body.on('data', (chunk: Uint8Array) => sink.data(chunk));
-      body.once('end', () => sink.end());
-      body.once('error', (error) => sink.error(error));
+    read(target) {
+      sink = target;
+      body.on('data', onData);
+      body.once('end', onEnd);
+      body.once('error', onError);
     },
     pause: () => body.pause(),
     resume: () => body.resume(),
     cancel() {
-      // The body may still emit an abort error once destroyed; nobody is listening for it any more.
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onError);
+      // Destroying emits an abort error that nobody wants; without a listener it would be thrown.
       body.on('error', () => undefined);
       body.destroy();
     },
