@@ -104,7 +104,9 @@ describe.each(TRANSPORTS)('%s transport', (_name, transport) => {
 });
 
 test('undiciTransport uses the dispatcher it is given', async () => {
-  const server = await startServer((_req, res) => res.end('ok'));
+  const server = await startServer((_req, res) => {
+    res.end('ok');
+  });
   const agent = new Agent();
   let dispatched = 0;
   const counting = agent.compose((dispatch: Dispatcher['dispatch']) => (options, handler) => {
