@@ -1,4 +1,4 @@
-// The Stop button and timeout recipes of docs/recipes.md on a real local server:
+// The Stop button and timeout recipes of the README (Recipes) on a real local server:
 // whichever RxJS operator ends the subscription, the request is aborted and the server sees its socket closed.
 import { first, Subject, take, takeUntil, timeout, TimeoutError } from 'rxjs';
 import { contentDeltas, StreamAbortError } from '../../src/index.node';

@@ -1,4 +1,4 @@
-// The "one request, two pipelines" and shareReplay recipes of docs/recipes.md on a real local server.
+// The "one request, two pipelines" and shareReplay recipes of the README (Recipes) on a real local server.
 import { connect, ignoreElements, last, map, merge, share, shareReplay, tap } from 'rxjs';
 import { accumulateChatCompletion, chatChunks, contentDeltas, encodeSse } from '../../src/index.node';
 import { useMockUpstream } from '../helpers/mockUpstream';

@@ -1,4 +1,4 @@
-// The typeahead recipe of docs/recipes.md on a real local server: debounceTime + distinctUntilChanged + switchMap.
+// The typeahead recipe of the README (Recipes) on a real local server: debounceTime + distinctUntilChanged + switchMap.
 import { debounceTime, distinctUntilChanged, scan, Subject, switchMap, tap } from 'rxjs';
 import { contentDeltas, createClient } from '../../src/index.node';
 import { startMockUpstream, type MockUpstream } from '../../src/testing/index.node';

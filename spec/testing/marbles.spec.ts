@@ -1,4 +1,4 @@
-// The "Testing with marbles" recipes of docs/recipes.md, as tests: each block there is one test here.
+// The "Testing with marbles" recipes of the README (Recipes), as tests: each block there is one test here.
 import { catchError, map, of, scan, timeout } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { APIError, chatChunks, contentDeltas, createClient, encodeSse, retryStream } from '../../src/index.node';
