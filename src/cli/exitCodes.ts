@@ -9,7 +9,7 @@ import {
 
 /**
  * The exit status of every `openai-rx` command: one per kind of failure, so a
- * script can tell "fix the request" from "try again later". the README holds
+ * script can tell "fix the request" from "try again later". The README holds
  * the same table.
  */
 export const ExitCode = {
