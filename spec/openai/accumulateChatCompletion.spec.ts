@@ -106,6 +106,20 @@ describe('accumulateChatCompletion', () => {
     ]);
   });
 
+  test('sparse or huge provider indexes keep the calls in index order without holes', async () => {
+    const result = await final(
+      deltaChunk({ tool_calls: [{ index: 4_000_000_000, id: 'late', function: { name: 'z', arguments: '{}' } }] }),
+      deltaChunk({ tool_calls: [{ index: 3, id: 'mid', function: { name: 'm', arguments: '{' } }] }),
+      deltaChunk({ tool_calls: [{ index: 3, function: { arguments: '}' } }] }),
+      deltaChunk({}, 'tool_calls'),
+      '[DONE]',
+    );
+    expect(result.choices[0].message.tool_calls?.map((call) => [call.id, call.function.arguments])).toEqual([
+      ['mid', '{}'],
+      ['late', '{}'],
+    ]);
+  });
+
   test('n = 3, interleaved and out of order', async () => {
     const result = await final(
       deltaChunk({ role: 'assistant', content: 'C' }, null, 2),

@@ -42,7 +42,8 @@ class ChoiceState {
   refusal: string | null = null;
   reasoningContent: string | undefined;
   reasoning: string | undefined;
-  readonly toolCalls: ChatCompletionMessageToolCall[] = [];
+  /** In index order and dense: a sparse (or absurd) provider index makes no holes to walk over. */
+  readonly toolCalls: Array<{ index: number; call: ChatCompletionMessageToolCall }> = [];
   readonly indexOf = toolCallIndexer();
   finishReason: string | null = null;
   contentLogprobs: ChatCompletionTokenLogprob[] | null = null;
@@ -74,21 +75,25 @@ class ChoiceState {
 
   private addToolCall(fragment: ChatCompletionToolCallDelta): void {
     const index = this.indexOf(fragment);
-    const previous = this.toolCalls[index];
+    let position = this.toolCalls.findIndex((entry) => entry.index >= index);
+    if (position === -1) position = this.toolCalls.length;
+    const entry = this.toolCalls[position]?.index === index ? this.toolCalls[position] : undefined;
+    const previous = entry?.call;
+    // Copied, not changed: earlier snapshots hold the previous object.
     const call: ChatCompletionMessageToolCall = previous
       ? { ...previous, function: { ...previous.function } }
       : { id: '', type: 'function', function: { name: '', arguments: '' } };
     if (fragment.id) call.id = fragment.id;
     if (fragment.function?.name) call.function.name = previous ? previous.function.name || fragment.function.name : fragment.function.name;
     if (fragment.function?.arguments) call.function.arguments += fragment.function.arguments;
-    this.toolCalls[index] = call;
+    if (entry) entry.call = call;
+    else this.toolCalls.splice(position, 0, { index, call });
   }
 
   snapshot(): ChatCompletionChoice {
     if (this.cached) return this.cached;
     const message: ChatCompletionChoice['message'] = { role: this.role, content: this.content, refusal: this.refusal };
-    // A copy (without the holes of a provider that skipped an index): later fragments must not change this snapshot.
-    if (this.toolCalls.length > 0) message.tool_calls = this.toolCalls.filter(Boolean);
+    if (this.toolCalls.length > 0) message.tool_calls = this.toolCalls.map((entry) => entry.call);
     if (this.reasoningContent !== undefined) message.reasoning_content = this.reasoningContent;
     if (this.reasoning !== undefined) message.reasoning = this.reasoning;
     this.cached = {

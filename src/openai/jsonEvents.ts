@@ -73,8 +73,16 @@ export function jsonEvents<T>(createStage: () => JsonEventStage<T>): OperatorFun
             return;
           }
           const error = streamErrorOf(frame.event, json, data);
-          if (error) subscriber.error(error);
-          else stage.accept(json, frame, out);
+          if (error) {
+            subscriber.error(error);
+            return;
+          }
+          // A stage that throws ends this stream; unguarded, RxJS would rethrow it asynchronously and crash Node.
+          try {
+            stage.accept(json, frame, out);
+          } catch (thrown) {
+            subscriber.error(thrown);
+          }
         },
         error(error: unknown) {
           sourceEnded = true;
