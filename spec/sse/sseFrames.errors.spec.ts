@@ -93,6 +93,32 @@ describe.each(TRANSPORTS)('sseFrames over %s: every failure is a typed error', (
     expectNoLiveTimers();
   });
 
+  test('an error body that stalls: after idleMs the APIError carries what arrived', async () => {
+    server = await startServer((_req, res) => {
+      res.writeHead(503, { 'content-type': 'text/html' });
+      res.write('<html><body>Service Unavailable, retry');
+      // The rest never comes.
+    });
+    const error = (await errorOf(frames({ timeout: { idleMs: 200, totalMs: 20_000 } }))) as APIError;
+    expect(error).toBeInstanceOf(APIError);
+    expect(error.status).toBe(503);
+    expect(error.body).toBe('<html><body>Service Unavailable, retry');
+    await waitUntil(() => server.openRequestSockets() === 0, 'the socket to close');
+    expectNoLiveTimers();
+  });
+
+  test('an error body past 64 KiB is cut and its connection closed', async () => {
+    server = await startServer((_req, res) => {
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      res.write('x'.repeat(100 * 1024));
+      // An endless error page.
+    });
+    const error = (await errorOf(frames())) as APIError;
+    expect(error.status).toBe(500);
+    expect(error.body).toBe('x'.repeat(64 * 1024));
+    await waitUntil(() => server.openRequestSockets() === 0, 'the socket to close');
+  });
+
   test('200 with a JSON error body where a stream was expected', async () => {
     server = await startServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });

@@ -120,8 +120,13 @@ export function sseFrames(request: SseRequest): Observable<SseFrame> {
     };
 
     const rejectResponse = (response: TransportResponse, unexpectedType: boolean) => {
-      readText(response.body, ERROR_BODY_LIMIT).then(({ text }) => {
+      // An error body that stalls is not waited for longer than a stream would be: the error keeps what arrived.
+      const bodyWaitMs = timeout.idleMs ?? timeout.firstEventMs;
+      const stopReading = bodyWaitMs === undefined ? undefined : new AbortController();
+      if (stopReading) phaseTimer = setTimeout(() => stopReading.abort(), bodyWaitMs);
+      readText(response.body, ERROR_BODY_LIMIT, stopReading?.signal).then(({ text }) => {
         bodyFinished = true;
+        clearTimeout(phaseTimer);
         if (subscriber.closed) return;
         const error = apiErrorFromResponse(response.status, response.headers, text);
         if (!unexpectedType || readErrorObject(error.body)) fail(error);

@@ -24,7 +24,11 @@ export interface StreamTimeouts {
   headersMs?: number;
   /** From the response headers to the first data event. */
   firstEventMs?: number;
-  /** Between two data events. Comments (keep-alives) do not reset it. */
+  /**
+   * Between two data events. Comments (keep-alives) do not reset it. It also
+   * bounds reading an error response's body (else `firstEventMs` does): the
+   * error then carries the part that arrived.
+   */
   idleMs?: number;
   /** The whole request, from subscribe to the end of the stream. */
   totalMs?: number;
