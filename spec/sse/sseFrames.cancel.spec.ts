@@ -70,6 +70,7 @@ describe.each(TRANSPORTS)('sseFrames over %s: cold and cancellable', (_name, tra
       complete: () => (completed = true),
     });
     await responseClosed;
+    await server.waitForClosedSockets(1);
     await socketsClosed();
     await settle();
     expect(values).toHaveLength(1);

@@ -16,6 +16,10 @@ export interface SseDecoder {
   end(): void;
 }
 
+const CR = 13;
+/** One options object for every read: the hot path allocates none. */
+const STREAMING: TextDecodeOptions = { stream: true };
+
 /**
  * Bytes → frames: a streaming `TextDecoder` (multi-byte characters split
  * across reads, a leading BOM) feeding eventsource-parser (LF, CRLF and CR
@@ -25,8 +29,6 @@ export interface SseDecoder {
  * SSE spec ignores; it is surfaced as an `event: error` frame so that it cannot
  * end a stream silently.
  */
-const CR = 13;
-
 export function createSseDecoder(callbacks: SseDecoderCallbacks, maxEventSize: number): SseDecoder {
   const textDecoder = new TextDecoder();
   let terminated = false;
@@ -63,7 +65,7 @@ export function createSseDecoder(callbacks: SseDecoderCallbacks, maxEventSize: n
   };
   return {
     feed(chunk) {
-      if (!terminated) feedText(textDecoder.decode(chunk, { stream: true }));
+      if (!terminated) feedText(textDecoder.decode(chunk, STREAMING));
     },
     end() {
       if (terminated) return;
