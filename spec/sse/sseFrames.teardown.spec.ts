@@ -1,4 +1,4 @@
-import { getEventListeners, setMaxListeners } from 'node:events';
+import { getEventListeners } from 'node:events';
 import { Subject } from 'rxjs';
 import { APIConnectionError } from '../../src/errors';
 import { sseFrames } from '../../src/sse/sseFrames';
@@ -59,7 +59,6 @@ describe.each(TRANSPORTS)('sseFrames over %s: teardown', (_name, transport) => {
 
     const timers = trackTimers('src/sse/sseFrames');
     const signal = new AbortController().signal;
-    setMaxListeners(50, signal);
     const late: string[] = [];
     try {
       const urls = ['/no-answer', '/slow-error', '/reset', '/stream'].map((path) => server.url + path).concat(`${refusedUrl}/refused`);

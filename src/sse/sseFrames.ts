@@ -8,6 +8,7 @@ import {
 } from '../errors.js';
 import type { ByteStream, TransportResponse } from '../transport/types.js';
 import { createSseDecoder } from './decodeSse.js';
+import { onAbort } from './onAbort.js';
 import { apiErrorFromResponse, readErrorObject } from './httpErrors.js';
 import { readText } from './readText.js';
 import { DEFAULT_MAX_EVENT_SIZE, type SseFrame, type SseRequest } from './types.js';
@@ -61,7 +62,6 @@ export function sseFrames(request: SseRequest): Observable<SseFrame> {
         else fail(new StreamTimeoutError('idle', idleMs));
       }, waitMs);
     };
-    const onAbort = () => fail(new StreamAbortError(signal?.reason));
 
     const decoder = createSseDecoder(
       {
@@ -160,7 +160,7 @@ export function sseFrames(request: SseRequest): Observable<SseFrame> {
       if (!subscriber.closed) readEvents(response.body);
     };
 
-    signal?.addEventListener('abort', onAbort);
+    const stopWatchingSignal = signal && onAbort(signal, () => fail(new StreamAbortError(signal.reason)));
     if (timeout.totalMs !== undefined) {
       const totalMs = timeout.totalMs;
       totalTimer = setTimeout(() => fail(new StreamTimeoutError('total', totalMs)), totalMs);
@@ -187,7 +187,7 @@ export function sseFrames(request: SseRequest): Observable<SseFrame> {
       .then(undefined, fail);
 
     return () => {
-      signal?.removeEventListener('abort', onAbort);
+      stopWatchingSignal?.();
       clearTimeout(phaseTimer);
       clearTimeout(totalTimer);
       pauseSubscription?.unsubscribe();
