@@ -12,7 +12,7 @@ const ERROR_HINT = /"error"\s*:\s*[{"]|"(?:type|object)"\s*:\s*"error"|"type"\s*
 
 /** The `usage` object a JSON text carries at the top level or in its `response` (Responses' final events). */
 export function usageIn(text: string): Record<string, unknown> | undefined {
-  if (!USAGE_HINT.test(text)) return undefined;
+  if (!text.includes('"usage"') || !USAGE_HINT.test(text)) return undefined;
   const json = parseJson(text);
   if (!isRecord(json)) return undefined;
   if (isRecord(json.usage)) return json.usage;
@@ -21,9 +21,13 @@ export function usageIn(text: string): Record<string, unknown> | undefined {
 
 /** The error an event reports in any provider's shape, including a Responses `response.failed`; else `undefined`. */
 export function errorInFrame(frame: SseEventFrame): APIError | undefined {
-  if (frame.event !== 'error' && !ERROR_HINT.test(frame.data)) return undefined;
-  const json = parseJson(frame.data);
-  const error = streamErrorOf(frame.event, json, frame.data);
+  const data = frame.data;
+  // Substring searches first: far cheaper than the pattern, and nearly every frame fails them.
+  const mayCarryError =
+    frame.event === 'error' || ((data.includes('error') || data.includes('failed')) && ERROR_HINT.test(data));
+  if (!mayCarryError) return undefined;
+  const json = parseJson(data);
+  const error = streamErrorOf(frame.event, json, data);
   if (error || !isRecord(json) || json.type !== 'response.failed' || !isRecord(json.response)) return error;
   const failure = readErrorObject(json.response) ?? { message: 'The response failed' };
   return new APIError({ ...failure, body: json, inStream: true });
