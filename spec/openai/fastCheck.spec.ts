@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { chatCompletionChunkSchema } from '../../src/openai/chatTypes';
 import { completionChunkSchema } from '../../src/openai/completionTypes';
 import { fastCheckOf } from '../../src/openai/fastCheck';
-import { knownResponseEventSchema } from '../../src/openai/responseTypes';
+import { responseEventSchemaOf } from '../../src/openai/responseTypes';
 
 const chatChunk = {
   id: 'chatcmpl-1',
@@ -58,7 +58,11 @@ const responseEvents = [
 const schemas: Array<[string, z.ZodMiniType, unknown[]]> = [
   ['chat chunk', chatCompletionChunkSchema, [chatChunk, { choices: [] }, { choices: [{ index: 0 }] }]],
   ['completion chunk', completionChunkSchema, [completionChunk, { choices: [] }]],
-  ['response event', knownResponseEventSchema, responseEvents],
+  ...responseEvents.map((event): [string, z.ZodMiniType, unknown[]] => [
+    `${event.type} event`,
+    responseEventSchemaOf(event.type) as z.ZodMiniType,
+    [event],
+  ]),
 ];
 
 /** Small deterministic PRNG so every run checks the same mutations. */

@@ -4,8 +4,7 @@ import { isRecord } from '../sse/httpErrors.js';
 import type { SseFrame } from '../sse/types.js';
 import { jsonEvents, validate, type StageOutput } from './jsonEvents.js';
 import {
-  isKnownResponseEventType,
-  knownResponseEventSchema,
+  responseEventSchemaOf,
   type Response,
   type ResponseStreamEvent,
   type UnknownResponseStreamEvent,
@@ -50,11 +49,12 @@ export function responseEvents(): OperatorFunction<SseFrame, ResponseStreamEvent
           return;
         }
         events++;
-        if (!isKnownResponseEventType(type)) {
+        const schema = responseEventSchemaOf(type);
+        if (!schema) {
           out.next(json as UnknownResponseStreamEvent);
           return;
         }
-        const event = validate(knownResponseEventSchema, json, frame, out);
+        const event = validate(schema, json, frame, out);
         if (event === undefined) return;
         switch (event.type) {
           case 'response.failed':

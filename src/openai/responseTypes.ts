@@ -125,13 +125,24 @@ const knownEventSchemas = [
   z.looseObject({ type: z.literal('response.reasoning_summary_text.done'), ...summaryFields, text: z.string() }),
 ] as const;
 
-/**
- * Validates an event whose `type` is one openai-rx knows. `error` events are
- * not here: they are read as errors before validation, in every shape.
- */
-export const knownResponseEventSchema = z.discriminatedUnion('type', knownEventSchemas);
+type KnownEventSchema = (typeof knownEventSchemas)[number];
 
-const knownEventTypes: ReadonlySet<string> = new Set(knownEventSchemas.map((schema) => schema.shape.type.def.values[0]));
+/*
+ * Each event is validated by the schema of its `type`, found by lookup: what a
+ * discriminated union does, without its weight in the browser bundle.
+ */
+const schemaByType: ReadonlyMap<string, KnownEventSchema> = new Map(
+  knownEventSchemas.map((schema) => [schema.shape.type.def.values[0], schema]),
+);
+
+/**
+ * The schema for events of this `type`, or `undefined` for a type openai-rx
+ * does not know. `error` events are not here: they are read as errors before
+ * validation, in every shape.
+ */
+export function responseEventSchemaOf(type: string): KnownEventSchema | undefined {
+  return schemaByType.get(type);
+}
 
 export type Response = z.infer<typeof responseSchema>;
 export type ResponseOutputItem = z.infer<typeof outputItem>;
@@ -143,7 +154,7 @@ export type ResponseUsage = z.infer<typeof responseUsageSchema>;
  * An event of a type openai-rx validates. `response.failed` is not emitted
  * (it ends the stream with `APIError`), so it is not part of this type.
  */
-export type KnownResponseStreamEvent = Exclude<z.infer<typeof knownResponseEventSchema>, { type: 'response.failed' }>;
+export type KnownResponseStreamEvent = Exclude<z.infer<KnownEventSchema>, { type: 'response.failed' }>;
 
 /** An event of a type openai-rx does not know (web search, image generation, a type added later): passed on as sent. */
 export interface UnknownResponseStreamEvent {
@@ -162,12 +173,7 @@ export type ResponseStreamEvent = KnownResponseStreamEvent | UnknownResponseStre
  * if (isKnownResponseEvent(event) && event.type === 'response.output_text.delta') write(event.delta);
  */
 export function isKnownResponseEvent(event: ResponseStreamEvent): event is KnownResponseStreamEvent {
-  return knownEventTypes.has(event.type) && event.type !== 'response.failed';
-}
-
-/** Whether an event of this type is validated by {@link knownResponseEventSchema}. */
-export function isKnownResponseEventType(type: string): boolean {
-  return knownEventTypes.has(type);
+  return schemaByType.has(event.type) && event.type !== 'response.failed';
 }
 
 /** Request body for `/responses`; only the fields openai-rx reads are typed, the rest pass through. */
