@@ -85,7 +85,7 @@ describe.each(TRANSPORTS)('sseFrames over %s: every failure is a typed error', (
     const error = (await errorOf(frames())) as APIError;
     expect(error).toBeInstanceOf(APIError);
     expect(error.status).toBe(500);
-    expect(error.message).toMatch(/^500 Internal Server Error: <html><head><title>502 Bad Gateway<\/title>/);
+    expect(error.message).toMatch(/^500 Server Error: <html><head><title>502 Bad Gateway<\/title>/);
     expect(error.message).toContain('<h1>Upstream error</h1>');
     expect(error.message.length).toBeLessThan(300);
     expect(typeof error.body).toBe('string');
