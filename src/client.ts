@@ -57,9 +57,30 @@ export interface OpenAIRxClient {
 
 export const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
+/**
+ * `baseURL` joined with an endpoint `path`. A query string on `baseURL` (Azure's
+ * `?api-version=…` on a deployment URL) goes after the path, together with any
+ * query string of the path itself.
+ *
+ * @example
+ * endpointURL('https://r.openai.azure.com/openai/deployments/gpt-4o?api-version=2024-10-21', '/chat/completions')
+ * // 'https://r.openai.azure.com/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21'
+ */
+export function endpointURL(baseURL: string, path: string): string {
+  const [base, baseQuery] = splitQuery(baseURL);
+  const [route, routeQuery] = splitQuery(path);
+  const query = [baseQuery, routeQuery].filter(Boolean).join('&');
+  return `${base.replace(/\/+$/, '')}/${route.replace(/^\/+/, '')}${query ? `?${query}` : ''}`;
+}
+
+function splitQuery(url: string): [string, string] {
+  const at = url.indexOf('?');
+  return at === -1 ? [url, ''] : [url.slice(0, at), url.slice(at + 1)];
+}
+
 /** The client without a default transport; each entry point supplies its own. */
 export function buildClient(options: ClientOptions & { transport: Transport }): OpenAIRxClient {
-  const baseURL = (options.baseURL ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+  const baseURL = options.baseURL ?? DEFAULT_BASE_URL;
   const { apiKey, transport } = options;
   const baseHeaders: Record<string, string> = {
     'content-type': 'application/json',
@@ -78,7 +99,7 @@ export function buildClient(options: ClientOptions & { transport: Transport }): 
   const rawSse = (path: string, body: unknown, request: RequestOptions = {}): Observable<SseFrame> =>
     sseFrames({
       transport,
-      url: baseURL + (path.startsWith('/') ? path : `/${path}`),
+      url: endpointURL(baseURL, path),
       method: 'POST',
       headers: headersFor(request),
       body: JSON.stringify(body),

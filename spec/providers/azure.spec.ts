@@ -168,3 +168,20 @@ describe('Azure OpenAI legacy completions', () => {
     });
   });
 });
+
+describe('Azure OpenAI deployment URLs with ?api-version=', () => {
+  test('the query string of the base URL goes after the endpoint path', async () => {
+    server = await serveStream([wire.data(chunk([choice({ role: 'assistant', content: 'Hi' }, 'stop')])), wire.done]);
+    const client = clientFor(server, {
+      path: '/openai/deployments/gpt-4o?api-version=2024-10-21',
+      apiKey: '',
+      headers: { 'api-key': AZURE_KEY },
+    });
+    const result = await runChat(client, server);
+    expect(result.text).toBe('Hi');
+    for (const request of result.requests) {
+      expect(request.url).toBe('/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21');
+      expect(request.headers['api-key']).toBe(AZURE_KEY);
+    }
+  });
+});

@@ -190,6 +190,22 @@ describe('streaming', () => {
     });
   });
 
+  test('an upstream base URL with a query string (Azure ?api-version=) keeps it after the path, streamed and JSON', async () => {
+    const stream = streamParts(CHAT_STREAM_PARTS);
+    upstream = await startServer((req, res, recorded) => {
+      if (req.headers.accept !== 'application/json') return stream(req, res, recorded);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"object":"chat.completion","choices":[]}');
+    });
+    relay = await listen(createRelay({ apiKey: KEY, baseURL: `${upstream.url}/openai/deployments/d1?api-version=2024-10-21` }));
+    await rawRequest(`${relay.url}/v1/chat/completions`, { body: JSON.stringify(CHAT_BODY) });
+    await rawRequest(`${relay.url}/v1/chat/completions`, { body: JSON.stringify({ ...CHAT_BODY, stream: false }) });
+    expect(upstream.requests.map((request) => request.url)).toEqual([
+      '/openai/deployments/d1/chat/completions?api-version=2024-10-21',
+      '/openai/deployments/d1/chat/completions?api-version=2024-10-21',
+    ]);
+  });
+
   test('Express: unknown paths go on to the next handler, the relay routes are served', async () => {
     upstream = await startServer(streamParts(CHAT_STREAM_PARTS));
     const app = express();

@@ -1,4 +1,4 @@
-import { buildClient, type OpenAIRxClient } from '../client.js';
+import { buildClient, endpointURL, type OpenAIRxClient } from '../client.js';
 import { OpenAIRxError, redactSecret } from '../errors.js';
 import type { Transport, TransportResponse } from '../transport/types.js';
 import { normalizePrefix } from './relayRoutes.js';
@@ -68,7 +68,7 @@ export function buildRelayRuntime<Req>(options: RelayOptions<Req> & { transport:
     heartbeatMs,
     client,
     postJson: (path, body, signal) =>
-      transport({ url: client.baseURL + path, method: 'POST', headers: jsonHeaders, body: JSON.stringify(body), signal }),
+      transport({ url: endpointURL(client.baseURL, path), method: 'POST', headers: jsonHeaders, body: JSON.stringify(body), signal }),
     report,
     redactError: (error) => redactSecret(error, apiKey),
     redact: apiKey ? (text) => (text.includes(apiKey) ? text.split(apiKey).join(REDACTED) : text) : (text) => text,
