@@ -53,7 +53,8 @@ export function paceText(config: PaceTextConfig = {}): OperatorFunction<string, 
           interval = undefined;
           if (!waiting) return;
           emitWaiting();
-          startInterval();
+          // The emission may have ended the subscription (take(1), a Stop button): no timer after teardown.
+          if (!subscriber.closed) startInterval();
         }, intervalMs);
       };
       const flush = () => {
@@ -68,7 +69,7 @@ export function paceText(config: PaceTextConfig = {}): OperatorFunction<string, 
           waiting += text;
           if (interval) return;
           emitWaiting();
-          startInterval();
+          if (!subscriber.closed) startInterval();
         },
         error(error: unknown) {
           flush();
