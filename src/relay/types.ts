@@ -72,7 +72,10 @@ export interface RelayOptions<Req>
    * Throw a `RelayRejection` to answer the client with its status and message.
    */
   transformRequest?: (body: RelayRequestBody, request: Req) => RelayRequestBody | Promise<RelayRequestBody>;
-  /** Sees every raw frame from upstream, after it was written to the client; cannot change what is relayed. */
+  /**
+   * Sees every raw frame from upstream as it is relayed: its bytes leave for the client in the same tick (frames
+   * from one upstream read go out as one write). Cannot change what is relayed.
+   */
   onFrame?: (frame: SseFrame, context: RelayContext<Req>) => void;
   /** Called exactly once per handled request. */
   onSettled?: (summary: RelaySummary<Req>) => void;
