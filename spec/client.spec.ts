@@ -4,6 +4,7 @@ import { buildClient, DEFAULT_BASE_URL } from '../src/client';
 import {
   APIConnectionError,
   APIError,
+  InvalidRequestError,
   OpenAIRxError,
   StreamAbortError,
   StreamProtocolError,
@@ -191,6 +192,11 @@ describe('the API key never appears in an error', () => {
         'connection refused',
         buildClient({ baseURL: refusedUrl, transport, ...credentials }).chat.completions.stream(params),
         APIConnectionError,
+      );
+      add(
+        'a header that cannot be sent',
+        client.chat.completions.stream(params, { headers: { 'x-case': '401', 'x-extra': `${key}\r\n` } }),
+        InvalidRequestError,
       );
       await server.waitForRequests(1);
       setTimeout(() => controller.abort(new Error(`stopped while using ${key}`)), 50);

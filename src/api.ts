@@ -9,6 +9,7 @@ export { DEFAULT_BASE_URL } from './client.js';
 export {
   APIConnectionError,
   APIError,
+  InvalidRequestError,
   OpenAIRxError,
   StreamAbortError,
   StreamProtocolError,

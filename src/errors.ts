@@ -100,6 +100,15 @@ export class StreamTruncatedError<T = unknown> extends OpenAIRxError {
   }
 }
 
+/**
+ * The request could not be sent as configured: a header value with a CR, LF or
+ * NUL (an API key pasted with its newline), a URL the transport cannot parse.
+ * Trying again cannot help, so `retryStream` never does.
+ */
+export class InvalidRequestError extends OpenAIRxError {
+  override name = 'InvalidRequestError';
+}
+
 /** The caller's `AbortSignal` fired. Unsubscribing is silent and never produces this. */
 export class StreamAbortError extends OpenAIRxError {
   override name = 'StreamAbortError';

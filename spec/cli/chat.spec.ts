@@ -194,6 +194,16 @@ test('a key the server echoes in its error is redacted, with and without --verbo
 });
 
 describe('every kind of failure has its own exit code and one clear line', () => {
+  test('a key with a trailing newline (pasted from a file): 2, one line, nothing sent', async () => {
+    const server = await scripted((_req, res) => res.end());
+    const result = await runCli(['chat', '--base-url', `${server.url}/v1`, 'hi'], { ...cliEnv(), OPENAI_API_KEY: `${KEY}\n` });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe("openai-rx: The value of header 'authorization' has a CR, LF or NUL character and cannot be sent\n");
+    expect(server.requests).toHaveLength(0);
+    expectNoSecretOrStack(result.stderr);
+  });
+
   test('connection refused: 4', async () => {
     const closed = await startServer(() => undefined);
     const url = closed.url;

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import { APIConnectionError, APIError, StreamProtocolError, StreamTimeoutError } from '../../src/errors';
+import { APIConnectionError, APIError, InvalidRequestError, StreamProtocolError, StreamTimeoutError } from '../../src/errors';
+import { isRetryableError } from '../../src/operators/retryStream';
 import { sseFrames } from '../../src/sse/sseFrames';
 import { DEFAULT_MAX_EVENT_SIZE, type SseRequest } from '../../src/sse/types';
 import { chatData, sseHead, startServer, type TestServer } from '../helpers/server';
@@ -153,6 +154,26 @@ describe.each(TRANSPORTS)('sseFrames over %s: every failure is a typed error', (
     expect(error.message).not.toContain('secret');
     expect(error.cause).toBeDefined();
     expectNoLiveTimers();
+  });
+
+  test('a header value with a newline (a pasted key): InvalidRequestError, not retryable, nothing sent', async () => {
+    server = await startServer(() => undefined);
+    const key = 'sk-pasted-with-newline';
+    const error = await errorOf(frames({ headers: { authorization: `Bearer ${key}\n` }, timeout: { headersMs: 5000, totalMs: 5000 } }));
+    expect(error).toBeInstanceOf(InvalidRequestError);
+    expect((error as Error).message).toBe("The value of header 'authorization' has a CR, LF or NUL character and cannot be sent");
+    expect(isRetryableError(error)).toBe(false);
+    expect(server.requests).toHaveLength(0);
+    expect(server.openSockets() + server.closedSockets()).toBe(0);
+    expectNoLiveTimers();
+  });
+
+  test('a URL the transport cannot parse: InvalidRequestError naming the problem, not a connection failure', async () => {
+    server = await startServer(() => undefined);
+    const error = await errorOf(sseFrames({ transport, url: 'http://exa mple.invalid:99999/v1/chat/completions' }));
+    expect(error).toBeInstanceOf(InvalidRequestError);
+    expect((error as Error).message).toMatch(/^The request could not be sent: /);
+    expect(isRetryableError(error)).toBe(false);
   });
 
   test('the socket destroyed mid-stream: an APIConnectionError after the frames that arrived', async () => {

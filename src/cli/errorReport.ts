@@ -1,6 +1,7 @@
 import {
   APIConnectionError,
   APIError,
+  InvalidRequestError,
   StreamProtocolError,
   StreamTimeoutError,
   StreamTruncatedError,
@@ -32,6 +33,7 @@ export function describeError(error: unknown, context: ErrorReportContext): stri
 export function isExpected(error: unknown): boolean {
   return (
     error instanceof UsageError ||
+    error instanceof InvalidRequestError ||
     error instanceof APIError ||
     error instanceof APIConnectionError ||
     error instanceof StreamTimeoutError ||

@@ -1,6 +1,7 @@
 import {
   APIConnectionError,
   APIError,
+  InvalidRequestError,
   StreamAbortError,
   StreamProtocolError,
   StreamTimeoutError,
@@ -16,7 +17,7 @@ export const ExitCode = {
   ok: 0,
   /** Any other failure: the demo page bundle is missing, or something the CLI did not expect (with a stack trace). */
   unexpected: 1,
-  /** Unknown command or option, bad value, no prompt, no API key. */
+  /** Unknown command or option, bad value, no prompt, no API key; a key or URL that cannot be sent (`InvalidRequestError`). */
   usage: 2,
   /** `APIError`: the provider answered with an HTTP error status, or sent an error event inside the stream. */
   api: 3,
@@ -54,7 +55,7 @@ export class ListenError extends Error {
 }
 
 export function exitCodeOf(error: unknown): ExitCode {
-  if (error instanceof UsageError) return ExitCode.usage;
+  if (error instanceof UsageError || error instanceof InvalidRequestError) return ExitCode.usage;
   if (error instanceof ListenError) return ExitCode.listen;
   if (error instanceof APIError) return ExitCode.api;
   if (error instanceof APIConnectionError) return ExitCode.connection;

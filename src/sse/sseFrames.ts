@@ -1,6 +1,7 @@
 import { Observable, type Subscription } from 'rxjs';
 import {
   APIConnectionError,
+  InvalidRequestError,
   StreamAbortError,
   StreamProtocolError,
   StreamTimeoutError,
@@ -170,23 +171,29 @@ export function sseFrames(request: SseRequest): Observable<SseFrame> {
     // through `fail`: nothing escapes as an unhandled rejection, and the teardown below is in place either way.
     // The transport's own promise is chained as it is, not re-wrapped: a transport that settles inside a
     // scheduler action (openai-rx/testing's scriptedTransport) is then seen in TestScheduler's virtual time.
+    const headers = request.headers ?? {};
+    const unsendable = Object.keys(headers).find((name) => UNSENDABLE.test(headers[name]));
+    if (unsendable !== undefined) {
+      // The value is not quoted: it is most likely the API key.
+      fail(new InvalidRequestError(`The value of header '${unsendable}' has a CR, LF or NUL character and cannot be sent`));
+      return teardown;
+    }
     let response: Promise<TransportResponse>;
     try {
       response = request.transport({
         url: request.url,
         method: request.method ?? 'POST',
-        headers: request.headers ?? {},
+        headers,
         body: request.body,
         signal: controller.signal,
       });
     } catch (error) {
       response = Promise.reject(error);
     }
-    response
-      .then(onResponse, (cause: unknown) => fail(new APIConnectionError(connectionMessage(request.url, cause), { cause })))
-      .then(undefined, fail);
+    response.then(onResponse, (cause: unknown) => fail(transportError(request.url, cause))).then(undefined, fail);
+    return teardown;
 
-    return () => {
+    function teardown() {
       stopWatchingSignal?.();
       clearTimeout(phaseTimer);
       clearTimeout(totalTimer);
@@ -195,8 +202,23 @@ export function sseFrames(request: SseRequest): Observable<SseFrame> {
         controller.abort();
         body?.cancel();
       }
-    };
+    }
   });
+}
+
+/** A character no HTTP stack will send in a header value. */
+const UNSENDABLE = /[\r\n\0]/;
+
+/** undici's and Node's codes for a request that is malformed, not a network that failed. */
+const INVALID_REQUEST_CODES = new Set(['UND_ERR_INVALID_ARG', 'ERR_INVALID_URL', 'ERR_INVALID_CHAR', 'ERR_INVALID_ARG_VALUE']);
+
+/** What a transport's rejection means: a request that cannot be sent as it is, or a connection that failed. */
+function transportError(url: string, cause: unknown): InvalidRequestError | APIConnectionError {
+  const { code, cause: inner } = (typeof cause === 'object' && cause !== null ? cause : {}) as { code?: unknown; cause?: { code?: unknown } };
+  if (INVALID_REQUEST_CODES.has(String(code)) || INVALID_REQUEST_CODES.has(String(inner?.code))) {
+    return new InvalidRequestError(`The request could not be sent: ${describeCause(cause)}`, { cause });
+  }
+  return new APIConnectionError(connectionMessage(url, cause), { cause });
 }
 
 /** Names only the origin: a URL's path or query may carry a credential (`?key=`). */
