@@ -490,12 +490,15 @@ describe('upstream failures', () => {
     ]);
     expect(answers.map((answer) => answer.status)).toEqual([401, 401, 200, 502]);
     for (const answer of answers) {
-      expect(answer.text).toContain('[redacted]');
       expect(answer.text).not.toContain(KEY.slice(0, 8));
       expect(JSON.stringify(answer.headers)).not.toContain(KEY.slice(0, 8));
     }
+    // The HTML page is not quoted to the client at all; the other three carry the echo, redacted.
+    for (const answer of answers.slice(0, 3)) expect(answer.text).toContain('[redacted]');
     await eventually(() => summaries.length === 4, 'four summaries');
-    expect(JSON.stringify(summaries.map((summary) => summary.error?.message))).not.toContain(KEY.slice(0, 8));
+    const messages = JSON.stringify(summaries.map((summary) => summary.error?.message));
+    expect(messages).not.toContain(KEY.slice(0, 8));
+    expect(summaries.find((summary) => summary.route === 'completions')?.error?.message).toContain('[redacted]');
   });
 
   test('an error event in the middle of the stream passes through unchanged and is reported', async () => {
@@ -598,23 +601,50 @@ describe('upstream failures', () => {
     expect(summaries.map((summary) => summary.outcome)).toEqual(['upstream-error', 'upstream-error']);
   });
 
-  test('a non-JSON error page keeps its status and becomes an OpenAI error body', async () => {
+  test('a non-JSON error page keeps its status and becomes a generic OpenAI error body; only onSettled sees the page', async () => {
+    const page = '<html><body>Service Unavailable: lb-internal-7.corp</body></html>';
     const { url } = await start((_req, res) => {
       res.writeHead(503, { 'content-type': 'text/html' });
-      res.end('<html><body>Service Unavailable</body></html>');
+      res.end(page);
     });
     for (const stream of [true, false]) {
       const response = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify({ ...CHAT_BODY, stream }) });
       expect(response.status).toBe(503);
       expect(response.json()).toEqual({
         error: {
-          message: expect.stringContaining('Service Unavailable'),
+          message: 'The upstream server answered 503 with a non-JSON body.',
           type: 'upstream_error',
           param: null,
           code: null,
         },
       });
+      expect(response.text).not.toContain('lb-internal');
     }
+    await eventually(() => summaries.length === 2, 'two summaries');
+    for (const summary of summaries) {
+      expect(summary).toMatchObject({ outcome: 'upstream-error', status: 503 });
+      expect(summary.error).toBeInstanceOf(APIError);
+      expect(summary.error?.message).toContain('Service Unavailable: lb-internal-7.corp');
+    }
+  });
+
+  test('a JSON error body that is not an OpenAI error object: its message reaches the client, other JSON does not', async () => {
+    const { url } = await start((req, res) => {
+      res.writeHead(req.url === '/responses' ? 500 : 422, { 'content-type': 'application/json' });
+      res.end(req.url === '/responses' ? '{"upstream":"gpu-7.internal"}' : '{"detail":"max_tokens is too large"}');
+    });
+    const detail = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(CHAT_BODY) });
+    expect(detail.status).toBe(422);
+    expect(detail.json()).toEqual({
+      error: { message: 'max_tokens is too large', type: 'upstream_error', param: null, code: null },
+    });
+    const other = await rawRequest(`${url}/v1/responses`, { body: JSON.stringify({ model: 'm', input: 'x', stream: true }) });
+    expect(other.status).toBe(500);
+    expect(other.json()).toEqual({
+      error: { message: 'The upstream server answered 500 without an error message.', type: 'upstream_error', param: null, code: null },
+    });
+    await eventually(() => summaries.length === 2, 'two summaries');
+    expect(summaries[1].error?.message).toContain('gpu-7.internal');
   });
 
   test('a 200 that is not an event stream is answered with 502', async () => {

@@ -1,5 +1,5 @@
 import { APIConnectionError, APIError, OpenAIRxError, StreamProtocolError, StreamTimeoutError } from '../errors.js';
-import { isRecord, readErrorObject } from '../sse/httpErrors.js';
+import { isRecord, readErrorBody, readErrorObject } from '../sse/httpErrors.js';
 import { forwardedResponseHeaders } from './relayHeaders.js';
 import type { RelayOutcome } from './types.js';
 
@@ -81,14 +81,10 @@ export function relayErrorResponse(error: unknown, streamStarted: boolean): Rela
     };
   }
   if (error instanceof APIError) {
-    const body =
-      isRecord(error.body) && readErrorObject(error.body)
-        ? error.body
-        : openAIErrorBody(error.message, error.type ?? 'upstream_error', error.code ?? null, error.param ?? null);
     return {
       status: error.status ?? 502,
       headers: forwardedResponseHeaders(error.headers),
-      body,
+      body: upstreamErrorBody(error),
       outcome: 'upstream-error',
     };
   }
@@ -114,6 +110,19 @@ export function relayErrorResponse(error: unknown, streamStarted: boolean): Rela
     body: openAIErrorBody('The relay failed to handle the request.', 'server_error', 'relay_error'),
     outcome: 'rejected',
   };
+}
+
+/**
+ * Upstream's own error body when it is an OpenAI-shaped error; else its message in OpenAI's format. A body
+ * without one (a proxy's HTML page) is not quoted: it may name internal hosts. The error itself, excerpt
+ * included, still reaches `onSettled`.
+ */
+function upstreamErrorBody(error: APIError): unknown {
+  if (isRecord(error.body) && readErrorObject(error.body)) return error.body;
+  const read = readErrorBody(error.body);
+  if (read) return openAIErrorBody(read.message, read.type ?? 'upstream_error', read.code ?? null, read.param ?? null);
+  const what = typeof error.body === 'string' && error.body.trim() !== '' ? 'with a non-JSON body' : 'without an error message';
+  return openAIErrorBody(`The upstream server answered ${error.status} ${what}.`, 'upstream_error');
 }
 
 export function upstreamFailure(
