@@ -647,6 +647,28 @@ describe('upstream failures', () => {
     expect(summaries[1].error?.message).toContain('gpu-7.internal');
   });
 
+  test.each([
+    { status: 200, body: { error: { message: 'Model overloaded', type: 'server_error', param: null, code: 'overloaded' } } },
+    { status: 200, body: { object: 'error', message: 'Model overloaded', type: 'server_error', code: 'overloaded' } },
+    { status: 302, body: { error: { message: 'Model overloaded', type: 'server_error', code: 'overloaded' } } },
+  ])('a $status answer to a stream request whose body is a JSON error is answered with 502 carrying it', async ({ status, body }) => {
+    const { url } = await start((_req, res) => {
+      res.writeHead(status, { 'content-type': 'application/json', 'x-request-id': 'req_200' });
+      res.end(JSON.stringify(body));
+    });
+    const response = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(CHAT_BODY) });
+    expect(response.status).toBe(502);
+    expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(response.headers['x-request-id']).toBe('req_200');
+    expect(response.json()).toEqual({
+      error: { message: 'Model overloaded', type: 'server_error', param: null, code: 'overloaded' },
+    });
+    const summary = await settled();
+    expect(summary).toMatchObject({ outcome: 'upstream-error', status: 502, requestId: 'req_200' });
+    expect(summary.error).toBeInstanceOf(APIError);
+    expect((summary.error as APIError).status).toBe(status);
+  });
+
   test('a 200 that is not an event stream is answered with 502', async () => {
     const { url } = await start((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });

@@ -81,10 +81,12 @@ export function relayErrorResponse(error: unknown, streamStarted: boolean): Rela
     };
   }
   if (error instanceof APIError) {
+    // A 2xx or 3xx whose body is an error (a JSON error where the event stream should be) is no success to relay.
+    const isErrorStatus = error.status !== undefined && error.status >= 400;
     return {
-      status: error.status ?? 502,
+      status: isErrorStatus ? error.status : 502,
       headers: forwardedResponseHeaders(error.headers),
-      body: upstreamErrorBody(error),
+      body: upstreamErrorBody(error, isErrorStatus),
       outcome: 'upstream-error',
     };
   }
@@ -113,12 +115,12 @@ export function relayErrorResponse(error: unknown, streamStarted: boolean): Rela
 }
 
 /**
- * Upstream's own error body when it is an OpenAI-shaped error; else its message in OpenAI's format. A body
- * without one (a proxy's HTML page) is not quoted: it may name internal hosts. The error itself, excerpt
- * included, still reaches `onSettled`.
+ * Upstream's own error body when it is an OpenAI-shaped error sent with an error status; else its message in
+ * OpenAI's format. A body without one (a proxy's HTML page) is not quoted: it may name internal hosts. The
+ * error itself, excerpt included, still reaches `onSettled`.
  */
-function upstreamErrorBody(error: APIError): unknown {
-  if (isRecord(error.body) && readErrorObject(error.body)) return error.body;
+function upstreamErrorBody(error: APIError, verbatim: boolean): unknown {
+  if (verbatim && isRecord(error.body) && readErrorObject(error.body)) return error.body;
   const read = readErrorBody(error.body);
   if (read) return openAIErrorBody(read.message, read.type ?? 'upstream_error', read.code ?? null, read.param ?? null);
   const what = typeof error.body === 'string' && error.body.trim() !== '' ? 'with a non-JSON body' : 'without an error message';
