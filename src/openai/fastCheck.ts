@@ -6,6 +6,7 @@ export type FastCheck = (value: unknown) => boolean;
 interface SchemaDef {
   type: string;
   checks?: unknown[];
+  format?: string;
   shape?: Record<string, Schema>;
   catchall?: Schema;
   innerType?: Schema;
@@ -28,8 +29,9 @@ const compiled = new WeakMap<object, FastCheck | null>();
  * a conforming value can be accepted as it is. The check is built from the
  * schema's own definition, so the schema stays the one source of truth; a
  * value the check does not accept goes through zod, which decides and words
- * the error. Schemas using anything beyond plain JSON types (refinements,
- * transforms, defaults, stripping objects) get no fast check (`null`).
+ * the error. Schemas using anything beyond plain JSON types and integer
+ * formats (refinements, transforms, defaults, stripping objects) get no fast
+ * check (`null`).
  */
 export function fastCheckOf(schema: z.ZodMiniType): FastCheck | null {
   let check = compiled.get(schema);
@@ -47,7 +49,7 @@ function compile(schema: Schema): FastCheck | null {
     case 'string':
       return (value) => typeof value === 'string';
     case 'number':
-      return (value) => typeof value === 'number';
+      return def.format === undefined ? (value) => Number.isFinite(value) : integerCheck(def.format);
     case 'boolean':
       return (value) => typeof value === 'boolean';
     case 'unknown':
@@ -75,12 +77,6 @@ function compile(schema: Schema): FastCheck | null {
       const checks = options as FastCheck[];
       return (value) => checks.some((check) => check(value));
     }
-    case 'record': {
-      const key = def.keyType && compile(def.keyType);
-      const item = def.valueType && compile(def.valueType);
-      if (!key || !item || def.keyType?._zod.def.type !== 'string') return null;
-      return (value) => isRecord(value) && Object.values(value).every(item);
-    }
     case 'object':
       return compileObject(def);
     default:
@@ -88,19 +84,38 @@ function compile(schema: Schema): FastCheck | null {
   }
 }
 
+/** The value ranges of zod's integer formats (`z.int()`, `z.int32()`, `z.uint32()`); other formats get no fast check. */
+const integerRanges: Record<string, [number, number]> = {
+  safeint: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  int32: [-(2 ** 31), 2 ** 31 - 1],
+  uint32: [0, 2 ** 32 - 1],
+};
+
+function integerCheck(format: string): FastCheck | null {
+  const range = integerRanges[format];
+  if (!range) return null;
+  const [min, max] = range;
+  return (value) => Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
+}
+
 function compileObject(def: SchemaDef): FastCheck | null {
-  // Only objects that keep unknown keys as they are: a stripping object's output differs from its input.
-  if (def.catchall?._zod.def.type !== 'unknown') return null;
-  const keys = Object.keys(def.shape ?? {});
+  // Only objects that keep unknown keys (checked or not): a stripping object's output differs from its input.
+  const catchall = def.catchall && compile(def.catchall);
+  if (!catchall) return null;
+  const shape = def.shape ?? {};
+  const keys = Object.keys(shape);
   const checks: FastCheck[] = [];
   for (const key of keys) {
-    const check = compile((def.shape as Record<string, Schema>)[key]);
+    const check = compile(shape[key]);
     if (!check) return null;
     checks.push(check);
   }
+  const checksOthers = def.catchall?._zod.def.type !== 'unknown';
   return (value) => {
-    if (!isRecord(value)) return false;
-    for (let i = 0; i < keys.length; i++) if (!checks[i]((value as Record<string, unknown>)[keys[i]])) return false;
+    // zod leaves an own `__proto__` key (JSON.parse makes one) out of its output; zod decides such values.
+    if (!isRecord(value) || Object.hasOwn(value, '__proto__')) return false;
+    for (let i = 0; i < keys.length; i++) if (!checks[i](value[keys[i]])) return false;
+    if (checksOthers) for (const key in value) if (!Object.hasOwn(shape, key) && !catchall(value[key])) return false;
     return true;
   };
 }
