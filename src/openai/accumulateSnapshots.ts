@@ -1,6 +1,7 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import { StreamTruncatedError } from '../errors.js';
 import type { CompletionUsage } from './chatTypes.js';
+import { operate } from './operate.js';
 
 /** Folds one endpoint's stream values into the object a non-streaming request would have returned. */
 export interface SnapshotAccumulator<In, Out> {
@@ -16,24 +17,20 @@ export interface SnapshotAccumulator<In, Out> {
 export function accumulateSnapshots<In, Out>(
   createAccumulator: () => SnapshotAccumulator<In, Out>,
 ): OperatorFunction<In, Out> {
-  return (source) =>
-    new Observable<Out>((subscriber) => {
-      const accumulator = createAccumulator();
-      return source.subscribe({
-        next(value) {
-          accumulator.add(value);
-          subscriber.next(accumulator.snapshot());
-        },
-        error(error: unknown) {
-          subscriber.error(
-            error instanceof StreamTruncatedError
-              ? new StreamTruncatedError<Out>(error.message, accumulator.snapshot())
-              : error,
-          );
-        },
-        complete: () => subscriber.complete(),
-      });
-    });
+  return operate((subscriber) => {
+    const accumulator = createAccumulator();
+    return {
+      next(value) {
+        accumulator.add(value);
+        subscriber.next(accumulator.snapshot());
+      },
+      error(error) {
+        subscriber.error(
+          error instanceof StreamTruncatedError ? new StreamTruncatedError<Out>(error.message, accumulator.snapshot()) : error,
+        );
+      },
+    };
+  });
 }
 
 interface ChoicesChunk<Choice> {

@@ -1,6 +1,7 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import type { CompletionChunk } from './completionTypes.js';
 import type { ChoiceConfig } from './contentDeltas.js';
+import { operate } from './operate.js';
 
 /**
  * Legacy completion chunks → the text each adds to one choice; empty texts
@@ -11,16 +12,11 @@ import type { ChoiceConfig } from './contentDeltas.js';
  */
 export function completionTextDeltas(config: ChoiceConfig = {}): OperatorFunction<CompletionChunk, string> {
   const choiceIndex = config.choice ?? 0;
-  return (source) =>
-    new Observable<string>((subscriber) =>
-      source.subscribe({
-        next(chunk) {
-          for (const choice of chunk.choices) {
-            if ((choice.index ?? 0) === choiceIndex && choice.text) subscriber.next(choice.text);
-          }
-        },
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => subscriber.complete(),
-      }),
-    );
+  return operate((subscriber) => ({
+    next(chunk) {
+      for (const choice of chunk.choices) {
+        if ((choice.index ?? 0) === choiceIndex && choice.text) subscriber.next(choice.text);
+      }
+    },
+  }));
 }

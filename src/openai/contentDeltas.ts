@@ -1,5 +1,6 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import type { ChatCompletionChunk } from './chatTypes.js';
+import { operate } from './operate.js';
 
 export interface ChoiceConfig {
   /** Which choice to follow when the request asked for `n > 1`; default 0. */
@@ -21,18 +22,13 @@ export function deltaText(
   choiceIndex: number,
   pick: (delta: NonNullable<ChatCompletionChunk['choices'][number]['delta']>) => string | null | undefined,
 ): OperatorFunction<ChatCompletionChunk, string> {
-  return (source) =>
-    new Observable<string>((subscriber) =>
-      source.subscribe({
-        next(chunk) {
-          for (const choice of chunk.choices) {
-            if ((choice.index ?? 0) !== choiceIndex || !choice.delta) continue;
-            const text = pick(choice.delta);
-            if (text) subscriber.next(text);
-          }
-        },
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => subscriber.complete(),
-      }),
-    );
+  return operate((subscriber) => ({
+    next(chunk) {
+      for (const choice of chunk.choices) {
+        if ((choice.index ?? 0) !== choiceIndex || !choice.delta) continue;
+        const text = pick(choice.delta);
+        if (text) subscriber.next(text);
+      }
+    },
+  }));
 }

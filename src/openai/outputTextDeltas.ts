@@ -1,4 +1,5 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
+import { operate } from './operate.js';
 import { isKnownResponseEvent, type ResponseStreamEvent } from './responseTypes.js';
 
 /**
@@ -9,16 +10,11 @@ import { isKnownResponseEvent, type ResponseStreamEvent } from './responseTypes.
  * client.responses.stream({ model, input }).pipe(outputTextDeltas()).subscribe((text) => process.stdout.write(text));
  */
 export function outputTextDeltas(): OperatorFunction<ResponseStreamEvent, string> {
-  return (source) =>
-    new Observable<string>((subscriber) =>
-      source.subscribe({
-        next(event) {
-          if (isKnownResponseEvent(event) && event.type === 'response.output_text.delta' && event.delta) {
-            subscriber.next(event.delta);
-          }
-        },
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => subscriber.complete(),
-      }),
-    );
+  return operate((subscriber) => ({
+    next(event) {
+      if (isKnownResponseEvent(event) && event.type === 'response.output_text.delta' && event.delta) {
+        subscriber.next(event.delta);
+      }
+    },
+  }));
 }

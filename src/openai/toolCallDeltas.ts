@@ -1,6 +1,7 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import type { ChatCompletionChunk, ChatCompletionToolCallDelta } from './chatTypes.js';
 import type { ChoiceConfig } from './contentDeltas.js';
+import { operate } from './operate.js';
 
 /** One fragment of a streamed tool call. `id` and `name` come with a call's first fragment. */
 export interface ToolCallDelta {
@@ -21,25 +22,22 @@ export interface ToolCallDelta {
  */
 export function toolCallDeltas(config: ChoiceConfig = {}): OperatorFunction<ChatCompletionChunk, ToolCallDelta> {
   const choiceIndex = config.choice ?? 0;
-  return (source) =>
-    new Observable<ToolCallDelta>((subscriber) => {
-      const indexOf = toolCallIndexer();
-      return source.subscribe({
-        next(chunk) {
-          for (const choice of chunk.choices) {
-            if ((choice.index ?? 0) !== choiceIndex || !choice.delta?.tool_calls) continue;
-            for (const call of choice.delta.tool_calls) {
-              const delta: ToolCallDelta = { index: indexOf(call), arguments: call.function?.arguments ?? '' };
-              if (call.id) delta.id = call.id;
-              if (call.function?.name) delta.name = call.function.name;
-              subscriber.next(delta);
-            }
+  return operate((subscriber) => {
+    const indexOf = toolCallIndexer();
+    return {
+      next(chunk) {
+        for (const choice of chunk.choices) {
+          if ((choice.index ?? 0) !== choiceIndex || !choice.delta?.tool_calls) continue;
+          for (const call of choice.delta.tool_calls) {
+            const delta: ToolCallDelta = { index: indexOf(call), arguments: call.function?.arguments ?? '' };
+            if (call.id) delta.id = call.id;
+            if (call.function?.name) delta.name = call.function.name;
+            subscriber.next(delta);
           }
-        },
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => subscriber.complete(),
-      });
-    });
+        }
+      },
+    };
+  });
 }
 
 /**

@@ -1,0 +1,76 @@
+import { config, of, throwError, type OperatorFunction } from 'rxjs';
+import { accumulateChatCompletion } from '../../src/openai/accumulateChatCompletion';
+import { accumulateCompletion } from '../../src/openai/accumulateCompletion';
+import { accumulateResponse } from '../../src/openai/accumulateResponse';
+import { completionTextDeltas } from '../../src/openai/completionTextDeltas';
+import { contentDeltas } from '../../src/openai/contentDeltas';
+import { outputTextDeltas } from '../../src/openai/outputTextDeltas';
+import { operate } from '../../src/openai/operate';
+import { reasoningDeltas } from '../../src/openai/reasoningDeltas';
+import { toolCallDeltas } from '../../src/openai/toolCallDeltas';
+import { deltaChunk } from '../helpers/chatFrames';
+import { record, settle } from '../helpers/streams';
+
+const thrown = new Error('getter bug');
+
+/** A value whose `field` throws when read: what a bug in an upstream stage or a hostile object does. */
+function throwingAt(field: string): unknown {
+  return Object.defineProperty({}, field, {
+    enumerable: true,
+    get() {
+      throw thrown;
+    },
+  });
+}
+
+const chatChunk = deltaChunk({ content: 'a', reasoning_content: 'r', tool_calls: [{ index: 0, id: 'c', function: { name: 'f', arguments: '{}' } }] });
+const completionChunk = { choices: [{ index: 0, text: 'a', finish_reason: null }] };
+const responseEvent = { type: 'response.output_text.delta', output_index: 0, content_index: 0, delta: 'a' };
+
+const operators: Array<[name: string, operator: OperatorFunction<never, unknown>, good: unknown, bad: unknown]> = [
+  ['accumulateChatCompletion', accumulateChatCompletion(), chatChunk, throwingAt('choices')],
+  ['accumulateCompletion', accumulateCompletion(), completionChunk, throwingAt('choices')],
+  ['accumulateResponse', accumulateResponse(), responseEvent, throwingAt('type')],
+  ['contentDeltas', contentDeltas(), chatChunk, throwingAt('choices')],
+  ['reasoningDeltas', reasoningDeltas(), chatChunk, throwingAt('choices')],
+  ['toolCallDeltas', toolCallDeltas(), chatChunk, throwingAt('choices')],
+  ['completionTextDeltas', completionTextDeltas(), completionChunk, throwingAt('choices')],
+  ['outputTextDeltas', outputTextDeltas(), responseEvent, throwingAt('type')],
+];
+
+describe.each(operators)('%s: a value it cannot read', (_name, operator, good, bad) => {
+  const unhandled: unknown[] = [];
+  beforeEach(() => {
+    unhandled.length = 0;
+    config.onUnhandledError = (error) => unhandled.push(error);
+  });
+  afterEach(() => {
+    config.onUnhandledError = null;
+  });
+
+  test('ends the stream with what was thrown, synchronously, keeping what came before', async () => {
+    const recording = record(of(good as never, bad as never, good as never).pipe(operator));
+    expect(recording.errored).toBe(true);
+    expect(recording.error).toBe(thrown);
+    expect(recording.values.length).toBeGreaterThan(0);
+    const delivered = recording.values.length;
+    await settle();
+    expect(unhandled).toEqual([]);
+    expect(recording.values).toHaveLength(delivered);
+  });
+});
+
+test("operate: an error handler that throws lets the source's error through", () => {
+  const sourceError = new Error('upstream');
+  const recording = record(
+    throwError(() => sourceError).pipe(
+      operate<never, never>(() => ({
+        next: () => undefined,
+        error() {
+          throw thrown;
+        },
+      })),
+    ),
+  );
+  expect(recording.error).toBe(sourceError);
+});
