@@ -1,7 +1,7 @@
 import { request, type IncomingMessage } from 'node:http';
 import express from 'express';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { APIError, RelayRejection, type RelaySummary } from '../../src/index.node';
+import { APIError, RelayRejection, StreamTimeoutError, type RelaySummary } from '../../src/index.node';
 import { createRelay, type NodeRelayOptions } from '../../src/node';
 import { chatData, sseHead, startServer, type Handler, type TestServer } from '../helpers/server';
 import {
@@ -577,6 +577,75 @@ describe('upstream failures', () => {
     expect(response.status).toBe(504);
     expect(await settled()).toMatchObject({ outcome: 'timeout', status: 504, stream: false });
     await upstream.waitForClosedSockets(1);
+  });
+
+  const JSON_BODY = { model: 'm', messages: [] };
+  /** Upstream's JSON answer, cut where it stalls. */
+  const STALLED_JSON = '{"id":"chatcmpl-1","object":"chat.completion","choices":[';
+
+  test.each([
+    { name: 'before the response headers', timeout: { headersMs: 150 }, phase: 'headers', headersSent: false },
+    { name: 'before the body', timeout: { firstEventMs: 150 }, phase: 'first-event', headersSent: true, body: '' },
+    { name: 'in the middle of the body', timeout: { idleMs: 150 }, phase: 'idle', headersSent: true, body: STALLED_JSON },
+    {
+      name: 'in the middle of the body (idleMs wins over firstEventMs)',
+      timeout: { firstEventMs: 60_000, idleMs: 150 },
+      phase: 'idle',
+      headersSent: true,
+      body: STALLED_JSON,
+    },
+  ])('a non-streaming request whose upstream stalls $name is answered with 504 ($phase)', async ({ timeout, phase, headersSent, body }) => {
+    const { upstream, url } = await start(
+      (_req, res) => {
+        if (!headersSent) return;
+        res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'req_stall' });
+        res.flushHeaders();
+        if (body) res.write(body);
+      },
+      { timeout },
+    );
+    const response = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(JSON_BODY) });
+    const timeoutMs = Object.values(timeout).find((ms) => ms === 150);
+    expect(response.status).toBe(504);
+    expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(response.json()).toEqual({
+      error: {
+        message: `The upstream API did not answer in time (${phase} timeout of ${timeoutMs} ms).`,
+        type: 'server_error',
+        param: null,
+        code: 'upstream_timeout',
+      },
+    });
+    expect(response.text).not.toContain('chatcmpl');
+    const summary = await settled();
+    expect(summary).toMatchObject({ outcome: 'timeout', status: 504, stream: false, frames: 0 });
+    expect(summary.error).toBeInstanceOf(StreamTimeoutError);
+    expect(summary.error).toMatchObject({ phase, timeoutMs });
+    await upstream.waitForClosedSockets(1);
+  });
+
+  test('idleMs bounds each gap in a non-streaming body, not the whole body', async () => {
+    const completion = JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', padding: 'x'.repeat(70), choices: [] });
+    const pieces = completion.match(/.{1,10}/g) ?? [];
+    const { url } = await start(
+      async (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        // Eight gaps of 150 ms: longer than idleMs in all, each far shorter.
+        for (const piece of pieces) {
+          res.write(piece);
+          await new Promise((resolve) => setTimeout(resolve, 150));
+        }
+        res.end();
+      },
+      { timeout: { headersMs: 800, idleMs: 800 } },
+    );
+    expect(pieces.length).toBeGreaterThanOrEqual(8);
+    const response = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(JSON_BODY) });
+    expect(response.status).toBe(200);
+    expect(response.text).toBe(completion);
+    const summary = await settled();
+    expect(summary).toMatchObject({ outcome: 'completed', status: 200, error: undefined });
+    expect(summary.durationMs).toBeGreaterThan(800);
   });
 
   test('a refused connection is answered with 502 naming no host', async () => {

@@ -101,6 +101,27 @@ describe('createFetchRelay', () => {
     expect(await settled()).toMatchObject({ outcome: 'completed', stream: false, usage: { total_tokens: 2 } });
   });
 
+  test.each([
+    ['undici', createFetchRelay],
+    ['fetch', createBrowserFetchRelay],
+  ])('a non-streaming answer whose body stalls is answered with 504 (%s transport)', async (_transport, create) => {
+    upstream = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"id":"c","object":"chat.completion","choices":[');
+    });
+    const relay = create({
+      apiKey: KEY,
+      baseURL: upstream.url,
+      timeout: { idleMs: 150 },
+      onSettled: (summary) => summaries.push(summary as RelaySummary<Request>),
+    });
+    const response = await relay(post('/v1/chat/completions', { model: 'm', messages: [] }));
+    expect(response.status).toBe(504);
+    expect(await response.json()).toMatchObject({ error: { code: 'upstream_timeout', type: 'server_error' } });
+    expect(await settled()).toMatchObject({ outcome: 'timeout', status: 504, error: { phase: 'idle', timeoutMs: 150 } });
+    await upstream.waitForClosedSockets(1);
+  });
+
   test('aborting request.signal in the middle of the stream aborts upstream at once', async () => {
     const { upstream, relay } = await start(hangAfterOneFrame);
     const controller = new AbortController();

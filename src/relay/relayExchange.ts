@@ -1,10 +1,11 @@
 import { BehaviorSubject, type Subscription } from 'rxjs';
-import { APIConnectionError, APIError, OpenAIRxError, StreamTimeoutError } from '../errors.js';
+import { APIConnectionError, APIError, OpenAIRxError } from '../errors.js';
 import { encodeSse } from '../sse/encodeSse.js';
 import { apiErrorFromResponse, isRecord, requestIdOf } from '../sse/httpErrors.js';
 import { readText } from '../sse/readText.js';
 import type { ResponseInfo, SseFrame } from '../sse/types.js';
 import { heartbeat } from './heartbeat.js';
+import { jsonDeadlines } from './jsonDeadlines.js';
 import { errorInFrame, usageIn } from './relayAudit.js';
 import { BODY_TOO_LARGE, type ReadBody } from './relayBody.js';
 import {
@@ -211,21 +212,16 @@ export function startExchange<Req>(
   const relayJson = async (path: string, body: RelayRequestBody) => {
     const controller = new AbortController();
     jsonRequest = controller;
-    const totalMs = options.timeout?.totalMs;
-    let timedOut = false;
-    const timer =
-      totalMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            timedOut = true;
-            controller.abort();
-          }, totalMs);
+    const deadlines = jsonDeadlines(options.timeout, controller, now);
     try {
       const response = await relay.postJson(path, body, controller.signal);
-      const { text, truncated } = await readText(response.body, relay.maxResponseBytes);
+      const { text, truncated } = await readText(deadlines.responded(response.body), relay.maxResponseBytes, controller.signal);
       if (isSettled()) return;
       context.requestId = requestIdOf(response.headers);
-      if (truncated) {
+      const expired = deadlines.expired();
+      if (expired) {
+        fail(expired);
+      } else if (truncated) {
         const message = `The upstream response is larger than this relay's limit of ${relay.maxResponseBytes} bytes.`;
         failWith(upstreamFailure(502, message, 'upstream_response_too_large'), new OpenAIRxError(message));
       } else if (response.status >= 200 && response.status < 300) {
@@ -237,13 +233,9 @@ export function startExchange<Req>(
       }
     } catch (cause) {
       if (isSettled()) return;
-      fail(
-        timedOut && totalMs !== undefined
-          ? new StreamTimeoutError('total', totalMs)
-          : new APIConnectionError('The upstream request failed', { cause }),
-      );
+      fail(deadlines.expired() ?? new APIConnectionError('The upstream request failed', { cause }));
     } finally {
-      clearTimeout(timer);
+      deadlines.clear();
     }
   };
 
