@@ -4,22 +4,40 @@ import { SSE_FIXTURES as fixtures } from '../helpers/sseFixtures';
 
 const encoder = new TextEncoder();
 
-/** Decodes `chunks` in order and returns every frame and any oversize report. */
-function decode(chunks: Uint8Array[], maxEventSize = 1024 * 1024): { frames: SseFrame[]; oversize: number[] } {
+/** Decodes `chunks` in order and returns every frame, oversize report and cut line. */
+function decode(chunks: Uint8Array[], maxEventSize = 1024 * 1024): { frames: SseFrame[]; oversize: number[]; cut: string[] } {
   const frames: SseFrame[] = [];
   const oversize: number[] = [];
-  const decoder = createSseDecoder({ frame: (frame) => frames.push(frame), oversize: (size) => oversize.push(size) }, maxEventSize);
+  const cut: string[] = [];
+  const decoder = createSseDecoder(
+    { frame: (frame) => frames.push(frame), oversize: (size) => oversize.push(size), cut: (line) => cut.push(line) },
+    maxEventSize,
+  );
   for (const chunk of chunks) decoder.feed(chunk);
   decoder.end();
-  return { frames, oversize };
+  return { frames, oversize, cut };
 }
 
 describe('createSseDecoder', () => {
+  test('a body that ends mid-line reports the partial line as cut, at every split, and never delivers it', () => {
+    const bytes = encoder.encode('data: done\n\n: ping\ndata: {"choices":[{"delta":{"content":"caf\u00e9');
+    for (let offset = 0; offset <= bytes.length; offset++) {
+      const result = decode([bytes.subarray(0, offset), bytes.subarray(offset)]);
+      expect({ offset, ...result }).toEqual({
+        offset,
+        frames: [{ type: 'event', data: 'done' }, { type: 'comment', text: 'ping' }],
+        oversize: [],
+        cut: ['data: {"choices":[{"delta":{"content":"caf\u00e9'],
+      });
+    }
+  });
+
+
   describe.each(fixtures)('$name', ({ text, frames }) => {
     const bytes = encoder.encode(text);
 
     test('in one chunk', () => {
-      expect(decode([bytes]).frames).toEqual(frames);
+      expect(decode([bytes])).toEqual({ frames, oversize: [], cut: [] });
     });
 
     test('split in two at every byte offset', () => {

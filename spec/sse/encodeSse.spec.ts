@@ -10,6 +10,9 @@ function decodeText(text: string): SseFrame[] {
       oversize: (size) => {
         throw new Error(`unexpected oversize event of ${size} characters`);
       },
+      cut: (line) => {
+        throw new Error(`unexpected cut line ${line}`);
+      },
     },
     1 << 20,
   );

@@ -1,5 +1,7 @@
 import type { ServerResponse } from 'node:http';
-import { APIConnectionError, APIError, InvalidRequestError, StreamProtocolError, StreamTimeoutError } from '../../src/errors';
+import { APIConnectionError, APIError, InvalidRequestError, StreamProtocolError, StreamTimeoutError, StreamTruncatedError } from '../../src/errors';
+import { accumulateChatCompletion } from '../../src/openai/accumulateChatCompletion';
+import { chatChunks } from '../../src/openai/chatChunks';
 import { isRetryableError } from '../../src/operators/retryStream';
 import { sseFrames } from '../../src/sse/sseFrames';
 import { DEFAULT_MAX_EVENT_SIZE, type SseRequest } from '../../src/sse/types';
@@ -174,6 +176,27 @@ describe.each(TRANSPORTS)('sseFrames over %s: every failure is a typed error', (
     expect(error).toBeInstanceOf(InvalidRequestError);
     expect((error as Error).message).toMatch(/^The request could not be sent: /);
     expect(isRetryableError(error)).toBe(false);
+  });
+
+  test('a body that ends in the middle of an event: the frames before it, then StreamTruncatedError with the cut line', async () => {
+    const cutLine = 'data: {"id":"chatcmpl-1","choices":[{"index":0,"delta":{"content":"wor';
+    server = await startServer((_req, res) => {
+      sseHead(res);
+      res.write(chatData('Hello '));
+      res.end(cutLine);
+    });
+    const recording = record(frames());
+    await recording.done;
+    expect(recording.values).toHaveLength(1);
+    expect(recording.error).toBeInstanceOf(StreamTruncatedError);
+    expect(recording.error).toMatchObject({ message: 'The stream ended in the middle of an event', partial: cutLine });
+
+    // Through the parsed pipeline the truncation carries the last snapshot instead.
+    const accumulated = record(frames().pipe(chatChunks(), accumulateChatCompletion()));
+    await accumulated.done;
+    expect(accumulated.error).toBeInstanceOf(StreamTruncatedError);
+    expect((accumulated.error as StreamTruncatedError).partial).toMatchObject({ choices: [{ message: { content: 'Hello ' } }] });
+    expectNoLiveTimers();
   });
 
   test('the socket destroyed mid-stream: an APIConnectionError after the frames that arrived', async () => {

@@ -5,18 +5,21 @@ export interface SseDecoderCallbacks {
   frame(frame: SseFrame): void;
   /** The event or line grew past `maxEventSize` characters. */
   oversize(size: number): void;
+  /** The body ended in the middle of a line: `partialLine` is what arrived of it. */
+  cut(partialLine: string): void;
 }
 
 export interface SseDecoder {
   feed(chunk: Uint8Array): void;
   /**
-   * The body ended: flushes the text decoder and a pending CR line ending. An
-   * unterminated last event is dropped, as the SSE spec says.
+   * The body ended. A last event whose lines are complete but that lacks the
+   * final blank line (some servers omit it) is delivered, where the SSE spec
+   * would drop it. A body that ends in the middle of a line was cut short:
+   * that goes to `cut`, never silently dropped.
    */
   end(): void;
 }
 
-const CR = 13;
 /** One options object for every read: the hot path allocates none. */
 const STREAMING: TextDecodeOptions = { stream: true };
 
@@ -56,11 +59,15 @@ export function createSseDecoder(callbacks: SseDecoderCallbacks, maxEventSize: n
       }
     },
   });
-  // eventsource-parser holds back a CR at the end of a chunk in case an LF follows; at the end of the body none will.
-  let endsWithCr = false;
+  // The text after the last line ending, kept only to report a body cut mid-line; most reads end with a line.
+  let partialLine = '';
   const feedText = (text: string) => {
     if (text === '') return;
-    endsWithCr = text.charCodeAt(text.length - 1) === CR;
+    if (isLineEnd(text.charCodeAt(text.length - 1))) partialLine = '';
+    else {
+      const lastEnd = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'));
+      partialLine = lastEnd === -1 ? partialLine + text : text.slice(lastEnd + 1);
+    }
     parser.feed(text);
   };
   return {
@@ -70,9 +77,15 @@ export function createSseDecoder(callbacks: SseDecoderCallbacks, maxEventSize: n
     end() {
       if (terminated) return;
       feedText(textDecoder.decode());
-      if (endsWithCr && !terminated) parser.feed('\n');
+      if (partialLine) callbacks.cut(partialLine);
+      // Complete lines only: two line feeds end a held-back CR and then the pending event, if any.
+      else parser.feed('\n\n');
     },
   };
+}
+
+function isLineEnd(code: number): boolean {
+  return code === 10 || code === 13;
 }
 
 function toFrame(message: EventSourceMessage): SseFrame {

@@ -5,6 +5,7 @@ import {
   StreamAbortError,
   StreamProtocolError,
   StreamTimeoutError,
+  StreamTruncatedError,
   type TimeoutPhase,
 } from '../errors.js';
 import type { ByteStream, TransportResponse } from '../transport/types.js';
@@ -77,6 +78,9 @@ export function sseFrames(request: SseRequest): Observable<SseFrame> {
             if (timeout.idleMs !== undefined) lastDataAt = now();
           }
           subscriber.next(frame);
+        },
+        cut(partialLine) {
+          fail(new StreamTruncatedError('The stream ended in the middle of an event', partialLine));
         },
         oversize() {
           fail(
