@@ -195,7 +195,9 @@ test('a key the server echoes in its error is redacted, with and without --verbo
 
 describe('every kind of failure has its own exit code and one clear line', () => {
   test('a key with a trailing newline (pasted from a file): 2, one line, nothing sent', async () => {
-    const server = await scripted((_req, res) => res.end());
+    const server = await scripted((_req, res) => {
+      res.end();
+    });
     const result = await runCli(['chat', '--base-url', `${server.url}/v1`, 'hi'], { ...cliEnv(), OPENAI_API_KEY: `${KEY}\n` });
 
     expect(result.code).toBe(2);
