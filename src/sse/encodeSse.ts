@@ -3,7 +3,9 @@ import type { SseFrame } from './types.js';
 /**
  * A frame back to wire text. For OpenAI's `data: …\n\n` events and `: comment`
  * keep-alives the result is byte for byte what the server sent; other framings
- * (CRLF, `data:` without a space) come out as the same frames in canonical form.
+ * (CRLF, `data:` without a space, a comment without its space) come out as the
+ * same frames in canonical form, which any SSE parser reads alike. `retry:`
+ * lines are not frames (openai-rx does not reconnect) and are not reproduced.
  *
  * @example
  * client.chat.completions.events(params).pipe(map(encodeSse)).subscribe((text) => res.write(text));
