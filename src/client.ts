@@ -81,13 +81,8 @@ function splitQuery(url: string): [string, string] {
 /** The client without a default transport; each entry point supplies its own. */
 export function buildClient(options: ClientOptions & { transport: Transport }): OpenAIRxClient {
   const baseURL = options.baseURL ?? DEFAULT_BASE_URL;
-  const { apiKey, transport } = options;
-  const baseHeaders: Record<string, string> = {
-    'content-type': 'application/json',
-    accept: 'text/event-stream',
-    ...options.headers,
-  };
-  if (apiKey) baseHeaders.authorization = `Bearer ${apiKey}`;
+  const { transport } = options;
+  const baseHeaders = requestHeaders(options, 'text/event-stream');
 
   const headersFor = (request: RequestOptions = {}) => (request.headers ? { ...baseHeaders, ...request.headers } : baseHeaders);
   const redact = <T>(source: Observable<T>, request?: RequestOptions): Observable<T> => {
@@ -127,11 +122,18 @@ export function buildClient(options: ClientOptions & { transport: Transport }): 
   };
 }
 
+/** The headers of every request a client sends: a JSON body, `accept`, `options.headers`, then `apiKey` as a bearer token. */
+export function requestHeaders(options: Pick<ClientOptions, 'apiKey' | 'headers'>, accept: string): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept, ...options.headers };
+  if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
+  return headers;
+}
+
 /** Headers whose values are credentials: `apiKey` goes out as `authorization`, Azure's key as `api-key`. */
 const CREDENTIAL_HEADERS = new Set(['authorization', 'api-key', 'x-api-key']);
 
 /** The credentials a request sends, to be kept out of every error: each header value, and a bearer token alone. */
-function credentialsIn(headers: Record<string, string>): string[] {
+export function credentialsIn(headers: Record<string, string>): string[] {
   const secrets: string[] = [];
   for (const [name, value] of Object.entries(headers)) {
     if (!value || !CREDENTIAL_HEADERS.has(name.toLowerCase())) continue;

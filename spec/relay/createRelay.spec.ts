@@ -499,6 +499,7 @@ describe('upstream failures', () => {
     const messages = JSON.stringify(summaries.map((summary) => summary.error?.message));
     expect(messages).not.toContain(KEY.slice(0, 8));
     expect(summaries.find((summary) => summary.route === 'completions')?.error?.message).toContain('[redacted]');
+    expect(JSON.stringify(summaries)).not.toContain(KEY.slice(0, 8));
   });
 
   test('an error event in the middle of the stream passes through unchanged and is reported', async () => {
@@ -785,6 +786,89 @@ describe('the client goes away', () => {
     client.destroy();
     await upstream.waitForClosedSockets(1);
     expect(await settled()).toMatchObject({ outcome: 'client-closed', status: 499, stream: false });
+  });
+});
+
+describe('a relay configured the Azure way: headers { api-key }, no apiKey', () => {
+  const AZURE_KEY = 'azkey0123456789abcdef0123456789ab';
+  const leaked = (text: string) => text.includes(AZURE_KEY.slice(0, 10));
+
+  test('the key upstream echoes never reaches the client or onSettled: before the stream, in it, and in JSON answers', async () => {
+    const { upstream, url } = await start(
+      (req, res, recorded) => {
+        const key = String(req.headers['api-key']);
+        const { stream, model } = JSON.parse(recorded.body) as { stream?: boolean; model: string };
+        const echo = `Access denied due to invalid subscription key ${key}`;
+        if (model === 'in-stream') {
+          sseHead(res, { 'x-request-id': key });
+          res.write(chatData(`your key is ${key}`));
+          res.end(`data: ${JSON.stringify({ error: { message: echo, type: 'invalid_request_error', code: '401' } })}\n\n`);
+        } else if (model === 'html') {
+          // The key cut by the excerpt of the error message.
+          res.writeHead(502, { 'content-type': 'text/html' });
+          res.end(`<p>${'x'.repeat(186)} ${key} ${'y'.repeat(300)}</p>`);
+        } else if (model === 'ok' && !stream) {
+          res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': key });
+          res.end(JSON.stringify({ object: 'chat.completion', choices: [], echo: key }));
+        } else {
+          res.writeHead(401, { 'content-type': 'application/json', 'x-request-id': key });
+          res.end(JSON.stringify({ error: { message: echo, type: 'invalid_request_error', code: '401' } }));
+        }
+      },
+      { apiKey: undefined, headers: { 'api-key': AZURE_KEY } },
+    );
+    const requests = [
+      { model: 'denied', stream: true },
+      { model: 'denied', stream: false },
+      { model: 'in-stream', stream: true },
+      { model: 'ok', stream: false },
+      { model: 'html', stream: true },
+      { model: 'html', stream: false },
+    ];
+    const answers = await Promise.all(
+      requests.map((body) => rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify({ ...body, messages: [] }) })),
+    );
+    expect(upstream.requests.map((sent) => sent.headers['api-key'])).toEqual(requests.map(() => AZURE_KEY));
+    expect(answers.map((answer) => answer.status)).toEqual([401, 401, 200, 200, 502, 502]);
+    for (const answer of answers) {
+      expect(leaked(answer.text)).toBe(false);
+      expect(leaked(JSON.stringify(answer.headers))).toBe(false);
+    }
+    for (const answer of answers.slice(0, 4)) expect(answer.text).toContain('[redacted]');
+
+    await eventually(() => summaries.length === requests.length, 'a summary per request');
+    const errors = summaries.map((summary) => summary.error);
+    expect(summaries.map((summary) => summary.outcome).sort()).toEqual([
+      'completed',
+      'upstream-error',
+      'upstream-error',
+      'upstream-error',
+      'upstream-error',
+      'upstream-error',
+    ]);
+    for (const error of errors) {
+      if (!error) continue;
+      const { body, headers, requestId } = error as APIError;
+      expect(leaked(JSON.stringify({ message: error.message, stack: error.stack, body, headers, requestId }))).toBe(false);
+    }
+    expect(errors.filter((error) => error?.message.includes('[redacted]'))).toHaveLength(5);
+    expect(leaked(JSON.stringify(summaries))).toBe(false);
+  });
+
+  test('stream and JSON requests go upstream with the same headers but accept', async () => {
+    const { upstream, url } = await start(
+      (req, res) => {
+        res.writeHead(200, { 'content-type': req.headers.accept === 'text/event-stream' ? 'text/event-stream' : 'application/json' });
+        res.end(req.headers.accept === 'text/event-stream' ? 'data: [DONE]\n\n' : '{}');
+      },
+      { apiKey: KEY, headers: { 'api-key': AZURE_KEY, 'OpenAI-Organization': 'org-1' } },
+    );
+    await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(CHAT_BODY) });
+    await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify({ ...CHAT_BODY, stream: false }) });
+    const [streamed, json] = upstream.requests.map(({ headers: { accept, 'content-length': _length, ...rest } }) => ({ accept, rest }));
+    expect([streamed.accept, json.accept]).toEqual(['text/event-stream', 'application/json']);
+    expect(json.rest).toEqual(streamed.rest);
+    expect(streamed.rest).toMatchObject({ authorization: `Bearer ${KEY}`, 'api-key': AZURE_KEY, 'openai-organization': 'org-1' });
   });
 });
 

@@ -118,6 +118,11 @@ export function startExchange<Req>(
     return redacted;
   };
   const forwarded = (upstreamHeaders: Record<string, string>) => redactValues(forwardedResponseHeaders(upstreamHeaders));
+  // Upstream chose it: a server that echoes credentials may put one there.
+  const requestIdIn = (upstreamHeaders: Record<string, string>) => {
+    const id = requestIdOf(upstreamHeaders);
+    return id === undefined ? undefined : relay.redact(id);
+  };
 
   const sendJson = (code: number, headers: Record<string, string>, body: string, outcome: RelayOutcome, error?: unknown) => {
     const chunk = encoder.encode(relay.redact(body));
@@ -174,7 +179,7 @@ export function startExchange<Req>(
     if (state !== 'pending') return;
     state = 'streaming';
     status = info.status;
-    context.requestId = requestIdOf(info.headers);
+    context.requestId = requestIdIn(info.headers);
     responder.open(status, { ...forwarded(info.headers), ...EVENT_STREAM_HEADERS });
     lastWriteAt = now();
     stopHeartbeat = heartbeat({
@@ -217,7 +222,7 @@ export function startExchange<Req>(
       const response = await relay.postJson(path, body, controller.signal);
       const { text, truncated } = await readText(deadlines.responded(response.body), relay.maxResponseBytes, controller.signal);
       if (isSettled()) return;
-      context.requestId = requestIdOf(response.headers);
+      context.requestId = requestIdIn(response.headers);
       const expired = deadlines.expired();
       if (expired) {
         fail(expired);

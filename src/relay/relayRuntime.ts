@@ -1,4 +1,4 @@
-import { buildClient, endpointURL, type OpenAIRxClient } from '../client.js';
+import { buildClient, credentialsIn, endpointURL, requestHeaders, type OpenAIRxClient } from '../client.js';
 import { OpenAIRxError, redactSecret } from '../errors.js';
 import type { Transport, TransportResponse } from '../transport/types.js';
 import { normalizePrefix } from './relayRoutes.js';
@@ -20,9 +20,9 @@ export interface RelayRuntime<Req> {
   client: OpenAIRxClient;
   /** Non-streaming requests: one POST through the transport, the JSON answer read by the caller. */
   postJson(path: string, body: unknown, signal: AbortSignal): Promise<TransportResponse>;
-  /** Removes the API key from text about to reach the client. */
+  /** Removes the credentials the relay sends upstream (`apiKey`, an `api-key` header, …) from text about to reach the client. */
   redact(text: string): string;
-  /** Removes the API key from an error about to be reported (in place; servers echo keys in error bodies). */
+  /** Removes those credentials from an error about to be reported (in place; servers echo keys in error bodies). */
   redactError<E>(error: E): E;
   /** Hands an error to `onError` (default `console.error`); never throws. */
   report(error: unknown, context: RelayContext<Req>): void;
@@ -31,25 +31,21 @@ export interface RelayRuntime<Req> {
 }
 
 export function buildRelayRuntime<Req>(options: RelayOptions<Req> & { transport: Transport }): RelayRuntime<Req> {
-  const { apiKey, transport } = options;
+  const { transport } = options;
   const maxBodyBytes = limit('maxBodyBytes', options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES);
   const maxResponseBytes = limit('maxResponseBytes', options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES);
   const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   if (!(heartbeatMs >= 0)) throw new OpenAIRxError(`heartbeatMs must be 0 (off) or a positive number, not ${heartbeatMs}`);
   const client = buildClient({
-    apiKey,
+    apiKey: options.apiKey,
     baseURL: options.baseURL,
     transport,
     headers: options.headers,
     timeout: options.timeout,
     maxEventSize: options.maxEventSize,
   });
-  const jsonHeaders: Record<string, string> = {
-    'content-type': 'application/json',
-    accept: 'application/json',
-    ...options.headers,
-  };
-  if (apiKey) jsonHeaders.authorization = `Bearer ${apiKey}`;
+  const jsonHeaders = requestHeaders(options, 'application/json');
+  const secrets = innermost(credentialsIn(jsonHeaders));
 
   const report = (error: unknown, context: RelayContext<Req>) => {
     try {
@@ -70,8 +66,8 @@ export function buildRelayRuntime<Req>(options: RelayOptions<Req> & { transport:
     postJson: (path, body, signal) =>
       transport({ url: endpointURL(client.baseURL, path), method: 'POST', headers: jsonHeaders, body: JSON.stringify(body), signal }),
     report,
-    redactError: (error) => redactSecret(error, apiKey),
-    redact: apiKey ? (text) => (text.includes(apiKey) ? text.split(apiKey).join(REDACTED) : text) : (text) => text,
+    redactError: (error) => secrets.reduce(redactSecret, error),
+    redact: (text) => secrets.reduce((redacted, secret) => (redacted.includes(secret) ? redacted.split(secret).join(REDACTED) : redacted), text),
     guard(context, hook) {
       try {
         hook();
@@ -80,6 +76,12 @@ export function buildRelayRuntime<Req>(options: RelayOptions<Req> & { transport:
       }
     },
   };
+}
+
+/** The secrets not containing another one (`Bearer sk-…` contains `sk-…`): redacting those covers the rest, in fewer passes. */
+function innermost(secrets: string[]): string[] {
+  const distinct = [...new Set(secrets)];
+  return distinct.filter((secret) => !distinct.some((other) => other !== secret && secret.includes(other)));
 }
 
 function limit(name: string, value: number | undefined, fallback: number): number {
