@@ -53,7 +53,6 @@ export interface RelayExchange {
 
 const KEEP_ALIVE = ': keep-alive\n\n';
 const encoder = new TextEncoder();
-const now: () => number = typeof performance !== 'undefined' ? () => performance.now() : () => Date.now();
 
 /**
  * One relayed request from arrival to `onSettled`, independent of the HTTP
@@ -67,7 +66,7 @@ export function startExchange<Req>(
 ): RelayExchange {
   const { options } = relay;
   const { onFrame, onSettled } = options;
-  const startedAt = now();
+  const startedAt = performance.now();
   const context: RelayContext<Req> = {
     request: incoming.request,
     route: undefined,
@@ -100,7 +99,7 @@ export function startExchange<Req>(
       ...known,
       outcome,
       status,
-      durationMs: now() - startedAt,
+      durationMs: performance.now() - startedAt,
       timeToFirstByteMs,
       frames,
       bytes,
@@ -128,7 +127,7 @@ export function startExchange<Req>(
     const chunk = encoder.encode(relay.redact(body));
     status = code;
     bytes += chunk.byteLength;
-    timeToFirstByteMs = now() - startedAt;
+    timeToFirstByteMs = performance.now() - startedAt;
     responder.send(code, { 'content-type': JSON_CONTENT_TYPE, ...headers }, chunk);
     settle(outcome, error);
   };
@@ -144,7 +143,7 @@ export function startExchange<Req>(
     const chunk = encoder.encode(relay.redact(unwritten));
     unwritten = '';
     bytes += chunk.byteLength;
-    lastWriteAt = now();
+    lastWriteAt = performance.now();
     if (!responder.write(chunk) && !pause$.value) pause$.next(true);
   };
   const write = (text: string) => {
@@ -181,20 +180,20 @@ export function startExchange<Req>(
     status = info.status;
     context.requestId = requestIdIn(info.headers);
     responder.open(status, { ...forwarded(info.headers), ...EVENT_STREAM_HEADERS });
-    lastWriteAt = now();
+    lastWriteAt = performance.now();
     stopHeartbeat = heartbeat({
       intervalMs: relay.heartbeatMs,
       lastWriteAt: () => lastWriteAt,
       paused: () => pause$.value,
       beat: () => write(KEEP_ALIVE),
-      now,
+      now: () => performance.now(),
     });
   };
 
   const relayFrame = (frame: SseFrame) => {
     frames++;
     write(encodeSse(frame));
-    timeToFirstByteMs ??= now() - startedAt;
+    timeToFirstByteMs ??= performance.now() - startedAt;
     if (frame.type === 'event') {
       usage = usageIn(frame.data) ?? usage;
       inStreamError ??= errorInFrame(frame);
@@ -217,7 +216,7 @@ export function startExchange<Req>(
   const relayJson = async (path: string, body: RelayRequestBody) => {
     const controller = new AbortController();
     jsonRequest = controller;
-    const deadlines = jsonDeadlines(options.timeout, controller, now);
+    const deadlines = jsonDeadlines(options.timeout, controller, () => performance.now());
     try {
       const response = await relay.postJson(path, body, controller.signal);
       const { text, truncated } = await readText(deadlines.responded(response.body), relay.maxResponseBytes, controller.signal);

@@ -18,7 +18,6 @@ import { DEFAULT_MAX_EVENT_SIZE, type SseFrame, type SseRequest } from './types.
 /** Error bodies are read up to this size; the rest is discarded. */
 const ERROR_BODY_LIMIT = 64 * 1024;
 
-const now: () => number = typeof performance !== 'undefined' ? () => performance.now() : () => Date.now();
 
 /**
  * The cold source of raw SSE frames. Subscribing sends the request;
@@ -59,7 +58,7 @@ export function sseFrames(request: SseRequest): Observable<SseFrame> {
     // One timer per stall instead of one per event: it re-arms itself for the time left since the last data event.
     const watchIdle = (idleMs: number, waitMs: number) => {
       phaseTimer = setTimeout(() => {
-        const quietFor = now() - lastDataAt;
+        const quietFor = performance.now() - lastDataAt;
         if (paused || quietFor < idleMs) watchIdle(idleMs, paused ? idleMs : idleMs - quietFor);
         else fail(new StreamTimeoutError('idle', idleMs));
       }, waitMs);
@@ -75,7 +74,7 @@ export function sseFrames(request: SseRequest): Observable<SseFrame> {
               clearTimeout(phaseTimer);
               if (timeout.idleMs !== undefined) watchIdle(timeout.idleMs, timeout.idleMs);
             }
-            if (timeout.idleMs !== undefined) lastDataAt = now();
+            if (timeout.idleMs !== undefined) lastDataAt = performance.now();
           }
           subscriber.next(frame);
         },
@@ -117,7 +116,7 @@ export function sseFrames(request: SseRequest): Observable<SseFrame> {
           paused = pause;
           if (pause) stream.pause();
           else {
-            lastDataAt = now();
+            lastDataAt = performance.now();
             stream.resume();
           }
         });
