@@ -10,7 +10,7 @@ export interface PaceTextConfig {
   scheduler?: SchedulerLike;
 }
 
-export const DEFAULT_PACE_INTERVAL_MS = 50;
+const DEFAULT_PACE_INTERVAL_MS = 50;
 
 /**
  * Text deltas → batches of text, at most one per interval, so a view that

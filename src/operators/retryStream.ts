@@ -47,10 +47,10 @@ export interface RetryStreamConfig {
   scheduler?: SchedulerLike;
 }
 
-export const DEFAULT_RETRY_COUNT = 2;
-export const DEFAULT_INITIAL_DELAY_MS = 500;
-export const DEFAULT_MAX_DELAY_MS = 8000;
-export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
+const DEFAULT_RETRY_COUNT = 2;
+const DEFAULT_INITIAL_DELAY_MS = 500;
+const DEFAULT_MAX_DELAY_MS = 8000;
+const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
 
 /**
  * Subscribes again after a transient failure: a connection error, a timeout
