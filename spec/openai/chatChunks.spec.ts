@@ -113,6 +113,10 @@ describe('chatChunks', () => {
     ['choices is not an array', { choices: {} }, 'choices'],
     ['content is a number', { choices: [{ index: 0, delta: { content: 5 } }] }, 'choices.0.delta.content'],
     ['no choices at all', { id: 'x', object: 'chat.completion.chunk' }, 'choices'],
+    ['choice index is fractional', { choices: [{ index: 0.5, delta: { content: 'a' } }] }, 'choices.0.index'],
+    ['choice index is negative', { choices: [{ index: -1, delta: { content: 'a' } }] }, 'choices.0.index'],
+    ['tool call index is fractional', { choices: [{ index: 0, delta: { tool_calls: [{ index: 1.5 }] } }] }, 'choices.0.delta.tool_calls.0.index'],
+    ['tool call index is negative', { choices: [{ index: 0, delta: { tool_calls: [{ index: -1 }] } }] }, 'choices.0.delta.tool_calls.0.index'],
   ])('a chunk whose %s: StreamProtocolError invalid-chunk', async (_what, json, path) => {
     const error = (await errorOf(of(...dataFrames(json)).pipe(chatChunks()))) as StreamProtocolError;
     expect(error).toBeInstanceOf(StreamProtocolError);

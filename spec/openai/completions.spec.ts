@@ -72,6 +72,11 @@ describe('completionChunks()', () => {
     expect(error).toBeInstanceOf(StreamProtocolError);
     expect(error.message).toContain('choices.0.text');
   });
+  test.each([0.5, -1])('a choice index of %p is a StreamProtocolError (it would make a separate choice)', async (index) => {
+    const error = (await errorOf(from([frame(chunk([text('a', null, index)]))]).pipe(completionChunks()))) as StreamProtocolError;
+    expect(error).toBeInstanceOf(StreamProtocolError);
+    expect(error.message).toContain('choices.0.index');
+  });
 });
 
 describe('completionTextDeltas()', () => {

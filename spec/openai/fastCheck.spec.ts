@@ -40,7 +40,7 @@ const completionChunk = {
 
 const responseEvents = [
   { type: 'response.output_text.delta', item_id: 'msg_1', output_index: 0, content_index: 0, delta: 'hi', sequence_number: 4 },
-  { type: 'response.function_call_arguments.delta', item_id: 'fc_1', output_index: 1, delta: '{"a"' },
+  { type: 'response.function_call_arguments.delta', item_id: 'fc_1', output_index: 1, delta: '{"a"', sequence_number: 5, obfuscation: 'x' },
   {
     type: 'response.completed',
     sequence_number: 9,

@@ -161,6 +161,25 @@ describe('responseEvents()', () => {
     expect(error.data).toBe(JSON.stringify(bad));
   });
 
+  test.each([
+    ['a negative output_index', { output_index: -1 }],
+    ['a fractional output_index', { output_index: 1.5 }],
+    ['a fractional content_index', { content_index: 0.5 }],
+    ['an output_index beyond any array', { output_index: 2 ** 32 }],
+  ])('%s is a StreamProtocolError (it would lose text)', async (_what, fields) => {
+    const bad = { type: 'response.output_text.delta', item_id: 'msg_1', output_index: 0, content_index: 0, delta: 'x', ...fields };
+    const error = (await errorOf(from([frame(whole[0]), frame(bad)]).pipe(responseEvents()))) as StreamProtocolError;
+    expect(error).toBeInstanceOf(StreamProtocolError);
+    expect(error.message).toContain(Object.keys(fields)[0]);
+  });
+
+  test('a negative summary_index is a StreamProtocolError', async () => {
+    const bad = { type: 'response.reasoning_summary_text.delta', output_index: 0, summary_index: -1, delta: 'x' };
+    const error = (await errorOf(from([frame(whole[0]), frame(bad)]).pipe(responseEvents()))) as StreamProtocolError;
+    expect(error).toBeInstanceOf(StreamProtocolError);
+    expect(error.message).toContain('summary_index');
+  });
+
   test('an event without a type is a StreamProtocolError', async () => {
     const error = (await errorOf(from([frame({ response: {} })]).pipe(responseEvents()))) as StreamProtocolError;
     expect(error).toBeInstanceOf(StreamProtocolError);
@@ -251,6 +270,46 @@ describe('accumulateResponse()', () => {
       { type: 'function_call', id: 'fc_9', arguments: '{}' },
       { type: 'reasoning', id: 'rs_9', summary: [{ type: 'summary_text', text: 'Hm' }] },
     ]);
+  });
+
+  test('sparse or huge indexes keep items and parts in index order without holes', async () => {
+    const events = [
+      { type: 'response.created', response: responseObject() },
+      { type: 'response.output_text.delta', item_id: 'msg_far', output_index: 3_000_000, content_index: 3, delta: 'far' },
+      { type: 'response.output_text.delta', item_id: 'msg_far', output_index: 3_000_000, content_index: 1, delta: 'near' },
+      { type: 'response.function_call_arguments.delta', item_id: 'fc_last', output_index: 3_000_001, delta: '{}' },
+      { type: 'response.reasoning_summary_text.delta', item_id: 'rs_1', output_index: 2, summary_index: 9, delta: 'b' },
+      { type: 'response.reasoning_summary_text.delta', item_id: 'rs_1', output_index: 2, summary_index: 4, delta: 'a' },
+      { type: 'response.output_text.delta', item_id: 'msg_far', output_index: 3_000_000, content_index: 3, delta: 'ther' },
+    ];
+    const result = await run(from(framesOf(events)).pipe(responseEvents(), accumulateResponse()));
+    const partial = (result.error as StreamTruncatedError<Response>).partial;
+    expect(partial.output.length).toBe(3);
+    expect(partial.output).toEqual([
+      { type: 'reasoning', id: 'rs_1', summary: [{ type: 'summary_text', text: 'a' }, { type: 'summary_text', text: 'b' }] },
+      {
+        type: 'message',
+        id: 'msg_far',
+        content: [
+          { type: 'output_text', text: 'near', annotations: [] },
+          { type: 'output_text', text: 'farther', annotations: [] },
+        ],
+      },
+      { type: 'function_call', id: 'fc_last', arguments: '{}' },
+    ]);
+  });
+
+  test('an item replaced by output_item.done takes its parts from the server again', async () => {
+    const at = { item_id: 'msg_1', output_index: 5 };
+    const item = { type: 'message', id: 'msg_1', role: 'assistant', content: [{ type: 'output_text', text: 'Hi', annotations: [] }] };
+    const events = [
+      { type: 'response.created', response: responseObject() },
+      { type: 'response.output_text.delta', ...at, content_index: 7, delta: 'draft' },
+      { type: 'response.output_item.done', output_index: 5, item },
+      { type: 'response.output_text.delta', ...at, content_index: 0, delta: '!' },
+    ];
+    const result = await run(from(framesOf(events)).pipe(responseEvents(), accumulateResponse()));
+    expect(result.values.at(-1)?.output).toEqual([{ ...item, content: [{ type: 'output_text', text: 'Hi!', annotations: [] }] }]);
   });
 
   test('concatenates the logprobs of text deltas', async () => {

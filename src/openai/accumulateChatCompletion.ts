@@ -1,5 +1,5 @@
 import type { OperatorFunction } from 'rxjs';
-import { accumulateSnapshots, ChoicesAccumulator } from './accumulateSnapshots.js';
+import { accumulateSnapshots, ChoicesAccumulator, positionOf } from './accumulateSnapshots.js';
 import type {
   ChatCompletion,
   ChatCompletionChoice,
@@ -75,8 +75,7 @@ class ChoiceState {
 
   private addToolCall(fragment: ChatCompletionToolCallDelta): void {
     const index = this.indexOf(fragment);
-    let position = this.toolCalls.findIndex((entry) => entry.index >= index);
-    if (position === -1) position = this.toolCalls.length;
+    const position = positionOf(this.toolCalls, index, (entry) => entry.index);
     const entry = this.toolCalls[position]?.index === index ? this.toolCalls[position] : undefined;
     const previous = entry?.call;
     // Copied, not changed: earlier snapshots hold the previous object.

@@ -1,5 +1,5 @@
 import type { OperatorFunction } from 'rxjs';
-import { accumulateSnapshots, type SnapshotAccumulator } from './accumulateSnapshots.js';
+import { accumulateSnapshots, placeAt, type SnapshotAccumulator } from './accumulateSnapshots.js';
 import {
   isKnownResponseEvent,
   type Response,
@@ -12,7 +12,8 @@ import {
 /**
  * Responses events → a snapshot of the `Response` after every event: output
  * items, text and refusal parts, function-call arguments and reasoning
- * summaries, built from the deltas. The last value is the `response` of
+ * summaries, built from the deltas. Items and parts are kept in the order of
+ * their indexes, without gaps for indexes that never came. The last value is the `response` of
  * `response.completed` (or `response.incomplete`) as the server sent it, usage
  * included. Snapshots are new objects; unchanged items are shared between
  * them, so the cost per event does not grow with the length of the answer.
@@ -32,10 +33,23 @@ interface ItemPosition {
   item_id?: string;
 }
 
+/** The `content_index` and `summary_index` of each part of one item, in the order of its `content` and `summary`. */
+interface PartIndexes {
+  content: number[];
+  summary: number[];
+}
+
+/** The indexes of entries that arrived whole, from the server's own array. */
+const positions = (length = 0): number[] => Array.from({ length }, (_, position) => position);
+
 class ResponseAccumulator implements SnapshotAccumulator<ResponseStreamEvent, Response> {
   /** The response's own fields, from the latest lifecycle event. */
   private base: Response = { id: '', object: 'response', created_at: 0, status: 'in_progress', model: '', output: [] };
   private output: ResponseOutputItem[] = [];
+  /** The `output_index` of each item in `output`. */
+  private outputIndexes: number[] = [];
+  /** By `output_index`; made from an item's own arrays when first needed, dropped when the item is replaced. */
+  private readonly partIndexes = new Map<number, PartIndexes>();
   private final: Response | undefined;
 
   snapshot(): Response {
@@ -48,7 +62,10 @@ class ResponseAccumulator implements SnapshotAccumulator<ResponseStreamEvent, Re
       case 'response.created':
       case 'response.in_progress':
         this.base = event.response;
-        if (this.output.length === 0) this.output = event.response.output;
+        if (this.output.length === 0) {
+          this.output = event.response.output;
+          this.outputIndexes = positions(this.output.length);
+        }
         break;
       case 'response.completed':
       case 'response.incomplete':
@@ -56,6 +73,7 @@ class ResponseAccumulator implements SnapshotAccumulator<ResponseStreamEvent, Re
         break;
       case 'response.output_item.added':
       case 'response.output_item.done':
+        this.partIndexes.delete(event.output_index);
         this.replaceItem(event.output_index, () => event.item);
         break;
       case 'response.content_part.added':
@@ -105,8 +123,17 @@ class ResponseAccumulator implements SnapshotAccumulator<ResponseStreamEvent, Re
 
   private replaceItem(index: number, change: (item: ResponseOutputItem | undefined) => ResponseOutputItem): void {
     const output = this.output.slice();
-    output[index] = change(this.output[index]);
+    placeAt(output, this.outputIndexes, index, change);
     this.output = output;
+  }
+
+  private partIndexesOf(outputIndex: number, item: ResponseOutputItem): PartIndexes {
+    let indexes = this.partIndexes.get(outputIndex);
+    if (!indexes) {
+      indexes = { content: positions(item.content?.length), summary: positions(item.summary?.length) };
+      this.partIndexes.set(outputIndex, indexes);
+    }
+    return indexes;
   }
 
   /** Changes the item at `position`, creating one of `type` when its `output_item.added` never came. */
@@ -127,7 +154,8 @@ class ResponseAccumulator implements SnapshotAccumulator<ResponseStreamEvent, Re
   ): void {
     this.updateItem(position, 'message', (item) => {
       const content = (item.content ?? []).slice();
-      content[position.content_index] = change(content[position.content_index] ?? create());
+      const indexes = this.partIndexesOf(position.output_index, item).content;
+      placeAt(content, indexes, position.content_index, (part) => change(part ?? create()));
       return { ...item, content };
     });
   }
@@ -139,7 +167,8 @@ class ResponseAccumulator implements SnapshotAccumulator<ResponseStreamEvent, Re
   ): void {
     this.updateItem(position, 'reasoning', (item) => {
       const summary = (item.summary ?? []).slice();
-      summary[position.summary_index] = change(summary[position.summary_index] ?? create());
+      const indexes = this.partIndexesOf(position.output_index, item).summary;
+      placeAt(summary, indexes, position.summary_index, (part) => change(part ?? create()));
       return { ...item, summary };
     });
   }

@@ -33,6 +33,30 @@ export function accumulateSnapshots<In, Out>(
   });
 }
 
+/**
+ * Where the entry for a provider's `index` is, or goes, among `entries` kept in
+ * index order. Entries are stored dense: a sparse or huge index makes no holes
+ * (an array indexed by it would be walked on every snapshot, or not fit).
+ */
+export function positionOf<T>(entries: readonly T[], index: number, indexOf: (entry: T) => number): number {
+  const position = entries.findIndex((entry) => indexOf(entry) >= index);
+  return position === -1 ? entries.length : position;
+}
+
+/**
+ * Changes the value at a provider's `index` in `values`, whose indexes are
+ * `indexes` (same order), inserting it where it belongs when it is new.
+ */
+export function placeAt<T>(values: T[], indexes: number[], index: number, change: (value: T | undefined) => T): void {
+  const position = positionOf(indexes, index, (entry) => entry);
+  if (indexes[position] === index) {
+    values[position] = change(values[position]);
+    return;
+  }
+  values.splice(position, 0, change(undefined));
+  indexes.splice(position, 0, index);
+}
+
 interface ChoicesChunk<Choice> {
   id?: string;
   created?: number;
@@ -91,9 +115,8 @@ export class ChoicesAccumulator<Kind extends string, Chunk extends ChoicesChunk<
   }
 
   private choiceAt(index: number): ChoiceState<Choice, Snapshot> {
-    let position = this.choices.findIndex((choice) => choice.index >= index);
-    if (position === -1) position = this.choices.length;
-    else if (this.choices[position].index === index) return this.choices[position];
+    const position = positionOf(this.choices, index, (choice) => choice.index);
+    if (this.choices[position]?.index === index) return this.choices[position];
     const state = this.createChoice(index);
     this.choices.splice(position, 0, state);
     return state;

@@ -13,6 +13,13 @@ import * as z from 'zod/mini';
 
 const nullableString = z.nullish(z.string());
 
+/**
+ * Where a provider places a choice, tool call, output item or part: a
+ * non-negative integer (`0.5` or `-1` would make a separate entry or lose text).
+ * Entries are stored in index order without holes, so a huge index costs nothing.
+ */
+export const indexSchema = z.uint32();
+
 const tokenLogprob = z.looseObject({
   token: z.string(),
   logprob: z.number(),
@@ -24,7 +31,7 @@ const choiceLogprobs = z.looseObject({
 });
 
 const toolCallDelta = z.looseObject({
-  index: z.optional(z.number()),
+  index: z.optional(indexSchema),
   id: nullableString,
   type: nullableString,
   function: z.nullish(
@@ -45,7 +52,7 @@ const chunkDelta = z.looseObject({
 });
 
 const chunkChoice = z.looseObject({
-  index: z.optional(z.number()),
+  index: z.optional(indexSchema),
   delta: z.nullish(chunkDelta),
   finish_reason: nullableString,
   logprobs: z.nullish(choiceLogprobs),

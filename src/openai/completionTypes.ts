@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { completionUsageSchema, type CompletionUsage } from './chatTypes.js';
+import { completionUsageSchema, indexSchema, type CompletionUsage } from './chatTypes.js';
 
 /*
  * Schemas for the legacy `/completions` stream. Loose like the chat schemas:
@@ -21,7 +21,7 @@ const legacyLogprobs = z.looseObject({
 });
 
 const completionChunkChoice = z.looseObject({
-  index: z.optional(z.number()),
+  index: z.optional(indexSchema),
   text: nullableString,
   finish_reason: nullableString,
   logprobs: z.nullish(legacyLogprobs),

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { indexSchema } from './chatTypes.js';
 
 /*
  * Schemas for the Responses API's stream events. Loose like the chat schemas:
@@ -64,28 +65,28 @@ const lifecycleEvent = <T extends string>(type: T) =>
   z.looseObject({ type: z.literal(type), sequence_number: sequenceNumber, response: responseSchema });
 
 const outputItemEvent = <T extends string>(type: T) =>
-  z.looseObject({ type: z.literal(type), sequence_number: sequenceNumber, output_index: z.number(), item: outputItem });
+  z.looseObject({ type: z.literal(type), sequence_number: sequenceNumber, output_index: indexSchema, item: outputItem });
 
 /** Fields every event about one content part of a message carries. */
 const contentFields = {
   sequence_number: sequenceNumber,
   item_id: z.optional(z.string()),
-  output_index: z.number(),
-  content_index: z.number(),
+  output_index: indexSchema,
+  content_index: indexSchema,
 };
 
 /** Fields every event about one part of a reasoning item's summary carries. */
 const summaryFields = {
   sequence_number: sequenceNumber,
   item_id: z.optional(z.string()),
-  output_index: z.number(),
-  summary_index: z.number(),
+  output_index: indexSchema,
+  summary_index: indexSchema,
 };
 
 const functionCallFields = {
   sequence_number: sequenceNumber,
   item_id: z.optional(z.string()),
-  output_index: z.number(),
+  output_index: indexSchema,
 };
 
 const knownEventSchemas = [
