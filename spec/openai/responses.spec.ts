@@ -135,6 +135,16 @@ describe('responseEvents()', () => {
     expect(error).toMatchObject({ message: 'The model crashed', code: 'server_error', inStream: true, body: failed });
   });
 
+  test.each([
+    ['a number', 503, 503],
+    ['an object', { kind: 'odd' }, null],
+  ])('response.failed whose error code is %s still ends with APIError', async (_what, code, expected) => {
+    const failed = { type: 'response.failed', response: responseObject({ status: 'failed', error: { code, message: 'Overloaded' } }) };
+    const error = (await errorOf(from(framesOf([whole[0], failed])).pipe(responseEvents()))) as APIError;
+    expect(error).toBeInstanceOf(APIError);
+    expect(error).toMatchObject({ message: 'Overloaded', code: expected, body: failed });
+  });
+
   test('response.failed without an error message still says which response failed', async () => {
     const failed = { type: 'response.failed', response: responseObject({ status: 'failed', error: null }) };
     const error = (await errorOf(from(framesOf([failed])).pipe(responseEvents()))) as APIError;

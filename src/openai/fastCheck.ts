@@ -11,7 +11,6 @@ interface SchemaDef {
   catchall?: Schema;
   innerType?: Schema;
   element?: Schema;
-  options?: Schema[];
   values?: unknown[];
   keyType?: Schema;
   valueType?: Schema;
@@ -70,12 +69,6 @@ function compile(schema: Schema): FastCheck | null {
     case 'array': {
       const element = compile(def.element as Schema);
       return element && ((value) => Array.isArray(value) && value.every(element));
-    }
-    case 'union': {
-      const options = (def.options ?? []).map(compile);
-      if (options.some((option) => option === null)) return null;
-      const checks = options as FastCheck[];
-      return (value) => checks.some((check) => check(value));
     }
     case 'object':
       return compileObject(def);

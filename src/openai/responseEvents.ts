@@ -81,9 +81,10 @@ export function responseEvents(): OperatorFunction<SseFrame, ResponseStreamEvent
 /** `response.failed` carries its reason in `response.error`; the whole event stays in `body`. */
 function failedError(response: Response, body: unknown): APIError {
   const error = response.error;
+  const code = error?.code;
   return new APIError({
     message: error?.message || `The response ${response.id} failed without an error message`,
-    code: error?.code ?? null,
+    code: typeof code === 'string' || typeof code === 'number' ? code : null,
     body,
     inStream: true,
   });
