@@ -32,6 +32,8 @@ export type {
   ChatCompletionChunkDelta,
   ChatCompletionCreateParams,
   ChatCompletionMessage,
+  ChatCompletionMessageCustomToolCall,
+  ChatCompletionMessageFunctionToolCall,
   ChatCompletionMessageToolCall,
   ChatCompletionTokenLogprob,
   ChatCompletionToolCallDelta,

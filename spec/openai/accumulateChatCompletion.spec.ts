@@ -114,9 +114,49 @@ describe('accumulateChatCompletion', () => {
       deltaChunk({}, 'tool_calls'),
       '[DONE]',
     );
-    expect(result.choices[0].message.tool_calls?.map((call) => [call.id, call.function.arguments])).toEqual([
+    expect(result.choices[0].message.tool_calls?.map((call) => [call.id, call.type === 'function' && call.function.arguments])).toEqual([
       ['mid', '{}'],
       ['late', '{}'],
+    ]);
+  });
+
+  test("custom tools' calls keep their type and build custom.input, beside function calls", async () => {
+    const result = await final(
+      deltaChunk({ tool_calls: [{ index: 0, id: 'call_c', type: 'custom', custom: { name: 'run_sql', input: '' } }] }),
+      deltaChunk({ tool_calls: [{ index: 1, id: 'call_f', type: 'function', function: { name: 'get_time', arguments: '{' } }] }),
+      deltaChunk({ tool_calls: [{ index: 0, custom: { input: 'SELECT ' } }] }),
+      deltaChunk({ tool_calls: [{ index: 0, custom: { input: '1' } }, { index: 1, function: { arguments: '}' } }] }),
+      deltaChunk({}, 'tool_calls'),
+      '[DONE]',
+    );
+    expect(result.choices[0].message.tool_calls).toEqual([
+      { id: 'call_c', type: 'custom', custom: { name: 'run_sql', input: 'SELECT 1' } },
+      { id: 'call_f', type: 'function', function: { name: 'get_time', arguments: '{}' } },
+    ]);
+  });
+
+  test('a custom call is recognized by its payload when the type is left out', async () => {
+    const result = await final(
+      deltaChunk({ tool_calls: [{ index: 0, id: 'call_c', custom: { name: 'shell', input: 'ls' } }] }),
+      deltaChunk({ tool_calls: [{ index: 0, custom: { input: ' -l' } }] }),
+      deltaChunk({}, 'tool_calls'),
+      '[DONE]',
+    );
+    expect(result.choices[0].message.tool_calls).toEqual([{ id: 'call_c', type: 'custom', custom: { name: 'shell', input: 'ls -l' } }]);
+  });
+
+  test('fields of tool-call fragments openai-rx does not know are kept, the latest value winning', async () => {
+    const signature = { google: { thought_signature: 'sig-2' } };
+    const result = await final(
+      deltaChunk({
+        tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'f', arguments: '', strict: true }, extra_content: { google: { thought_signature: 'sig-1' } } }],
+      }),
+      deltaChunk({ tool_calls: [{ index: 0, function: { arguments: '{}' }, extra_content: signature }] }),
+      deltaChunk({}, 'tool_calls'),
+      '[DONE]',
+    );
+    expect(result.choices[0].message.tool_calls).toEqual([
+      { id: 'call_a', type: 'function', function: { name: 'f', arguments: '{}', strict: true }, extra_content: signature },
     ]);
   });
 

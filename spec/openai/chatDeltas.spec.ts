@@ -77,4 +77,19 @@ describe('toolCallDeltas', () => {
       { index: 1, arguments: ']' },
     ]);
   });
+
+  test("a custom tool's call: its name, and pieces of its free-text input as arguments", async () => {
+    expect(
+      await through(
+        toolCallDeltas(),
+        deltaChunk({ tool_calls: [{ index: 0, id: 'call_c', type: 'custom', custom: { name: 'run_sql', input: '' } }] }),
+        deltaChunk({ tool_calls: [{ index: 0, custom: { input: 'SELECT ' } }] }),
+        deltaChunk({ tool_calls: [{ index: 0, custom: { input: '1' } }] }),
+      ),
+    ).toEqual([
+      { index: 0, id: 'call_c', name: 'run_sql', arguments: '' },
+      { index: 0, arguments: 'SELECT ' },
+      { index: 0, arguments: '1' },
+    ]);
+  });
 });

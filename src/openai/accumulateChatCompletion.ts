@@ -77,14 +77,7 @@ class ChoiceState {
     const index = this.indexOf(fragment);
     const position = positionOf(this.toolCalls, index, (entry) => entry.index);
     const entry = this.toolCalls[position]?.index === index ? this.toolCalls[position] : undefined;
-    const previous = entry?.call;
-    // Copied, not changed: earlier snapshots hold the previous object.
-    const call: ChatCompletionMessageToolCall = previous
-      ? { ...previous, function: { ...previous.function } }
-      : { id: '', type: 'function', function: { name: '', arguments: '' } };
-    if (fragment.id) call.id = fragment.id;
-    if (fragment.function?.name) call.function.name = previous ? previous.function.name || fragment.function.name : fragment.function.name;
-    if (fragment.function?.arguments) call.function.arguments += fragment.function.arguments;
+    const call = withFragment(entry?.call, fragment);
     if (entry) entry.call = call;
     else this.toolCalls.splice(position, 0, { index, call });
   }
@@ -103,4 +96,29 @@ class ChoiceState {
     };
     return this.cached;
   }
+}
+
+/**
+ * The call after one more of its fragments; a new object, as earlier snapshots
+ * hold the previous one. The first fragment decides the kind: `custom` (by its
+ * `type` or a `custom` payload; the text is `custom.input`) or `function` (the
+ * text is `function.arguments`). Texts are concatenated, the first non-empty
+ * name is kept, the latest non-empty id, and fields openai-rx does not know are
+ * kept as the latest fragment sent them.
+ */
+function withFragment(
+  previous: ChatCompletionMessageToolCall | undefined,
+  fragment: ChatCompletionToolCallDelta,
+): ChatCompletionMessageToolCall {
+  const { index: _index, id, type, function: functionPart, custom, ...unknown } = fragment;
+  const kind = previous?.type ?? (type === 'custom' || custom ? 'custom' : 'function');
+  const [sent, textKey] = kind === 'custom' ? [custom, 'input'] : [functionPart, 'arguments'];
+  const before = (previous?.[kind] ?? { name: '', [textKey]: '' }) as Record<string, string>;
+  const payload = {
+    ...before,
+    ...sent,
+    name: before.name || sent?.name || '',
+    [textKey]: before[textKey] + ((sent as Record<string, unknown> | null | undefined)?.[textKey] ?? ''),
+  };
+  return { ...previous, ...unknown, id: id || previous?.id || '', type: kind, [kind]: payload } as ChatCompletionMessageToolCall;
 }

@@ -40,6 +40,13 @@ const toolCallDelta = z.looseObject({
       arguments: nullableString,
     }),
   ),
+  /** A custom tool's call (`type: 'custom'`): free-text `input` instead of JSON `arguments`. */
+  custom: z.nullish(
+    z.looseObject({
+      name: nullableString,
+      input: nullableString,
+    }),
+  ),
 });
 
 const chunkDelta = z.looseObject({
@@ -111,10 +118,22 @@ export interface ChatCompletionMessage {
   reasoning?: string;
 }
 
-export interface ChatCompletionMessageToolCall {
+/** A tool call of the accumulated message: narrow it by `type`. Fields openai-rx does not know are kept. */
+export type ChatCompletionMessageToolCall = ChatCompletionMessageFunctionToolCall | ChatCompletionMessageCustomToolCall;
+
+export interface ChatCompletionMessageFunctionToolCall {
   id: string;
   type: 'function';
-  function: { name: string; arguments: string };
+  function: { name: string; arguments: string; [field: string]: unknown };
+  [field: string]: unknown;
+}
+
+/** The call of a custom tool: its `input` is free text (or text in the tool's grammar), not JSON. */
+export interface ChatCompletionMessageCustomToolCall {
+  id: string;
+  type: 'custom';
+  custom: { name: string; input: string; [field: string]: unknown };
+  [field: string]: unknown;
 }
 
 /** Request body for `/chat/completions`; only the fields openai-rx reads are typed, the rest pass through. */

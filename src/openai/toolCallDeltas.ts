@@ -3,13 +3,19 @@ import type { ChatCompletionChunk, ChatCompletionToolCallDelta } from './chatTyp
 import type { ChoiceConfig } from './contentDeltas.js';
 import { operate } from './operate.js';
 
-/** One fragment of a streamed tool call. `id` and `name` come with a call's first fragment. */
+/**
+ * One fragment of a streamed tool call. `id` and `name` come with a call's
+ * first fragment. A custom tool's call (`type: 'custom'`) streams free-text
+ * `custom.input` instead of JSON `function.arguments`: its fragments carry
+ * `custom.name` as `name` and pieces of `custom.input` as `arguments` (the
+ * tool's name tells which kind it is).
+ */
 export interface ToolCallDelta {
   /** Position of the call in the message's `tool_calls`. */
   index: number;
   id?: string;
   name?: string;
-  /** The next piece of the JSON arguments text (may be empty on the first fragment). */
+  /** The next piece of the arguments (JSON) or, for a custom tool, of its input (may be empty on the first fragment). */
   arguments: string;
 }
 
@@ -29,9 +35,10 @@ export function toolCallDeltas(config: ChoiceConfig = {}): OperatorFunction<Chat
         for (const choice of chunk.choices) {
           if ((choice.index ?? 0) !== choiceIndex || !choice.delta?.tool_calls) continue;
           for (const call of choice.delta.tool_calls) {
-            const delta: ToolCallDelta = { index: indexOf(call), arguments: call.function?.arguments ?? '' };
+            const delta: ToolCallDelta = { index: indexOf(call), arguments: call.custom?.input ?? call.function?.arguments ?? '' };
             if (call.id) delta.id = call.id;
-            if (call.function?.name) delta.name = call.function.name;
+            const name = call.custom?.name || call.function?.name;
+            if (name) delta.name = name;
             subscriber.next(delta);
           }
         }
