@@ -9,6 +9,7 @@ import type {
   ChatCompletionTokenLogprob,
   ChatCompletionToolCallDelta,
 } from './chatTypes.js';
+import { arraysOf, GrowingArray } from './growingArray.js';
 import { toolCallIndexer } from './toolCallDeltas.js';
 
 /**
@@ -16,8 +17,8 @@ import { toolCallIndexer } from './toolCallDeltas.js';
  * non-streaming `ChatCompletion`; the last one is the final result. Each
  * snapshot is a new object that later chunks never change; a choice is rebuilt
  * only when a chunk changed it, and text grows by concatenation, so the cost per
- * chunk does not grow with the length of the answer (logprobs excepted: their
- * arrays are copied when they grow, to keep earlier snapshots intact).
+ * chunk does not grow with the length of the answer. Logprobs arrays grow in a
+ * store the snapshots share; each snapshot's array is copied out when first read.
  *
  * If the stream is cut short, the `StreamTruncatedError` carries the last
  * snapshot as `partial`.
@@ -46,9 +47,10 @@ class ChoiceState {
   readonly toolCalls: Array<{ index: number; call: ChatCompletionMessageToolCall }> = [];
   readonly indexOf = toolCallIndexer();
   finishReason: string | null = null;
-  contentLogprobs: ChatCompletionTokenLogprob[] | null = null;
-  refusalLogprobs: ChatCompletionTokenLogprob[] | null = null;
-  sawLogprobs = false;
+  contentLogprobs: GrowingArray<ChatCompletionTokenLogprob> | null = null;
+  refusalLogprobs: GrowingArray<ChatCompletionTokenLogprob> | null = null;
+  /** What snapshots show until more logprobs arrive: read once, copied once. */
+  logprobs: ChatCompletionChoice['logprobs'] = null;
   cached: ChatCompletionChoice | undefined;
 
   constructor(readonly index: number) {}
@@ -67,9 +69,9 @@ class ChoiceState {
     if (choice.finish_reason) this.finishReason = choice.finish_reason;
     const logprobs = choice.logprobs;
     if (logprobs) {
-      this.sawLogprobs = true;
-      if (logprobs.content) this.contentLogprobs = (this.contentLogprobs ?? []).concat(logprobs.content);
-      if (logprobs.refusal) this.refusalLogprobs = (this.refusalLogprobs ?? []).concat(logprobs.refusal);
+      if (logprobs.content) this.contentLogprobs = (this.contentLogprobs ?? GrowingArray.from()).concat(logprobs.content);
+      if (logprobs.refusal) this.refusalLogprobs = (this.refusalLogprobs ?? GrowingArray.from()).concat(logprobs.refusal);
+      this.logprobs = arraysOf({ content: this.contentLogprobs, refusal: this.refusalLogprobs });
     }
   }
 
@@ -92,7 +94,7 @@ class ChoiceState {
       index: this.index,
       message,
       finish_reason: this.finishReason,
-      logprobs: this.sawLogprobs ? { content: this.contentLogprobs, refusal: this.refusalLogprobs } : null,
+      logprobs: this.logprobs,
     };
     return this.cached;
   }

@@ -1,18 +1,15 @@
 import type { OperatorFunction } from 'rxjs';
 import { accumulateSnapshots, ChoicesAccumulator, type ChoiceState } from './accumulateSnapshots.js';
-import type {
-  Completion,
-  CompletionChoice,
-  CompletionChunk,
-  CompletionChunkChoice,
-  CompletionLogprobs,
-} from './completionTypes.js';
+import type { Completion, CompletionChoice, CompletionChunk, CompletionChunkChoice, CompletionLogprobs } from './completionTypes.js';
+import { arraysOf, GrowingArray } from './growingArray.js';
 
 /**
  * Legacy completion chunks → a snapshot of the whole completion after every
  * chunk, shaped like a non-streaming `Completion`; the last one is the final
  * result. Legacy logprobs are concatenated array by array. Each snapshot is a
- * new object, and a choice is rebuilt only when a chunk changed it.
+ * new object, and a choice is rebuilt only when a chunk changed it; logprobs
+ * grow in stores the snapshots share, each snapshot's arrays copied out when
+ * first read, so the cost per chunk does not grow with the length of the answer.
  *
  * If the stream is cut short, the `StreamTruncatedError` carries the last
  * snapshot as `partial`.
@@ -34,7 +31,8 @@ export function accumulateCompletion(): OperatorFunction<CompletionChunk, Comple
 class CompletionChoiceState implements ChoiceState<CompletionChunkChoice, CompletionChoice> {
   private text = '';
   private finishReason: string | null = null;
-  private logprobs: CompletionLogprobs | null = null;
+  private logprobs: { [K in keyof CompletionLogprobs]: GrowingArray<CompletionLogprobs[K][number]> } | null = null;
+  private logprobsView: CompletionLogprobs | null = null;
   private cached: CompletionChoice | undefined;
 
   constructor(readonly index: number) {}
@@ -45,18 +43,24 @@ class CompletionChoiceState implements ChoiceState<CompletionChunkChoice, Comple
     if (choice.finish_reason) this.finishReason = choice.finish_reason;
     const logprobs = choice.logprobs;
     if (logprobs) {
-      const previous = this.logprobs ?? { tokens: [], token_logprobs: [], top_logprobs: [], text_offset: [] };
+      const previous = this.logprobs ?? {
+        tokens: GrowingArray.from(),
+        token_logprobs: GrowingArray.from(),
+        top_logprobs: GrowingArray.from(),
+        text_offset: GrowingArray.from(),
+      };
       this.logprobs = {
         tokens: previous.tokens.concat(logprobs.tokens ?? []),
         token_logprobs: previous.token_logprobs.concat(logprobs.token_logprobs ?? []),
         top_logprobs: previous.top_logprobs.concat(logprobs.top_logprobs ?? []),
         text_offset: previous.text_offset.concat(logprobs.text_offset ?? []),
       };
+      this.logprobsView = arraysOf(this.logprobs);
     }
   }
 
   snapshot(): CompletionChoice {
-    this.cached ??= { index: this.index, text: this.text, finish_reason: this.finishReason, logprobs: this.logprobs };
+    this.cached ??= { index: this.index, text: this.text, finish_reason: this.finishReason, logprobs: this.logprobsView };
     return this.cached;
   }
 }

@@ -1,5 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
 import { accumulateSnapshots, placeAt, type SnapshotAccumulator } from './accumulateSnapshots.js';
+import { GrowingArray, withArray } from './growingArray.js';
 import {
   isKnownResponseEvent,
   type Response,
@@ -16,7 +17,9 @@ import {
  * their indexes, without gaps for indexes that never came. The last value is the `response` of
  * `response.completed` (or `response.incomplete`) as the server sent it, usage
  * included. Snapshots are new objects; unchanged items are shared between
- * them, so the cost per event does not grow with the length of the answer.
+ * them, and a text part's logprobs grow in a store its versions share (each
+ * snapshot's array copied out when first read), so the cost per event does not
+ * grow with the length of the answer.
  *
  * If the stream is cut short, the `StreamTruncatedError` carries the last
  * snapshot as `partial`.
@@ -50,6 +53,8 @@ class ResponseAccumulator implements SnapshotAccumulator<ResponseStreamEvent, Re
   private outputIndexes: number[] = [];
   /** By `output_index`; made from an item's own arrays when first needed, dropped when the item is replaced. */
   private readonly partIndexes = new Map<number, PartIndexes>();
+  /** The logprobs of text parts built from deltas, by the part object that shows them. */
+  private readonly partLogprobs = new WeakMap<ResponseContentPart, GrowingArray<unknown>>();
   private final: Response | undefined;
 
   snapshot(): Response {
@@ -80,15 +85,9 @@ class ResponseAccumulator implements SnapshotAccumulator<ResponseStreamEvent, Re
       case 'response.content_part.done':
         this.updatePart(event, () => event.part, () => event.part);
         break;
-      case 'response.output_text.delta': {
-        const logprobs = event.logprobs && event.logprobs.length > 0 ? event.logprobs : undefined;
-        this.updatePart(event, emptyTextPart, (part) => ({
-          ...part,
-          text: (part.text ?? '') + event.delta,
-          ...(logprobs && { logprobs: (part.logprobs ?? []).concat(logprobs) }),
-        }));
+      case 'response.output_text.delta':
+        this.updatePart(event, emptyTextPart, (part) => this.withTextDelta(part, event.delta, event.logprobs ?? []));
         break;
-      }
       case 'response.output_text.done':
         this.updatePart(event, emptyTextPart, (part) => ({ ...part, text: event.text }));
         break;
@@ -119,6 +118,17 @@ class ResponseAccumulator implements SnapshotAccumulator<ResponseStreamEvent, Re
         this.updateSummary(event, emptySummaryPart, (part) => ({ ...part, text: event.text }));
         break;
     }
+  }
+
+  private withTextDelta(part: ResponseContentPart, delta: string, logprobs: unknown[]): ResponseContentPart {
+    const text = (part.text ?? '') + delta;
+    const previous = this.partLogprobs.get(part);
+    if (!previous && logprobs.length === 0) return { ...part, text };
+    const grown = (previous ?? GrowingArray.from(part.logprobs)).concat(logprobs);
+    const next = withArray(part, 'logprobs', grown);
+    next.text = text;
+    this.partLogprobs.set(next, grown);
+    return next;
   }
 
   private replaceItem(index: number, change: (item: ResponseOutputItem | undefined) => ResponseOutputItem): void {
