@@ -1,4 +1,5 @@
 import type * as z from 'zod/mini';
+import { isRecord } from '../sse/httpErrors.js';
 
 /** `true` when a value conforms to the schema it was compiled from. */
 export type FastCheck = (value: unknown) => boolean;
@@ -111,8 +112,4 @@ function compileObject(def: SchemaDef): FastCheck | null {
     if (checksOthers) for (const key in value) if (!Object.hasOwn(shape, key) && !catchall(value[key])) return false;
     return true;
   };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

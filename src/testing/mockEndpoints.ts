@@ -1,7 +1,7 @@
+import { isRecord } from '../sse/httpErrors.js';
 import type { SseFrame } from '../sse/types.js';
 import { chatCompletion, chatStreamChunks, type UsageJson } from './chatBuilders.js';
 import { completion, completionStreamChunks } from './completionBuilders.js';
-import { isObject } from './mockModel.js';
 import { responseFrames, responseObject, responseUsage } from './responseBuilders.js';
 import { doneFrame, sseEvent } from './sseBuilders.js';
 
@@ -73,7 +73,7 @@ function lastMessageText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   return content
-    .map((part) => (isObject(part) && typeof part.text === 'string' ? part.text : ''))
+    .map((part) => (isRecord(part) && typeof part.text === 'string' ? part.text : ''))
     .join('');
 }
 
@@ -84,8 +84,8 @@ function positiveNumber(value: unknown): number | undefined {
 /** Picks the function tool a request allows: the one `tool_choice` names, else the first. */
 function chooseTool(tools: unknown, toolChoice: unknown, describe: (tool: Record<string, unknown>) => MockTool | undefined): MockTool | undefined {
   if (!Array.isArray(tools) || toolChoice === 'none') return undefined;
-  const offered = tools.filter(isObject).map(describe).filter((tool): tool is MockTool => tool !== undefined);
-  const forced = isObject(toolChoice) ? (isObject(toolChoice.function) ? toolChoice.function.name : toolChoice.name) : undefined;
+  const offered = tools.filter(isRecord).map(describe).filter((tool): tool is MockTool => tool !== undefined);
+  const forced = isRecord(toolChoice) ? (isRecord(toolChoice.function) ? toolChoice.function.name : toolChoice.name) : undefined;
   return offered.find((tool) => tool.name === forced) ?? offered[0];
 }
 
@@ -93,18 +93,18 @@ export const chatEndpoint: MockEndpoint = {
   idPrefix: 'chatcmpl-mock-',
   invalid: (body) => (Array.isArray(body.messages) ? undefined : "'messages' must be an array of messages"),
   prompt(body) {
-    const messages = (body.messages as unknown[]).filter(isObject);
+    const messages = (body.messages as unknown[]).filter(isRecord);
     const user = messages.filter((message) => message.role === 'user').at(-1);
     return user ? lastMessageText(user.content) : '';
   },
-  inputText: (body) => (body.messages as unknown[]).map((message) => (isObject(message) ? lastMessageText(message.content) : '')).join('\n'),
+  inputText: (body) => (body.messages as unknown[]).map((message) => (isRecord(message) ? lastMessageText(message.content) : '')).join('\n'),
   toolResult(body) {
     const last = (body.messages as unknown[]).at(-1);
-    return isObject(last) && last.role === 'tool' ? lastMessageText(last.content) : undefined;
+    return isRecord(last) && last.role === 'tool' ? lastMessageText(last.content) : undefined;
   },
   tool: (body) =>
     chooseTool(body.tools, body.tool_choice, (tool) =>
-      tool.type === 'function' && isObject(tool.function) && typeof tool.function.name === 'string'
+      tool.type === 'function' && isRecord(tool.function) && typeof tool.function.name === 'string'
         ? { name: tool.function.name, parameters: tool.function.parameters }
         : undefined,
     ),
@@ -172,7 +172,7 @@ export const completionsEndpoint: MockEndpoint = {
 };
 
 function responseInputItems(body: Record<string, unknown>): Record<string, unknown>[] {
-  return Array.isArray(body.input) ? body.input.filter(isObject) : [];
+  return Array.isArray(body.input) ? body.input.filter(isRecord) : [];
 }
 
 function responseUsageOf(answer: MockAnswer, context: MockContext) {

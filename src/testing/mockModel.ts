@@ -1,3 +1,4 @@
+import { isRecord } from '../sse/httpErrors.js';
 import { splitTokens } from './tokens.js';
 
 /**
@@ -152,7 +153,7 @@ export function sampleArguments(parameters: unknown, prompt: string): string {
 }
 
 function sampleValue(schema: unknown, prompt: string): unknown {
-  if (!isObject(schema)) return null;
+  if (!isRecord(schema)) return null;
   if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
   const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
   switch (type) {
@@ -166,16 +167,12 @@ function sampleValue(schema: unknown, prompt: string): unknown {
     case 'array':
       return [];
     default: {
-      if (!isObject(schema.properties)) return type === 'object' ? {} : null;
+      if (!isRecord(schema.properties)) return type === 'object' ? {} : null;
       const value: Record<string, unknown> = {};
       for (const [name, property] of Object.entries(schema.properties)) value[name] = sampleValue(property, prompt);
       return value;
     }
   }
-}
-
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** mulberry32 seeded with FNV-1a of the text: small, fast and the same on every platform. */

@@ -15,13 +15,13 @@ import {
   answerOpening,
   derivedAnswer,
   HALFWAY,
-  isObject,
   MockDirectiveError,
   parseDirectives,
   sampleArguments,
   toolResultOpening,
   type MockBehavior,
 } from './mockModel.js';
+import { isRecord } from '../sse/httpErrors.js';
 import { maskCredentials } from './maskCredentials.js';
 import { splitTokens } from './tokens.js';
 
@@ -191,7 +191,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     const attemptKey = `${req.method} ${path}\n${raw}`;
     const attempt = (attempts.get(attemptKey) ?? 0) + 1;
     attempts.set(attemptKey, attempt);
-    const validBody = isObject(body) && endpoint && !endpoint.invalid(body) ? body : undefined;
+    const validBody = isRecord(body) && endpoint && !endpoint.invalid(body) ? body : undefined;
     const record: RecordedRequest = {
       id: requests.length + 1,
       method: req.method ?? 'GET',
@@ -232,7 +232,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       sendError(res, 405, `${path} takes POST, not ${req.method}`);
       return;
     }
-    if (!isObject(body)) {
+    if (!isRecord(body)) {
       sendError(res, 400, 'The request body is not a JSON object');
       return;
     }
@@ -267,7 +267,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       model: typeof body.model === 'string' && body.model ? body.model : 'mock-model',
       created: Math.floor(Date.now() / 1000),
       promptTokens: splitTokens(endpoint.inputText(body)).length,
-      includeUsage: isObject(body.stream_options) && body.stream_options.include_usage === true,
+      includeUsage: isRecord(body.stream_options) && body.stream_options.include_usage === true,
     };
     const modelAnswer = simulate(endpoint, body, prompt, behavior, record.id);
     const fault = faulty ? faultOf(behavior) : undefined;
