@@ -11,7 +11,7 @@ import * as z from 'zod/mini';
  * API would add ~20 KB min+gzip to every browser bundle (bench/bundle-size.ts).
  */
 
-const nullableString = z.nullish(z.string());
+export const nullableString = z.nullish(z.string());
 
 /**
  * Where a provider places a choice, tool call, output item or part: a
@@ -71,12 +71,17 @@ export const completionUsageSchema = z.looseObject({
   total_tokens: z.optional(z.number()),
 });
 
-export const chatCompletionChunkSchema = z.looseObject({
+/** The identity fields every streamed chunk carries (chat and legacy), all optional: Azure sends them empty. */
+export const chunkIdentityFields = {
   id: z.optional(z.string()),
   object: z.optional(z.string()),
   created: z.optional(z.number()),
   model: z.optional(z.string()),
   system_fingerprint: nullableString,
+};
+
+export const chatCompletionChunkSchema = z.looseObject({
+  ...chunkIdentityFields,
   choices: z.array(chunkChoice),
   usage: z.nullish(completionUsageSchema),
   x_groq: z.nullish(z.looseObject({ usage: z.nullish(completionUsageSchema) })),

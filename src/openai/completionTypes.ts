@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { completionUsageSchema, indexSchema, type CompletionUsage } from './chatTypes.js';
+import { chunkIdentityFields, completionUsageSchema, indexSchema, nullableString, type CompletionUsage } from './chatTypes.js';
 
 /*
  * Schemas for the legacy `/completions` stream. Loose like the chat schemas:
@@ -7,8 +7,6 @@ import { completionUsageSchema, indexSchema, type CompletionUsage } from './chat
  * llama.cpp's extra fields are kept; only what would make the accumulated
  * text wrong is rejected.
  */
-
-const nullableString = z.nullish(z.string());
 
 /** The legacy logprobs shape: parallel arrays, one entry per token. */
 const legacyLogprobs = z.looseObject({
@@ -28,11 +26,7 @@ const completionChunkChoice = z.looseObject({
 });
 
 export const completionChunkSchema = z.looseObject({
-  id: z.optional(z.string()),
-  object: z.optional(z.string()),
-  created: z.optional(z.number()),
-  model: z.optional(z.string()),
-  system_fingerprint: nullableString,
+  ...chunkIdentityFields,
   choices: z.array(completionChunkChoice),
   usage: z.nullish(completionUsageSchema),
 });
