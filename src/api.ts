@@ -15,7 +15,6 @@ export {
   StreamProtocolError,
   StreamTimeoutError,
   StreamTruncatedError,
-  redactSecret,
   type APIErrorInit,
   type ProtocolProblem,
   type TimeoutPhase,

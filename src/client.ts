@@ -1,5 +1,4 @@
 import { catchError, throwError, type Observable, type OperatorFunction } from 'rxjs';
-import { redactSecret } from './errors.js';
 import { chatChunks } from './openai/chatChunks.js';
 import type { ChatCompletionChunk, ChatCompletionCreateParams } from './openai/chatTypes.js';
 import { completionChunks } from './openai/completionChunks.js';
@@ -8,6 +7,7 @@ import { responseEvents } from './openai/responseEvents.js';
 import type { ResponseCreateParams, ResponseStreamEvent } from './openai/responseTypes.js';
 import { sseFrames } from './sse/sseFrames.js';
 import type { ResponseInfo, SseFrame, StreamTimeouts } from './sse/types.js';
+import { createRedactor, credentialsIn } from './redaction.js';
 import type { Transport } from './transport/types.js';
 
 export interface ClientOptions {
@@ -86,9 +86,9 @@ export function buildClient(options: ClientOptions & { transport: Transport }): 
 
   const headersFor = (request: RequestOptions = {}) => (request.headers ? { ...baseHeaders, ...request.headers } : baseHeaders);
   const redact = <T>(source: Observable<T>, request?: RequestOptions): Observable<T> => {
-    const secrets = credentialsIn(headersFor(request));
-    if (secrets.length === 0) return source;
-    return source.pipe(catchError((error: unknown) => throwError(() => secrets.reduce(redactSecret, error))));
+    const redactor = createRedactor(credentialsIn(headersFor(request)));
+    if (!redactor.active) return source;
+    return source.pipe(catchError((error: unknown) => throwError(() => redactor.error(error))));
   };
 
   const rawSse = (path: string, body: unknown, request: RequestOptions = {}): Observable<SseFrame> =>
@@ -127,19 +127,4 @@ export function requestHeaders(options: Pick<ClientOptions, 'apiKey' | 'headers'
   const headers: Record<string, string> = { 'content-type': 'application/json', accept, ...options.headers };
   if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
   return headers;
-}
-
-/** Headers whose values are credentials: `apiKey` goes out as `authorization`, Azure's key as `api-key`. */
-const CREDENTIAL_HEADERS = new Set(['authorization', 'api-key', 'x-api-key']);
-
-/** The credentials a request sends, to be kept out of every error: each header value, and a bearer token alone. */
-export function credentialsIn(headers: Record<string, string>): string[] {
-  const secrets: string[] = [];
-  for (const [name, value] of Object.entries(headers)) {
-    if (!value || !CREDENTIAL_HEADERS.has(name.toLowerCase())) continue;
-    secrets.push(value);
-    const token = /^\s*(?:bearer|basic)\s+(\S.*)$/i.exec(value)?.[1];
-    if (token) secrets.push(token);
-  }
-  return secrets;
 }

@@ -1,3 +1,5 @@
+import { CUT_MARK } from './redaction.js';
+
 /**
  * Every error openai-rx raises extends {@link OpenAIRxError}. None of them ever
  * holds the API key or an `Authorization` header: request headers are never
@@ -118,14 +120,6 @@ export class StreamAbortError extends OpenAIRxError {
   }
 }
 
-const REDACTED = '[redacted]';
-
-/** Ends text that an error message quotes only in part; {@link redactSecret} knows it. */
-const CUT_MARK = '…';
-
-/** A secret cut this short or shorter by an excerpt is left alone: so few characters reveal nothing. */
-const MIN_CUT_SECRET = 4;
-
 /**
  * The first `maxChars` characters of `text`, marked with `…` when cut. Error
  * messages quote server text only through this, so that a secret the cut
@@ -133,55 +127,4 @@ const MIN_CUT_SECRET = 4;
  */
 export function excerpt(text: string, maxChars: number): string {
   return text.length > maxChars ? `${text.slice(0, maxChars)}${CUT_MARK}` : text;
-}
-
-/**
- * Removes `secret` from every string an error holds (message, stack, body,
- * headers, data, partial results, causes), in place, including the beginning
- * of a secret that an {@link excerpt} cut short. Servers sometimes echo a
- * credential in an error body; this keeps it out of logs all the same.
- */
-export function redactSecret<E>(error: E, secret: string | undefined): E {
-  if (!secret || !isError(error)) return error;
-  scrub(error, secret, new Set());
-  return error;
-}
-
-/** Errors from Node's core or another realm are not `instanceof` this realm's `Error`. */
-function isError(value: unknown): value is Error {
-  return value instanceof Error || Object.prototype.toString.call(value) === '[object Error]';
-}
-
-function scrub(value: unknown, secret: string, seen: Set<object>): unknown {
-  if (typeof value === 'string') return redactText(value, secret);
-  if (typeof value !== 'object' || value === null || seen.has(value)) return value;
-  seen.add(value);
-  const target = value as Record<string, unknown>;
-  const keys = isError(value) ? ['message', 'stack', 'cause', ...Object.keys(value)] : Object.keys(value);
-  for (const key of keys) {
-    const before = target[key];
-    const after = scrub(before, secret, seen);
-    if (after !== before) {
-      try {
-        target[key] = after;
-      } catch {
-        // A frozen object cannot hold the key in a new place; leave it.
-      }
-    }
-  }
-  return value;
-}
-
-function redactText(text: string, secret: string): string {
-  let result = text.includes(secret) ? text.split(secret).join(REDACTED) : text;
-  for (let cut = result.indexOf(CUT_MARK); cut !== -1; cut = result.indexOf(CUT_MARK, cut + 1)) {
-    for (let length = Math.min(secret.length - 1, cut); length > MIN_CUT_SECRET; length--) {
-      if (result.startsWith(secret.slice(0, length), cut - length)) {
-        result = result.slice(0, cut - length) + REDACTED + result.slice(cut);
-        cut += REDACTED.length - length;
-        break;
-      }
-    }
-  }
-  return result;
 }

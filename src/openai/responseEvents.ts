@@ -1,8 +1,9 @@
 import type { OperatorFunction } from 'rxjs';
-import { APIError, StreamProtocolError, StreamTruncatedError } from '../errors.js';
+import { StreamProtocolError, StreamTruncatedError } from '../errors.js';
 import { isRecord } from '../sse/httpErrors.js';
 import type { SseFrame } from '../sse/types.js';
 import { jsonEvents, validate, type StageOutput } from './jsonEvents.js';
+import { responseFailedError } from './streamErrors.js';
 import {
   responseEventSchemaOf,
   type Response,
@@ -58,7 +59,7 @@ export function responseEvents(): OperatorFunction<SseFrame, ResponseStreamEvent
         if (event === undefined) return;
         switch (event.type) {
           case 'response.failed':
-            out.error(failedError(event.response, json));
+            out.error(responseFailedError(json, frame.data));
             return;
           case 'response.completed':
           case 'response.incomplete':
@@ -75,17 +76,5 @@ export function responseEvents(): OperatorFunction<SseFrame, ResponseStreamEvent
       end: truncated,
       done: truncated,
     };
-  });
-}
-
-/** `response.failed` carries its reason in `response.error`; the whole event stays in `body`. */
-function failedError(response: Response, body: unknown): APIError {
-  const error = response.error;
-  const code = error?.code;
-  return new APIError({
-    message: error?.message || `The response ${response.id} failed without an error message`,
-    code: typeof code === 'string' || typeof code === 'number' ? code : null,
-    body,
-    inStream: true,
   });
 }

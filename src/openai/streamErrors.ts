@@ -1,5 +1,6 @@
-import { APIError } from '../errors.js';
-import { readErrorBody, readErrorObject } from '../sse/httpErrors.js';
+import { APIError, excerpt } from '../errors.js';
+import { nestsDeeperThan } from '../json.js';
+import { carriesError, isRecord, readErrorBody, readErrorObject } from '../sse/httpErrors.js';
 
 /**
  * Finds an error inside a stream, in the shapes providers send: `event: error`
@@ -10,15 +11,40 @@ import { readErrorBody, readErrorObject } from '../sse/httpErrors.js';
  * when it was not JSON.
  */
 export function streamErrorOf(event: string | undefined, json: unknown, data: string): APIError | undefined {
-  const read =
-    event === 'error'
-      ? (readErrorBody(json) ?? { message: data || 'The server sent an error event' })
-      : readErrorObject(json);
-  if (!read) return undefined;
-  return new APIError({ ...read, status: statusOf(read.code), body: json ?? data, inStream: true });
+  if (event !== 'error' && !carriesError(json)) return undefined;
+  const read = (event === 'error' ? readErrorBody(json) : readErrorObject(json)) ?? {
+    message: excerpt(data, MESSAGE_CHARS) || 'The server sent an error event',
+  };
+  return new APIError({ ...read, status: statusOf(read.code), body: keptBody(json, data), inStream: true });
 }
+
+/** How much of an error event's text becomes the message when it has no readable message of its own. */
+const MESSAGE_CHARS = 500;
 
 /** Some providers put the HTTP status in `code` (a number); that is the closest status there is. */
 function statusOf(code: string | number | null | undefined): number | undefined {
   return typeof code === 'number' && code >= 400 && code < 600 ? code : undefined;
+}
+
+/**
+ * The error of a Responses `response.failed` event (its reason is in
+ * `response.error`; the whole event stays in `body`), or `undefined` for any
+ * other event.
+ */
+export function responseFailedError(json: unknown, data: string): APIError | undefined {
+  if (!isRecord(json) || json.type !== 'response.failed') return undefined;
+  const response = isRecord(json.response) ? json.response : {};
+  const read = readErrorObject(response);
+  const id = typeof response.id === 'string' ? ` ${response.id}` : '';
+  return new APIError({
+    ...read,
+    message: read?.message || `The response${id} failed without an error message`,
+    body: keptBody(json, data),
+    inStream: true,
+  });
+}
+
+/** An error keeps the event's value as its `body` only when it nests within the limit; else its text. */
+function keptBody(json: unknown, data: string): unknown {
+  return json === undefined || nestsDeeperThan(data) ? data : json;
 }

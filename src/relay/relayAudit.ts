@@ -1,6 +1,7 @@
 import { APIError } from '../errors.js';
-import { streamErrorOf } from '../openai/streamErrors.js';
-import { isRecord, readErrorObject } from '../sse/httpErrors.js';
+import { parseForeignJson } from '../json.js';
+import { responseFailedError, streamErrorOf } from '../openai/streamErrors.js';
+import { isRecord } from '../sse/httpErrors.js';
 import type { SseEventFrame } from '../sse/types.js';
 
 /*
@@ -13,7 +14,7 @@ const ERROR_HINT = /"error"\s*:\s*[{"]|"(?:type|object)"\s*:\s*"error"|"type"\s*
 /** The `usage` object a JSON text carries at the top level or in its `response` (Responses' final events). */
 export function usageIn(text: string): Record<string, unknown> | undefined {
   if (!text.includes('"usage"') || !USAGE_HINT.test(text)) return undefined;
-  const json = parseJson(text);
+  const json = parseForeignJson(text);
   if (!isRecord(json)) return undefined;
   if (isRecord(json.usage)) return json.usage;
   return isRecord(json.response) && isRecord(json.response.usage) ? json.response.usage : undefined;
@@ -26,17 +27,12 @@ export function errorInFrame(frame: SseEventFrame): APIError | undefined {
   const mayCarryError =
     frame.event === 'error' || ((data.includes('error') || data.includes('failed')) && ERROR_HINT.test(data));
   if (!mayCarryError) return undefined;
-  const json = parseJson(data);
-  const error = streamErrorOf(frame.event, json, data);
-  if (error || !isRecord(json) || json.type !== 'response.failed' || !isRecord(json.response)) return error;
-  const failure = readErrorObject(json.response) ?? { message: 'The response failed' };
-  return new APIError({ ...failure, body: json, inStream: true });
-}
-
-function parseJson(text: string): unknown {
+  // Parsed whatever its depth: the error readers keep a value only if it nests within the limit.
+  let json: unknown;
   try {
-    return JSON.parse(text);
+    json = JSON.parse(data);
   } catch {
-    return undefined;
+    json = undefined;
   }
+  return streamErrorOf(frame.event, json, data) ?? responseFailedError(json, data);
 }

@@ -1,5 +1,6 @@
-import { buildClient, credentialsIn, endpointURL, requestHeaders, type OpenAIRxClient } from '../client.js';
-import { OpenAIRxError, redactSecret } from '../errors.js';
+import { buildClient, endpointURL, requestHeaders, type OpenAIRxClient } from '../client.js';
+import { OpenAIRxError } from '../errors.js';
+import { createRedactor, credentialsIn } from '../redaction.js';
 import type { Transport, TransportResponse } from '../transport/types.js';
 import { normalizePrefix } from './relayRoutes.js';
 import type { RelayContext, RelayOptions } from './types.js';
@@ -7,7 +8,7 @@ import type { RelayContext, RelayOptions } from './types.js';
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 const DEFAULT_HEARTBEAT_MS = 15_000;
-const REDACTED = '[redacted]';
+const DEFAULT_STALLED_CLIENT_MS = 60_000;
 
 /** Everything one relay shares between its requests, built once from its options. */
 export interface RelayRuntime<Req> {
@@ -16,6 +17,8 @@ export interface RelayRuntime<Req> {
   maxBodyBytes: number;
   maxResponseBytes: number;
   heartbeatMs: number;
+  /** 0: off. */
+  stalledClientMs: number;
   /** Streaming requests go through the client's raw SSE source. */
   client: OpenAIRxClient;
   /** Non-streaming requests: one POST through the transport, the JSON answer read by the caller. */
@@ -34,8 +37,8 @@ export function buildRelayRuntime<Req>(options: RelayOptions<Req> & { transport:
   const { transport } = options;
   const maxBodyBytes = limit('maxBodyBytes', options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES);
   const maxResponseBytes = limit('maxResponseBytes', options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES);
-  const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
-  if (!(heartbeatMs >= 0)) throw new OpenAIRxError(`heartbeatMs must be 0 (off) or a positive number, not ${heartbeatMs}`);
+  const heartbeatMs = offOrPositive('heartbeatMs', options.heartbeatMs, DEFAULT_HEARTBEAT_MS);
+  const stalledClientMs = offOrPositive('stalledClientMs', options.stalledClientMs, DEFAULT_STALLED_CLIENT_MS);
   const client = buildClient({
     apiKey: options.apiKey,
     baseURL: options.baseURL,
@@ -45,7 +48,7 @@ export function buildRelayRuntime<Req>(options: RelayOptions<Req> & { transport:
     maxEventSize: options.maxEventSize,
   });
   const jsonHeaders = requestHeaders(options, 'application/json');
-  const secrets = innermost(credentialsIn(jsonHeaders));
+  const redactor = createRedactor(credentialsIn(jsonHeaders));
 
   const report = (error: unknown, context: RelayContext<Req>) => {
     try {
@@ -62,12 +65,13 @@ export function buildRelayRuntime<Req>(options: RelayOptions<Req> & { transport:
     maxBodyBytes,
     maxResponseBytes,
     heartbeatMs,
+    stalledClientMs,
     client,
     postJson: (path, body, signal) =>
       transport({ url: endpointURL(client.baseURL, path), method: 'POST', headers: jsonHeaders, body: JSON.stringify(body), signal }),
     report,
-    redactError: (error) => secrets.reduce(redactSecret, error),
-    redact: (text) => secrets.reduce((redacted, secret) => (redacted.includes(secret) ? redacted.split(secret).join(REDACTED) : redacted), text),
+    redactError: redactor.error,
+    redact: redactor.text,
     guard(context, hook) {
       try {
         hook();
@@ -78,14 +82,14 @@ export function buildRelayRuntime<Req>(options: RelayOptions<Req> & { transport:
   };
 }
 
-/** The secrets not containing another one (`Bearer sk-…` contains `sk-…`): redacting those covers the rest, in fewer passes. */
-function innermost(secrets: string[]): string[] {
-  const distinct = [...new Set(secrets)];
-  return distinct.filter((secret) => !distinct.some((other) => other !== secret && secret.includes(other)));
-}
-
 function limit(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value <= 0) throw new OpenAIRxError(`${name} must be a positive integer, not ${value}`);
+  return value;
+}
+
+function offOrPositive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!(value >= 0)) throw new OpenAIRxError(`${name} must be 0 (off) or a positive number, not ${value}`);
   return value;
 }

@@ -1,4 +1,5 @@
 import { APIError, excerpt, type APIErrorInit } from '../errors.js';
+import { foreignJsonText, parseForeignJson } from '../json.js';
 
 /** How much of a non-JSON error body (an HTML page from a proxy) goes into the message. */
 const EXCERPT_CHARS = 200;
@@ -10,12 +11,18 @@ const EXCERPT_CHARS = 200;
  * Returns `undefined` when the value carries no error.
  */
 export function readErrorObject(value: unknown): Pick<APIErrorInit, 'message' | 'type' | 'code' | 'param'> | undefined {
-  if (!isRecord(value)) return undefined;
+  if (!carriesError(value)) return undefined;
   const nested = value.error;
   if (isRecord(nested)) return fields(nested);
   if (typeof nested === 'string' && nested !== '') return { message: nested };
-  if (value.object === 'error' || value.type === 'error') return fields(value);
-  return undefined;
+  return fields(value);
+}
+
+/** Whether a value has one of the shapes {@link readErrorObject} reads; looks at its top level only. */
+export function carriesError(value: unknown): value is Record<string, unknown> {
+  if (!isRecord(value)) return false;
+  const nested = value.error;
+  return isRecord(nested) || (typeof nested === 'string' && nested !== '') || value.object === 'error' || value.type === 'error';
 }
 
 /**
@@ -26,12 +33,12 @@ export function readErrorBody(value: unknown): Pick<APIErrorInit, 'message' | 't
   const read = readErrorObject(value);
   if (read || !isRecord(value)) return read;
   if (typeof value.message === 'string') return fields(value);
-  if (value.detail !== undefined) return { message: typeof value.detail === 'string' ? value.detail : JSON.stringify(value.detail) };
+  if (value.detail !== undefined) return { message: typeof value.detail === 'string' ? value.detail : foreignJsonText(value.detail) };
   return undefined;
 }
 
 function fields(source: Record<string, unknown>): Pick<APIErrorInit, 'message' | 'type' | 'code' | 'param'> {
-  const message = typeof source.message === 'string' && source.message ? source.message : JSON.stringify(source);
+  const message = typeof source.message === 'string' && source.message ? source.message : foreignJsonText(source);
   return {
     message,
     type: typeof source.type === 'string' ? source.type : undefined,
@@ -65,12 +72,9 @@ export function requestIdOf(headers: Record<string, string>): string | undefined
 
 /** The error for a response that is not the event stream we asked for: a non-2xx status, or a JSON error body. */
 export function apiErrorFromResponse(status: number, headers: Record<string, string>, bodyText: string): APIError {
-  let body: unknown = bodyText;
-  try {
-    body = JSON.parse(bodyText);
-  } catch {
-    // Not JSON: a proxy's HTML page or plain text; an excerpt goes into the message.
-  }
+  // Not JSON (a proxy's HTML page, plain text) or nested too deep to keep: the text, an excerpt of it in the message.
+  const parsed = parseForeignJson(bodyText);
+  const body = parsed === undefined ? bodyText : parsed;
   const read = readErrorBody(body);
   const message = read
     ? `${status} ${read.message}`

@@ -1,4 +1,4 @@
-const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'api-key', 'x-api-key']);
+import { CREDENTIAL_HEADERS, REDACTED } from '../redaction.js';
 
 /**
  * Headers with lower-case names and every credential masked (`Bearer [redacted]`),
@@ -18,5 +18,5 @@ export function maskCredentials(headers: Record<string, string | readonly string
 /** Keeps the scheme (`Bearer`) and hides the credential. */
 function maskCredential(value: string): string {
   const scheme = /^(\S+)\s+\S/.exec(value)?.[1];
-  return scheme ? `${scheme} [redacted]` : '[redacted]';
+  return scheme ? `${scheme} ${REDACTED}` : REDACTED;
 }
