@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BODY_TOO_LARGE, bodyCollector, declaresTooMuch, type BodyText } from './relayBody.js';
 import { startExchange, type RelayResponder } from './relayExchange.js';
-import { routeOf } from './relayRoutes.js';
+import { routeOf, tooDeep } from './relayRoutes.js';
 import { buildRelayRuntime } from './relayRuntime.js';
+import { onConnectionClose } from './connectionClose.js';
 import { withNodeDefaults } from './nodeDefaults.js';
 import type { RelayOptions } from './types.js';
 
@@ -47,14 +48,23 @@ export function createRelay(options: NodeRelayOptions = {}): RelayHandler {
     };
     const exchange = startExchange(
       relay,
-      { request: req, method: req.method ?? 'GET', pathname, readBody },
+      { request: req, method: req.method ?? 'GET', pathname, readBody, turn: responseTurn(res) },
       nodeResponder(res, () => bodyRefused),
     );
-    res.on('drain', exchange.resume);
-    res.on('close', () => {
+    const clientGone = () => {
+      stopWatching();
       if (!res.writableFinished) exchange.clientClosed();
-    });
+    };
+    const stopWatching = onConnectionClose(req.socket, clientGone);
+    res.on('drain', exchange.resume);
+    res.on('close', clientGone);
   };
+}
+
+/** Resolves once `res` owns the connection: at once, or when the responses queued before it on a pipelined connection are done. */
+function responseTurn(res: ServerResponse): Promise<void> | undefined {
+  if (res.socket) return undefined;
+  return new Promise((resolve) => res.once('socket', () => resolve()));
 }
 
 function nodeResponder(res: ServerResponse, bodyRefused: () => boolean): RelayResponder {
@@ -72,6 +82,7 @@ function nodeResponder(res: ServerResponse, bodyRefused: () => boolean): RelayRe
     },
     write: (chunk) => res.write(chunk),
     end: () => res.end(),
+    abort: () => res.destroy(),
   };
 }
 
@@ -109,9 +120,17 @@ function readNodeBody(req: IncomingMessage, limit: number): Promise<BodyText> {
 }
 
 function parsedBodyText(body: unknown, limit: number): BodyText {
-  const text =
-    typeof body === 'string' ? body : body instanceof Uint8Array ? new TextDecoder().decode(body) : JSON.stringify(body);
+  const text = typeof body === 'string' ? body : body instanceof Uint8Array ? new TextDecoder().decode(body) : serialized(body);
   return Buffer.byteLength(text) > limit ? BODY_TOO_LARGE : text;
+}
+
+/** A body parser's value as JSON text; one nested too deep to serialize is refused like its text would be. */
+function serialized(body: unknown): string {
+  try {
+    return JSON.stringify(body);
+  } catch {
+    throw tooDeep();
+  }
 }
 
 function ignore(): void {}

@@ -65,6 +65,10 @@ export function buildFetchRelay(options: FetchRelayOptions & { transport: Transp
           request.signal.removeEventListener('abort', onAbort);
           controller?.close();
         },
+        abort() {
+          request.signal.removeEventListener('abort', onAbort);
+          controller?.error(new Error('The client took none of the response for too long'));
+        },
       };
       const url = new URL(request.url);
       exchange = startExchange(

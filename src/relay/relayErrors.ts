@@ -1,4 +1,4 @@
-import { APIConnectionError, APIError, OpenAIRxError, StreamProtocolError, StreamTimeoutError } from '../errors.js';
+import { APIConnectionError, APIError, OpenAIRxError, StreamProtocolError, StreamTimeoutError, StreamTruncatedError } from '../errors.js';
 import { isRecord, readErrorBody, readErrorObject } from '../sse/httpErrors.js';
 import { forwardedResponseHeaders } from './relayHeaders.js';
 import type { RelayOutcome } from './types.js';
@@ -106,11 +106,15 @@ export function relayErrorResponse(error: unknown, streamStarted: boolean): Rela
   if (error instanceof StreamProtocolError) {
     return upstreamFailure(502, 'The upstream API sent a response the relay cannot relay.', 'upstream_protocol_error');
   }
+  if (error instanceof StreamTruncatedError) {
+    return upstreamFailure(502, 'The upstream API ended the stream in the middle of an event.', 'upstream_stream_truncated', 'truncated');
+  }
   return {
     status: 500,
     headers: {},
     body: openAIErrorBody('The relay failed to handle the request.', 'server_error', 'relay_error'),
-    outcome: 'rejected',
+    // Before upstream was contacted, a failing hook (transformRequest) is the deployment refusing the request.
+    outcome: streamStarted ? 'relay-error' : 'rejected',
   };
 }
 

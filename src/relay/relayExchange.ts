@@ -26,6 +26,12 @@ export interface RelayIncoming<Req> {
   /** The path without query string. */
   pathname: string;
   readBody: ReadBody;
+  /**
+   * Resolves when this request's response may be written. HTTP/1.1 pipelining queues responses behind the earlier
+   * ones of their connection; upstream is contacted only once it is this request's turn, so one connection cannot
+   * start many generations at once. Absent: at once.
+   */
+  turn?: Promise<void>;
 }
 
 /**
@@ -41,6 +47,8 @@ export interface RelayResponder {
   /** One chunk of the stream, as it arrived. `false` when the client is not keeping up: call `resume` when it is. */
   write(chunk: Uint8Array): boolean;
   end(): void;
+  /** Drops the client's connection without ending the response properly: it stopped reading. */
+  abort(): void;
 }
 
 /** What the adapter tells the exchange about the client. */
@@ -52,6 +60,8 @@ export interface RelayExchange {
 }
 
 const KEEP_ALIVE = ': keep-alive\n\n';
+/** A JSON answer larger than this goes out in pieces of this size, each written when the client has room. */
+const BODY_SLICE = 64 * 1024;
 const encoder = new TextEncoder();
 
 /**
@@ -75,7 +85,8 @@ export function startExchange<Req>(
     requestId: undefined,
   };
   const pause$ = new BehaviorSubject(false);
-  let state: 'pending' | 'streaming' | 'settled' = 'pending';
+  // `sending`: a large JSON answer is being written piece by piece.
+  let state: 'pending' | 'streaming' | 'sending' | 'settled' = 'pending';
   let status = 0;
   let frames = 0;
   let bytes = 0;
@@ -86,6 +97,8 @@ export function startExchange<Req>(
   let upstream: Subscription | undefined;
   let jsonRequest: AbortController | undefined;
   let stopHeartbeat: (() => void) | undefined;
+  let stallTimer: ReturnType<typeof setTimeout> | undefined;
+  let unsentBody: { chunk: Uint8Array; offset: number; outcome: RelayOutcome } | undefined;
 
   // A function, not an inline comparison: the state changes across the awaits below.
   const isSettled = () => state === 'settled';
@@ -93,6 +106,7 @@ export function startExchange<Req>(
     if (isSettled()) return;
     state = 'settled';
     stopHeartbeat?.();
+    clearTimeout(stallTimer);
     if (!onSettled) return;
     const { request, ...known } = context;
     const summary = {
@@ -128,8 +142,44 @@ export function startExchange<Req>(
     status = code;
     bytes += chunk.byteLength;
     timeToFirstByteMs = performance.now() - startedAt;
-    responder.send(code, { 'content-type': JSON_CONTENT_TYPE, ...headers }, chunk);
-    settle(outcome, error);
+    const allHeaders = { 'content-type': JSON_CONTENT_TYPE, ...headers };
+    if (chunk.byteLength <= BODY_SLICE) {
+      responder.send(code, allHeaders, chunk);
+      settle(outcome, error);
+      return;
+    }
+    // Written piece by piece as the client takes it: a client that never reads is dropped after stalledClientMs.
+    state = 'sending';
+    responder.open(code, { ...allHeaders, 'content-length': String(chunk.byteLength) });
+    unsentBody = { chunk, offset: 0, outcome };
+    sendRest();
+  };
+  const sendRest = () => {
+    if (!unsentBody || isSettled()) return;
+    const { chunk, outcome } = unsentBody;
+    while (unsentBody.offset < chunk.byteLength) {
+      const piece = chunk.subarray(unsentBody.offset, unsentBody.offset + BODY_SLICE);
+      unsentBody.offset += piece.byteLength;
+      if (!responder.write(piece) && unsentBody.offset < chunk.byteLength) {
+        clientFull();
+        return;
+      }
+    }
+    unsentBody = undefined;
+    responder.end();
+    settle(outcome);
+  };
+
+  /** The client's buffer is full: reading upstream pauses, and a client that stays full is dropped. */
+  const clientFull = () => {
+    if (!pause$.value) pause$.next(true);
+    if (relay.stalledClientMs > 0) stallTimer ??= setTimeout(dropStalledClient, relay.stalledClientMs);
+  };
+  const dropStalledClient = () => {
+    if (isSettled()) return;
+    upstream?.unsubscribe();
+    responder.abort();
+    settle('client-stalled', new OpenAIRxError(`The client took none of the response for ${relay.stalledClientMs} ms`));
   };
 
   // Frames decoded from one upstream read arrive in one synchronous burst; they leave as one write
@@ -144,7 +194,7 @@ export function startExchange<Req>(
     unwritten = '';
     bytes += chunk.byteLength;
     lastWriteAt = performance.now();
-    if (!responder.write(chunk) && !pause$.value) pause$.next(true);
+    if (!responder.write(chunk)) clientFull();
   };
   const write = (text: string) => {
     unwritten += text;
@@ -257,7 +307,8 @@ export function startExchange<Req>(
     let text: Awaited<ReturnType<ReadBody>>;
     try {
       text = await incoming.readBody(relay.maxBodyBytes);
-    } catch {
+    } catch (error) {
+      if (error instanceof RelayRejection) throw error;
       clientClosed();
       return;
     }
@@ -276,6 +327,8 @@ export function startExchange<Req>(
     if (!isRecord(body)) throw new OpenAIRxError('transformRequest must return the request body as an object');
     context.model = typeof body.model === 'string' ? body.model : undefined;
     context.stream = body.stream === true;
+    await incoming.turn;
+    if (isSettled()) return;
     if (context.stream) relayStream(`/${route}`, body);
     else await relayJson(`/${route}`, body);
   };
@@ -287,7 +340,10 @@ export function startExchange<Req>(
 
   return {
     resume() {
-      if (pause$.value) pause$.next(false);
+      clearTimeout(stallTimer);
+      stallTimer = undefined;
+      if (unsentBody) sendRest();
+      else if (pause$.value) pause$.next(false);
     },
     clientClosed,
   };

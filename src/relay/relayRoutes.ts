@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json.js';
 import { RelayRejection } from './relayErrors.js';
 import type { RelayRequestBody, RelayRoute } from './types.js';
 
@@ -53,6 +54,7 @@ export function normalizePrefix(prefix: string): string {
 
 /** Parses and checks a request body; answers 400 (naming the field) for invalid JSON or a body the route cannot take. */
 export function parseRequestBody(route: RelayRoute, text: string): RelayRequestBody {
+  if (nestsDeeperThan(text)) throw tooDeep();
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -75,5 +77,12 @@ export function parseRequestBody(route: RelayRoute, text: string): RelayRequestB
   throw new RelayRejection(400, `Invalid request body for POST /${route}${where}: ${expected}`, {
     code: 'invalid_request_body',
     param,
+  });
+}
+
+/** A body nested deeper than any real request: kept, it could not be sent upstream (serializing it overflows the stack). */
+export function tooDeep(): RelayRejection {
+  return new RelayRejection(400, `The request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels.`, {
+    code: 'request_too_deep',
   });
 }

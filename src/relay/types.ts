@@ -8,11 +8,22 @@ export type RelayRoute = 'chat/completions' | 'completions' | 'responses';
  * How a relayed request ended:
  * - `completed`: upstream's answer reached the client in full;
  * - `client-closed`: the client left first (the upstream request was aborted);
+ * - `client-stalled`: the client took no bytes for `stalledClientMs`; the relay dropped it and aborted upstream;
  * - `upstream-error`: upstream answered with an error (status, in-stream error event) or broke the connection;
+ * - `truncated`: upstream's stream ended in the middle of an event;
  * - `timeout`: one of the `timeout` limits fired;
- * - `rejected`: the relay answered by itself without contacting upstream (404, 405, 413, 400, 403, a hook's rejection).
+ * - `rejected`: the relay answered by itself without contacting upstream (404, 405, 413, 400, 403, a hook's rejection);
+ * - `relay-error`: the relay itself failed after contacting upstream (reported to `onError`).
  */
-export type RelayOutcome = 'completed' | 'client-closed' | 'upstream-error' | 'timeout' | 'rejected';
+export type RelayOutcome =
+  | 'completed'
+  | 'client-closed'
+  | 'client-stalled'
+  | 'upstream-error'
+  | 'truncated'
+  | 'timeout'
+  | 'rejected'
+  | 'relay-error';
 
 /** The request body after the checks: a JSON object with a `model`; every other field is kept as sent. */
 export interface RelayRequestBody {
@@ -65,6 +76,12 @@ export interface RelayOptions<Req>
   maxResponseBytes?: number;
   /** A `: keep-alive` comment is written after this long without any other write; default 15 000, 0 turns it off. */
   heartbeatMs?: number;
+  /**
+   * A client that takes none of the bytes the relay holds for it for this long is disconnected and its upstream
+   * request aborted (outcome `client-stalled`): a reader that stopped reading cannot hold a generation, or a large
+   * JSON answer, forever. Default 60 000; 0 turns it off.
+   */
+  stalledClientMs?: number;
   /** Checked against the `model` the client sent; a model not allowed is answered with 403. */
   allowModels?: AllowModels<Req>;
   /**
