@@ -1,5 +1,5 @@
 import { APIConnectionError, APIError, OpenAIRxError, StreamProtocolError, StreamTimeoutError, StreamTruncatedError } from '../errors.js';
-import { isRecord, readErrorBody, readErrorObject } from '../sse/httpErrors.js';
+import { isRecord, isUnfollowedRedirect, readErrorBody, readErrorObject } from '../sse/httpErrors.js';
 import { forwardedResponseHeaders } from './relayHeaders.js';
 import type { RelayOutcome } from './types.js';
 
@@ -81,7 +81,8 @@ export function relayErrorResponse(error: unknown, streamStarted: boolean): Rela
     };
   }
   if (error instanceof APIError) {
-    // A 2xx or 3xx whose body is an error (a JSON error where the event stream should be) is no success to relay.
+    // A 2xx whose body is an error (a JSON error where the event stream should be) is no success to relay, and a
+    // 3xx (never followed) is no answer to relay.
     const isErrorStatus = error.status !== undefined && error.status >= 400;
     return {
       status: isErrorStatus ? error.status : 502,
@@ -120,10 +121,14 @@ export function relayErrorResponse(error: unknown, streamStarted: boolean): Rela
 
 /**
  * Upstream's own error body when it is an OpenAI-shaped error sent with an error status; else its message in
- * OpenAI's format. A body without one (a proxy's HTML page) is not quoted: it may name internal hosts. The
- * error itself, excerpt included, still reaches `onSettled`.
+ * OpenAI's format. A body without one (a proxy's HTML page) is not quoted: it may name internal hosts; nor is
+ * a redirect's target. The error itself, excerpt included, still reaches `onSettled`.
  */
 function upstreamErrorBody(error: APIError, verbatim: boolean): unknown {
+  if (error.status !== undefined && isUnfollowedRedirect(error.status, error.body)) {
+    const answered = error.status ? `${error.status} (a redirect)` : 'with a redirect';
+    return openAIErrorBody(`The upstream server answered ${answered}, which the relay does not follow.`, 'upstream_error', 'upstream_redirect');
+  }
   if (verbatim && isRecord(error.body) && readErrorObject(error.body)) return error.body;
   const read = readErrorBody(error.body);
   if (read) return openAIErrorBody(read.message, read.type ?? 'upstream_error', read.code ?? null, read.param ?? null);

@@ -75,10 +75,13 @@ export function apiErrorFromResponse(status: number, headers: Record<string, str
   // Not JSON (a proxy's HTML page, plain text) or nested too deep to keep: the text, an excerpt of it in the message.
   const parsed = parseForeignJson(bodyText);
   const body = parsed === undefined ? bodyText : parsed;
-  const read = readErrorBody(body);
-  const message = read
-    ? `${status} ${read.message}`
-    : `${status} ${statusText(status)}${bodyText.trim() ? `: ${flatExcerpt(bodyText)}` : ''}`;
+  const redirect = isUnfollowedRedirect(status, body);
+  const read = redirect ? undefined : readErrorBody(body);
+  const message = redirect
+    ? redirectMessage(status, headers.location)
+    : read
+      ? `${status} ${read.message}`
+      : `${status} ${statusText(status)}${bodyText.trim() ? `: ${flatExcerpt(bodyText)}` : ''}`;
   return new APIError({
     ...read,
     status,
@@ -88,6 +91,30 @@ export function apiErrorFromResponse(status: number, headers: Record<string, str
     body,
     retryAfterMs: retryAfterMs(headers),
   });
+}
+
+/**
+ * A 3xx, or the `0` of a browser's opaque redirect (fetch with `redirect: 'manual'` hides its status, headers
+ * and body), that does not explain itself with an OpenAI error object. Transports never follow one: the
+ * request, key included, would go wherever upstream points. A 3xx carrying an error object keeps that error.
+ */
+export function isUnfollowedRedirect(status: number, body: unknown): boolean {
+  return (status === 0 || (status >= 300 && status < 400)) && !readErrorObject(body);
+}
+
+/**
+ * Names the target's origin only: its path or query may carry a credential (a signed URL, an echoed key).
+ * The body is not quoted either: "Redirecting to <url>" pages repeat the whole target.
+ */
+function redirectMessage(status: number, location = ''): string {
+  let origin = 'null';
+  try {
+    origin = new URL(location).origin;
+  } catch {
+    // A relative or unparsable location names no other origin.
+  }
+  const to = origin === 'null' ? '' : ` to ${excerpt(origin, EXCERPT_CHARS)}`;
+  return `${status || 'Opaque'} redirect${to}: openai-rx follows no redirect; set baseURL to the final URL`;
 }
 
 function flatExcerpt(text: string): string {

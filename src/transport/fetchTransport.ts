@@ -6,7 +6,11 @@ export interface FetchTransportConfig {
 }
 
 /**
- * Transport on any WHATWG `fetch` (browsers, Deno, Bun, Node, workers).
+ * Transport on any WHATWG `fetch` (browsers, Deno, Bun, Node, workers). It
+ * never follows a redirect: fetch would resend the prompt and the `api-key` /
+ * `x-api-key` headers to whatever origin upstream names. A redirect comes back
+ * as it is, a 3xx (Node, Deno, workers) or a browser's opaque redirect with
+ * status 0, and ends the request with an `APIError`.
  *
  * @example
  * const client = createClient({ baseURL: '/v1', transport: fetchTransport() });
@@ -14,7 +18,8 @@ export interface FetchTransportConfig {
 export function fetchTransport(config: FetchTransportConfig = {}): Transport {
   return async ({ url, method, headers, body, signal }) => {
     const fetchImpl = config.fetch ?? globalThis.fetch;
-    const response = await fetchImpl(url, { method, headers, body, signal });
+    // 'manual', not 'error': fetch's 'error' rejects like a network failure (retried, status unknown).
+    const response = await fetchImpl(url, { method, headers, body, signal, redirect: 'manual' });
     const flat: Record<string, string> = {};
     response.headers.forEach((value, name) => {
       flat[name] = value;

@@ -15,6 +15,7 @@ export interface TransportRequest {
 }
 
 export interface TransportResponse {
+  /** `0` for a redirect whose status the HTTP stack hides (a browser's opaque redirect). Redirects are never followed. */
   status: number;
   /** Lower-case header names; repeated headers joined with `, `. */
   headers: Record<string, string>;

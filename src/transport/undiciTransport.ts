@@ -16,7 +16,9 @@ function defaultAgent(): Agent {
 
 /**
  * Node transport on undici's `request()`: the body is read as it arrives, and
- * aborting the signal destroys the socket of a response still in flight.
+ * aborting the signal destroys the socket of a response still in flight. Like
+ * `request()` it follows no redirect (a dispatcher given here with a redirect
+ * interceptor would): a 3xx ends the request with an `APIError`.
  *
  * @example
  * const client = createClient({ transport: undiciTransport({ dispatcher: new ProxyAgent(url) }) });
