@@ -27,19 +27,19 @@ describe('createRedactor(secrets).error', () => {
   test('also the beginning of a secret that an excerpt cut short', () => {
     const message = `Bad data: ${excerpt(`${'x'.repeat(20)}${KEY}`, 30)}`;
     expect(message).toContain(KEY.slice(0, 10));
-    const error = new StreamProtocolError(message, 'invalid-json', KEY);
+    const error = new StreamProtocolError({ message, problem: 'invalid-json', data: KEY });
     redact(error);
     expect(error.message).toBe(`Bad data: ${'x'.repeat(20)}[redacted]…`);
     expect(error.data).toBe('[redacted]');
     // A cut that leaves only a few characters of the secret reveals nothing and is left as it is.
-    expect(redact(new OpenAIRxError('ends with sk-l…')).message).toBe('ends with sk-l…');
+    expect(redact(new OpenAIRxError({ message: 'ends with sk-l…' })).message).toBe('ends with sk-l…');
   });
 
   test('errors from another realm, as causes or as the error itself', () => {
     const ForeignError = runInNewContext('Error') as ErrorConstructor;
     const foreign = new ForeignError(`connect to ${KEY}`);
     expect(foreign instanceof Error).toBe(false);
-    const error = new APIConnectionError('failed', { cause: foreign });
+    const error = new APIConnectionError({ message: 'failed', cause: foreign });
     redact(error);
     expect(foreign.message).toBe('connect to [redacted]');
     expect(redact(new ForeignError(KEY)).message).toBe('[redacted]');
@@ -54,8 +54,8 @@ describe('createRedactor(secrets).error', () => {
     expect(body.text).toBe('[redacted]');
     const plain = { message: KEY };
     expect(redact(plain)).toEqual({ message: KEY });
-    expect(createRedactor(['']).error(new OpenAIRxError(KEY)).message).toBe(KEY);
-    expect(createRedactor([undefined]).error(new OpenAIRxError(KEY)).message).toBe(KEY);
+    expect(createRedactor(['']).error(new OpenAIRxError({ message: KEY })).message).toBe(KEY);
+    expect(createRedactor([undefined]).error(new OpenAIRxError({ message: KEY })).message).toBe(KEY);
   });
 });
 

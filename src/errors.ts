@@ -1,5 +1,17 @@
 import { CUT_MARK } from './redaction.js';
 
+/*
+ * Every error class takes one init object: the message (where the class does
+ * not word it itself), its own fields, and an optional `cause`.
+ */
+
+/** What every error's init object may carry. */
+export interface ErrorInit {
+  message: string;
+  /** What led to this error (a network error, a zod error, the error a stream failed with). */
+  cause?: unknown;
+}
+
 /**
  * Every error openai-rx raises extends {@link OpenAIRxError}. None of them ever
  * holds the API key or an `Authorization` header: request headers are never
@@ -9,14 +21,13 @@ import { CUT_MARK } from './redaction.js';
 export class OpenAIRxError extends Error {
   override name = 'OpenAIRxError';
 
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(init: ErrorInit) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
   }
 }
 
-export interface APIErrorInit {
+export interface APIErrorInit extends ErrorInit {
   status?: number;
-  message: string;
   type?: string;
   code?: string | number | null;
   param?: string | null;
@@ -42,7 +53,7 @@ export class APIError extends OpenAIRxError {
   readonly inStream: boolean;
 
   constructor(init: APIErrorInit) {
-    super(init.message);
+    super(init);
     this.status = init.status;
     this.type = init.type;
     this.code = init.code;
@@ -62,43 +73,57 @@ export class APIConnectionError extends OpenAIRxError {
 
 export type TimeoutPhase = 'headers' | 'first-event' | 'idle' | 'total';
 
+export interface StreamTimeoutErrorInit {
+  phase: TimeoutPhase;
+  timeoutMs: number;
+}
+
 /** No response headers, no first event, no data for too long, or the whole stream took too long. */
 export class StreamTimeoutError extends OpenAIRxError {
   override name = 'StreamTimeoutError';
+  readonly phase: TimeoutPhase;
+  readonly timeoutMs: number;
 
-  constructor(
-    readonly phase: TimeoutPhase,
-    readonly timeoutMs: number,
-  ) {
-    super(`Stream timed out in phase '${phase}' after ${timeoutMs} ms`);
+  constructor(init: StreamTimeoutErrorInit) {
+    super({ message: `Stream timed out in phase '${init.phase}' after ${init.timeoutMs} ms` });
+    this.phase = init.phase;
+    this.timeoutMs = init.timeoutMs;
   }
 }
 
 export type ProtocolProblem = 'content-type' | 'invalid-json' | 'invalid-chunk' | 'event-too-large';
 
+export interface StreamProtocolErrorInit extends ErrorInit {
+  problem: ProtocolProblem;
+  /** The offending raw text, if any. */
+  data?: string;
+}
+
 /** The server spoke, but not the protocol we expected. `data` carries the offending raw text, if any. */
 export class StreamProtocolError extends OpenAIRxError {
   override name = 'StreamProtocolError';
+  readonly problem: ProtocolProblem;
+  readonly data: string | undefined;
 
-  constructor(
-    message: string,
-    readonly problem: ProtocolProblem,
-    readonly data?: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  constructor(init: StreamProtocolErrorInit) {
+    super(init);
+    this.problem = init.problem;
+    this.data = init.data;
   }
+}
+
+export interface StreamTruncatedErrorInit<T> extends ErrorInit {
+  partial: T;
 }
 
 /** The stream ended before the response was finished. `partial` holds what arrived. */
 export class StreamTruncatedError<T = unknown> extends OpenAIRxError {
   override name = 'StreamTruncatedError';
+  readonly partial: T;
 
-  constructor(
-    message: string,
-    readonly partial: T,
-  ) {
-    super(message);
+  constructor(init: StreamTruncatedErrorInit<T>) {
+    super(init);
+    this.partial = init.partial;
   }
 }
 
@@ -111,12 +136,19 @@ export class InvalidRequestError extends OpenAIRxError {
   override name = 'InvalidRequestError';
 }
 
+export interface StreamAbortErrorInit {
+  /** The signal's `reason`. */
+  reason?: unknown;
+}
+
 /** The caller's `AbortSignal` fired. Unsubscribing is silent and never produces this. */
 export class StreamAbortError extends OpenAIRxError {
   override name = 'StreamAbortError';
+  readonly reason: unknown;
 
-  constructor(readonly reason?: unknown) {
-    super('The request was aborted by its signal');
+  constructor(init: StreamAbortErrorInit = {}) {
+    super({ message: 'The request was aborted by its signal' });
+    this.reason = init.reason;
   }
 }
 

@@ -184,9 +184,9 @@ test('a key the server echoes in its error is redacted, with and without --verbo
 
   expect(server.requests[0].headers.authorization).toBe(`Bearer ${KEY}`);
   expect(plain.code).toBe(3);
-  expect(plain.stderr).toBe('openai-rx: HTTP 401 (invalid_api_key): Incorrect API key provided: [redacted] · request req_echo\n');
+  expect(plain.stderr).toBe('openai-rx: HTTP 401 (invalid_api_key): Incorrect API key provided: Bearer [redacted] · request req_echo\n');
   expect(verbose.code).toBe(3);
-  expect(verbose.stderr).toContain('openai-rx: HTTP 401 (invalid_api_key): Incorrect API key provided: [redacted] · request req_echo\n');
+  expect(verbose.stderr).toContain('openai-rx: HTTP 401 (invalid_api_key): Incorrect API key provided: Bearer [redacted] · request req_echo\n');
   expect(verbose.stderr).toMatch(/^ {2}error: APIError$/m);
   expect(verbose.stderr).toMatch(/^ {2}body: \{"error":\{"message":"Incorrect API key provided: \[redacted\]"/m);
   expect(verbose.stderr).toContain('API key from --api-key');

@@ -281,11 +281,11 @@ describe('retryStream on raw frames', () => {
 describe('isRetryableError', () => {
   const apiError = (status: number | undefined, headers: Record<string, string> = {}) => new APIError({ status, message: 'x', headers });
   test.each([
-    ['APIConnectionError', true, new APIConnectionError('reset')],
-    ["StreamTimeoutError 'headers'", true, new StreamTimeoutError('headers', 1)],
-    ["StreamTimeoutError 'first-event'", true, new StreamTimeoutError('first-event', 1)],
-    ["StreamTimeoutError 'idle'", true, new StreamTimeoutError('idle', 1)],
-    ["StreamTimeoutError 'total'", false, new StreamTimeoutError('total', 1)],
+    ['APIConnectionError', true, new APIConnectionError({ message: 'reset' })],
+    ["StreamTimeoutError 'headers'", true, new StreamTimeoutError({ phase: 'headers', timeoutMs: 1 })],
+    ["StreamTimeoutError 'first-event'", true, new StreamTimeoutError({ phase: 'first-event', timeoutMs: 1 })],
+    ["StreamTimeoutError 'idle'", true, new StreamTimeoutError({ phase: 'idle', timeoutMs: 1 })],
+    ["StreamTimeoutError 'total'", false, new StreamTimeoutError({ phase: 'total', timeoutMs: 1 })],
     ['APIError 429', true, apiError(429)],
     ['APIError 500', true, apiError(500)],
     ['APIError 599', true, apiError(599)],
@@ -295,8 +295,8 @@ describe('isRetryableError', () => {
     ['APIError 400 with x-should-retry: true', true, apiError(400, { 'x-should-retry': 'true' })],
     ['APIError 503 with x-should-retry: false', false, apiError(503, { 'x-should-retry': 'false' })],
     ['StreamAbortError', false, new StreamAbortError()],
-    ['StreamProtocolError', false, new StreamProtocolError('bad', 'invalid-json', '{')],
-    ['StreamTruncatedError', false, new StreamTruncatedError('cut', {})],
+    ['StreamProtocolError', false, new StreamProtocolError({ message: 'bad', problem: 'invalid-json', data: '{' })],
+    ['StreamTruncatedError', false, new StreamTruncatedError({ message: 'cut', partial: {} })],
     ['a plain Error', false, new Error('x')],
   ])('%s → %p', (_name, expected, error) => {
     expect(isRetryableError(error)).toBe(expected);

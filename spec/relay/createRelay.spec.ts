@@ -408,7 +408,7 @@ describe('hostile requests are answered without contacting upstream', () => {
     const { upstream, url } = await start(neverCalled, {
       transformRequest: (body) => {
         if (body.max_tokens !== undefined) {
-          throw new RelayRejection(400, 'max_tokens is set by the relay', { param: 'max_tokens', code: 'not_allowed' });
+          throw new RelayRejection({ status: 400, message: 'max_tokens is set by the relay', param: 'max_tokens', code: 'not_allowed' });
         }
         throw new TypeError('bug in the hook');
       },

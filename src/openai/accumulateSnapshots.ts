@@ -26,7 +26,7 @@ export function accumulateSnapshots<In, Out>(
       },
       error(error) {
         subscriber.error(
-          error instanceof StreamTruncatedError ? new StreamTruncatedError<Out>(error.message, accumulator.snapshot()) : error,
+          error instanceof StreamTruncatedError ? new StreamTruncatedError<Out>({ message: error.message, partial: accumulator.snapshot() }) : error,
         );
       },
     };

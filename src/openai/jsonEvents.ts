@@ -66,7 +66,10 @@ export function jsonEvents<T>(createStage: () => JsonEventStage<T>): OperatorFun
             const inStream = streamErrorOf(frame.event, undefined, data);
             subscriber.error(
               inStream ??
-                new StreamProtocolError(`An SSE event's data is not valid JSON: ${excerpt(data, 120)}`, 'invalid-json', data, {
+                new StreamProtocolError({
+                  message: `An SSE event's data is not valid JSON: ${excerpt(data, 120)}`,
+                  problem: 'invalid-json',
+                  data,
                   cause,
                 }),
             );
@@ -123,12 +126,12 @@ export function validate<S extends z.ZodMiniType>(
   // zod/mini loads no locale, so its messages are generic; the expected type says what was wrong.
   const expected = issue?.code === 'invalid_type' ? `, expected ${issue.expected}` : '';
   out.error(
-    new StreamProtocolError(
-      `An SSE event does not have the expected shape${where}: ${issue?.message ?? 'invalid'}${expected}`,
-      'invalid-chunk',
-      frame.data,
-      { cause: result.error },
-    ),
+    new StreamProtocolError({
+      message: `An SSE event does not have the expected shape${where}: ${issue?.message ?? 'invalid'}${expected}`,
+      problem: 'invalid-chunk',
+      data: frame.data,
+      cause: result.error,
+    }),
   );
   return undefined;
 }
@@ -179,9 +182,9 @@ export function choiceChunks<S extends z.ZodMiniType<ChoiceChunk>>(
         }
         const what = chunks === 0 ? 'before any chunk' : `after ${chunks} chunks with choices ${unfinishedChoices.join(', ')} unfinished`;
         out.error(
-          new StreamTruncatedError<ChoiceStreamProgress>(`The ${label} stream ended without [DONE] ${what}`, {
-            chunks,
-            unfinishedChoices,
+          new StreamTruncatedError<ChoiceStreamProgress>({
+            message: `The ${label} stream ended without [DONE] ${what}`,
+            partial: { chunks, unfinishedChoices },
           }),
         );
       },

@@ -37,16 +37,16 @@ export function responseEvents(): OperatorFunction<SseFrame, ResponseStreamEvent
     let response: Response | undefined;
     const truncated = (out: StageOutput<ResponseStreamEvent>) =>
       out.error(
-        new StreamTruncatedError<ResponseStreamProgress>(
-          `The Responses stream ended without response.completed, response.incomplete or response.failed after ${events} events`,
-          { events, response },
-        ),
+        new StreamTruncatedError<ResponseStreamProgress>({
+          message: `The Responses stream ended without response.completed, response.incomplete or response.failed after ${events} events`,
+          partial: { events, response },
+        }),
       );
     return {
       accept(json, frame, out) {
         const type = isRecord(json) ? json.type : undefined;
         if (typeof type !== 'string') {
-          out.error(new StreamProtocolError('A Responses event has no string `type`', 'invalid-chunk', frame.data));
+          out.error(new StreamProtocolError({ message: 'A Responses event has no string `type`', problem: 'invalid-chunk', data: frame.data }));
           return;
         }
         events++;

@@ -34,7 +34,7 @@ export function jsonDeadlines(timeout: StreamTimeouts = {}, controller: AbortCon
   };
   const expire = (phase: TimeoutPhase, ms: number) => {
     clear();
-    expired = new StreamTimeoutError(phase, ms);
+    expired = new StreamTimeoutError({ phase, timeoutMs: ms });
     controller.abort(expired);
   };
   const after = (phase: TimeoutPhase, ms: number | undefined) =>

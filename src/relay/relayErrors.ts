@@ -18,6 +18,9 @@ export function openAIErrorBody(
 }
 
 export interface RelayRejectionInit {
+  /** The HTTP status of the answer. */
+  status: number;
+  message: string;
   /** Default `invalid_request_error`. */
   type?: string;
   code?: string | null;
@@ -33,23 +36,21 @@ export interface RelayRejectionInit {
  *
  * @example
  * transformRequest(body) {
- *   if (Number(body.max_tokens) > 4096) throw new RelayRejection(400, 'max_tokens is at most 4096', { param: 'max_tokens' });
+ *   if (Number(body.max_tokens) > 4096) throw new RelayRejection({ status: 400, message: 'max_tokens is at most 4096', param: 'max_tokens' });
  *   return { ...body, user: 'team-a' };
  * }
  */
 export class RelayRejection extends OpenAIRxError {
   override name = 'RelayRejection';
+  readonly status: number;
   readonly type: string;
   readonly code: string | null;
   readonly param: string | null;
   readonly headers: Record<string, string>;
 
-  constructor(
-    readonly status: number,
-    message: string,
-    init: RelayRejectionInit = {},
-  ) {
-    super(message);
+  constructor(init: RelayRejectionInit) {
+    super(init);
+    this.status = init.status;
     this.type = init.type ?? 'invalid_request_error';
     this.code = init.code ?? null;
     this.param = init.param ?? null;

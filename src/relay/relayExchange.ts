@@ -179,7 +179,7 @@ export function startExchange<Req>(
     if (isSettled()) return;
     upstream?.unsubscribe();
     responder.abort();
-    settle('client-stalled', new OpenAIRxError(`The client took none of the response for ${relay.stalledClientMs} ms`));
+    settle('client-stalled', new OpenAIRxError({ message: `The client took none of the response for ${relay.stalledClientMs} ms` }));
   };
 
   // Frames decoded from one upstream read arrive in one synchronous burst; they leave as one write
@@ -277,7 +277,7 @@ export function startExchange<Req>(
         fail(expired);
       } else if (truncated) {
         const message = `The upstream response is larger than this relay's limit of ${relay.maxResponseBytes} bytes.`;
-        failWith(upstreamFailure(502, message, 'upstream_response_too_large'), new OpenAIRxError(message));
+        failWith(upstreamFailure(502, message, 'upstream_response_too_large'), new OpenAIRxError({ message }));
       } else if (response.status >= 200 && response.status < 300) {
         usage = usageIn(text);
         const contentType = response.headers['content-type'] ?? JSON_CONTENT_TYPE;
@@ -287,7 +287,7 @@ export function startExchange<Req>(
       }
     } catch (cause) {
       if (isSettled()) return;
-      fail(deadlines.expired() ?? new APIConnectionError('The upstream request failed', { cause }));
+      fail(deadlines.expired() ?? new APIConnectionError({ message: 'The upstream request failed', cause }));
     } finally {
       deadlines.clear();
     }
@@ -314,7 +314,9 @@ export function startExchange<Req>(
     }
     if (isSettled()) return;
     if (text === BODY_TOO_LARGE) {
-      throw new RelayRejection(413, `The request body is larger than this relay's limit of ${relay.maxBodyBytes} bytes.`, {
+      throw new RelayRejection({
+        status: 413,
+        message: `The request body is larger than this relay's limit of ${relay.maxBodyBytes} bytes.`,
         code: 'request_too_large',
       });
     }
@@ -324,7 +326,7 @@ export function startExchange<Req>(
     await checkModel(options.allowModels, parsed.model, incoming.request);
     const body = options.transformRequest ? await options.transformRequest(parsed, incoming.request) : parsed;
     if (isSettled()) return;
-    if (!isRecord(body)) throw new OpenAIRxError('transformRequest must return the request body as an object');
+    if (!isRecord(body)) throw new OpenAIRxError({ message: 'transformRequest must return the request body as an object' });
     context.model = typeof body.model === 'string' ? body.model : undefined;
     context.stream = body.stream === true;
     await incoming.turn;
@@ -353,7 +355,9 @@ async function checkModel<Req>(allow: AllowModels<Req> | undefined, model: strin
   if (!allow) return;
   const allowed = typeof allow === 'function' ? await allow(model, request) : allow.includes(model);
   if (!allowed) {
-    throw new RelayRejection(403, `The model '${model}' is not available through this relay.`, {
+    throw new RelayRejection({
+      status: 403,
+      message: `The model '${model}' is not available through this relay.`,
       param: 'model',
       code: 'model_not_allowed',
     });

@@ -26,12 +26,16 @@ export function matchRoute(prefix: string, method: string, pathname: string): Re
   const route = routeOf(prefix, pathname);
   if (route === undefined) {
     const served = ROUTES.map((name) => `${prefix}/${name}`).join(', ');
-    throw new RelayRejection(404, `Unknown route ${method} ${pathname}; this relay serves POST ${served}.`, {
+    throw new RelayRejection({
+      status: 404,
+      message: `Unknown route ${method} ${pathname}; this relay serves POST ${served}.`,
       code: 'unknown_url',
     });
   }
   if (method !== 'POST') {
-    throw new RelayRejection(405, `Method ${method} is not allowed on ${pathname}; use POST.`, {
+    throw new RelayRejection({
+      status: 405,
+      message: `Method ${method} is not allowed on ${pathname}; use POST.`,
       code: 'method_not_allowed',
       headers: { allow: 'POST' },
     });
@@ -60,7 +64,7 @@ export function parseRequestBody(route: RelayRoute, text: string): RelayRequestB
     json = JSON.parse(text);
   } catch (cause) {
     const reason = cause instanceof Error ? `: ${cause.message}` : '';
-    throw new RelayRejection(400, `The request body is not valid JSON${reason}`, { code: 'invalid_json' });
+    throw new RelayRejection({ status: 400, message: `The request body is not valid JSON${reason}`, code: 'invalid_json' });
   }
   const result = SCHEMAS[route].safeParse(json);
   if (result.success) return result.data;
@@ -74,7 +78,9 @@ export function parseRequestBody(route: RelayRoute, text: string): RelayRequestB
         ? 'must not be empty'
         : (issue?.message ?? 'invalid');
   const where = param ? ` at '${param}'` : '';
-  throw new RelayRejection(400, `Invalid request body for POST /${route}${where}: ${expected}`, {
+  throw new RelayRejection({
+    status: 400,
+    message: `Invalid request body for POST /${route}${where}: ${expected}`,
     code: 'invalid_request_body',
     param,
   });
@@ -82,7 +88,9 @@ export function parseRequestBody(route: RelayRoute, text: string): RelayRequestB
 
 /** A body nested deeper than any real request: kept, it could not be sent upstream (serializing it overflows the stack). */
 export function tooDeep(): RelayRejection {
-  return new RelayRejection(400, `The request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels.`, {
+  return new RelayRejection({
+    status: 400,
+    message: `The request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels.`,
     code: 'request_too_deep',
   });
 }

@@ -84,12 +84,12 @@ export function buildRelayRuntime<Req>(options: RelayOptions<Req> & { transport:
 
 function limit(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) throw new OpenAIRxError(`${name} must be a positive integer, not ${value}`);
+  if (!Number.isInteger(value) || value <= 0) throw new OpenAIRxError({ message: `${name} must be a positive integer, not ${value}` });
   return value;
 }
 
 function offOrPositive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!(value >= 0)) throw new OpenAIRxError(`${name} must be 0 (off) or a positive number, not ${value}`);
+  if (!(value >= 0)) throw new OpenAIRxError({ message: `${name} must be 0 (off) or a positive number, not ${value}` });
   return value;
 }

@@ -33,7 +33,7 @@ export function sseFrames(request: SseRequest): Observable<SseFrame> {
   return new Observable<SseFrame>((subscriber) => {
     const { signal, timeout = {} } = request;
     if (signal?.aborted) {
-      subscriber.error(new StreamAbortError(signal.reason));
+      subscriber.error(new StreamAbortError({ reason: signal.reason }));
       return;
     }
 
@@ -53,14 +53,14 @@ export function sseFrames(request: SseRequest): Observable<SseFrame> {
     };
     const timeoutAfter = (phase: TimeoutPhase, ms: number | undefined) => {
       clearTimeout(phaseTimer);
-      phaseTimer = ms === undefined ? undefined : setTimeout(() => fail(new StreamTimeoutError(phase, ms)), ms);
+      phaseTimer = ms === undefined ? undefined : setTimeout(() => fail(new StreamTimeoutError({ phase, timeoutMs: ms })), ms);
     };
     // One timer per stall instead of one per event: it re-arms itself for the time left since the last data event.
     const watchIdle = (idleMs: number, waitMs: number) => {
       phaseTimer = setTimeout(() => {
         const quietFor = performance.now() - lastDataAt;
         if (paused || quietFor < idleMs) watchIdle(idleMs, paused ? idleMs : idleMs - quietFor);
-        else fail(new StreamTimeoutError('idle', idleMs));
+        else fail(new StreamTimeoutError({ phase: 'idle', timeoutMs: idleMs }));
       }, waitMs);
     };
 
@@ -79,14 +79,14 @@ export function sseFrames(request: SseRequest): Observable<SseFrame> {
           subscriber.next(frame);
         },
         cut(partialLine) {
-          fail(new StreamTruncatedError('The stream ended in the middle of an event', partialLine));
+          fail(new StreamTruncatedError({ message: 'The stream ended in the middle of an event', partial: partialLine }));
         },
         oversize() {
           fail(
-            new StreamProtocolError(
-              `An SSE event exceeded the maximum size of ${maxEventSize} characters`,
-              'event-too-large',
-            ),
+            new StreamProtocolError({
+              message: `An SSE event exceeded the maximum size of ${maxEventSize} characters`,
+              problem: 'event-too-large',
+            }),
           );
         },
       },
@@ -107,7 +107,7 @@ export function sseFrames(request: SseRequest): Observable<SseFrame> {
         },
         error(cause) {
           const reason = describeCause(cause);
-          fail(new APIConnectionError(`The connection closed before the stream ended${reason ? `: ${reason}` : ''}`, { cause }));
+          fail(new APIConnectionError({ message: `The connection closed before the stream ended${reason ? `: ${reason}` : ''}`, cause }));
         },
       });
       if (request.pause$) {
@@ -137,14 +137,14 @@ export function sseFrames(request: SseRequest): Observable<SseFrame> {
         else {
           const contentType = response.headers['content-type'] ?? '(none)';
           fail(
-            new StreamProtocolError(
-              `Expected an event stream but got content-type ${contentType}: ${error.message}`,
-              'content-type',
-              text,
-            ),
+            new StreamProtocolError({
+              message: `Expected an event stream but got content-type ${contentType}: ${error.message}`,
+              problem: 'content-type',
+              data: text,
+            }),
           );
         }
-      }, (cause: unknown) => fail(new APIConnectionError('The connection closed while reading an error response', { cause })));
+      }, (cause: unknown) => fail(new APIConnectionError({ message: 'The connection closed while reading an error response', cause })));
     };
 
     const onResponse = (response: TransportResponse) => {
@@ -164,10 +164,10 @@ export function sseFrames(request: SseRequest): Observable<SseFrame> {
       if (!subscriber.closed) readEvents(response.body);
     };
 
-    const stopWatchingSignal = signal && onAbort(signal, () => fail(new StreamAbortError(signal.reason)));
+    const stopWatchingSignal = signal && onAbort(signal, () => fail(new StreamAbortError({ reason: signal.reason })));
     if (timeout.totalMs !== undefined) {
       const totalMs = timeout.totalMs;
-      totalTimer = setTimeout(() => fail(new StreamTimeoutError('total', totalMs)), totalMs);
+      totalTimer = setTimeout(() => fail(new StreamTimeoutError({ phase: 'total', timeoutMs: totalMs })), totalMs);
     }
     timeoutAfter('headers', timeout.headersMs);
     // A transport that throws instead of rejecting, or an `onResponse` callback that throws, still ends the stream
@@ -178,7 +178,7 @@ export function sseFrames(request: SseRequest): Observable<SseFrame> {
     const unsendable = Object.keys(headers).find((name) => UNSENDABLE.test(headers[name]));
     if (unsendable !== undefined) {
       // The value is not quoted: it is most likely the API key.
-      fail(new InvalidRequestError(`The value of header '${unsendable}' has a CR, LF or NUL character and cannot be sent`));
+      fail(new InvalidRequestError({ message: `The value of header '${unsendable}' has a CR, LF or NUL character and cannot be sent` }));
       return teardown;
     }
     let response: Promise<TransportResponse>;
@@ -219,9 +219,9 @@ const INVALID_REQUEST_CODES = new Set(['UND_ERR_INVALID_ARG', 'ERR_INVALID_URL',
 function transportError(url: string, cause: unknown): InvalidRequestError | APIConnectionError {
   const { code, cause: inner } = (typeof cause === 'object' && cause !== null ? cause : {}) as { code?: unknown; cause?: { code?: unknown } };
   if (INVALID_REQUEST_CODES.has(String(code)) || INVALID_REQUEST_CODES.has(String(inner?.code))) {
-    return new InvalidRequestError(`The request could not be sent: ${describeCause(cause)}`, { cause });
+    return new InvalidRequestError({ message: `The request could not be sent: ${describeCause(cause)}`, cause });
   }
-  return new APIConnectionError(connectionMessage(url, cause), { cause });
+  return new APIConnectionError({ message: connectionMessage(url, cause), cause });
 }
 
 /** Names only the origin: a URL's path or query may carry a credential (`?key=`). */
