@@ -79,11 +79,10 @@ export type {
   RelaySummary,
 } from './relay/types.js';
 export { encodeSse } from './sse/encodeSse.js';
-export { retryAfterMs } from './sse/httpErrors.js';
 export { sseFrames } from './sse/sseFrames.js';
 export {
   DEFAULT_MAX_EVENT_SIZE,
-  type ResponseInfo,
+  type ResponseHead,
   type SseCommentFrame,
   type SseEventFrame,
   type SseFrame,
@@ -91,4 +90,4 @@ export {
   type StreamTimeouts,
 } from './sse/types.js';
 export { fetchTransport, type FetchTransportConfig } from './transport/fetchTransport.js';
-export type { ByteSink, ByteStream, Transport, TransportRequest, TransportResponse } from './transport/types.js';
+export type { ByteSink, ByteStream, PromiseTransport, Transport, TransportRequest, TransportResponse } from './transport/types.js';

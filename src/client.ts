@@ -1,4 +1,5 @@
-import { catchError, throwError, type Observable, type OperatorFunction } from 'rxjs';
+import { catchError, defer, throwError, type Observable, type Observer, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { InvalidRequestError } from './errors.js';
 import { chatChunks } from './openai/chatChunks.js';
 import type { ChatCompletionChunk, ChatCompletionCreateParams } from './openai/chatTypes.js';
 import { completionChunks } from './openai/completionChunks.js';
@@ -6,7 +7,7 @@ import type { CompletionChunk, CompletionCreateParams } from './openai/completio
 import { responseEvents } from './openai/responseEvents.js';
 import type { ResponseCreateParams, ResponseStreamEvent } from './openai/responseTypes.js';
 import { sseFrames } from './sse/sseFrames.js';
-import type { ResponseInfo, SseFrame, StreamTimeouts } from './sse/types.js';
+import type { ResponseHead, SseFrame, SseRequest, StreamTimeouts } from './sse/types.js';
 import { createRedactor, credentialsIn } from './redaction.js';
 import type { Transport } from './transport/types.js';
 
@@ -23,6 +24,8 @@ export interface ClientOptions {
   timeout?: StreamTimeouts;
   /** Largest SSE event in characters. */
   maxEventSize?: number;
+  /** Runs every timeout; default `asyncScheduler` (which `TestScheduler.run` puts in virtual time). */
+  scheduler?: SchedulerLike;
 }
 
 export interface RequestOptions {
@@ -31,10 +34,16 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   timeout?: StreamTimeouts;
   maxEventSize?: number;
-  /** While it emits `true` the response body is not read: backpressure for relays. */
-  pause$?: Observable<boolean>;
-  /** Sees the status and headers of the event-stream response before its first frame. */
-  onResponse?: (response: ResponseInfo) => void;
+  /**
+   * Receives the response head (status, headers, request id, a resumable relay's stream id) once per request,
+   * before the first frame: a function, or an observer such as a `Subject` or `ReplaySubject` to read it as a value.
+   *
+   * @example
+   * const head = new ReplaySubject<ResponseHead>(1);
+   * client.chat.completions.stream(params, { head }).subscribe(render);
+   * head.subscribe(({ requestId }) => console.log('request', requestId));
+   */
+  head?: ((head: ResponseHead) => void) | Partial<Observer<ResponseHead>>;
 }
 
 export interface StreamEndpoint<Params, Event> {
@@ -78,47 +87,87 @@ function splitQuery(url: string): [string, string] {
   return at === -1 ? [url, ''] : [url.slice(0, at), url.slice(at + 1)];
 }
 
+/** What every request of one client shares, resolved once from its options. */
+export interface ClientConfig {
+  baseURL: string;
+  transport: Transport;
+  headers: Record<string, string>;
+  timeout: StreamTimeouts | undefined;
+  maxEventSize: number | undefined;
+  scheduler: SchedulerLike | undefined;
+}
+
+export function clientConfig(options: ClientOptions & { transport: Transport }): ClientConfig {
+  return {
+    baseURL: options.baseURL ?? DEFAULT_BASE_URL,
+    transport: options.transport,
+    headers: requestHeaders(options, 'text/event-stream'),
+    timeout: options.timeout,
+    maxEventSize: options.maxEventSize,
+    scheduler: options.scheduler,
+  };
+}
+
+/**
+ * The request that POSTs `body` as JSON to `path`. Call it when the request is
+ * to be sent (inside `defer`): a body that cannot be serialized (a cycle, a
+ * BigInt, nesting too deep) is an `InvalidRequestError` then, not a throw at
+ * the time the Observable was made.
+ */
+export function sseRequest(config: ClientConfig, path: string, body: unknown, request: RequestOptions = {}): SseRequest {
+  return {
+    transport: config.transport,
+    url: endpointURL(config.baseURL, path),
+    method: 'POST',
+    headers: request.headers ? { ...config.headers, ...request.headers } : config.headers,
+    body: serialize(body),
+    signal: request.signal,
+    timeout: request.timeout ? { ...config.timeout, ...request.timeout } : config.timeout,
+    maxEventSize: request.maxEventSize ?? config.maxEventSize,
+    head: headCallback(request.head),
+    scheduler: config.scheduler,
+  };
+}
+
+function serialize(body: unknown): string {
+  try {
+    return JSON.stringify(body);
+  } catch (cause) {
+    const reason = cause instanceof Error ? `: ${cause.message}` : '';
+    throw new InvalidRequestError({ message: `The request body cannot be sent as JSON${reason}`, cause });
+  }
+}
+
+function headCallback(head: RequestOptions['head']): ((head: ResponseHead) => void) | undefined {
+  if (typeof head === 'function' || head === undefined) return head;
+  return (value) => head.next?.(value);
+}
+
 /** The client without a default transport; each entry point supplies its own. */
 export function buildClient(options: ClientOptions & { transport: Transport }): OpenAIRxClient {
-  const baseURL = options.baseURL ?? DEFAULT_BASE_URL;
-  const { transport } = options;
-  const baseHeaders = requestHeaders(options, 'text/event-stream');
-
-  const headersFor = (request: RequestOptions = {}) => (request.headers ? { ...baseHeaders, ...request.headers } : baseHeaders);
+  const config = clientConfig(options);
   const redact = <T>(source: Observable<T>, request?: RequestOptions): Observable<T> => {
-    const redactor = createRedactor(credentialsIn(headersFor(request)));
+    const redactor = createRedactor(credentialsIn(request?.headers ? { ...config.headers, ...request.headers } : config.headers));
     if (!redactor.active) return source;
     return source.pipe(catchError((error: unknown) => throwError(() => redactor.error(error))));
   };
-
-  const rawSse = (path: string, body: unknown, request: RequestOptions = {}): Observable<SseFrame> =>
-    sseFrames({
-      transport,
-      url: endpointURL(baseURL, path),
-      method: 'POST',
-      headers: headersFor(request),
-      body: JSON.stringify(body),
-      signal: request.signal,
-      timeout: request.timeout ? { ...options.timeout, ...request.timeout } : options.timeout,
-      maxEventSize: request.maxEventSize ?? options.maxEventSize,
-      pause$: request.pause$,
-      onResponse: request.onResponse,
-    });
-
+  const frames = (path: string, body: unknown, request?: RequestOptions): Observable<SseFrame> =>
+    defer(() => sseFrames(sseRequest(config, path, body, request)));
   const endpoint = <Params extends object, Event>(
     path: string,
     parse: () => OperatorFunction<SseFrame, Event>,
   ): StreamEndpoint<Params, Event> => ({
-    events: (params, request) => redact(rawSse(path, { ...params, stream: true }, request), request),
-    stream: (params, request) => redact(rawSse(path, { ...params, stream: true }, request).pipe(parse()), request),
+    events: (params, request) => redact(frames(path, { ...params, stream: true }, request), request),
+    // Redacted after parsing: an in-stream error event may echo the key.
+    stream: (params, request) => redact(frames(path, { ...params, stream: true }, request).pipe(parse()), request),
   });
 
   return {
-    baseURL,
+    baseURL: config.baseURL,
     chat: { completions: endpoint('/chat/completions', chatChunks) },
     completions: endpoint('/completions', completionChunks),
     responses: endpoint('/responses', responseEvents),
-    sse: (path, body, request) => redact(rawSse(path, body, request), request),
+    sse: (path, body, request) => redact(frames(path, body, request), request),
   };
 }
 

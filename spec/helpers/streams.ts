@@ -1,10 +1,10 @@
 import type { Observable, Subscription } from 'rxjs';
 import { fetchTransport } from '../../src/transport/fetchTransport';
-import type { Transport } from '../../src/transport/types';
+import type { PromiseTransport } from '../../src/transport/types';
 import { undiciTransport } from '../../src/transport/undiciTransport';
 
 /** Both transports, for `describe.each`: behaviour that depends on the HTTP stack is proven on each. */
-export const TRANSPORTS: ReadonlyArray<[name: string, transport: Transport]> = [
+export const TRANSPORTS: ReadonlyArray<[name: string, transport: PromiseTransport]> = [
   ['undici', undiciTransport()],
   ['fetch', fetchTransport()],
 ];
@@ -67,7 +67,7 @@ export async function errorOf(source: Observable<unknown>): Promise<unknown> {
 }
 
 /** A transport that records the size of every body chunk it hands on, to show what one network read held. */
-export function chunkRecordingTransport(transport: Transport): { transport: Transport; chunks: number[] } {
+export function chunkRecordingTransport(transport: PromiseTransport): { transport: PromiseTransport; chunks: number[] } {
   const chunks: number[] = [];
   return {
     chunks,

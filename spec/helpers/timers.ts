@@ -1,54 +1,38 @@
-/** The frame that called `setTimeout`, past the mock and jest-mock's own frames. */
-function callerFrame(stack: string | undefined): string | undefined {
-  return stack
-    ?.split('\n')
-    .find((line) => line.trimStart().startsWith('at ') && !line.includes('jest-mock') && !line.includes('helpers/timers'));
-}
+import { asyncScheduler, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 
 /**
- * Tracks the timers that code under test starts from one source file, so a
- * test can assert that every one of them has fired or been cleared.
+ * A scheduler that counts the actions scheduled on it, so a test can assert
+ * that every timer the code under test started has fired or been cancelled.
+ * Pass it as the `scheduler` option; it runs on `asyncScheduler`.
  */
-export interface TimerTracker {
-  /** Timers started from the file that have neither fired nor been cleared. */
+export interface TrackedScheduler extends SchedulerLike {
+  /** Actions scheduled that have neither run nor been unsubscribed. */
   live(): number;
-  /** How many timers the file started in total. */
+  /** How many actions were scheduled in total. */
   started(): number;
-  restore(): void;
 }
 
-/** `fileFragment` names the source file whose own `setTimeout` calls count (e.g. `'sse/sseFrames'`). */
-export function trackTimers(fileFragment: string): TimerTracker {
-  const realSetTimeout = globalThis.setTimeout;
-  const realClearTimeout = globalThis.clearTimeout;
-  const live = new Set<unknown>();
+export function trackedScheduler(base: SchedulerLike = asyncScheduler): TrackedScheduler {
+  const live = new Set<object>();
   let started = 0;
-  const setSpy = jest.spyOn(globalThis, 'setTimeout').mockImplementation(((
-    callback: (...args: unknown[]) => void,
-    ms?: number,
-    ...args: unknown[]
-  ) => {
-    const mine = callerFrame(new Error().stack)?.includes(fileFragment) ?? false;
-    const handle = realSetTimeout(() => {
-      live.delete(handle);
-      callback(...args);
-    }, ms);
-    if (mine) {
-      started++;
-      live.add(handle);
-    }
-    return handle;
-  }) as typeof setTimeout);
-  const clearSpy = jest.spyOn(globalThis, 'clearTimeout').mockImplementation(((handle?: Parameters<typeof clearTimeout>[0]) => {
-    live.delete(handle);
-    realClearTimeout(handle);
-  }) as typeof clearTimeout);
   return {
+    now: () => base.now(),
+    schedule<T>(work: (this: SchedulerAction<T>, state?: T) => void, delay?: number, state?: T): Subscription {
+      started++;
+      const token = {};
+      live.add(token);
+      const action = base.schedule<T>(
+        function (this: SchedulerAction<T>, value?: T) {
+          live.delete(token);
+          work.call(this, value);
+        },
+        delay,
+        state,
+      );
+      action.add(() => live.delete(token));
+      return action;
+    },
     live: () => live.size,
     started: () => started,
-    restore() {
-      setSpy.mockRestore();
-      clearSpy.mockRestore();
-    },
   };
 }

@@ -6,7 +6,7 @@ import { sseFrames } from '../../src/sse/sseFrames';
 import type { SseFrame } from '../../src/sse/types';
 import { chatData, sseHead, startServer, type TestServer } from '../helpers/server';
 import { TRANSPORTS, chunkRecordingTransport, record, settle, waitUntil } from '../helpers/streams';
-import { trackTimers } from '../helpers/timers';
+import { trackedScheduler } from '../helpers/timers';
 
 /** Streams chat chunks every 5 ms until the client goes away (at most 2,000, then ends). */
 function endlessStream(_req: unknown, res: ServerResponse): void {
@@ -191,14 +191,20 @@ describe.each(TRANSPORTS)('sseFrames over %s: cold and cancellable', (_name, tra
       }
       endlessStream(req, res);
     });
-    const timers = trackTimers('src/sse/sseFrames');
+    const timers = trackedScheduler();
     const signal = new AbortController().signal;
-    try {
+    {
       for (let batch = 0; batch < 100; batch++) {
         await Promise.all(
           Array.from({ length: 10 }, async (_, i) => {
             const timeout = { headersMs: 5000, firstEventMs: 5000, idleMs: 5000, totalMs: 10_000 };
-            const frames$ = sseFrames({ transport, url: `${server.url}/${i % 3 === 0 ? 'slow-headers' : 'stream'}`, signal, timeout });
+            const frames$ = sseFrames({
+              transport,
+              url: `${server.url}/${i % 3 === 0 ? 'slow-headers' : 'stream'}`,
+              signal,
+              timeout,
+              scheduler: timers,
+            });
             if (i % 2 === 0) {
               await firstValueFrom(frames$);
             } else {
@@ -212,8 +218,6 @@ describe.each(TRANSPORTS)('sseFrames over %s: cold and cancellable', (_name, tra
       }
       expect(timers.started()).toBeGreaterThanOrEqual(1000);
       expect(timers.live()).toBe(0);
-    } finally {
-      timers.restore();
     }
     expect(getEventListeners(signal, 'abort')).toHaveLength(0);
     await waitUntil(() => server.openSockets() === 0, 'every socket to the server to close', 10_000);

@@ -7,21 +7,20 @@ import { sseFrames } from '../../src/sse/sseFrames';
 import { DEFAULT_MAX_EVENT_SIZE, type SseRequest } from '../../src/sse/types';
 import { chatData, sseHead, startServer, type TestServer } from '../helpers/server';
 import { TRANSPORTS, errorOf, record, waitUntil } from '../helpers/streams';
-import { trackTimers, type TimerTracker } from '../helpers/timers';
+import { trackedScheduler, type TrackedScheduler } from '../helpers/timers';
 
 describe.each(TRANSPORTS)('sseFrames over %s: every failure is a typed error', (_name, transport) => {
   let server: TestServer;
-  let timers: TimerTracker;
+  let timers: TrackedScheduler;
   beforeEach(() => {
-    timers = trackTimers('src/sse/sseFrames');
+    timers = trackedScheduler();
   });
   afterEach(async () => {
-    timers.restore();
     await server?.close();
   });
 
   const frames = (options: Partial<SseRequest> = {}) =>
-    sseFrames({ transport, url: `${server.url}/v1/chat/completions`, method: 'POST', body: '{}', ...options });
+    sseFrames({ transport, url: `${server.url}/v1/chat/completions`, method: 'POST', body: '{}', scheduler: timers, ...options });
 
   /** Every timer the source started has fired or been cleared once the stream ended. */
   const expectNoLiveTimers = () => expect(timers.live()).toBe(0);

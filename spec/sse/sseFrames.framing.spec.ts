@@ -1,6 +1,6 @@
 import { BehaviorSubject, lastValueFrom, toArray } from 'rxjs';
 import { StreamTimeoutError } from '../../src/errors';
-import { sseFrames } from '../../src/sse/sseFrames';
+import { eventStream, sseFrames } from '../../src/sse/sseFrames';
 import { chatData, sseHead, startServer, type TestServer } from '../helpers/server';
 import { SSE_FIXTURES } from '../helpers/sseFixtures';
 import { TRANSPORTS, chunkRecordingTransport, record, settle, waitUntil } from '../helpers/streams';
@@ -46,7 +46,7 @@ describe.each(TRANSPORTS)('sseFrames over %s: pause$', (_name, transport) => {
       res.write(chatData('first'));
     });
     const pause$ = new BehaviorSubject(false);
-    const recording = record(sseFrames({ transport, url: server.url, pause$, timeout: { idleMs: 150 } }));
+    const recording = record(eventStream({ transport, url: server.url, timeout: { idleMs: 150 } }, { pause$ }));
     await waitUntil(() => recording.values.length === 1, 'the first frame');
     pause$.next(true);
     await settle();

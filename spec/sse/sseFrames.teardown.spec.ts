@@ -5,7 +5,7 @@ import { sseFrames } from '../../src/sse/sseFrames';
 import type { ByteSink, Transport } from '../../src/transport/types';
 import { chatData, sseHead, startServer, type TestServer } from '../helpers/server';
 import { TRANSPORTS, record, settle, waitUntil } from '../helpers/streams';
-import { trackTimers } from '../helpers/timers';
+import { trackedScheduler } from '../helpers/timers';
 
 const allTimeouts = { headersMs: 5000, firstEventMs: 5000, idleMs: 5000, totalMs: 10_000 };
 
@@ -57,32 +57,28 @@ describe.each(TRANSPORTS)('sseFrames over %s: teardown', (_name, transport) => {
     const refusedUrl = refused.url;
     await refused.close();
 
-    const timers = trackTimers('src/sse/sseFrames');
+    const timers = trackedScheduler();
     const signal = new AbortController().signal;
     const late: string[] = [];
-    try {
-      const urls = ['/no-answer', '/slow-error', '/reset', '/stream'].map((path) => server.url + path).concat(`${refusedUrl}/refused`);
-      for (let round = 0; round < 8; round++) {
-        await Promise.all(
-          urls.flatMap((url) =>
-            [0, 1, 3, 8, 15].map(async (delayMs) =>
-              late.push(...(await cancelAfter(sseFrames({ transport, url, signal, timeout: allTimeouts }), delayMs))),
-            ),
+    const urls = ['/no-answer', '/slow-error', '/reset', '/stream'].map((path) => server.url + path).concat(`${refusedUrl}/refused`);
+    for (let round = 0; round < 8; round++) {
+      await Promise.all(
+        urls.flatMap((url) =>
+          [0, 1, 3, 8, 15].map(async (delayMs) =>
+            late.push(...(await cancelAfter(sseFrames({ transport, url, signal, timeout: allTimeouts, scheduler: timers }), delayMs))),
           ),
-        );
-      }
-      await settle(10);
-      expect(late).toEqual([]);
-      expect(timers.started()).toBeGreaterThan(0);
-      expect(timers.live()).toBe(0);
-    } finally {
-      timers.restore();
+        ),
+      );
     }
+    await settle(10);
+    expect(late).toEqual([]);
+    expect(timers.started()).toBeGreaterThan(0);
+    expect(timers.live()).toBe(0);
     expect(getEventListeners(signal, 'abort')).toHaveLength(0);
     await waitUntil(() => server.openRequestSockets() === 0, 'every request socket to close');
   });
 
-  test('an onResponse callback that throws ends the stream with its error and closes the socket', async () => {
+  test('a head callback that throws ends the stream with its error and closes the socket', async () => {
     server = await startServer((_req, res) => {
       sseHead(res);
       res.write(chatData('a'));
@@ -92,7 +88,7 @@ describe.each(TRANSPORTS)('sseFrames over %s: teardown', (_name, transport) => {
       sseFrames({
         transport,
         url: server.url,
-        onResponse: () => {
+        head: () => {
           throw thrown;
         },
       }),
@@ -106,21 +102,17 @@ describe.each(TRANSPORTS)('sseFrames over %s: teardown', (_name, transport) => {
 
 describe('sseFrames with a misbehaving transport', () => {
   test('a transport that throws synchronously gives an APIConnectionError and leaves no timer or listener', async () => {
-    const timers = trackTimers('src/sse/sseFrames');
+    const timers = trackedScheduler();
     const signal = new AbortController().signal;
-    try {
-      const failing: Transport = () => {
-        throw new Error('no network stack');
-      };
-      const recording = record(sseFrames({ transport: failing, url: 'http://127.0.0.1:9/x', signal, timeout: allTimeouts }));
-      await recording.done;
-      expect(recording.error).toBeInstanceOf(APIConnectionError);
-      expect((recording.error as Error).message).toContain('no network stack');
-      expect(timers.live()).toBe(0);
-      expect(getEventListeners(signal, 'abort')).toHaveLength(0);
-    } finally {
-      timers.restore();
-    }
+    const failing: Transport = () => {
+      throw new Error('no network stack');
+    };
+    const recording = record(sseFrames({ transport: failing, url: 'http://127.0.0.1:9/x', signal, timeout: allTimeouts }));
+    await recording.done;
+    expect(recording.error).toBeInstanceOf(APIConnectionError);
+    expect((recording.error as Error).message).toContain('no network stack');
+    expect(timers.live()).toBe(0);
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
   });
 
   test('a body that keeps pushing after cancel, and rejections after teardown, reach nobody', async () => {

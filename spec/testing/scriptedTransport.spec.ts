@@ -1,6 +1,8 @@
 import { BehaviorSubject, lastValueFrom, toArray } from 'rxjs';
 import { APIConnectionError, APIError, contentDeltas, createClient, StreamTimeoutError, type Transport } from '../../src/index.node';
 import { chatFrames, scriptedTransport, sseText, wait, type Script } from '../../src/testing';
+import { eventStream } from '../../src/sse/sseFrames';
+import { chatChunks } from '../../src/index.node';
 import { errorOf, record, settle, waitUntil } from '../helpers/streams';
 
 const params = { model: 'm', messages: [{ role: 'user', content: 'Hi' }] };
@@ -65,7 +67,7 @@ describe('scriptedTransport with real timers', () => {
   test('holds the body back while the reader is paused, and delivers all of it on resume', async () => {
     const pause$ = new BehaviorSubject(true);
     const transport = scriptedTransport({ body: sseText(chatFrames(['a', 'b', 'c'])) });
-    const answer = record(clientOn(transport).chat.completions.stream(params, { pause$ }).pipe(contentDeltas()));
+    const answer = record(eventStream({ transport, url: 'https://api.test/v1/chat/completions' }, { pause$ }).pipe(chatChunks(), contentDeltas()));
     await waitUntil(() => transport.requests[0]?.state === 'streaming', 'the headers');
     await settle();
     expect(answer.values).toEqual([]);

@@ -186,8 +186,8 @@ async function streamAnswer(
   const frames$ = endpoint
     .events(client, options, {
       timeout: options.timeout,
-      onResponse(response) {
-        requestId = response.headers['x-request-id'];
+      head(response) {
+        requestId = response.requestId;
         if (options.verbose) {
           info(`HTTP ${response.status} ${response.headers['content-type'] ?? ''}${requestId ? ` · request ${requestId}` : ''}`);
         }

@@ -1,5 +1,7 @@
+import type { SchedulerLike, Subscription } from 'rxjs';
 import { StreamTimeoutError, type TimeoutPhase } from '../errors.js';
 import type { StreamTimeouts } from '../sse/types.js';
+import { watchIdle, type IdleWatch } from '../sse/watchIdle.js';
 import type { ByteStream } from '../transport/types.js';
 
 /** The `timeout` limits of one non-streaming request, armed by {@link jsonDeadlines}. */
@@ -19,50 +21,41 @@ export interface JsonDeadlines {
  * aborts `controller` (the upstream request and the reading of its body).
  *
  * @example
- * const deadlines = jsonDeadlines({ headersMs: 30_000, idleMs: 60_000 }, controller, performance.now.bind(performance));
+ * const deadlines = jsonDeadlines({ headersMs: 30_000, idleMs: 60_000 }, controller, asyncScheduler);
  * const response = await transport({ ...request, signal: controller.signal });
- * const { text } = await readText(deadlines.responded(response.body), limit, controller.signal);
- * deadlines.clear();
+ * readText(deadlines.responded(response.body), limit).subscribe(…);
  */
-export function jsonDeadlines(timeout: StreamTimeouts = {}, controller: AbortController, now: () => number): JsonDeadlines {
+export function jsonDeadlines(timeout: StreamTimeouts = {}, controller: AbortController, scheduler: SchedulerLike): JsonDeadlines {
   let expired: StreamTimeoutError | undefined;
-  let phaseTimer: ReturnType<typeof setTimeout> | undefined;
-  let totalTimer: ReturnType<typeof setTimeout> | undefined;
+  let gapWatch: IdleWatch | undefined;
   const clear = () => {
-    clearTimeout(phaseTimer);
-    clearTimeout(totalTimer);
+    headersTimer?.unsubscribe();
+    totalTimer?.unsubscribe();
+    gapWatch?.stop();
   };
-  const expire = (phase: TimeoutPhase, ms: number) => {
+  const expire = (phase: TimeoutPhase, timeoutMs: number) => {
     clear();
-    expired = new StreamTimeoutError({ phase, timeoutMs: ms });
+    expired = new StreamTimeoutError({ phase, timeoutMs });
     controller.abort(expired);
   };
-  const after = (phase: TimeoutPhase, ms: number | undefined) =>
-    ms === undefined ? undefined : setTimeout(() => expire(phase, ms), ms);
-  totalTimer = after('total', timeout.totalMs);
-  phaseTimer = after('headers', timeout.headersMs);
+  const after = (phase: TimeoutPhase, ms: number | undefined): Subscription | undefined =>
+    ms === undefined ? undefined : scheduler.schedule(() => expire(phase, ms), ms);
+  const totalTimer = after('total', timeout.totalMs);
+  const headersTimer = after('headers', timeout.headersMs);
 
   return {
     responded(body) {
-      clearTimeout(phaseTimer);
+      headersTimer?.unsubscribe();
       const gapMs = timeout.idleMs ?? timeout.firstEventMs;
-      if (gapMs === undefined) return body;
+      if (gapMs === undefined || expired) return body;
       const phase: TimeoutPhase = timeout.idleMs === undefined ? 'first-event' : 'idle';
-      let lastChunkAt = now();
-      // One timer per stall instead of one per chunk: it re-arms itself for the time left since the last chunk.
-      const watch = (waitMs: number) => {
-        phaseTimer = setTimeout(() => {
-          const quietFor = now() - lastChunkAt;
-          if (quietFor >= gapMs) expire(phase, gapMs);
-          else watch(gapMs - quietFor);
-        }, waitMs);
-      };
-      watch(gapMs);
+      const watch = watchIdle(gapMs, () => expire(phase, gapMs), scheduler);
+      gapWatch = watch;
       return {
         read: (sink) =>
           body.read({
             data(chunk) {
-              lastChunkAt = now();
+              watch.touch();
               sink.data(chunk);
             },
             end: () => sink.end(),

@@ -1,10 +1,10 @@
-import { BehaviorSubject, type Subscription } from 'rxjs';
+import { BehaviorSubject, firstValueFrom, fromEvent, type Subscription } from 'rxjs';
 import { APIConnectionError, APIError, OpenAIRxError } from '../errors.js';
 import { encodeSse } from '../sse/encodeSse.js';
 import { apiErrorFromResponse, isRecord, requestIdOf } from '../sse/httpErrors.js';
 import { readText } from '../sse/readText.js';
-import type { ResponseInfo, SseFrame } from '../sse/types.js';
-import { heartbeat } from './heartbeat.js';
+import type { ResponseHead, SseFrame } from '../sse/types.js';
+import { watchIdle, type IdleWatch } from '../sse/watchIdle.js';
 import { jsonDeadlines } from './jsonDeadlines.js';
 import { errorInFrame, usageIn } from './relayAudit.js';
 import { BODY_TOO_LARGE, type ReadBody } from './relayBody.js';
@@ -76,7 +76,8 @@ export function startExchange<Req>(
 ): RelayExchange {
   const { options } = relay;
   const { onFrame, onSettled } = options;
-  const startedAt = performance.now();
+  const { scheduler } = relay;
+  const startedAt = scheduler.now();
   const context: RelayContext<Req> = {
     request: incoming.request,
     route: undefined,
@@ -90,14 +91,13 @@ export function startExchange<Req>(
   let status = 0;
   let frames = 0;
   let bytes = 0;
-  let lastWriteAt = startedAt;
   let timeToFirstByteMs: number | undefined;
   let usage: Record<string, unknown> | undefined;
   let inStreamError: Error | undefined;
   let upstream: Subscription | undefined;
   let jsonRequest: AbortController | undefined;
-  let stopHeartbeat: (() => void) | undefined;
-  let stallTimer: ReturnType<typeof setTimeout> | undefined;
+  let heartbeat: IdleWatch | undefined;
+  let stallTimer: Subscription | undefined;
   let unsentBody: { chunk: Uint8Array; offset: number; outcome: RelayOutcome } | undefined;
 
   // A function, not an inline comparison: the state changes across the awaits below.
@@ -105,15 +105,15 @@ export function startExchange<Req>(
   const settle = (outcome: RelayOutcome, error?: unknown) => {
     if (isSettled()) return;
     state = 'settled';
-    stopHeartbeat?.();
-    clearTimeout(stallTimer);
+    heartbeat?.stop();
+    stallTimer?.unsubscribe();
     if (!onSettled) return;
     const { request, ...known } = context;
     const summary = {
       ...known,
       outcome,
       status,
-      durationMs: performance.now() - startedAt,
+      durationMs: scheduler.now() - startedAt,
       timeToFirstByteMs,
       frames,
       bytes,
@@ -141,7 +141,7 @@ export function startExchange<Req>(
     const chunk = encoder.encode(relay.redact(body));
     status = code;
     bytes += chunk.byteLength;
-    timeToFirstByteMs = performance.now() - startedAt;
+    timeToFirstByteMs = scheduler.now() - startedAt;
     const allHeaders = { 'content-type': JSON_CONTENT_TYPE, ...headers };
     if (chunk.byteLength <= BODY_SLICE) {
       responder.send(code, allHeaders, chunk);
@@ -173,7 +173,7 @@ export function startExchange<Req>(
   /** The client's buffer is full: reading upstream pauses, and a client that stays full is dropped. */
   const clientFull = () => {
     if (!pause$.value) pause$.next(true);
-    if (relay.stalledClientMs > 0) stallTimer ??= setTimeout(dropStalledClient, relay.stalledClientMs);
+    if (relay.stalledClientMs > 0) stallTimer ??= scheduler.schedule(dropStalledClient, relay.stalledClientMs);
   };
   const dropStalledClient = () => {
     if (isSettled()) return;
@@ -193,7 +193,7 @@ export function startExchange<Req>(
     const chunk = encoder.encode(relay.redact(unwritten));
     unwritten = '';
     bytes += chunk.byteLength;
-    lastWriteAt = performance.now();
+    heartbeat?.touch();
     if (!responder.write(chunk)) clientFull();
   };
   const write = (text: string) => {
@@ -224,26 +224,28 @@ export function startExchange<Req>(
     failWith(relayErrorResponse(error, state === 'streaming'), error);
   };
 
-  const openStream = (info: ResponseInfo) => {
+  const openStream = (head: ResponseHead) => {
     if (state !== 'pending') return;
     state = 'streaming';
-    status = info.status;
-    context.requestId = requestIdIn(info.headers);
-    responder.open(status, { ...forwarded(info.headers), ...EVENT_STREAM_HEADERS });
-    lastWriteAt = performance.now();
-    stopHeartbeat = heartbeat({
-      intervalMs: relay.heartbeatMs,
-      lastWriteAt: () => lastWriteAt,
-      paused: () => pause$.value,
-      beat: () => write(KEEP_ALIVE),
-      now: () => performance.now(),
-    });
+    status = head.status;
+    context.requestId = requestIdIn(head.headers);
+    responder.open(status, { ...forwarded(head.headers), ...EVENT_STREAM_HEADERS });
+    // While the client is not keeping up, a heartbeat would only queue behind the data.
+    if (relay.heartbeatMs > 0) {
+      heartbeat = watchIdle(
+        relay.heartbeatMs,
+        () => {
+          if (!pause$.value) write(KEEP_ALIVE);
+        },
+        scheduler,
+      );
+    }
   };
 
   const relayFrame = (frame: SseFrame) => {
     frames++;
     write(encodeSse(frame));
-    timeToFirstByteMs ??= performance.now() - startedAt;
+    timeToFirstByteMs ??= scheduler.now() - startedAt;
     if (frame.type === 'event') {
       usage = usageIn(frame.data) ?? usage;
       inStreamError ??= errorInFrame(frame);
@@ -252,7 +254,7 @@ export function startExchange<Req>(
   };
 
   const relayStream = (path: string, body: RelayRequestBody) => {
-    upstream = relay.client.sse(path, body, { pause$, onResponse: openStream }).subscribe({
+    upstream = relay.streamUpstream(path, body, openStream, pause$).subscribe({
       next: relayFrame,
       error: fail,
       complete() {
@@ -266,10 +268,11 @@ export function startExchange<Req>(
   const relayJson = async (path: string, body: RelayRequestBody) => {
     const controller = new AbortController();
     jsonRequest = controller;
-    const deadlines = jsonDeadlines(options.timeout, controller, () => performance.now());
+    const deadlines = jsonDeadlines(options.timeout, controller, scheduler);
     try {
-      const response = await relay.postJson(path, body, controller.signal);
-      const { text, truncated } = await readText(deadlines.responded(response.body), relay.maxResponseBytes, controller.signal);
+      const response = await firstValueFrom(relay.postJson(path, body, controller.signal));
+      const aborted$ = fromEvent(controller.signal, 'abort');
+      const { text, truncated } = await firstValueFrom(readText(deadlines.responded(response.body), relay.maxResponseBytes, aborted$));
       if (isSettled()) return;
       context.requestId = requestIdIn(response.headers);
       const expired = deadlines.expired();
@@ -342,7 +345,7 @@ export function startExchange<Req>(
 
   return {
     resume() {
-      clearTimeout(stallTimer);
+      stallTimer?.unsubscribe();
       stallTimer = undefined;
       if (unsentBody) sendRest();
       else if (pause$.value) pause$.next(false);

@@ -1,6 +1,9 @@
-import { buildClient, endpointURL, requestHeaders, type OpenAIRxClient } from '../client.js';
+import { asyncScheduler, defer, from, type Observable, type SchedulerLike } from 'rxjs';
+import { clientConfig, endpointURL, requestHeaders, sseRequest } from '../client.js';
 import { OpenAIRxError } from '../errors.js';
 import { createRedactor, credentialsIn } from '../redaction.js';
+import { eventStream } from '../sse/sseFrames.js';
+import type { ResponseHead, SseFrame } from '../sse/types.js';
 import type { Transport, TransportResponse } from '../transport/types.js';
 import { normalizePrefix } from './relayRoutes.js';
 import type { RelayContext, RelayOptions } from './types.js';
@@ -19,10 +22,12 @@ export interface RelayRuntime<Req> {
   heartbeatMs: number;
   /** 0: off. */
   stalledClientMs: number;
-  /** Streaming requests go through the client's raw SSE source. */
-  client: OpenAIRxClient;
-  /** Non-streaming requests: one POST through the transport, the JSON answer read by the caller. */
-  postJson(path: string, body: unknown, signal: AbortSignal): Promise<TransportResponse>;
+  /** Runs every timer of the relay (heartbeats, stalls, deadlines) and reads its clock. */
+  scheduler: SchedulerLike;
+  /** A streaming request upstream: the raw frames, read only while `pause$` last said `false`. */
+  streamUpstream(path: string, body: unknown, head: (head: ResponseHead) => void, pause$: Observable<boolean>): Observable<SseFrame>;
+  /** A non-streaming request upstream: one POST through the transport, the JSON answer read by the caller. */
+  postJson(path: string, body: unknown, signal: AbortSignal): Observable<TransportResponse>;
   /** Removes the credentials the relay sends upstream (`apiKey`, an `api-key` header, …) from text about to reach the client. */
   redact(text: string): string;
   /** Removes those credentials from an error about to be reported (in place; servers echo keys in error bodies). */
@@ -39,14 +44,7 @@ export function buildRelayRuntime<Req>(options: RelayOptions<Req> & { transport:
   const maxResponseBytes = limit('maxResponseBytes', options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES);
   const heartbeatMs = offOrPositive('heartbeatMs', options.heartbeatMs, DEFAULT_HEARTBEAT_MS);
   const stalledClientMs = offOrPositive('stalledClientMs', options.stalledClientMs, DEFAULT_STALLED_CLIENT_MS);
-  const client = buildClient({
-    apiKey: options.apiKey,
-    baseURL: options.baseURL,
-    transport,
-    headers: options.headers,
-    timeout: options.timeout,
-    maxEventSize: options.maxEventSize,
-  });
+  const config = clientConfig(options);
   const jsonHeaders = requestHeaders(options, 'application/json');
   const redactor = createRedactor(credentialsIn(jsonHeaders));
 
@@ -66,9 +64,10 @@ export function buildRelayRuntime<Req>(options: RelayOptions<Req> & { transport:
     maxResponseBytes,
     heartbeatMs,
     stalledClientMs,
-    client,
+    scheduler: options.scheduler ?? asyncScheduler,
+    streamUpstream: (path, body, head, pause$) => defer(() => eventStream(sseRequest(config, path, body, { head }), { pause$ })),
     postJson: (path, body, signal) =>
-      transport({ url: endpointURL(client.baseURL, path), method: 'POST', headers: jsonHeaders, body: JSON.stringify(body), signal }),
+      defer(() => from(transport({ url: endpointURL(config.baseURL, path), method: 'POST', headers: jsonHeaders, body: JSON.stringify(body), signal }))),
     report,
     redactError: redactor.error,
     redact: redactor.text,

@@ -67,7 +67,7 @@ export interface RelaySummary<Req> extends RelayContext<Req> {
 export type AllowModels<Req> = readonly string[] | ((model: string, request: Req) => boolean | Promise<boolean>);
 
 export interface RelayOptions<Req>
-  extends Pick<ClientOptions, 'apiKey' | 'baseURL' | 'transport' | 'headers' | 'timeout' | 'maxEventSize'> {
+  extends Pick<ClientOptions, 'apiKey' | 'baseURL' | 'transport' | 'headers' | 'timeout' | 'maxEventSize' | 'scheduler'> {
   /** Path prefix of the relay's routes; default `/v1`. `''` serves `/chat/completions` etc. at the root. */
   prefix?: string;
   /** Larger request bodies are answered with 413 without reading the rest; default 1 MiB. */

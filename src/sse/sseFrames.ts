@@ -1,7 +1,8 @@
-import { Observable, type Subscription } from 'rxjs';
+import { asyncScheduler, from, Observable, throwError, timer, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 import {
   APIConnectionError,
   InvalidRequestError,
+  OpenAIRxError,
   StreamAbortError,
   StreamProtocolError,
   StreamTimeoutError,
@@ -9,20 +10,30 @@ import {
   type TimeoutPhase,
 } from '../errors.js';
 import type { ByteStream, TransportResponse } from '../transport/types.js';
-import { createSseDecoder } from './decodeSse.js';
+import { createSseDecoder, type SseDecoder } from './decodeSse.js';
+import { apiErrorFromResponse, readErrorObject, requestIdOf } from './httpErrors.js';
 import { onAbort } from './onAbort.js';
-import { apiErrorFromResponse, readErrorObject } from './httpErrors.js';
 import { readText } from './readText.js';
-import { DEFAULT_MAX_EVENT_SIZE, type SseFrame, type SseRequest } from './types.js';
+import { DEFAULT_MAX_EVENT_SIZE, type SseFrame, type SseRequest, type StreamTimeouts } from './types.js';
+import { watchIdle, type IdleWatch } from './watchIdle.js';
 
 /** Error bodies are read up to this size; the rest is discarded. */
 const ERROR_BODY_LIMIT = 64 * 1024;
 
+/**
+ * How long a response that has finished (its last frame was `[DONE]` or a
+ * terminal Responses event) may take to end its body once nobody listens. The
+ * last bytes usually arrive in the same read; destroying the socket instead
+ * would cost a new TLS handshake on the next request.
+ */
+export const FINISHED_BODY_GRACE_MS = 1000;
 
 /**
  * The cold source of raw SSE frames. Subscribing sends the request;
  * unsubscribing aborts it at once and destroys the socket. No frame reaches a
- * subscriber that has left, even one decoded from the same network read.
+ * subscriber that has left, even one decoded from the same network read. The
+ * one exception to the abort: a response whose last frame finished it is left
+ * {@link FINISHED_BODY_GRACE_MS} to end, so that its connection can be reused.
  *
  * @example
  * sseFrames({ transport: undiciTransport(), url, method: 'POST', headers, body })
@@ -30,182 +41,280 @@ const ERROR_BODY_LIMIT = 64 * 1024;
  *   .subscribe((frame) => console.log(frame));
  */
 export function sseFrames(request: SseRequest): Observable<SseFrame> {
+  return eventStream(request, {});
+}
+
+/** What a relay adds to a request, beside what every caller may ask for. */
+export interface StreamPlumbing {
+  /** While it emits `true` the body is not read: backpressure reaches the server through TCP. */
+  pause$?: Observable<boolean>;
+}
+
+/** {@link sseFrames} with the relay's plumbing. */
+export function eventStream(request: SseRequest, plumbing: StreamPlumbing): Observable<SseFrame> {
   return new Observable<SseFrame>((subscriber) => {
-    const { signal, timeout = {} } = request;
-    if (signal?.aborted) {
-      subscriber.error(new StreamAbortError({ reason: signal.reason }));
-      return;
-    }
+    const stream = new EventStream(request, plumbing, subscriber);
+    stream.start();
+    return () => stream.close();
+  });
+}
 
-    const controller = new AbortController();
+/** One request of {@link eventStream}, from subscribe to teardown. */
+class EventStream {
+  private readonly controller = new AbortController();
+  private readonly scheduler: SchedulerLike;
+  private readonly timeout: StreamTimeouts;
+  private readonly decoder: SseDecoder;
+  private body: ByteStream | undefined;
+  private bodyFinished = false;
+  private onBodyEnd: (() => void) | undefined;
+  private lastFrame: SseFrame | undefined;
+  private sawDataEvent = false;
+  private paused = false;
+  private idle: IdleWatch | undefined;
+  private phaseTimer: Subscription | undefined;
+  private readonly subscriptions: Subscription[] = [];
+  private stopWatchingSignal: (() => void) | undefined;
+
+  constructor(
+    private readonly request: SseRequest,
+    private readonly plumbing: StreamPlumbing,
+    private readonly subscriber: Subscriber<SseFrame>,
+  ) {
+    this.scheduler = request.scheduler ?? asyncScheduler;
+    this.timeout = request.timeout ?? {};
     const maxEventSize = request.maxEventSize ?? DEFAULT_MAX_EVENT_SIZE;
-    let body: ByteStream | undefined;
-    let bodyFinished = false;
-    let paused = false;
-    let sawDataEvent = false;
-    let lastDataAt = 0;
-    let phaseTimer: ReturnType<typeof setTimeout> | undefined;
-    let totalTimer: ReturnType<typeof setTimeout> | undefined;
-    let pauseSubscription: Subscription | undefined;
-
-    const fail = (error: unknown) => {
-      if (!subscriber.closed) subscriber.error(error);
-    };
-    const timeoutAfter = (phase: TimeoutPhase, ms: number | undefined) => {
-      clearTimeout(phaseTimer);
-      phaseTimer = ms === undefined ? undefined : setTimeout(() => fail(new StreamTimeoutError({ phase, timeoutMs: ms })), ms);
-    };
-    // One timer per stall instead of one per event: it re-arms itself for the time left since the last data event.
-    const watchIdle = (idleMs: number, waitMs: number) => {
-      phaseTimer = setTimeout(() => {
-        const quietFor = performance.now() - lastDataAt;
-        if (paused || quietFor < idleMs) watchIdle(idleMs, paused ? idleMs : idleMs - quietFor);
-        else fail(new StreamTimeoutError({ phase: 'idle', timeoutMs: idleMs }));
-      }, waitMs);
-    };
-
-    const decoder = createSseDecoder(
+    this.decoder = createSseDecoder(
       {
-        frame(frame) {
-          if (subscriber.closed) return;
-          if (frame.type === 'event') {
-            if (!sawDataEvent) {
-              sawDataEvent = true;
-              clearTimeout(phaseTimer);
-              if (timeout.idleMs !== undefined) watchIdle(timeout.idleMs, timeout.idleMs);
-            }
-            if (timeout.idleMs !== undefined) lastDataAt = performance.now();
-          }
-          subscriber.next(frame);
-        },
-        cut(partialLine) {
-          fail(new StreamTruncatedError({ message: 'The stream ended in the middle of an event', partial: partialLine }));
-        },
-        oversize() {
-          fail(
+        frame: (frame) => this.deliver(frame),
+        cut: (partialLine) =>
+          this.fail(new StreamTruncatedError({ message: 'The stream ended in the middle of an event', partial: partialLine })),
+        oversize: () =>
+          this.fail(
             new StreamProtocolError({
               message: `An SSE event exceeded the maximum size of ${maxEventSize} characters`,
               problem: 'event-too-large',
             }),
-          );
-        },
+          ),
       },
       maxEventSize,
     );
+  }
 
-    const readEvents = (stream: ByteStream) => {
-      timeoutAfter('first-event', timeout.firstEventMs);
-      stream.read({
-        data(chunk) {
-          if (!subscriber.closed) decoder.feed(chunk);
-        },
-        end() {
-          bodyFinished = true;
-          if (subscriber.closed) return;
-          decoder.end();
-          if (!subscriber.closed) subscriber.complete();
-        },
-        error(cause) {
-          const reason = describeCause(cause);
-          fail(new APIConnectionError({ message: `The connection closed before the stream ended${reason ? `: ${reason}` : ''}`, cause }));
-        },
-      });
-      if (request.pause$) {
-        pauseSubscription = request.pause$.subscribe((pause) => {
-          if (pause === paused) return;
-          paused = pause;
-          if (pause) stream.pause();
-          else {
-            lastDataAt = performance.now();
-            stream.resume();
-          }
-        });
-      }
-    };
-
-    const rejectResponse = (response: TransportResponse, unexpectedType: boolean) => {
-      // An error body that stalls is not waited for longer than a stream would be: the error keeps what arrived.
-      const bodyWaitMs = timeout.idleMs ?? timeout.firstEventMs;
-      const stopReading = bodyWaitMs === undefined ? undefined : new AbortController();
-      if (stopReading) phaseTimer = setTimeout(() => stopReading.abort(), bodyWaitMs);
-      readText(response.body, ERROR_BODY_LIMIT, stopReading?.signal).then(({ text }) => {
-        bodyFinished = true;
-        clearTimeout(phaseTimer);
-        if (subscriber.closed) return;
-        const error = apiErrorFromResponse(response.status, response.headers, text);
-        if (!unexpectedType || readErrorObject(error.body)) fail(error);
-        else {
-          const contentType = response.headers['content-type'] ?? '(none)';
-          fail(
-            new StreamProtocolError({
-              message: `Expected an event stream but got content-type ${contentType}: ${error.message}`,
-              problem: 'content-type',
-              data: text,
-            }),
-          );
-        }
-      }, (cause: unknown) => fail(new APIConnectionError({ message: 'The connection closed while reading an error response', cause })));
-    };
-
-    const onResponse = (response: TransportResponse) => {
-      if (subscriber.closed) {
-        response.body.cancel();
-        return;
-      }
-      body = response.body;
-      clearTimeout(phaseTimer);
-      const isOk = response.status >= 200 && response.status < 300;
-      const isEventStream = /^text\/event-stream\b/i.test(response.headers['content-type'] ?? '');
-      if (!isOk || !isEventStream) {
-        rejectResponse(response, isOk);
-        return;
-      }
-      request.onResponse?.({ status: response.status, headers: response.headers });
-      if (!subscriber.closed) readEvents(response.body);
-    };
-
-    const stopWatchingSignal = signal && onAbort(signal, () => fail(new StreamAbortError({ reason: signal.reason })));
-    if (timeout.totalMs !== undefined) {
-      const totalMs = timeout.totalMs;
-      totalTimer = setTimeout(() => fail(new StreamTimeoutError({ phase: 'total', timeoutMs: totalMs })), totalMs);
+  start(): void {
+    const { signal, headers = {} } = this.request;
+    if (signal?.aborted) {
+      this.fail(new StreamAbortError({ reason: signal.reason }));
+      return;
     }
-    timeoutAfter('headers', timeout.headersMs);
-    // A transport that throws instead of rejecting, or an `onResponse` callback that throws, still ends the stream
-    // through `fail`: nothing escapes as an unhandled rejection, and the teardown below is in place either way.
-    // The transport's own promise is chained as it is, not re-wrapped: a transport that settles inside a
-    // scheduler action (openai-rx/testing's scriptedTransport) is then seen in TestScheduler's virtual time.
-    const headers = request.headers ?? {};
     const unsendable = Object.keys(headers).find((name) => UNSENDABLE.test(headers[name]));
     if (unsendable !== undefined) {
       // The value is not quoted: it is most likely the API key.
-      fail(new InvalidRequestError({ message: `The value of header '${unsendable}' has a CR, LF or NUL character and cannot be sent` }));
-      return teardown;
+      this.fail(
+        new InvalidRequestError({ message: `The value of header '${unsendable}' has a CR, LF or NUL character and cannot be sent` }),
+      );
+      return;
     }
-    let response: Promise<TransportResponse>;
-    try {
-      response = request.transport({
-        url: request.url,
-        method: request.method ?? 'POST',
-        headers,
-        body: request.body,
-        signal: controller.signal,
-      });
-    } catch (error) {
-      response = Promise.reject(error);
-    }
-    response.then(onResponse, (cause: unknown) => fail(transportError(request.url, cause))).then(undefined, fail);
-    return teardown;
+    if (signal) this.stopWatchingSignal = onAbort(signal, () => this.fail(new StreamAbortError({ reason: signal.reason })));
+    const total = this.timeoutAfter('total', this.timeout.totalMs);
+    if (total) this.subscriptions.push(total);
+    this.phaseTimer = this.timeoutAfter('headers', this.timeout.headersMs);
+    this.subscriptions.push(
+      this.send().subscribe({
+        next: (response) => this.guard(() => this.onResponse(response)),
+        error: (cause: unknown) => this.fail(transportError(this.request.url, cause)),
+      }),
+    );
+  }
 
-    function teardown() {
-      stopWatchingSignal?.();
-      clearTimeout(phaseTimer);
-      clearTimeout(totalTimer);
-      pauseSubscription?.unsubscribe();
-      if (!bodyFinished) {
-        controller.abort();
-        body?.cancel();
-      }
+  close(): void {
+    this.stopWatchingSignal?.();
+    this.phaseTimer?.unsubscribe();
+    this.idle?.stop();
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    if (this.bodyFinished) return;
+    if (this.body && isFinishing(this.lastFrame)) this.releaseFinished(this.body);
+    else {
+      this.controller.abort();
+      this.body?.cancel();
     }
+  }
+
+  private send(): Observable<TransportResponse> {
+    const { request } = this;
+    try {
+      return from(
+        request.transport({
+          url: request.url,
+          method: request.method ?? 'POST',
+          headers: request.headers ?? {},
+          body: request.body,
+          signal: this.controller.signal,
+        }),
+      );
+    } catch (error) {
+      return throwError(() => error);
+    }
+  }
+
+  private onResponse(response: TransportResponse): void {
+    if (this.subscriber.closed) {
+      response.body.cancel();
+      return;
+    }
+    this.body = response.body;
+    this.phaseTimer?.unsubscribe();
+    const isOk = response.status >= 200 && response.status < 300;
+    const isEventStream = /^text\/event-stream\b/i.test(response.headers['content-type'] ?? '');
+    if (!isOk || !isEventStream) {
+      this.reject(response, isOk);
+      return;
+    }
+    const { headers } = response;
+    this.request.head?.({ status: response.status, headers, requestId: requestIdOf(headers), streamId: headers['x-stream-id'] });
+    if (!this.subscriber.closed) this.readEvents(response.body);
+  }
+
+  private readEvents(body: ByteStream): void {
+    this.phaseTimer = this.timeoutAfter('first-event', this.timeout.firstEventMs);
+    body.read({
+      data: (chunk) => {
+        if (!this.subscriber.closed) this.decoder.feed(chunk);
+      },
+      end: () => {
+        this.finishBody();
+        if (this.subscriber.closed) return;
+        this.decoder.end();
+        if (!this.subscriber.closed) this.subscriber.complete();
+      },
+      error: (cause) => {
+        const reason = describeCause(cause);
+        this.fail(new APIConnectionError({ message: `The connection closed before the stream ended${reason ? `: ${reason}` : ''}`, cause }));
+      },
+    });
+    const { pause$ } = this.plumbing;
+    if (pause$) {
+      this.subscriptions.push(
+        pause$.subscribe({
+          next: (pause) => this.setPaused(body, pause),
+          error: (cause: unknown) => this.fail(new OpenAIRxError({ message: 'The pause signal of the stream failed', cause })),
+        }),
+      );
+    }
+  }
+
+  private deliver(frame: SseFrame): void {
+    if (this.subscriber.closed) return;
+    if (frame.type === 'event') {
+      if (!this.sawDataEvent) this.firstDataEvent();
+      this.idle?.touch();
+    }
+    this.lastFrame = frame;
+    this.subscriber.next(frame);
+  }
+
+  private firstDataEvent(): void {
+    this.sawDataEvent = true;
+    this.phaseTimer?.unsubscribe();
+    const { idleMs } = this.timeout;
+    if (idleMs === undefined) return;
+    // A stalled reader is the relay's to bound (stalledClientMs): while paused, silence is not upstream's fault.
+    this.idle = watchIdle(
+      idleMs,
+      () => {
+        if (!this.paused) this.fail(timeoutError('idle', idleMs));
+      },
+      this.scheduler,
+    );
+  }
+
+  private setPaused(body: ByteStream, pause: boolean): void {
+    if (pause === this.paused) return;
+    this.paused = pause;
+    if (pause) body.pause();
+    else {
+      this.idle?.touch();
+      body.resume();
+    }
+  }
+
+  /** A non-2xx answer, or a 2xx that is not an event stream: its body (bounded in size and time) becomes the error. */
+  private reject(response: TransportResponse, isOk: boolean): void {
+    const { idleMs, firstEventMs } = this.timeout;
+    // An error body that stalls is not waited for longer than a stream would be: the error keeps what arrived.
+    const bodyWaitMs = idleMs ?? firstEventMs;
+    const stop$ = bodyWaitMs === undefined ? undefined : timer(bodyWaitMs, this.scheduler);
+    this.subscriptions.push(
+      readText(response.body, ERROR_BODY_LIMIT, stop$).subscribe({
+        next: ({ text }) => {
+          this.finishBody();
+          this.fail(errorForResponse(response, text, isOk));
+        },
+        error: (cause: unknown) => this.fail(new APIConnectionError({ message: 'The connection closed while reading an error response', cause })),
+      }),
+    );
+  }
+
+  /** Nobody listens any more, but the response was finished: its body may end by itself and keep the connection. */
+  private releaseFinished(body: ByteStream): void {
+    const grace = this.scheduler.schedule(() => {
+      this.controller.abort();
+      body.cancel();
+    }, FINISHED_BODY_GRACE_MS);
+    // A finished response must not keep a process alive (asyncScheduler's action holds a Node timer as `id`).
+    (grace as { id?: { unref?: () => void } }).id?.unref?.();
+    this.onBodyEnd = () => grace.unsubscribe();
+  }
+
+  private finishBody(): void {
+    this.bodyFinished = true;
+    this.onBodyEnd?.();
+  }
+
+  private timeoutAfter(phase: TimeoutPhase, ms: number | undefined): Subscription | undefined {
+    return ms === undefined ? undefined : this.scheduler.schedule(() => this.fail(timeoutError(phase, ms)), ms);
+  }
+
+  /** A callback of ours or the caller's (`head`) that throws ends the stream instead of escaping. */
+  private guard(run: () => void): void {
+    try {
+      run();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private fail(error: unknown): void {
+    if (!this.subscriber.closed) this.subscriber.error(error);
+  }
+}
+
+function timeoutError(phase: TimeoutPhase, timeoutMs: number): StreamTimeoutError {
+  return new StreamTimeoutError({ phase, timeoutMs });
+}
+
+/** A frame after which the response is complete: `[DONE]`, or a Responses event that ends the response. */
+function isFinishing(frame: SseFrame | undefined): boolean {
+  if (frame?.type !== 'event') return false;
+  if (frame.data === '[DONE]') return true;
+  if (!frame.data.includes('"type"')) return false;
+  try {
+    return FINISHING_TYPES.has((JSON.parse(frame.data) as { type?: unknown }).type);
+  } catch {
+    return false;
+  }
+}
+
+const FINISHING_TYPES = new Set<unknown>(['response.completed', 'response.incomplete', 'response.failed']);
+
+function errorForResponse(response: TransportResponse, text: string, isOk: boolean): Error {
+  const error = apiErrorFromResponse(response.status, response.headers, text);
+  if (!isOk || readErrorObject(error.body)) return error;
+  const contentType = response.headers['content-type'] ?? '(none)';
+  return new StreamProtocolError({
+    message: `Expected an event stream but got content-type ${contentType}: ${error.message}`,
+    problem: 'content-type',
+    data: text,
   });
 }
 

@@ -1,4 +1,4 @@
-import type { Observable } from 'rxjs';
+import type { SchedulerLike } from 'rxjs';
 import type { Transport } from '../transport/types.js';
 
 /** One frame of a Server-Sent Events stream, as the server sent it. */
@@ -34,9 +34,15 @@ export interface StreamTimeouts {
   totalMs?: number;
 }
 
-export interface ResponseInfo {
+/** What the response head of a stream says, handed to a request's `head` option before its first frame. */
+export interface ResponseHead {
   status: number;
+  /** Lower-case names, as the transport gave them. */
   headers: Record<string, string>;
+  /** The provider's request id (`x-request-id`, or Azure's equivalents): quote it in a support request. */
+  requestId: string | undefined;
+  /** The `x-stream-id` of a relay in resume mode: what `client.resumeStream(id)` re-attaches to. */
+  streamId: string | undefined;
 }
 
 /** Everything {@link sseFrames} needs for one request. */
@@ -51,10 +57,10 @@ export interface SseRequest {
   timeout?: StreamTimeouts;
   /** Largest event (or unterminated line) in characters; default {@link DEFAULT_MAX_EVENT_SIZE}. */
   maxEventSize?: number;
-  /** While it emits `true`, the body is not read (backpressure reaches the server through TCP). */
-  pause$?: Observable<boolean>;
-  /** Called once with the status and headers of a successful event-stream response, before its first frame. */
-  onResponse?: (response: ResponseInfo) => void;
+  /** Called once with the head of a successful event-stream response, before its first frame. */
+  head?: (head: ResponseHead) => void;
+  /** Runs the timeouts; default `asyncScheduler` (which `TestScheduler.run` puts in virtual time). */
+  scheduler?: SchedulerLike;
 }
 
 /** 8 MiB: far above any real chunk (a Responses `response.completed` event repeats the whole answer). */

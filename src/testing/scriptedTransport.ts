@@ -8,7 +8,7 @@ import {
   of,
   throwError,
   timer,
-  type Observable,
+  Observable,
   type SchedulerLike,
   type Subscription,
 } from 'rxjs';
@@ -86,9 +86,9 @@ export function wait(ms: number): ScriptedWait {
  * so a test can see that a cancellation reached the transport.
  *
  * Delays run on an RxJS scheduler and the response is handed over from a
- * scheduler action rather than a microtask, so under `TestScheduler.run` a
- * whole client pipeline runs in virtual time. (An error status is the
- * exception: its body is read through a promise, so test those with real timers.)
+ * scheduler action (the transport answers with an Observable, not a Promise),
+ * so under `TestScheduler.run` a whole client pipeline runs in virtual time,
+ * error statuses included.
  *
  * @example
  * const transport = scriptedTransport({ body: [sseText(chatFrames(['Hel'])), wait(50), sseText(chatFrames(['lo']))] });
@@ -101,60 +101,68 @@ export function scriptedTransport(script: Script, config: ScriptedTransportConfi
   const scheduler = config.scheduler ?? asyncScheduler;
   const requests: ScriptedRequest[] = [];
 
-  const transport = (request: TransportRequest): Promise<TransportResponse> => {
-    const recorded: ScriptedRequest = {
-      url: request.url,
-      method: request.method,
-      headers: maskCredentials(request.headers),
-      body: request.body,
-      json: parseJson(request.body),
-      state: 'waiting',
-    };
-    const index = requests.length;
-    requests.push(recorded);
-    const response = new ScheduledPromise<TransportResponse>();
-    const scripted = responseFor(script, recorded, index);
-    if (!scripted) {
-      recorded.state = 'failed';
-      response.reject(new Error(`scriptedTransport: no response is scripted for request #${index + 1} (${request.method} ${request.url})`));
-      return response;
-    }
-
-    let answer: Subscription | undefined;
-    let body: ByteStream | undefined;
-    const onAbort = () => {
-      answer?.unsubscribe();
-      body?.cancel();
-      if (recorded.state === 'waiting') {
-        recorded.state = 'cancelled';
-        response.reject(abortError(request.signal.reason));
-      }
-    };
-    if (request.signal.aborted) {
-      onAbort();
-      return response;
-    }
-    request.signal.addEventListener('abort', onAbort, { once: true });
-    const settled = () => request.signal.removeEventListener('abort', onAbort);
-
-    const answerNow = () => {
-      answer = undefined;
-      if (scripted.connectionError !== undefined) {
+  const transport = (request: TransportRequest): Observable<TransportResponse> =>
+    new Observable<TransportResponse>((subscriber) => {
+      const recorded = record(request);
+      const index = requests.length;
+      requests.push(recorded);
+      const scripted = responseFor(script, recorded, index);
+      if (!scripted) {
         recorded.state = 'failed';
-        settled();
-        response.reject(scripted.connectionError);
-        return;
+        subscriber.error(new Error(`scriptedTransport: no response is scripted for request #${index + 1} (${request.method} ${request.url})`));
+        return undefined;
       }
-      const status = scripted.status ?? 200;
-      recorded.state = 'streaming';
-      body = scriptedBody(bodyChunks(scripted, scheduler), scheduler, recorded, settled);
-      response.resolve({ status, headers: responseHeaders(status, scripted.headers), body });
-    };
-    const headersDelayMs = scripted.headersDelayMs ?? 0;
-    if (headersDelayMs !== Infinity) answer = scheduler.schedule(answerNow, headersDelayMs);
-    return response;
-  };
+      let body: ByteStream | undefined;
+      const cancel = () => {
+        body?.cancel();
+        if (recorded.state === 'waiting') recorded.state = 'cancelled';
+      };
+      const onAbort = () => {
+        cancel();
+        subscriber.error(abortError(request.signal.reason));
+      };
+      const settled = () => request.signal.removeEventListener('abort', onAbort);
+      if (request.signal.aborted) {
+        onAbort();
+        return undefined;
+      }
+      request.signal.addEventListener('abort', onAbort, { once: true });
+      const answerNow = () => {
+        if (scripted.connectionError !== undefined) {
+          recorded.state = 'failed';
+          settled();
+          subscriber.error(scripted.connectionError);
+          return;
+        }
+        const status = scripted.status ?? 200;
+        recorded.state = 'streaming';
+        body = scriptedBody(bodyChunks(scripted, scheduler), scheduler, recorded, settled);
+        subscriber.next({ status, headers: responseHeaders(status, scripted.headers), body });
+        subscriber.complete();
+      };
+      const headersDelayMs = scripted.headersDelayMs ?? 0;
+      const answer = headersDelayMs === Infinity ? undefined : scheduler.schedule(answerNow, headersDelayMs);
+      return () => {
+        answer?.unsubscribe();
+        // Answered: the body is the reader's now, cancelled through it.
+        if (recorded.state === 'waiting') {
+          settled();
+          cancel();
+        }
+      };
+    });
   return Object.assign(transport, { requests });
+}
+
+function record(request: TransportRequest): ScriptedRequest {
+  return {
+    url: request.url,
+    method: request.method,
+    headers: maskCredentials(request.headers),
+    body: request.body,
+    json: parseJson(request.body),
+    state: 'waiting',
+  };
 }
 
 function responseFor(script: Script, request: ScriptedRequest, index: number): ScriptedResponse | undefined {
@@ -276,74 +284,4 @@ function abortError(reason: unknown): unknown {
   const error = new Error('The request was aborted');
   error.name = 'AbortError';
   return error;
-}
-
-type Outcome<T> = { ok: true; value: T } | { ok: false; reason: unknown };
-
-/**
- * A promise that settles inside a scheduler action and runs the callbacks
- * registered with `then` right there, not in a later microtask. That is what
- * lets `TestScheduler.run`, which flushes synchronously, see a transport's
- * answer in virtual time. `await` works on it as on any promise.
- */
-class ScheduledPromise<T> implements Promise<T> {
-  readonly [Symbol.toStringTag] = 'Promise';
-  private outcome: Outcome<T> | undefined;
-  private readonly waiting: Array<() => void> = [];
-
-  resolve(value: T | PromiseLike<T>): void {
-    if (isThenable(value)) value.then((settledValue) => this.settle({ ok: true, value: settledValue }), (reason: unknown) => this.settle({ ok: false, reason }));
-    else this.settle({ ok: true, value });
-  }
-
-  reject(reason: unknown): void {
-    this.settle({ ok: false, reason });
-  }
-
-  then<R1 = T, R2 = never>(
-    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
-    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
-  ): Promise<R1 | R2> {
-    const next = new ScheduledPromise<R1 | R2>();
-    const run = (outcome: Outcome<T>) => {
-      try {
-        if (outcome.ok) next.resolve(onFulfilled ? onFulfilled(outcome.value) : (outcome.value as unknown as R1));
-        else if (onRejected) next.resolve(onRejected(outcome.reason));
-        else next.reject(outcome.reason);
-      } catch (error) {
-        next.reject(error);
-      }
-    };
-    const outcome = this.outcome;
-    if (outcome) run(outcome);
-    else this.waiting.push(() => run(this.outcome as Outcome<T>));
-    return next;
-  }
-
-  catch<R = never>(onRejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
-    return this.then(undefined, onRejected);
-  }
-
-  finally(onFinally?: (() => void) | null): Promise<T> {
-    return this.then(
-      (value) => {
-        onFinally?.();
-        return value;
-      },
-      (reason: unknown) => {
-        onFinally?.();
-        throw reason;
-      },
-    );
-  }
-
-  private settle(outcome: Outcome<T>): void {
-    if (this.outcome) return;
-    this.outcome = outcome;
-    for (const callback of this.waiting.splice(0)) callback();
-  }
-}
-
-function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

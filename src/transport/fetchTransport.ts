@@ -1,4 +1,4 @@
-import type { ByteSink, ByteStream, Transport } from './types.js';
+import type { ByteSink, ByteStream, PromiseTransport } from './types.js';
 
 export interface FetchTransportConfig {
   /** Defaults to `globalThis.fetch`, looked up on every request so that test doubles and polyfills apply. */
@@ -15,7 +15,7 @@ export interface FetchTransportConfig {
  * @example
  * const client = createClient({ baseURL: '/v1', transport: fetchTransport() });
  */
-export function fetchTransport(config: FetchTransportConfig = {}): Transport {
+export function fetchTransport(config: FetchTransportConfig = {}): PromiseTransport {
   return async ({ url, method, headers, body, signal }) => {
     const fetchImpl = config.fetch ?? globalThis.fetch;
     // 'manual', not 'error': fetch's 'error' rejects like a network failure (retried, status unknown).

@@ -1,3 +1,5 @@
+import type { Observable } from 'rxjs';
+
 /**
  * The HTTP layer under the SSE source. A transport sends one request and hands
  * back the status, headers and a body that is read chunk by chunk, never
@@ -41,4 +43,12 @@ export interface ByteStream {
   cancel(): void;
 }
 
-export type Transport = (request: TransportRequest) => Promise<TransportResponse>;
+/**
+ * Sends one request. It answers with a Promise, or with an Observable that
+ * emits the response once: a test transport can then settle inside a scheduler
+ * action, so a whole client runs in `TestScheduler` virtual time.
+ */
+export type Transport = (request: TransportRequest) => Promise<TransportResponse> | Observable<TransportResponse>;
+
+/** A transport that answers with a Promise, as the HTTP stacks do (`undiciTransport`, `fetchTransport`). */
+export type PromiseTransport = (request: TransportRequest) => Promise<TransportResponse>;

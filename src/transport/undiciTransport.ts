@@ -1,6 +1,6 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import type { Readable } from 'node:stream';
-import type { ByteSink, ByteStream, Transport } from './types.js';
+import type { ByteSink, ByteStream, PromiseTransport } from './types.js';
 
 export interface UndiciTransportConfig {
   /** Defaults to one keep-alive `Agent` shared by every undici transport in the process. */
@@ -23,7 +23,7 @@ function defaultAgent(): Agent {
  * @example
  * const client = createClient({ transport: undiciTransport({ dispatcher: new ProxyAgent(url) }) });
  */
-export function undiciTransport(config: UndiciTransportConfig = {}): Transport {
+export function undiciTransport(config: UndiciTransportConfig = {}): PromiseTransport {
   return async ({ url, method, headers, body, signal }) => {
     const response = await request(url, {
       method: method as Dispatcher.HttpMethod,
