@@ -2,7 +2,7 @@ import { of, type OperatorFunction } from 'rxjs';
 import { accumulateChatCompletion } from '../../src/openai/accumulateChatCompletion';
 import { accumulateCompletion } from '../../src/openai/accumulateCompletion';
 import { accumulateResponse } from '../../src/openai/accumulateResponse';
-import { arraysOf, GrowingArray, withArray } from '../../src/openai/growingArray';
+import { arraysOf, GrowingArray, withArrays } from '../../src/openai/growingArray';
 import { record } from '../helpers/streams';
 
 const range = (count: number) => Array.from({ length: count }, (_, i) => i);
@@ -154,10 +154,10 @@ describe('GrowingArray', () => {
     expect(other).toEqual({ items: ['c'] });
   });
 
-  test('withArray copies the other fields without reading the old array', () => {
+  test('withArrays copies the other fields without reading the old array', () => {
     const source = arraysOf({ items: GrowingArray.from([1]) }) as { items: number[]; label?: string };
     source.label = 'x';
-    const copy = withArray(source, 'items', GrowingArray.from([1, 2]));
+    const copy = withArrays(source, { items: GrowingArray.from([1, 2]) });
     expect(Object.getOwnPropertyDescriptor(source, 'items')?.get).toBeDefined();
     expect(copy).toEqual({ label: 'x', items: [1, 2] });
   });
