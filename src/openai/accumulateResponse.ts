@@ -17,9 +17,10 @@ import {
  * their indexes, without gaps for indexes that never came. The last value is the `response` of
  * `response.completed` (or `response.incomplete`) as the server sent it, usage
  * included. Snapshots are new objects; unchanged items are shared between
- * them, and a text part's logprobs grow in a store its versions share (each
- * snapshot's array copied out when first read), so the cost per event does not
- * grow with the length of the answer.
+ * them. Items and parts are kept in versioned arrays and a text part's logprobs
+ * in a store its versions share, each snapshot's arrays copied out when first
+ * read, so the cost per event is that of what it brought, however long the
+ * answer and however many items or parts came before.
  *
  * If the stream is cut short, the `StreamTruncatedError` carries the last
  * snapshot as `partial`.
