@@ -144,12 +144,15 @@ describe('GrowingArray', () => {
     expect(source).toEqual([1]);
   });
 
-  test('a lazy array becomes a plain property when read, and can be assigned like one', () => {
+  test('a lazy array becomes a plain property when read (one copy, frozen or not), and can be assigned like one', () => {
     const view = arraysOf({ items: GrowingArray.from(['a']) });
     expect(Object.getOwnPropertyDescriptor(view, 'items')?.get).toBeDefined();
     const items = view.items;
     expect(view.items).toBe(items);
     expect(Object.getOwnPropertyDescriptor(view, 'items')).toEqual({ value: ['a'], writable: true, enumerable: true, configurable: true });
+    const frozen = Object.freeze(arraysOf({ items: GrowingArray.from(['a']) }));
+    expect(frozen.items).toEqual(['a']);
+    expect(frozen.items).toBe(frozen.items);
     const other = arraysOf({ items: GrowingArray.from(['b']) });
     other.items = ['c'];
     expect(other).toEqual({ items: ['c'] });

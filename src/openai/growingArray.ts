@@ -14,12 +14,13 @@ export interface ArrayVersion {
 }
 
 function defineLazy(target: object, key: string, read: () => unknown[]): void {
+  let items: unknown[] | undefined;
   Object.defineProperty(target, key, {
     enumerable: true,
     configurable: true,
     get(this: object) {
-      // Kept as the property's value; on a frozen snapshot that fails quietly and each read copies again.
-      return settle(this, key, read());
+      // Kept as the property's value; on a frozen snapshot that fails quietly, and the copy kept here is what every read gets.
+      return settle(this, key, (items ??= read()));
     },
     set(this: object, value: unknown) {
       settle(this, key, value);
