@@ -2,7 +2,8 @@ import { of, type OperatorFunction } from 'rxjs';
 import { accumulateChatCompletion } from '../../src/openai/accumulateChatCompletion';
 import { accumulateCompletion } from '../../src/openai/accumulateCompletion';
 import { accumulateResponse } from '../../src/openai/accumulateResponse';
-import { arraysOf, GrowingArray, withArray } from '../../src/openai/growingArray';
+import { arraysOf, GrowingArray, IndexedArray, indexedArrayOf, withArrays } from '../../src/openai/growingArray';
+import { entriesCopied, levelsFor } from './indexedArrayCost';
 import { record } from '../helpers/streams';
 
 const range = (count: number) => Array.from({ length: count }, (_, i) => i);
@@ -143,22 +144,103 @@ describe('GrowingArray', () => {
     expect(source).toEqual([1]);
   });
 
-  test('a lazy array becomes a plain property when read, and can be assigned like one', () => {
+  test('a lazy array becomes a plain property when read (one copy, frozen or not), and can be assigned like one', () => {
     const view = arraysOf({ items: GrowingArray.from(['a']) });
     expect(Object.getOwnPropertyDescriptor(view, 'items')?.get).toBeDefined();
     const items = view.items;
     expect(view.items).toBe(items);
     expect(Object.getOwnPropertyDescriptor(view, 'items')).toEqual({ value: ['a'], writable: true, enumerable: true, configurable: true });
+    const frozen = Object.freeze(arraysOf({ items: GrowingArray.from(['a']) }));
+    expect(frozen.items).toEqual(['a']);
+    expect(frozen.items).toBe(frozen.items);
     const other = arraysOf({ items: GrowingArray.from(['b']) });
     other.items = ['c'];
     expect(other).toEqual({ items: ['c'] });
   });
 
-  test('withArray copies the other fields without reading the old array', () => {
+  test('withArrays copies the other fields without reading the old array', () => {
     const source = arraysOf({ items: GrowingArray.from([1]) }) as { items: number[]; label?: string };
     source.label = 'x';
-    const copy = withArray(source, 'items', GrowingArray.from([1, 2]));
+    const copy = withArrays(source, { items: GrowingArray.from([1, 2]) });
     expect(Object.getOwnPropertyDescriptor(source, 'items')?.get).toBeDefined();
     expect(copy).toEqual({ label: 'x', items: [1, 2] });
+  });
+});
+
+describe('IndexedArray', () => {
+  /** What `array` shows now, read later (as a snapshot is). */
+  function version<T>(array: IndexedArray<T>): { items: T[] } {
+    const target = {} as { items: T[] };
+    array.defineOn(target, 'items');
+    return target;
+  }
+
+  test('a version keeps its entries when later changes replace them or add more, frozen or not', () => {
+    const array = new IndexedArray<string>();
+    array.update(0, () => 'a');
+    array.update(1, () => 'b');
+    const first = version(array);
+    array.update(1, (entry) => `${entry}2`);
+    array.update(2, () => 'c');
+    const second = version(array);
+    array.update(0, (entry) => `${entry}3`);
+    array.update(0, (entry) => `${entry}!`);
+    const third = version(array);
+    Object.freeze(first);
+    expect([first.items, second.items, third.items]).toEqual([['a', 'b'], ['a', 'b2', 'c'], ['a3!', 'b2', 'c']]);
+    expect(JSON.parse(JSON.stringify(second))).toEqual({ items: ['a', 'b2', 'c'] });
+    expect(array.length).toBe(3);
+  });
+
+  test('entries are dense and in index order, however sparse, huge or late their indexes', () => {
+    const array = new IndexedArray<string>();
+    for (const index of [4_000_000_000, 30_000_000, 5]) array.update(index, () => `at ${index}`);
+    const before = version(array);
+    array.update(0, () => 'at 0');
+    array.update(30_000_000, (entry) => `${entry}!`);
+    expect(version(array).items).toEqual(['at 0', 'at 5', 'at 30000000!', 'at 4000000000']);
+    expect(before.items).toEqual(['at 5', 'at 30000000', 'at 4000000000']);
+  });
+
+  test('every version of a long random history reads as a plain copy taken at the time would', () => {
+    // A deterministic generator (Park–Miller), so a failure replays; 3,000 entries make a tree three levels deep.
+    let seed = 7;
+    const random = (below: number) => (seed = (seed * 48_271) % 2_147_483_647) % below;
+    const array = new IndexedArray<number>();
+    const model = new Map<number, number>();
+    const versions: Array<[{ items: number[] }, string]> = [];
+    for (let step = 0; step < 8_000; step++) {
+      const index = random(4) === 0 ? random(2 ** 31) : random(3_000);
+      array.update(index, (entry) => (entry ?? 0) + step);
+      model.set(index, (model.get(index) ?? 0) + step);
+      if (random(40) === 0) versions.push([version(array), [...model].sort(([a], [b]) => a - b).map(([, value]) => value).join()]);
+    }
+    expect(versions.length).toBeGreaterThan(150);
+    expect(array.length).toBeGreaterThan(32 ** 2);
+    for (const [shown, expected] of versions) expect(shown.items.join()).toBe(expected);
+  });
+
+  test.each([1_000, 100_000])(
+    'with %i entries a change copies at most 32 entries per tree level, not every entry',
+    (count) => {
+      const array = indexedArrayOf(Array.from({ length: count }, (_, i) => i));
+      version(array);
+      const copied = [count - 1, count >> 1, 0, count].map((index) => entriesCopied(() => {
+        array.update(index, (entry) => (entry ?? 0) + 1);
+        version(array);
+      }));
+      // Each change copies the nodes on its path once: ⌈log₃₂ n⌉ nodes of at most 32 entries.
+      for (const entries of copied) expect(entries).toBeLessThanOrEqual(32 * levelsFor(count + 1));
+      expect(levelsFor(count + 1)).toBeLessThanOrEqual(4);
+    },
+  );
+
+  test('changes between two versions copy each node once', () => {
+    const array = indexedArrayOf(Array.from({ length: 1_000 }, (_, i) => i));
+    version(array);
+    const copied = entriesCopied(() => {
+      for (let i = 0; i < 100; i++) array.update(999, (entry) => (entry ?? 0) + 1);
+    });
+    expect(copied).toBeLessThanOrEqual(32 * 2);
   });
 });

@@ -1,5 +1,5 @@
 import type { OperatorFunction } from 'rxjs';
-import { accumulateSnapshots, ChoicesAccumulator, positionOf } from './accumulateSnapshots.js';
+import { accumulateSnapshots, ChoicesAccumulator } from './accumulateSnapshots.js';
 import type {
   ChatCompletion,
   ChatCompletionChoice,
@@ -9,16 +9,18 @@ import type {
   ChatCompletionTokenLogprob,
   ChatCompletionToolCallDelta,
 } from './chatTypes.js';
-import { arraysOf, GrowingArray } from './growingArray.js';
+import { arraysOf, GrowingArray, IndexedArray } from './growingArray.js';
 import { toolCallIndexer } from './toolCallDeltas.js';
 
 /**
  * Chunks → a snapshot of the whole completion after every chunk, shaped like a
  * non-streaming `ChatCompletion`; the last one is the final result. Each
  * snapshot is a new object that later chunks never change; a choice is rebuilt
- * only when a chunk changed it, and text grows by concatenation, so the cost per
- * chunk does not grow with the length of the answer. Logprobs arrays grow in a
- * store the snapshots share; each snapshot's array is copied out when first read.
+ * only when a chunk changed it, and text grows by concatenation. Tool calls and
+ * choices are kept in versioned arrays and logprobs in a store the snapshots
+ * share, each snapshot's arrays copied out when first read, so the cost per
+ * chunk is that of what it brought, however long the answer and however many
+ * calls or choices came before.
  *
  * If the stream is cut short, the `StreamTruncatedError` carries the last
  * snapshot as `partial`.
@@ -43,8 +45,7 @@ class ChoiceState {
   refusal: string | null = null;
   reasoningContent: string | undefined;
   reasoning: string | undefined;
-  /** In index order and dense: a sparse (or absurd) provider index makes no holes to walk over. */
-  readonly toolCalls: Array<{ index: number; call: ChatCompletionMessageToolCall }> = [];
+  readonly toolCalls = new IndexedArray<ChatCompletionMessageToolCall>();
   readonly indexOf = toolCallIndexer();
   finishReason: string | null = null;
   contentLogprobs: GrowingArray<ChatCompletionTokenLogprob> | null = null;
@@ -64,7 +65,7 @@ class ChoiceState {
       if (typeof delta.refusal === 'string') this.refusal = (this.refusal ?? '') + delta.refusal;
       if (typeof delta.reasoning_content === 'string') this.reasoningContent = (this.reasoningContent ?? '') + delta.reasoning_content;
       if (typeof delta.reasoning === 'string') this.reasoning = (this.reasoning ?? '') + delta.reasoning;
-      if (delta.tool_calls) for (const call of delta.tool_calls) this.addToolCall(call);
+      for (const fragment of delta.tool_calls ?? []) this.toolCalls.update(this.indexOf(fragment), (call) => withFragment(call, fragment));
     }
     if (choice.finish_reason) this.finishReason = choice.finish_reason;
     const logprobs = choice.logprobs;
@@ -75,19 +76,10 @@ class ChoiceState {
     }
   }
 
-  private addToolCall(fragment: ChatCompletionToolCallDelta): void {
-    const index = this.indexOf(fragment);
-    const position = positionOf(this.toolCalls, index, (entry) => entry.index);
-    const entry = this.toolCalls[position]?.index === index ? this.toolCalls[position] : undefined;
-    const call = withFragment(entry?.call, fragment);
-    if (entry) entry.call = call;
-    else this.toolCalls.splice(position, 0, { index, call });
-  }
-
   snapshot(): ChatCompletionChoice {
     if (this.cached) return this.cached;
     const message: ChatCompletionChoice['message'] = { role: this.role, content: this.content, refusal: this.refusal };
-    if (this.toolCalls.length > 0) message.tool_calls = this.toolCalls.map((entry) => entry.call);
+    if (this.toolCalls.length > 0) this.toolCalls.defineOn(message, 'tool_calls');
     if (this.reasoningContent !== undefined) message.reasoning_content = this.reasoningContent;
     if (this.reasoning !== undefined) message.reasoning = this.reasoning;
     this.cached = {

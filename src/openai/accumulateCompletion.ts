@@ -7,9 +7,10 @@ import { arraysOf, GrowingArray } from './growingArray.js';
  * Legacy completion chunks → a snapshot of the whole completion after every
  * chunk, shaped like a non-streaming `Completion`; the last one is the final
  * result. Legacy logprobs are concatenated array by array. Each snapshot is a
- * new object, and a choice is rebuilt only when a chunk changed it; logprobs
- * grow in stores the snapshots share, each snapshot's arrays copied out when
- * first read, so the cost per chunk does not grow with the length of the answer.
+ * new object, and a choice is rebuilt only when a chunk changed it; choices
+ * are kept in a versioned array and logprobs in stores the snapshots share,
+ * each snapshot's arrays copied out when first read, so the cost per chunk is
+ * that of what it brought, however long the answer and however many choices.
  *
  * If the stream is cut short, the `StreamTruncatedError` carries the last
  * snapshot as `partial`.

@@ -1,6 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
-import { accumulateSnapshots, placeAt, type SnapshotAccumulator } from './accumulateSnapshots.js';
-import { GrowingArray, withArray } from './growingArray.js';
+import { accumulateSnapshots, type SnapshotAccumulator } from './accumulateSnapshots.js';
+import { GrowingArray, IndexedArray, indexedArrayOf, withArrays } from './growingArray.js';
 import {
   isKnownResponseEvent,
   type Response,
@@ -17,9 +17,10 @@ import {
  * their indexes, without gaps for indexes that never came. The last value is the `response` of
  * `response.completed` (or `response.incomplete`) as the server sent it, usage
  * included. Snapshots are new objects; unchanged items are shared between
- * them, and a text part's logprobs grow in a store its versions share (each
- * snapshot's array copied out when first read), so the cost per event does not
- * grow with the length of the answer.
+ * them. Items and parts are kept in versioned arrays and a text part's logprobs
+ * in a store its versions share, each snapshot's arrays copied out when first
+ * read, so the cost per event is that of what it brought, however long the
+ * answer and however many items or parts came before.
  *
  * If the stream is cut short, the `StreamTruncatedError` carries the last
  * snapshot as `partial`.
@@ -36,29 +37,25 @@ interface ItemPosition {
   item_id?: string;
 }
 
-/** The `content_index` and `summary_index` of each part of one item, in the order of its `content` and `summary`. */
-interface PartIndexes {
-  content: number[];
-  summary: number[];
-}
-
-/** The indexes of entries that arrived whole, from the server's own array. */
-const positions = (length = 0): number[] => Array.from({ length }, (_, position) => position);
+/** The part arrays of one item that events changed part by part, by name. */
+type Parts = Partial<Record<'content' | 'summary', IndexedArray<ResponseContentPart>>>;
 
 class ResponseAccumulator implements SnapshotAccumulator<ResponseStreamEvent, Response> {
   /** The response's own fields, from the latest lifecycle event. */
   private base: Response = { id: '', object: 'response', created_at: 0, status: 'in_progress', model: '', output: [] };
-  private output: ResponseOutputItem[] = [];
-  /** The `output_index` of each item in `output`. */
-  private outputIndexes: number[] = [];
-  /** By `output_index`; made from an item's own arrays when first needed, dropped when the item is replaced. */
-  private readonly partIndexes = new Map<number, PartIndexes>();
+  private output = new IndexedArray<ResponseOutputItem>();
+  /**
+   * By `output_index`; made from an item's own arrays when a part event first
+   * comes, dropped when the item is replaced. An item's `content` or `summary`
+   * shows a version of these when they exist, and is the server's array otherwise.
+   */
+  private readonly parts = new Map<number, Parts>();
   /** The logprobs of text parts built from deltas, by the part object that shows them. */
   private readonly partLogprobs = new WeakMap<ResponseContentPart, GrowingArray<unknown>>();
   private final: Response | undefined;
 
   snapshot(): Response {
-    return this.final ?? { ...this.base, output: this.output };
+    return this.final ?? withArrays(this.base, { output: this.output });
   }
 
   add(event: ResponseStreamEvent): void {
@@ -67,10 +64,7 @@ class ResponseAccumulator implements SnapshotAccumulator<ResponseStreamEvent, Re
       case 'response.created':
       case 'response.in_progress':
         this.base = event.response;
-        if (this.output.length === 0) {
-          this.output = event.response.output;
-          this.outputIndexes = positions(this.output.length);
-        }
+        if (this.output.length === 0) this.output = indexedArrayOf(event.response.output);
         break;
       case 'response.completed':
       case 'response.incomplete':
@@ -78,44 +72,48 @@ class ResponseAccumulator implements SnapshotAccumulator<ResponseStreamEvent, Re
         break;
       case 'response.output_item.added':
       case 'response.output_item.done':
-        this.partIndexes.delete(event.output_index);
-        this.replaceItem(event.output_index, () => event.item);
+        this.parts.delete(event.output_index);
+        this.output.update(event.output_index, () => event.item);
         break;
       case 'response.content_part.added':
       case 'response.content_part.done':
-        this.updatePart(event, () => event.part, () => event.part);
+        this.updatePart(event, 'content', event.content_index, () => event.part, () => event.part);
         break;
       case 'response.output_text.delta':
-        this.updatePart(event, emptyTextPart, (part) => this.withTextDelta(part, event.delta, event.logprobs ?? []));
+        this.updatePart(event, 'content', event.content_index, emptyTextPart, (part) =>
+          this.withTextDelta(part, event.delta, event.logprobs ?? []),
+        );
         break;
       case 'response.output_text.done':
-        this.updatePart(event, emptyTextPart, (part) => ({ ...part, text: event.text }));
+        this.updatePart(event, 'content', event.content_index, emptyTextPart, (part) => ({ ...part, text: event.text }));
         break;
       case 'response.refusal.delta':
-        this.updatePart(event, emptyRefusalPart, (part) => ({ ...part, refusal: (part.refusal ?? '') + event.delta }));
+        this.updatePart(event, 'content', event.content_index, emptyRefusalPart, (part) => ({
+          ...part,
+          refusal: (part.refusal ?? '') + event.delta,
+        }));
         break;
       case 'response.refusal.done':
-        this.updatePart(event, emptyRefusalPart, (part) => ({ ...part, refusal: event.refusal }));
+        this.updatePart(event, 'content', event.content_index, emptyRefusalPart, (part) => ({ ...part, refusal: event.refusal }));
         break;
       case 'response.function_call_arguments.delta':
-        this.updateItem(event, 'function_call', (item) => ({ ...item, arguments: (item.arguments ?? '') + event.delta }));
+        this.updateItem(event, 'function_call', (item) => ({ arguments: (item.arguments ?? '') + event.delta }));
         break;
       case 'response.function_call_arguments.done':
-        this.updateItem(event, 'function_call', (item) => ({
-          ...item,
+        this.updateItem(event, 'function_call', () => ({
           arguments: event.arguments,
           ...(event.name !== undefined && { name: event.name }),
         }));
         break;
       case 'response.reasoning_summary_part.added':
       case 'response.reasoning_summary_part.done':
-        this.updateSummary(event, () => event.part, () => event.part);
+        this.updatePart(event, 'summary', event.summary_index, () => event.part, () => event.part);
         break;
       case 'response.reasoning_summary_text.delta':
-        this.updateSummary(event, emptySummaryPart, (part) => ({ ...part, text: part.text + event.delta }));
+        this.updatePart(event, 'summary', event.summary_index, emptySummaryPart, (part) => ({ ...part, text: part.text + event.delta }));
         break;
       case 'response.reasoning_summary_text.done':
-        this.updateSummary(event, emptySummaryPart, (part) => ({ ...part, text: event.text }));
+        this.updatePart(event, 'summary', event.summary_index, emptySummaryPart, (part) => ({ ...part, text: event.text }));
         break;
     }
   }
@@ -125,61 +123,37 @@ class ResponseAccumulator implements SnapshotAccumulator<ResponseStreamEvent, Re
     const previous = this.partLogprobs.get(part);
     if (!previous && logprobs.length === 0) return { ...part, text };
     const grown = (previous ?? GrowingArray.from(part.logprobs)).concat(logprobs);
-    const next = withArray(part, 'logprobs', grown);
+    const next = withArrays(part, { logprobs: grown });
     next.text = text;
     this.partLogprobs.set(next, grown);
     return next;
   }
 
-  private replaceItem(index: number, change: (item: ResponseOutputItem | undefined) => ResponseOutputItem): void {
-    const output = this.output.slice();
-    placeAt(output, this.outputIndexes, index, change);
-    this.output = output;
-  }
-
-  private partIndexesOf(outputIndex: number, item: ResponseOutputItem): PartIndexes {
-    let indexes = this.partIndexes.get(outputIndex);
-    if (!indexes) {
-      indexes = { content: positions(item.content?.length), summary: positions(item.summary?.length) };
-      this.partIndexes.set(outputIndex, indexes);
-    }
-    return indexes;
-  }
-
-  /** Changes the item at `position`, creating one of `type` when its `output_item.added` never came. */
-  private updateItem(
-    position: ItemPosition,
-    type: string,
-    change: (item: ResponseOutputItem) => ResponseOutputItem,
-  ): void {
-    this.replaceItem(position.output_index, (item) =>
-      change(item ?? { type, ...(position.item_id !== undefined && { id: position.item_id }) }),
-    );
-  }
-
-  private updatePart(
-    position: ItemPosition & { content_index: number },
-    create: () => ResponseContentPart,
-    change: (part: ResponseContentPart) => ResponseContentPart,
-  ): void {
-    this.updateItem(position, 'message', (item) => {
-      const content = (item.content ?? []).slice();
-      const indexes = this.partIndexesOf(position.output_index, item).content;
-      placeAt(content, indexes, position.content_index, (part) => change(part ?? create()));
-      return { ...item, content };
+  /**
+   * Changes the fields `change` returns of the item at `position`, creating
+   * one of `type` when its `output_item.added` never came; the item's part
+   * arrays show the parts' latest version.
+   */
+  private updateItem(position: ItemPosition, type: string, change: (item: ResponseOutputItem) => Partial<ResponseOutputItem>): void {
+    this.output.update(position.output_index, (item = { type, ...(position.item_id !== undefined && { id: position.item_id }) }) => {
+      const fields = change(item);
+      return Object.assign(withArrays(item, this.parts.get(position.output_index) ?? {}), fields);
     });
   }
 
-  private updateSummary(
-    position: ItemPosition & { summary_index: number },
-    create: () => ResponseSummaryPart,
-    change: (part: ResponseSummaryPart) => ResponseSummaryPart,
+  /** Changes the part at `index` of the item's `key` array, creating one when its `…part.added` never came. */
+  private updatePart<Part extends ResponseContentPart>(
+    position: ItemPosition,
+    key: keyof Parts,
+    index: number,
+    create: () => Part,
+    change: (part: Part) => Part,
   ): void {
-    this.updateItem(position, 'reasoning', (item) => {
-      const summary = (item.summary ?? []).slice();
-      const indexes = this.partIndexesOf(position.output_index, item).summary;
-      placeAt(summary, indexes, position.summary_index, (part) => change(part ?? create()));
-      return { ...item, summary };
+    this.updateItem(position, key === 'content' ? 'message' : 'reasoning', (item) => {
+      const parts = this.parts.get(position.output_index) ?? {};
+      this.parts.set(position.output_index, parts);
+      (parts[key] ??= indexedArrayOf(item[key])).update(index, (part) => change((part as Part | undefined) ?? create()));
+      return {};
     });
   }
 }

@@ -1,6 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import { StreamTruncatedError } from '../errors.js';
 import type { CompletionUsage } from './chatTypes.js';
+import { IndexedArray } from './growingArray.js';
 import { operate } from './operate.js';
 
 /** Folds one endpoint's stream values into the object a non-streaming request would have returned. */
@@ -33,30 +34,6 @@ export function accumulateSnapshots<In, Out>(
   });
 }
 
-/**
- * Where the entry for a provider's `index` is, or goes, among `entries` kept in
- * index order. Entries are stored dense: a sparse or huge index makes no holes
- * (an array indexed by it would be walked on every snapshot, or not fit).
- */
-export function positionOf<T>(entries: readonly T[], index: number, indexOf: (entry: T) => number): number {
-  const position = entries.findIndex((entry) => indexOf(entry) >= index);
-  return position === -1 ? entries.length : position;
-}
-
-/**
- * Changes the value at a provider's `index` in `values`, whose indexes are
- * `indexes` (same order), inserting it where it belongs when it is new.
- */
-export function placeAt<T>(values: T[], indexes: number[], index: number, change: (value: T | undefined) => T): void {
-  const position = positionOf(indexes, index, (entry) => entry);
-  if (indexes[position] === index) {
-    values[position] = change(values[position]);
-    return;
-  }
-  values.splice(position, 0, change(undefined));
-  indexes.splice(position, 0, index);
-}
-
 interface ChoicesChunk<Choice> {
   id?: string;
   created?: number;
@@ -67,7 +44,6 @@ interface ChoicesChunk<Choice> {
 
 /** One choice being accumulated; `snapshot()` may return the same object until `add` changes it. */
 export interface ChoiceState<Choice, Snapshot> {
-  readonly index: number;
   add(choice: Choice): void;
   snapshot(): Snapshot;
 }
@@ -96,7 +72,9 @@ export class ChoicesAccumulator<Kind extends string, Chunk extends ChoicesChunk<
   private model = '';
   private systemFingerprint: string | undefined;
   private usage: CompletionUsage | undefined;
-  private readonly choices: ChoiceState<Choice, Snapshot>[] = [];
+  private readonly states = new Map<number, ChoiceState<Choice, Snapshot>>();
+  /** Each choice's latest snapshot, by index; snapshots show versions of it, so a chunk costs what it changed. */
+  private readonly choices = new IndexedArray<Snapshot>();
 
   constructor(
     private readonly kind: Kind,
@@ -111,25 +89,18 @@ export class ChoicesAccumulator<Kind extends string, Chunk extends ChoicesChunk<
     if (chunk.system_fingerprint) this.systemFingerprint = chunk.system_fingerprint;
     const usage = this.usageOf(chunk);
     if (usage) this.usage = usage;
-    for (const choice of chunk.choices) this.choiceAt(choice.index ?? 0).add(choice);
-  }
-
-  private choiceAt(index: number): ChoiceState<Choice, Snapshot> {
-    const position = positionOf(this.choices, index, (choice) => choice.index);
-    if (this.choices[position]?.index === index) return this.choices[position];
-    const state = this.createChoice(index);
-    this.choices.splice(position, 0, state);
-    return state;
+    for (const choice of chunk.choices) {
+      const index = choice.index ?? 0;
+      const state = this.states.get(index) ?? this.createChoice(index);
+      this.states.set(index, state);
+      state.add(choice);
+      this.choices.update(index, () => state.snapshot());
+    }
   }
 
   snapshot(): ChoicesSnapshot<Kind, Snapshot> {
-    const completion: ChoicesSnapshot<Kind, Snapshot> = {
-      id: this.id,
-      object: this.kind,
-      created: this.created,
-      model: this.model,
-      choices: this.choices.map((choice) => choice.snapshot()),
-    };
+    const completion = { id: this.id, object: this.kind, created: this.created, model: this.model } as ChoicesSnapshot<Kind, Snapshot>;
+    this.choices.defineOn(completion, 'choices');
     if (this.systemFingerprint !== undefined) completion.system_fingerprint = this.systemFingerprint;
     if (this.usage) completion.usage = this.usage;
     return completion;
