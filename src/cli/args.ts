@@ -71,15 +71,20 @@ export function urlOption(value: string, name: string): string {
   return value.replace(/\/+$/, '');
 }
 
-/** The URL as it may be printed: without user name and password. */
+/**
+ * The URL as it may be printed: origin and path, every query value replaced
+ * (a provider key often rides in `?key=…`), no user name, password or fragment.
+ *
+ * @example
+ * printableUrl('https://user:pw@host/v1?key=SECRET&v=2') // 'https://host/v1?key=[redacted]&v=[redacted]'
+ */
 export function printableUrl(value: string): string {
+  let url: URL;
   try {
-    const url = new URL(value);
-    if (!url.username && !url.password) return value;
-    url.username = '';
-    url.password = '';
-    return url.toString().replace(/\/+$/, '');
+    url = new URL(value);
   } catch {
-    return value;
+    return '[not a URL]';
   }
+  const names = [...url.searchParams.keys()].map((name) => `${encodeURIComponent(name)}=[redacted]`);
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '') + (names.length > 0 ? `?${names.join('&')}` : '');
 }

@@ -7,6 +7,7 @@ import { responseEvents } from '../openai/responseEvents.js';
 import { isKnownResponseEvent, type ResponseStreamEvent } from '../openai/responseTypes.js';
 import { encodeSse } from '../sse/encodeSse.js';
 import type { SseFrame, StreamTimeouts } from '../sse/types.js';
+import { errorInFrame } from '../relay/relayAudit.js';
 import { startMockUpstream, type MockUpstream } from '../testing/mockUpstream.js';
 import { millisecondsOption, parseCommand, printableUrl } from './args.js';
 import { describeError } from './errorReport.js';
@@ -214,7 +215,7 @@ async function streamAnswer(
   const work$ =
     options.format === 'raw'
       ? merge(
-          frames$.pipe(tap((frame) => write(encodeSse(frame))), ignoreElements()),
+          frames$.pipe(tap((frame) => write(rawFrameText(frame, output))), ignoreElements()),
           parsed$.pipe(ignoreElements(), catchError((error: unknown) => ((parseError = error), EMPTY))),
         )
       : parsed$.pipe(ignoreElements());
@@ -266,6 +267,17 @@ async function streamAnswer(
       if (options.verbose) statsLine('error');
       return exitCodeOf(outcome.error);
   }
+}
+
+/**
+ * What `--raw` prints for a frame: an ordinary event as it came (the answer is
+ * never altered, even where it happens to contain a short key such as
+ * `ollama`); an error event, in any provider's shape, and a comment with every
+ * secret removed, as the stderr error line has them.
+ */
+export function rawFrameText(frame: SseFrame, output: CliOutput): string {
+  const text = encodeSse(frame);
+  return frame.type === 'event' && !errorInFrame(frame) ? text : output.redact(text);
 }
 
 async function readPromptFromStdin(): Promise<string> {
