@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './exitCodes.js';
+import type { HttpServerLimits } from './httpServer.js';
 import type { CliOutput } from './io.js';
 import { HELP, type CommandName } from './usage.js';
 
@@ -38,6 +39,22 @@ export const LISTEN_OPTIONS = {
   port: { type: 'string', short: 'p' },
   host: { type: 'string', default: '127.0.0.1' },
 } as const;
+
+/** `--headers-timeout` and `--request-timeout` of the servers the CLI builds (relay, demo). */
+export const SERVER_LIMIT_OPTIONS = {
+  'headers-timeout': { type: 'string' },
+  'request-timeout': { type: 'string' },
+} as const;
+
+/** The limits the flags set; the others keep their defaults. */
+export function serverLimitsFrom(values: { 'headers-timeout'?: string; 'request-timeout'?: string }): Partial<HttpServerLimits> {
+  const headers = values['headers-timeout'];
+  const request = values['request-timeout'];
+  return {
+    ...(headers === undefined ? {} : { headersTimeoutMs: millisecondsOption(headers, '--headers-timeout') }),
+    ...(request === undefined ? {} : { requestTimeoutMs: millisecondsOption(request, '--request-timeout') }),
+  };
+}
 
 /** `--port`, else the `PORT` environment variable, else `fallback`. */
 export function portFrom(flag: string | undefined, env: NodeJS.ProcessEnv, fallback: number): number {

@@ -3,7 +3,7 @@ import type { RelaySummary } from '../relay/types.js';
 import { createRelay } from '../relay/createRelay.js';
 import { stackFrames } from './errorReport.js';
 import { escapeForTerminal } from './escapeForTerminal.js';
-import { listenHttp, type RunningServer } from './httpServer.js';
+import { listenHttp, type HttpServerLimits, type RunningServer } from './httpServer.js';
 import type { CliOutput } from './io.js';
 import type { Upstream } from './upstream.js';
 
@@ -15,6 +15,8 @@ export interface RelayServerOptions {
   /** Answers the requests that are not the relay's (a page); returns `false` for those it leaves to the relay. */
   pages?: (req: IncomingMessage, res: ServerResponse) => boolean;
   verbose?: boolean;
+  /** Slow-client limits; `listenHttp`'s defaults for those not given. */
+  limits?: Partial<HttpServerLimits>;
 }
 
 /** The node:http relay (`/v1/...`) on its own server, logging one line per request to stderr. */
@@ -37,6 +39,7 @@ export function startRelayServer(options: RelayServerOptions): Promise<RunningSe
     },
     options.port,
     options.host,
+    options.limits,
   );
 }
 
