@@ -9,7 +9,9 @@
  * In your own project import from 'openai-rx/node' instead of '../src/node.js'.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createRelay } from '../src/node.js';
 
 if (!process.env.OPENAI_API_KEY) {
@@ -50,3 +52,15 @@ const server = app.listen(Number(process.env.PORT ?? 8787), process.env.HOST ?? 
   const { address, port } = server.address() as AddressInfo;
   console.log(`openai-rx relay listening on http://${address}:${port}/v1`);
 });
+server.on('connect', refuseConnect);
+
+/** node:http hands CONNECT to a 'connect' listener and, without one, drops the connection unanswered; this is no proxy. */
+function refuseConnect(_req: IncomingMessage, socket: Duplex): void {
+  const body = JSON.stringify({ error: { message: 'Method CONNECT is not allowed; use POST.', type: 'invalid_request_error', param: null, code: 'method_not_allowed' } });
+  socket.on('error', () => undefined);
+  socket.resume();
+  socket.end(
+    `HTTP/1.1 405 Method Not Allowed\r\nallow: POST\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
+}

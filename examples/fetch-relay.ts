@@ -17,8 +17,8 @@
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
+import type { AddressInfo, Socket } from 'node:net';
+import { Readable, type Duplex } from 'node:stream';
 import { createFetchRelay } from '../src/index.node.js';
 
 if (!process.env.OPENAI_API_KEY) {
@@ -32,17 +32,71 @@ const relay = createFetchRelay({
     console.log(JSON.stringify({ outcome, status, route, model, durationMs, bytes, usage, requestId })),
 });
 
+/** Methods the fetch `Request` constructor throws for. */
+const METHODS_FETCH_FORBIDS = new Set(['CONNECT', 'TRACE', 'TRACK']);
+
 /** Serves a fetch handler on node:http. */
 function serveFetch(handler: (request: Request) => Promise<Response>): RequestListener {
   return (req, res) => {
     const clientGone = new AbortController();
-    res.on('close', () => {
+    const leave = () => {
       if (!res.writableFinished) clientGone.abort();
+    };
+    res.on('close', leave);
+    // A pipelined request's response waits in a queue and emits no 'close' when the client leaves; its socket does.
+    const unwatch = onSocketClose(req.socket, leave);
+    res.once('finish', unwatch);
+    // The client left while the request body was still arriving.
+    req.on('close', () => {
+      if (!req.complete) leave();
     });
-    handler(toRequest(req, clientGone.signal))
-      .then((response) => writeResponse(response, res, clientGone.signal))
+    let request: Request;
+    try {
+      request = toRequest(req, clientGone.signal);
+    } catch {
+      // The relay would refuse these anyway; `new Request()` refuses them first, by throwing.
+      if (METHODS_FETCH_FORBIDS.has(req.method ?? '')) sendError(res, 405, `Method ${req.method} is not allowed; use POST.`, 'method_not_allowed');
+      else sendError(res, 400, 'The request cannot be read.', null);
+      return;
+    }
+    handler(request)
+      .then((response) => (clientGone.signal.aborted ? response.body?.cancel() : writeResponse(response, res, clientGone.signal)))
       .catch(() => res.destroy());
   };
+}
+
+const socketCloseListeners = new WeakMap<Socket, Set<() => void>>();
+
+/** Runs `listener` when `socket` closes: one 'close' listener per socket, however many requests are pipelined on it. */
+function onSocketClose(socket: Socket, listener: () => void): () => void {
+  if (socket.destroyed) {
+    listener();
+    return () => undefined;
+  }
+  let listeners = socketCloseListeners.get(socket);
+  if (!listeners) {
+    const created = new Set<() => void>();
+    socketCloseListeners.set(socket, created);
+    socket.once('close', () => {
+      for (const each of [...created]) each();
+      created.clear();
+    });
+    listeners = created;
+  }
+  listeners.add(listener);
+  const added = listeners;
+  return () => added.delete(listener);
+}
+
+/** An error in OpenAI's format, as the relay answers its own refusals. */
+function sendError(res: ServerResponse, status: number, message: string, code: string | null): void {
+  const body = JSON.stringify({ error: { message, type: 'invalid_request_error', param: null, code } });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+    ...(status === 405 ? { allow: 'POST' } : {}),
+  });
+  res.end(body);
 }
 
 function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
@@ -80,7 +134,19 @@ async function writeResponse(response: Response, res: ServerResponse, clientGone
 }
 
 const server = createServer(serveFetch(relay));
+server.on('connect', refuseConnect);
 server.listen(Number(process.env.PORT ?? 8787), process.env.HOST ?? '127.0.0.1', () => {
   const { address, port } = server.address() as AddressInfo;
   console.log(`openai-rx relay listening on http://${address}:${port}/v1`);
 });
+
+/** node:http hands CONNECT to a 'connect' listener and, without one, drops the connection unanswered; this is no proxy. */
+function refuseConnect(_req: IncomingMessage, socket: Duplex): void {
+  const body = JSON.stringify({ error: { message: 'Method CONNECT is not allowed; use POST.', type: 'invalid_request_error', param: null, code: 'method_not_allowed' } });
+  socket.on('error', () => undefined);
+  socket.resume();
+  socket.end(
+    `HTTP/1.1 405 Method Not Allowed\r\nallow: POST\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
+}

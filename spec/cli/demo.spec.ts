@@ -1,6 +1,7 @@
 import { startMockUpstream, type MockUpstream } from '../../src/testing/index.node';
 import { rawRequest } from '../relay/relayHelpers';
 import { cliEnv, killLeftovers, listeningUrl, startCli, startProcess, type CliProcess } from './cliProcess';
+import { expectUnsupportedMethodsAnswered } from './rawSocket';
 
 // `openai-rx demo` (what `npm start` runs): the page at / and the relay at /v1, as a real process.
 
@@ -88,10 +89,11 @@ test('with OPENAI_BASE_URL and OPENAI_API_KEY: relays to that upstream with the 
   expect(result.stdout.toString() + result.stderr).not.toContain(KEY);
 });
 
-test('npm start (PORT=0) answers GET /, streams one completion through the relay, and Ctrl-C stops it', async () => {
+test('npm start (PORT=0) answers GET /, refuses TRACE, TRACK and CONNECT, streams one completion through the relay, and Ctrl-C stops it', async () => {
   // Its own process group, like a terminal's foreground job: Ctrl-C signals npm, sh and node together.
   const npm = startProcess('npm', ['start', '--silent'], cliEnv({ PORT: '0' }), { detached: true });
   const url = await started(npm);
+  expect(await expectUnsupportedMethodsAnswered(url)).toEqual({ TRACE: 405, TRACK: 400, CONNECT: 405 });
 
   const page = await rawRequest(`${url}/`, { method: 'GET' });
   expect(page.status).toBe(200);

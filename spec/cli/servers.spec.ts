@@ -4,6 +4,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { contentDeltas, createClient } from '../../src/index.node';
 import { startMockUpstream, type MockUpstream } from '../../src/testing/index.node';
 import { cliEnv, killLeftovers, listeningUrl, runCli, startCli } from './cliProcess';
+import { expectUnsupportedMethodsAnswered } from './rawSocket';
 
 // `openai-rx relay` and `openai-rx mock` as real server processes; `--help` of every command.
 
@@ -56,6 +57,18 @@ test('relay: streams through to the upstream with its own key, logs each request
   expect(await ended).toBe('APIConnectionError');
   await upstream.waitFor(() => request.state === 'aborted', 5000);
   expect(result.stdout.toString() + result.stderr).not.toContain(KEY);
+});
+
+test('relay: TRACE, TRACK and CONNECT each get an HTTP answer, and the relay goes on serving', async () => {
+  const relay = startCli(['relay', '--port', '0', '--upstream', upstream.baseURL], cliEnv({ OPENAI_API_KEY: KEY }));
+  await relay.waitFor((stdout) => stdout.includes('listening on'), 'the relay to listen');
+  const url = listeningUrl(relay.stdout().toString());
+
+  // node's parser answers TRACK (a method it does not know) with 400 by itself.
+  expect(await expectUnsupportedMethodsAnswered(url)).toEqual({ TRACE: 405, TRACK: 400, CONNECT: 405 });
+
+  expect((await collect(`${url}/v1`, 'Hi [[mock:text=Still serving.]]')).join('')).toBe('Still serving.');
+  expect(relay.child.exitCode).toBeNull();
 });
 
 test('mock: serves the simulated model until Ctrl-C', async () => {

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { startMockUpstream, type MockUpstream } from '../../src/testing/index.node';
+import { expectUnsupportedMethodsAnswered, openSocket } from '../cli/rawSocket';
 import { startServer, type TestServer } from '../helpers/server';
 import { CHAT_BODY, CHAT_STREAM_PARTS, chatProvider, eventually, openStream, rawRequest } from './relayHelpers';
 
@@ -71,6 +73,45 @@ describe.each(['node-http-relay.ts', 'express-relay.ts', 'fetch-relay.ts'])('exa
     expect(output()).toContain('"outcome":"completed"');
     expect(output()).toContain('"total_tokens":8');
     expect(output()).not.toContain(KEY);
+  });
+
+  test('TRACE, TRACK and CONNECT each get an HTTP answer, and the example goes on serving', async () => {
+    const { url } = await runExample(file);
+    // node's parser answers TRACK (a method it does not know) with 400 by itself.
+    expect(await expectUnsupportedMethodsAnswered(url)).toEqual({ TRACE: 405, TRACK: 400, CONNECT: 405 });
+    const response = await rawRequest(`${url}/chat/completions`, { body: JSON.stringify(MODEL_BODY) });
+    expect(response.text).toBe(CHAT_STREAM_PARTS.join(''));
+    expect(child?.exitCode).toBeNull();
+  });
+});
+
+describe('examples/fetch-relay.ts with pipelined requests', () => {
+  let mock: MockUpstream;
+
+  beforeEach(async () => {
+    mock = await startMockUpstream({ tokenDelayMs: 1 });
+  });
+
+  afterEach(() => mock.close());
+
+  test.each([2, 300])('a client that pipelined %i streams and left aborts every upstream request', async (count) => {
+    const { url, output } = await runExample('fetch-relay.ts', { OPENAI_BASE_URL: mock.baseURL });
+    // Each stream sends one token and then holds the upstream connection open: only an abort ends it.
+    const body = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'Go [[mock:stall=1]]' }] });
+    const { host } = new URL(url);
+    const request = `POST /v1/chat/completions HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    const socket = await openSocket(url);
+    socket.on('error', () => undefined);
+    socket.write(request.repeat(count));
+
+    await mock.waitFor(() => mock.requests.length === count && mock.requests.every((upstreamRequest) => upstreamRequest.tokensSent === 1), 20_000);
+    expect(mock.openConnections()).toBe(count);
+    socket.destroy();
+
+    await mock.waitFor(() => mock.openConnections() === 0, 10_000);
+    expect(mock.requests.map((upstreamRequest) => upstreamRequest.state)).toEqual(Array(count).fill('aborted'));
+    await eventually(() => (output().match(/"outcome":"client-closed"/g) ?? []).length === count, `${count} client-closed audit lines`, 10_000);
+    expect(child?.exitCode).toBeNull();
   });
 });
 

@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './exitCodes.js';
+import type { HttpServerLimits } from './httpServer.js';
 import type { CliOutput } from './io.js';
 import { HELP, type CommandName } from './usage.js';
 
@@ -39,6 +40,22 @@ export const LISTEN_OPTIONS = {
   host: { type: 'string', default: '127.0.0.1' },
 } as const;
 
+/** `--headers-timeout` and `--request-timeout` of the servers the CLI builds (relay, demo). */
+export const SERVER_LIMIT_OPTIONS = {
+  'headers-timeout': { type: 'string' },
+  'request-timeout': { type: 'string' },
+} as const;
+
+/** The limits the flags set; the others keep their defaults. */
+export function serverLimitsFrom(values: { 'headers-timeout'?: string; 'request-timeout'?: string }): Partial<HttpServerLimits> {
+  const headers = values['headers-timeout'];
+  const request = values['request-timeout'];
+  return {
+    ...(headers === undefined ? {} : { headersTimeoutMs: millisecondsOption(headers, '--headers-timeout') }),
+    ...(request === undefined ? {} : { requestTimeoutMs: millisecondsOption(request, '--request-timeout') }),
+  };
+}
+
 /** `--port`, else the `PORT` environment variable, else `fallback`. */
 export function portFrom(flag: string | undefined, env: NodeJS.ProcessEnv, fallback: number): number {
   if (flag !== undefined) return portOption(flag);
@@ -71,15 +88,20 @@ export function urlOption(value: string, name: string): string {
   return value.replace(/\/+$/, '');
 }
 
-/** The URL as it may be printed: without user name and password. */
+/**
+ * The URL as it may be printed: origin and path, every query value replaced
+ * (a provider key often rides in `?key=…`), no user name, password or fragment.
+ *
+ * @example
+ * printableUrl('https://user:pw@host/v1?key=SECRET&v=2') // 'https://host/v1?key=[redacted]&v=[redacted]'
+ */
 export function printableUrl(value: string): string {
+  let url: URL;
   try {
-    const url = new URL(value);
-    if (!url.username && !url.password) return value;
-    url.username = '';
-    url.password = '';
-    return url.toString().replace(/\/+$/, '');
+    url = new URL(value);
   } catch {
-    return value;
+    return '[not a URL]';
   }
+  const names = [...url.searchParams.keys()].map((name) => `${encodeURIComponent(name)}=[redacted]`);
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '') + (names.length > 0 ? `?${names.join('&')}` : '');
 }

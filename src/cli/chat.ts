@@ -7,9 +7,11 @@ import { responseEvents } from '../openai/responseEvents.js';
 import { isKnownResponseEvent, type ResponseStreamEvent } from '../openai/responseTypes.js';
 import { encodeSse } from '../sse/encodeSse.js';
 import type { SseFrame, StreamTimeouts } from '../sse/types.js';
+import { errorInFrame } from '../relay/relayAudit.js';
 import { startMockUpstream, type MockUpstream } from '../testing/mockUpstream.js';
 import { millisecondsOption, parseCommand, printableUrl } from './args.js';
 import { describeError } from './errorReport.js';
+import { escapeForTerminal, escapeJsonForTerminal, escapeTerminalControls } from './escapeForTerminal.js';
 import { ExitCode, UsageError, exitCodeOf, exitCodeOfSignal } from './exitCodes.js';
 import type { CliOutput } from './io.js';
 import { onStopSignal, type StopSignal } from './signals.js';
@@ -18,6 +20,8 @@ import { StreamStats } from './streamStats.js';
 import { MOCK_TOKEN_DELAY_MS, resolveUpstream, type Upstream } from './upstream.js';
 
 const DEFAULT_MODEL = 'gpt-4o-mini';
+/** The model name as the status and `--verbose` show it. */
+const MODEL_LABEL_CHARS = 100;
 /** Longer prompts from stdin are refused rather than read without bound. */
 const MAX_STDIN_PROMPT_BYTES = 4 * 1024 * 1024;
 
@@ -165,23 +169,27 @@ async function streamAnswer(
 ): Promise<number> {
   const client = createClient({ apiKey: upstream.apiKey, baseURL: upstream.baseURL });
   const stats = new StreamStats();
+  const model = escapeForTerminal(options.model, MODEL_LABEL_CHARS);
   const status =
     output.stderrIsTTY && !options.quiet
-      ? new StatusLine(output, (compact) => stats.live(options.model, compact), () => process.stdout.columns || 80)
+      ? new StatusLine(output, (compact) => stats.live(model, compact), () => process.stdout.columns || 80)
       : undefined;
   let requestId: string | undefined;
   let lastOutput = '';
+  // On a terminal the upstream's text must not drive it; into a pipe or a file it goes byte for byte.
+  const forStdout = output.stdoutIsTTY ? escapeTerminalControls : (text: string) => text;
   const write = (text: string) => {
     if (!text) return;
-    if (status) status.text(text);
-    else output.out(text);
-    lastOutput = text;
+    const shown = forStdout(text);
+    if (status) status.text(shown);
+    else output.out(shown);
+    lastOutput = shown;
   };
   const info = (line: string) => (status ? status.line(line) : output.err(line));
 
   if (options.verbose) {
     const key = upstream.keySource ? `API key from ${upstream.keySource}` : 'no API key';
-    output.err(`POST ${printableUrl(client.baseURL)}${endpoint.path} · model ${options.model} · ${upstreamLabel ?? key}`);
+    output.err(`POST ${printableUrl(client.baseURL)}${endpoint.path} · model ${model} · ${upstreamLabel ?? key}`);
   }
   const frames$ = endpoint
     .events(client, options, {
@@ -199,7 +207,7 @@ async function streamAnswer(
     tap((event) => {
       const text = endpoint.read(event, stats);
       if (options.format === 'text' && text) write(text);
-      if (options.format === 'json') write(`${JSON.stringify(event)}\n`);
+      if (options.format === 'json') write(`${escapeJsonForTerminal(JSON.stringify(event))}\n`);
     }),
   );
   // --raw prints every frame up to the end of the stream even when parsing (for the stats) failed early.
@@ -207,7 +215,7 @@ async function streamAnswer(
   const work$ =
     options.format === 'raw'
       ? merge(
-          frames$.pipe(tap((frame) => write(encodeSse(frame))), ignoreElements()),
+          frames$.pipe(tap((frame) => write(rawFrameText(frame, output))), ignoreElements()),
           parsed$.pipe(ignoreElements(), catchError((error: unknown) => ((parseError = error), EMPTY))),
         )
       : parsed$.pipe(ignoreElements());
@@ -253,10 +261,23 @@ async function streamAnswer(
       statsLine('output closed');
       return ExitCode.ok;
     case 'error':
-      for (const line of describeError(outcome.error, { requestId, verbose: options.verbose })) output.err(line);
+      for (const line of describeError(outcome.error, { requestId, verbose: options.verbose, redact: (text) => output.redact(text) })) {
+        output.err(line);
+      }
       if (options.verbose) statsLine('error');
       return exitCodeOf(outcome.error);
   }
+}
+
+/**
+ * What `--raw` prints for a frame: an ordinary event as it came (the answer is
+ * never altered, even where it happens to contain a short key such as
+ * `ollama`); an error event, in any provider's shape, and a comment with every
+ * secret removed, as the stderr error line has them.
+ */
+export function rawFrameText(frame: SseFrame, output: CliOutput): string {
+  const text = encodeSse(frame);
+  return frame.type === 'event' && !errorInFrame(frame) ? text : output.redact(text);
 }
 
 async function readPromptFromStdin(): Promise<string> {

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { startMockUpstream, type MockUpstream } from '../testing/mockUpstream.js';
-import { LISTEN_OPTIONS, millisecondsOption, parseCommand, portFrom } from './args.js';
+import { LISTEN_OPTIONS, SERVER_LIMIT_OPTIONS, millisecondsOption, parseCommand, portFrom, serverLimitsFrom } from './args.js';
 import { demoPages } from './demo/demoPages.js';
 import { loadDemoBundle } from './demo/pageBundle.js';
 import { ExitCode } from './exitCodes.js';
@@ -23,6 +23,7 @@ export async function demoCommand(argv: string[], output: CliOutput, env: NodeJS
     argv,
     {
       ...LISTEN_OPTIONS,
+      ...SERVER_LIMIT_OPTIONS,
       upstream: { type: 'string' },
       'api-key': { type: 'string' },
       mock: { type: 'boolean' },
@@ -35,6 +36,7 @@ export async function demoCommand(argv: string[], output: CliOutput, env: NodeJS
   const { values } = parsed;
   output.addSecrets(values['api-key'], env.OPENAI_API_KEY);
   const port = portFrom(values.port, env, DEFAULT_RELAY_PORT);
+  const limits = serverLimitsFrom(values);
   const tokenDelayMs = values.delay === undefined ? MOCK_TOKEN_DELAY_MS : millisecondsOption(values.delay, '--delay', 0);
   const useMock = values.mock || (values.upstream === undefined && !values['api-key'] && !env.OPENAI_API_KEY);
 
@@ -65,6 +67,7 @@ export async function demoCommand(argv: string[], output: CliOutput, env: NodeJS
       upstream,
       output,
       pages: demoPages({ model, mock: useMock, upstreamLabel }, bundle.code),
+      limits,
     });
     stoppables.push(server);
     if (mock) {

@@ -6,28 +6,44 @@ import {
   StreamTimeoutError,
   StreamTruncatedError,
 } from '../errors.js';
+import { escapeForTerminal } from './escapeForTerminal.js';
 import { DemoBundleError, ListenError, UsageError } from './exitCodes.js';
 
 /** How much of an error body or offending data `--verbose` shows. */
 const DETAIL_CHARS = 2000;
+/** Stack frames shown for an error the CLI did not expect. */
+const MAX_STACK_FRAMES = 30;
 
 export interface ErrorReportContext {
   /** Upstream's `x-request-id` when the error itself does not carry it (errors inside a stream). */
   requestId?: string;
   verbose: boolean;
+  /** Removes secrets; applied before a detail is cut, so a cut never leaves part of a key. */
+  redact?: (text: string) => string;
 }
 
 /**
  * What the CLI prints for an error: one line saying what happened (status,
  * provider message, request id), and with `verbose` the fields behind it.
- * A stack trace only for errors the CLI did not expect.
+ * The stack's frames only for errors the CLI did not expect. Each entry is
+ * one line to print with `CliOutput.err`, which escapes what the provider sent.
  */
 export function describeError(error: unknown, context: ErrorReportContext): string[] {
   const lines = [`openai-rx: ${headline(error, context.requestId)}`];
   if (error instanceof UsageError) lines.push('Run with --help for usage.');
-  else if (context.verbose) lines.push(...details(error).map((line) => `  ${line}`));
-  else if (!isExpected(error) && error instanceof Error && error.stack) lines.push(error.stack);
+  else if (context.verbose) lines.push(...details(error, context.redact ?? ((text) => text)).map((line) => `  ${line}`));
+  else if (!isExpected(error)) lines.push(...stackFrames(error));
   return lines;
+}
+
+/**
+ * The `at …` lines of an error's stack, one per entry. The stack's first line
+ * repeats the message, which may span lines of its own; the headline already says it.
+ */
+export function stackFrames(error: unknown): string[] {
+  if (!(error instanceof Error) || typeof error.stack !== 'string') return [];
+  const frames = error.stack.split('\n').filter((line) => /^\s+at /.test(line));
+  return frames.slice(0, MAX_STACK_FRAMES);
 }
 
 export function isExpected(error: unknown): boolean {
@@ -71,11 +87,11 @@ function headline(error: unknown, fallbackRequestId: string | undefined): string
   return `unexpected failure: ${String(error)}`;
 }
 
-function details(error: unknown): string[] {
+function details(error: unknown, redact: (text: string) => string): string[] {
   if (!(error instanceof Error)) return [];
   const lines = [`error: ${error.name}`];
   const add = (label: string, value: unknown) => {
-    if (value !== undefined && value !== null && value !== '') lines.push(`${label}: ${excerpt(value)}`);
+    if (value !== undefined && value !== null && value !== '') lines.push(`${label}: ${excerpt(value, redact)}`);
   };
   if (error instanceof APIError) {
     add('status', error.status);
@@ -95,11 +111,11 @@ function details(error: unknown): string[] {
     add('cause', cause instanceof Error ? `${cause.name}: ${cause.message}${code ? ` (${String(code)})` : ''}` : cause);
     if (!(cause instanceof Error)) break;
   }
-  if (!isExpected(error) && error.stack) lines.push(error.stack);
+  if (!isExpected(error)) lines.push(...stackFrames(error));
   return lines;
 }
 
-function excerpt(value: unknown): string {
+function excerpt(value: unknown, redact: (text: string) => string): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
-  return text.length > DETAIL_CHARS ? `${text.slice(0, DETAIL_CHARS)}… (${text.length} characters)` : text;
+  return escapeForTerminal(redact(text), DETAIL_CHARS);
 }

@@ -1,8 +1,15 @@
+import { escapeForTerminal } from './escapeForTerminal.js';
+
+/** A stderr line longer than this is cut: a verbose error body (2000 characters) and its label fit. */
+const MAX_LINE_CHARS = 4096;
+
 /**
  * The CLI's two output streams. stdout carries the answer and nothing else;
  * once its reader goes away (`| head`), writes stop and `onClosed` listeners
- * run instead of an EPIPE crash. stderr carries status, stats and errors, with
- * every secret the CLI was given replaced before it is written.
+ * run instead of an EPIPE crash. stderr carries status, stats, logs and
+ * errors, with every secret the CLI was given replaced before it is written.
+ * Every stderr line is exactly one line: foreign data in it (a model name, an
+ * upstream's message) cannot break it or reach the terminal as an escape sequence.
  */
 export class CliOutput {
   readonly stdoutIsTTY: boolean;
@@ -36,13 +43,23 @@ export class CliOutput {
     if (!this.closed && text) this.stdout.write(text);
   }
 
-  /** Writes one line (or, with `newline` false, raw terminal text) to stderr, secrets removed. */
-  err(text: string, newline = true): void {
-    this.stderr.write(this.redact(newline ? `${text}\n` : text));
+  /** Writes one line to stderr: secrets removed, then control characters escaped (see {@link printable}). */
+  err(line: string): void {
+    this.stderr.write(`${this.printable(line, MAX_LINE_CHARS)}\n`);
+  }
+
+  /** Writes the CLI's own terminal text to stderr as it is (the live status' escape sequences, the help), secrets removed. */
+  errRaw(text: string): void {
+    this.stderr.write(this.redact(text));
   }
 
   redact(text: string): string {
     return this.secrets.reduce((result, secret) => result.split(secret).join('[redacted]'), text);
+  }
+
+  /** Foreign text as one safe line: secrets removed first (a cut never leaves part of a key), then escaped and cut to `maxChars`. */
+  printable(text: string, maxChars?: number): string {
+    return escapeForTerminal(this.redact(text), maxChars);
   }
 
   /** Runs `listener` once stdout's reader has gone; returns a function that removes it. */

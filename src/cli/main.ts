@@ -23,7 +23,7 @@ const COMMANDS: Record<CommandName, Command> = {
 async function main(argv: string[], output: CliOutput): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined) {
-    output.err(HELP.main, false);
+    output.errRaw(HELP.main);
     return ExitCode.usage;
   }
   if (name === '--help' || name === '-h') {
@@ -65,7 +65,7 @@ let code: number;
 try {
   code = await main(process.argv.slice(2), output);
 } catch (error) {
-  for (const line of describeError(error, { verbose })) output.err(line);
+  for (const line of describeError(error, { verbose, redact: (text) => output.redact(text) })) output.err(line);
   code = exitCodeOf(error);
 }
 await output.flush();

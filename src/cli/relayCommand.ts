@@ -1,4 +1,4 @@
-import { LISTEN_OPTIONS, parseCommand, portFrom } from './args.js';
+import { LISTEN_OPTIONS, SERVER_LIMIT_OPTIONS, parseCommand, portFrom, serverLimitsFrom } from './args.js';
 import { ExitCode } from './exitCodes.js';
 import type { CliOutput } from './io.js';
 import { startRelayServer } from './relayServer.js';
@@ -14,6 +14,7 @@ export async function relayCommand(argv: string[], output: CliOutput, env: NodeJ
     argv,
     {
       ...LISTEN_OPTIONS,
+      ...SERVER_LIMIT_OPTIONS,
       upstream: { type: 'string' },
       'api-key': { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
@@ -25,7 +26,8 @@ export async function relayCommand(argv: string[], output: CliOutput, env: NodeJ
   output.addSecrets(values['api-key'], env.OPENAI_API_KEY);
   const upstream = resolveUpstream({ url: values.upstream, urlFlag: '--upstream', apiKey: values['api-key'], env });
   const port = portFrom(values.port, env, DEFAULT_RELAY_PORT);
-  const server = await startRelayServer({ port, host: values.host, upstream, output, verbose: values.verbose });
+  const limits = serverLimitsFrom(values);
+  const server = await startRelayServer({ port, host: values.host, upstream, output, verbose: values.verbose, limits });
   output.out(`openai-rx relay listening on ${server.url}/v1 → upstream ${describeUpstream(upstream)}\n`);
   return serveUntilStopped(output, [server]);
 }

@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RelaySummary } from '../relay/types.js';
 import { createRelay } from '../relay/createRelay.js';
-import { listenHttp, type RunningServer } from './httpServer.js';
+import { stackFrames } from './errorReport.js';
+import { escapeForTerminal } from './escapeForTerminal.js';
+import { listenHttp, type HttpServerLimits, type RunningServer } from './httpServer.js';
 import type { CliOutput } from './io.js';
 import type { Upstream } from './upstream.js';
 
@@ -13,6 +15,8 @@ export interface RelayServerOptions {
   /** Answers the requests that are not the relay's (a page); returns `false` for those it leaves to the relay. */
   pages?: (req: IncomingMessage, res: ServerResponse) => boolean;
   verbose?: boolean;
+  /** Slow-client limits; `listenHttp`'s defaults for those not given. */
+  limits?: Partial<HttpServerLimits>;
 }
 
 /** The node:http relay (`/v1/...`) on its own server, logging one line per request to stderr. */
@@ -21,11 +25,11 @@ export function startRelayServer(options: RelayServerOptions): Promise<RunningSe
   const relay = createRelay({
     apiKey: options.upstream.apiKey,
     baseURL: options.upstream.baseURL,
-    onSettled: (summary) => output.err(settledLine(summary)),
+    onSettled: (summary) => output.err(settledLine(summary, (text, maxChars) => output.printable(text, maxChars))),
     onError: (error) => {
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       output.err(`relay error: ${message}`);
-      if (options.verbose && error instanceof Error && error.stack) output.err(error.stack);
+      if (options.verbose) for (const frame of stackFrames(error)) output.err(frame);
     },
   });
   return listenHttp(
@@ -35,19 +39,30 @@ export function startRelayServer(options: RelayServerOptions): Promise<RunningSe
     },
     options.port,
     options.host,
+    options.limits,
   );
 }
 
-/** `POST /v1/chat/completions · gpt-4o-mini · 200 completed · 46 frames · 1.21 s · req_123` */
-export function settledLine(summary: RelaySummary<IncomingMessage>): string {
+/** Bounds, in characters, of the foreign fields of a log line: a long URL or message cannot push the rest out. */
+const FIELD_CHARS = { method: 20, url: 300, model: 100, requestId: 100, error: 500 } as const;
+
+/**
+ * `POST /v1/chat/completions · gpt-4o-mini · 200 completed · 46 frames · 1.21 s · req_123`.
+ * Every field the client or the upstream chose goes through `printable`: escaped, bounded, secrets removed.
+ */
+export function settledLine(
+  summary: RelaySummary<IncomingMessage>,
+  printable: (text: string, maxChars: number) => string = escapeForTerminal,
+): string {
+  const field = (text: string | undefined, name: keyof typeof FIELD_CHARS) => (text === undefined ? undefined : printable(text, FIELD_CHARS[name]));
   const parts = [
-    `${summary.request.method ?? '?'} ${summary.request.url ?? '/'}`,
-    summary.model,
+    `${field(summary.request.method ?? '?', 'method')} ${field(summary.request.url ?? '/', 'url')}`,
+    field(summary.model, 'model'),
     `${summary.status} ${summary.outcome}`,
     summary.stream ? `${summary.frames} frames` : `${summary.bytes} bytes`,
     summary.durationMs < 1000 ? `${Math.round(summary.durationMs)} ms` : `${(summary.durationMs / 1000).toFixed(2)} s`,
-    summary.requestId,
-    summary.error && summary.outcome !== 'client-closed' ? summary.error.message : undefined,
+    field(summary.requestId, 'requestId'),
+    summary.error && summary.outcome !== 'client-closed' ? field(summary.error.message, 'error') : undefined,
   ];
   return parts.filter((part) => part !== undefined && part !== '').join(' · ');
 }

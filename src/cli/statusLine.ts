@@ -62,14 +62,14 @@ export class StatusLine {
 
   private erase(): void {
     if (!this.drawn) return;
-    this.output.err(this.inline ? '\x1b[K' : '\r\x1b[2K', false);
+    this.output.errRaw(this.inline ? '\x1b[K' : '\r\x1b[2K');
     this.drawn = false;
   }
 
   private draw(): void {
     const text = `${FRAMES[this.frame++ % FRAMES.length]} ${this.render(this.inline)}`;
     if (!this.inline) {
-      this.output.err(`\r\x1b[2K${this.dim(text)}`, false);
+      this.output.errRaw(`\r\x1b[2K${this.dim(text)}`);
       this.drawn = true;
       return;
     }
@@ -78,7 +78,7 @@ export class StatusLine {
       this.erase();
       return;
     }
-    this.output.err(`\x1b7\x1b[K\x1b[?7l  ${this.dim(text)}\x1b[?7h\x1b8`, false);
+    this.output.errRaw(`\x1b7\x1b[K\x1b[?7l  ${this.dim(text)}\x1b[?7h\x1b8`);
     this.drawn = true;
   }
 }

@@ -70,6 +70,11 @@ Options:
       --host <host>      interface to listen on (default 127.0.0.1)
       --upstream <url>   upstream base URL (default OPENAI_BASE_URL, else ${DEFAULT_BASE_URL})
       --api-key <key>    upstream API key (default OPENAI_API_KEY)
+      --headers-timeout <ms>  close a connection whose request headers take
+                         longer (408; default 10000)
+      --request-timeout <ms>  close a connection whose whole request, body
+                         included, takes longer (408; default 30000); a
+                         streamed answer is not cut by it
   -v, --verbose          also log relay errors in full
   -h, --help             show this help
 
@@ -121,6 +126,8 @@ Options:
       --mock             use the embedded mock even when a key is set
   -m, --model <name>     model the page asks for (default gpt-4o-mini)
       --delay <ms>       the embedded mock's pause before each token (default ${MOCK_TOKEN_DELAY_MS})
+      --headers-timeout <ms>, --request-timeout <ms>
+                         slow-client limits, as for openai-rx relay
   -h, --help             show this help
 `,
 } as const;
