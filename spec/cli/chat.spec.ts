@@ -188,7 +188,7 @@ test('a key the server echoes in its error is redacted, with and without --verbo
   expect(verbose.code).toBe(3);
   expect(verbose.stderr).toContain('openai-rx: HTTP 401 (invalid_api_key): Incorrect API key provided: Bearer [redacted] · request req_echo\n');
   expect(verbose.stderr).toMatch(/^ {2}error: APIError$/m);
-  expect(verbose.stderr).toMatch(/^ {2}body: \{"error":\{"message":"Incorrect API key provided: \[redacted\]"/m);
+  expect(verbose.stderr).toMatch(/^ {2}body: \{"error":\{"message":"Incorrect API key provided: Bearer \[redacted\]"/m);
   expect(verbose.stderr).toContain('API key from --api-key');
   expectNoSecretOrStack(plain.stderr, verbose.stderr);
 });

@@ -1,4 +1,4 @@
-import { asyncScheduler, defer, from, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, catchError, defer, from, throwError, type Observable, type SchedulerLike } from 'rxjs';
 import { clientConfig, endpointURL, requestHeaders, sseRequest } from '../client.js';
 import { OpenAIRxError } from '../errors.js';
 import { createRedactor, credentialsIn } from '../redaction.js';
@@ -65,7 +65,10 @@ export function buildRelayRuntime<Req>(options: RelayOptions<Req> & { transport:
     heartbeatMs,
     stalledClientMs,
     scheduler: options.scheduler ?? asyncScheduler,
-    streamUpstream: (path, body, head, pause$) => defer(() => eventStream(sseRequest(config, path, body, { head }), { pause$ })),
+    streamUpstream: (path, body, head, pause$) =>
+      defer(() => eventStream(sseRequest(config, path, body, { head }), { pause$ })).pipe(
+        catchError((error: unknown) => throwError(() => redactor.error(error))),
+      ),
     postJson: (path, body, signal) =>
       defer(() => from(transport({ url: endpointURL(config.baseURL, path), method: 'POST', headers: jsonHeaders, body: JSON.stringify(body), signal }))),
     report,

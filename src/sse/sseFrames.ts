@@ -1,4 +1,4 @@
-import { asyncScheduler, from, Observable, throwError, timer, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
+import { asyncScheduler, from, Observable, throwError, timer, type Subscription } from 'rxjs';
 import {
   APIConnectionError,
   InvalidRequestError,
@@ -10,11 +10,11 @@ import {
   type TimeoutPhase,
 } from '../errors.js';
 import type { ByteStream, TransportResponse } from '../transport/types.js';
-import { createSseDecoder, type SseDecoder } from './decodeSse.js';
+import { createSseDecoder } from './decodeSse.js';
 import { apiErrorFromResponse, readErrorObject, requestIdOf } from './httpErrors.js';
 import { onAbort } from './onAbort.js';
 import { readText } from './readText.js';
-import { DEFAULT_MAX_EVENT_SIZE, type SseFrame, type SseRequest, type StreamTimeouts } from './types.js';
+import { DEFAULT_MAX_EVENT_SIZE, type SseFrame, type SseRequest } from './types.js';
 import { watchIdle, type IdleWatch } from './watchIdle.js';
 
 /** Error bodies are read up to this size; the rest is discarded. */
@@ -53,244 +53,187 @@ export interface StreamPlumbing {
 /** {@link sseFrames} with the relay's plumbing. */
 export function eventStream(request: SseRequest, plumbing: StreamPlumbing): Observable<SseFrame> {
   return new Observable<SseFrame>((subscriber) => {
-    const stream = new EventStream(request, plumbing, subscriber);
-    stream.start();
-    return () => stream.close();
-  });
-}
-
-/** One request of {@link eventStream}, from subscribe to teardown. */
-class EventStream {
-  private readonly controller = new AbortController();
-  private readonly scheduler: SchedulerLike;
-  private readonly timeout: StreamTimeouts;
-  private readonly decoder: SseDecoder;
-  private body: ByteStream | undefined;
-  private bodyFinished = false;
-  private onBodyEnd: (() => void) | undefined;
-  private lastFrame: SseFrame | undefined;
-  private sawDataEvent = false;
-  private paused = false;
-  private idle: IdleWatch | undefined;
-  private phaseTimer: Subscription | undefined;
-  private readonly subscriptions: Subscription[] = [];
-  private stopWatchingSignal: (() => void) | undefined;
-
-  constructor(
-    private readonly request: SseRequest,
-    private readonly plumbing: StreamPlumbing,
-    private readonly subscriber: Subscriber<SseFrame>,
-  ) {
-    this.scheduler = request.scheduler ?? asyncScheduler;
-    this.timeout = request.timeout ?? {};
+    const scheduler = request.scheduler ?? asyncScheduler;
+    const timeout = request.timeout ?? {};
     const maxEventSize = request.maxEventSize ?? DEFAULT_MAX_EVENT_SIZE;
-    this.decoder = createSseDecoder(
+    const controller = new AbortController();
+    const subscriptions: Subscription[] = [];
+    let body: ByteStream | undefined;
+    let bodyFinished = false;
+    let onBodyEnd: (() => void) | undefined;
+    let lastFrame: SseFrame | undefined;
+    let sawDataEvent = false;
+    let paused = false;
+    let idle: IdleWatch | undefined;
+    let phaseTimer: Subscription | undefined;
+    let stopWatchingSignal: (() => void) | undefined;
+
+    const fail = (error: unknown) => {
+      if (!subscriber.closed) subscriber.error(error);
+    };
+    const timeoutAfter = (phase: TimeoutPhase, ms: number | undefined) =>
+      ms === undefined ? undefined : scheduler.schedule(() => fail(new StreamTimeoutError({ phase, timeoutMs: ms })), ms);
+    const finishBody = () => {
+      bodyFinished = true;
+      onBodyEnd?.();
+    };
+
+    const firstDataEvent = () => {
+      sawDataEvent = true;
+      phaseTimer?.unsubscribe();
+      const { idleMs } = timeout;
+      // A stalled reader is the relay's to bound (stalledClientMs): while paused, silence is not upstream's fault.
+      if (idleMs !== undefined) idle = watchIdle(idleMs, () => paused || fail(new StreamTimeoutError({ phase: 'idle', timeoutMs: idleMs })), scheduler);
+    };
+    const decoder = createSseDecoder(
       {
-        frame: (frame) => this.deliver(frame),
-        cut: (partialLine) =>
-          this.fail(new StreamTruncatedError({ message: 'The stream ended in the middle of an event', partial: partialLine })),
+        frame(frame) {
+          if (subscriber.closed) return;
+          if (frame.type === 'event') {
+            if (!sawDataEvent) firstDataEvent();
+            idle?.touch();
+          }
+          lastFrame = frame;
+          subscriber.next(frame);
+        },
+        cut: (partialLine) => fail(new StreamTruncatedError({ message: 'The stream ended in the middle of an event', partial: partialLine })),
         oversize: () =>
-          this.fail(
-            new StreamProtocolError({
-              message: `An SSE event exceeded the maximum size of ${maxEventSize} characters`,
-              problem: 'event-too-large',
-            }),
+          fail(
+            new StreamProtocolError({ message: `An SSE event exceeded the maximum size of ${maxEventSize} characters`, problem: 'event-too-large' }),
           ),
       },
       maxEventSize,
     );
-  }
 
-  start(): void {
-    const { signal, headers = {} } = this.request;
-    if (signal?.aborted) {
-      this.fail(new StreamAbortError({ reason: signal.reason }));
-      return;
-    }
-    const unsendable = Object.keys(headers).find((name) => UNSENDABLE.test(headers[name]));
-    if (unsendable !== undefined) {
-      // The value is not quoted: it is most likely the API key.
-      this.fail(
-        new InvalidRequestError({ message: `The value of header '${unsendable}' has a CR, LF or NUL character and cannot be sent` }),
-      );
-      return;
-    }
-    if (signal) this.stopWatchingSignal = onAbort(signal, () => this.fail(new StreamAbortError({ reason: signal.reason })));
-    const total = this.timeoutAfter('total', this.timeout.totalMs);
-    if (total) this.subscriptions.push(total);
-    this.phaseTimer = this.timeoutAfter('headers', this.timeout.headersMs);
-    this.subscriptions.push(
-      this.send().subscribe({
-        next: (response) => this.guard(() => this.onResponse(response)),
-        error: (cause: unknown) => this.fail(transportError(this.request.url, cause)),
-      }),
-    );
-  }
-
-  close(): void {
-    this.stopWatchingSignal?.();
-    this.phaseTimer?.unsubscribe();
-    this.idle?.stop();
-    for (const subscription of this.subscriptions) subscription.unsubscribe();
-    if (this.bodyFinished) return;
-    if (this.body && isFinishing(this.lastFrame)) this.releaseFinished(this.body);
-    else {
-      this.controller.abort();
-      this.body?.cancel();
-    }
-  }
-
-  private send(): Observable<TransportResponse> {
-    const { request } = this;
-    try {
-      return from(
-        request.transport({
-          url: request.url,
-          method: request.method ?? 'POST',
-          headers: request.headers ?? {},
-          body: request.body,
-          signal: this.controller.signal,
-        }),
-      );
-    } catch (error) {
-      return throwError(() => error);
-    }
-  }
-
-  private onResponse(response: TransportResponse): void {
-    if (this.subscriber.closed) {
-      response.body.cancel();
-      return;
-    }
-    this.body = response.body;
-    this.phaseTimer?.unsubscribe();
-    const isOk = response.status >= 200 && response.status < 300;
-    const isEventStream = /^text\/event-stream\b/i.test(response.headers['content-type'] ?? '');
-    if (!isOk || !isEventStream) {
-      this.reject(response, isOk);
-      return;
-    }
-    const { headers } = response;
-    this.request.head?.({ status: response.status, headers, requestId: requestIdOf(headers), streamId: headers['x-stream-id'] });
-    if (!this.subscriber.closed) this.readEvents(response.body);
-  }
-
-  private readEvents(body: ByteStream): void {
-    this.phaseTimer = this.timeoutAfter('first-event', this.timeout.firstEventMs);
-    body.read({
-      data: (chunk) => {
-        if (!this.subscriber.closed) this.decoder.feed(chunk);
-      },
-      end: () => {
-        this.finishBody();
-        if (this.subscriber.closed) return;
-        this.decoder.end();
-        if (!this.subscriber.closed) this.subscriber.complete();
-      },
-      error: (cause) => {
-        const reason = describeCause(cause);
-        this.fail(new APIConnectionError({ message: `The connection closed before the stream ended${reason ? `: ${reason}` : ''}`, cause }));
-      },
-    });
-    const { pause$ } = this.plumbing;
-    if (pause$) {
-      this.subscriptions.push(
-        pause$.subscribe({
-          next: (pause) => this.setPaused(body, pause),
-          error: (cause: unknown) => this.fail(new OpenAIRxError({ message: 'The pause signal of the stream failed', cause })),
-        }),
-      );
-    }
-  }
-
-  private deliver(frame: SseFrame): void {
-    if (this.subscriber.closed) return;
-    if (frame.type === 'event') {
-      if (!this.sawDataEvent) this.firstDataEvent();
-      this.idle?.touch();
-    }
-    this.lastFrame = frame;
-    this.subscriber.next(frame);
-  }
-
-  private firstDataEvent(): void {
-    this.sawDataEvent = true;
-    this.phaseTimer?.unsubscribe();
-    const { idleMs } = this.timeout;
-    if (idleMs === undefined) return;
-    // A stalled reader is the relay's to bound (stalledClientMs): while paused, silence is not upstream's fault.
-    this.idle = watchIdle(
-      idleMs,
-      () => {
-        if (!this.paused) this.fail(timeoutError('idle', idleMs));
-      },
-      this.scheduler,
-    );
-  }
-
-  private setPaused(body: ByteStream, pause: boolean): void {
-    if (pause === this.paused) return;
-    this.paused = pause;
-    if (pause) body.pause();
-    else {
-      this.idle?.touch();
-      body.resume();
-    }
-  }
-
-  /** A non-2xx answer, or a 2xx that is not an event stream: its body (bounded in size and time) becomes the error. */
-  private reject(response: TransportResponse, isOk: boolean): void {
-    const { idleMs, firstEventMs } = this.timeout;
-    // An error body that stalls is not waited for longer than a stream would be: the error keeps what arrived.
-    const bodyWaitMs = idleMs ?? firstEventMs;
-    const stop$ = bodyWaitMs === undefined ? undefined : timer(bodyWaitMs, this.scheduler);
-    this.subscriptions.push(
-      readText(response.body, ERROR_BODY_LIMIT, stop$).subscribe({
-        next: ({ text }) => {
-          this.finishBody();
-          this.fail(errorForResponse(response, text, isOk));
+    const watchPause = (stream: ByteStream, pause$: Observable<boolean>) =>
+      pause$.subscribe({
+        next(pause) {
+          if (pause === paused) return;
+          paused = pause;
+          if (pause) stream.pause();
+          else {
+            idle?.touch();
+            stream.resume();
+          }
         },
-        error: (cause: unknown) => this.fail(new APIConnectionError({ message: 'The connection closed while reading an error response', cause })),
-      }),
-    );
-  }
+        error: (cause: unknown) => fail(new OpenAIRxError({ message: 'The pause signal of the stream failed', cause })),
+      });
 
-  /** Nobody listens any more, but the response was finished: its body may end by itself and keep the connection. */
-  private releaseFinished(body: ByteStream): void {
-    const grace = this.scheduler.schedule(() => {
-      this.controller.abort();
-      body.cancel();
-    }, FINISHED_BODY_GRACE_MS);
-    // A finished response must not keep a process alive (asyncScheduler's action holds a Node timer as `id`).
-    (grace as { id?: { unref?: () => void } }).id?.unref?.();
-    this.onBodyEnd = () => grace.unsubscribe();
-  }
+    const readEvents = (stream: ByteStream) => {
+      phaseTimer = timeoutAfter('first-event', timeout.firstEventMs);
+      stream.read({
+        data(chunk) {
+          if (!subscriber.closed) decoder.feed(chunk);
+        },
+        end() {
+          finishBody();
+          if (subscriber.closed) return;
+          decoder.end();
+          if (!subscriber.closed) subscriber.complete();
+        },
+        error(cause) {
+          const reason = describeCause(cause);
+          fail(new APIConnectionError({ message: `The connection closed before the stream ended${reason ? `: ${reason}` : ''}`, cause }));
+        },
+      });
+      if (plumbing.pause$) subscriptions.push(watchPause(stream, plumbing.pause$));
+    };
 
-  private finishBody(): void {
-    this.bodyFinished = true;
-    this.onBodyEnd?.();
-  }
+    /** A non-2xx answer, or a 2xx that is not an event stream: its body (bounded in size and time) becomes the error. */
+    const reject = (response: TransportResponse, isOk: boolean) => {
+      // An error body that stalls is not waited for longer than a stream would be: the error keeps what arrived.
+      const bodyWaitMs = timeout.idleMs ?? timeout.firstEventMs;
+      const stop$ = bodyWaitMs === undefined ? undefined : timer(bodyWaitMs, scheduler);
+      subscriptions.push(
+        readText(response.body, ERROR_BODY_LIMIT, stop$).subscribe({
+          next({ text }) {
+            finishBody();
+            fail(errorForResponse(response, text, isOk));
+          },
+          error: (cause: unknown) => fail(new APIConnectionError({ message: 'The connection closed while reading an error response', cause })),
+        }),
+      );
+    };
 
-  private timeoutAfter(phase: TimeoutPhase, ms: number | undefined): Subscription | undefined {
-    return ms === undefined ? undefined : this.scheduler.schedule(() => this.fail(timeoutError(phase, ms)), ms);
-  }
+    const onResponse = (response: TransportResponse) => {
+      if (subscriber.closed) {
+        response.body.cancel();
+        return;
+      }
+      body = response.body;
+      phaseTimer?.unsubscribe();
+      const isOk = response.status >= 200 && response.status < 300;
+      if (!isOk || !/^text\/event-stream\b/i.test(response.headers['content-type'] ?? '')) {
+        reject(response, isOk);
+        return;
+      }
+      const { headers } = response;
+      request.head?.({ status: response.status, headers, requestId: requestIdOf(headers), streamId: headers['x-stream-id'] });
+      if (!subscriber.closed) readEvents(response.body);
+    };
 
-  /** A callback of ours or the caller's (`head`) that throws ends the stream instead of escaping. */
-  private guard(run: () => void): void {
-    try {
-      run();
-    } catch (error) {
-      this.fail(error);
-    }
-  }
+    /** Nobody listens any more, but the response was finished: its body may end by itself and keep the connection. */
+    const releaseFinished = (stream: ByteStream) => {
+      const grace = scheduler.schedule(() => {
+        controller.abort();
+        stream.cancel();
+      }, FINISHED_BODY_GRACE_MS);
+      // A finished response must not keep a process alive (asyncScheduler's action holds a Node timer as `id`).
+      (grace as { id?: { unref?: () => void } }).id?.unref?.();
+      onBodyEnd = () => grace.unsubscribe();
+    };
 
-  private fail(error: unknown): void {
-    if (!this.subscriber.closed) this.subscriber.error(error);
-  }
+    const start = () => {
+      const { signal, headers = {} } = request;
+      if (signal?.aborted) return fail(new StreamAbortError({ reason: signal.reason }));
+      const unsendable = Object.keys(headers).find((name) => UNSENDABLE.test(headers[name]));
+      // The value is not quoted: it is most likely the API key.
+      if (unsendable !== undefined) {
+        return fail(new InvalidRequestError({ message: `The value of header '${unsendable}' has a CR, LF or NUL character and cannot be sent` }));
+      }
+      if (signal) stopWatchingSignal = onAbort(signal, () => fail(new StreamAbortError({ reason: signal.reason })));
+      const total = timeoutAfter('total', timeout.totalMs);
+      if (total) subscriptions.push(total);
+      phaseTimer = timeoutAfter('headers', timeout.headersMs);
+      subscriptions.push(
+        send(request, controller.signal).subscribe({
+          next(response) {
+            // A callback that throws (the caller's `head`) ends the stream instead of escaping.
+            try {
+              onResponse(response);
+            } catch (error) {
+              fail(error);
+            }
+          },
+          error: (cause: unknown) => fail(transportError(request.url, cause)),
+        }),
+      );
+    };
+
+    start();
+    return () => {
+      stopWatchingSignal?.();
+      phaseTimer?.unsubscribe();
+      idle?.stop();
+      for (const subscription of subscriptions) subscription.unsubscribe();
+      if (bodyFinished) return;
+      if (body && isFinishing(lastFrame)) releaseFinished(body);
+      else {
+        controller.abort();
+        body?.cancel();
+      }
+    };
+  });
 }
 
-function timeoutError(phase: TimeoutPhase, timeoutMs: number): StreamTimeoutError {
-  return new StreamTimeoutError({ phase, timeoutMs });
+function send(request: SseRequest, signal: AbortSignal): Observable<TransportResponse> {
+  try {
+    return from(
+      request.transport({ url: request.url, method: request.method ?? 'POST', headers: request.headers ?? {}, body: request.body, signal }),
+    );
+  } catch (error) {
+    return throwError(() => error);
+  }
 }
 
 /** A frame after which the response is complete: `[DONE]`, or a Responses event that ends the response. */
