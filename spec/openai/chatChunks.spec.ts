@@ -1,8 +1,7 @@
-import { Observable, lastValueFrom, of, toArray } from 'rxjs';
+import { Observable, Subject, finalize, lastValueFrom, of, toArray } from 'rxjs';
 import { buildClient } from '../../src/client';
 import { APIError, StreamProtocolError, StreamTruncatedError } from '../../src/errors';
 import { chatChunks, type ChatStreamProgress } from '../../src/openai/chatChunks';
-import { FINISHED_BODY_GRACE_MS } from '../../src/openai/jsonEvents';
 import type { SseFrame } from '../../src/sse/types';
 import { chunk, dataFrames, deltaChunk } from '../helpers/chatFrames';
 import { chatData, sseHead, startServer, type TestServer } from '../helpers/server';
@@ -22,26 +21,28 @@ describe('chatChunks', () => {
     expect(chunks).toEqual([groq]);
   });
 
-  test('skips comments, stops at [DONE], ignores what follows and lets go of a source that never ends after the grace period', async () => {
-    jest.useFakeTimers();
-    let sourceClosed = false;
+  test('skips comments, stops at [DONE] and lets go of the source in the same tick: a finalize() above runs with [DONE]', () => {
+    const events: string[] = [];
+    const frames$ = new Subject<SseFrame>();
     const source = new Observable<SseFrame>((subscriber) => {
-      subscriber.next({ type: 'comment', text: 'OPENROUTER PROCESSING' });
-      subscriber.next(dataFrames(deltaChunk({ content: 'a' }, 'stop'))[0]);
-      subscriber.next({ type: 'event', data: '[DONE]' });
-      subscriber.next({ type: 'event', data: 'not json at all' });
-      subscriber.next({ type: 'event', data: JSON.stringify({ error: { message: 'after done' } }) });
-      return () => (sourceClosed = true);
+      const subscription = frames$.subscribe(subscriber);
+      return () => {
+        subscription.unsubscribe();
+        events.push('source released');
+      };
     });
-    const recording = record(source.pipe(chatChunks()));
-    await recording.done;
-    expect(recording.completed).toBe(true);
-    expect(recording.values).toHaveLength(1);
-    // The body may still be ending: it gets FINISHED_BODY_GRACE_MS before the request is torn down.
-    expect(sourceClosed).toBe(false);
-    jest.advanceTimersByTime(FINISHED_BODY_GRACE_MS);
-    expect(sourceClosed).toBe(true);
-    jest.useRealTimers();
+    source.pipe(chatChunks(), finalize(() => events.push('finalize'))).subscribe({
+      next: (chunk) => events.push(`chunk ${chunk.choices[0].delta?.content}`),
+      error: () => events.push('error'),
+      complete: () => events.push('complete'),
+    });
+    frames$.next({ type: 'comment', text: 'OPENROUTER PROCESSING' });
+    frames$.next(dataFrames(deltaChunk({ content: 'a' }, 'stop'))[0]);
+    frames$.next({ type: 'event', data: '[DONE]' });
+    events.push('[DONE] handed on');
+    frames$.next({ type: 'event', data: 'not json at all' });
+    expect(events).toEqual(['chunk a', 'complete', 'source released', 'finalize', '[DONE] handed on']);
+    expect(frames$.observed).toBe(false);
   });
 
   test('a source that ends right after [DONE] is released at once, with no timer left', async () => {

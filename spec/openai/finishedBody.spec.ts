@@ -1,6 +1,6 @@
 import { lastValueFrom, toArray } from 'rxjs';
 import { createClient, contentDeltas, outputTextDeltas } from '../../src/index.node';
-import { FINISHED_BODY_GRACE_MS } from '../../src/openai/jsonEvents';
+import { FINISHED_BODY_GRACE_MS } from '../../src/sse/sseFrames';
 import { fetchTransport } from '../../src/transport/fetchTransport';
 import { chatData, sseHead, startServer, type TestServer } from '../helpers/server';
 

@@ -2,7 +2,7 @@ import type { OperatorFunction } from 'rxjs';
 import { StreamTruncatedError } from '../errors.js';
 import type { CompletionUsage } from './chatTypes.js';
 import { IndexedArray } from './growingArray.js';
-import { operate } from './operate.js';
+import { defineOperator } from '../defineOperator.js';
 
 /** Folds one endpoint's stream values into the object a non-streaming request would have returned. */
 export interface SnapshotAccumulator<In, Out> {
@@ -13,12 +13,13 @@ export interface SnapshotAccumulator<In, Out> {
 /**
  * The shell every `accumulate…` operator shares: a fresh accumulator per
  * subscription, a snapshot after every value, and a `StreamTruncatedError`
- * re-raised with the last snapshot as `partial`.
+ * re-raised with the last snapshot as `partial` (the original, with the
+ * parser's progress as its `partial`, is its `cause`).
  */
 export function accumulateSnapshots<In, Out>(
   createAccumulator: () => SnapshotAccumulator<In, Out>,
 ): OperatorFunction<In, Out> {
-  return operate((subscriber) => {
+  return defineOperator((subscriber) => {
     const accumulator = createAccumulator();
     return {
       next(value) {
@@ -27,7 +28,9 @@ export function accumulateSnapshots<In, Out>(
       },
       error(error) {
         subscriber.error(
-          error instanceof StreamTruncatedError ? new StreamTruncatedError<Out>({ message: error.message, partial: accumulator.snapshot() }) : error,
+          error instanceof StreamTruncatedError
+            ? new StreamTruncatedError<Out>({ message: error.message, partial: accumulator.snapshot(), cause: error })
+            : error,
         );
       },
     };

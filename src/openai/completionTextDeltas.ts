@@ -1,7 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { CompletionChunk } from './completionTypes.js';
 import type { ChoiceConfig } from './contentDeltas.js';
-import { operate } from './operate.js';
+import { defineOperator } from '../defineOperator.js';
 
 /**
  * Legacy completion chunks → the text each adds to one choice; empty texts
@@ -12,7 +12,7 @@ import { operate } from './operate.js';
  */
 export function completionTextDeltas(config: ChoiceConfig = {}): OperatorFunction<CompletionChunk, string> {
   const choiceIndex = config.choice ?? 0;
-  return operate((subscriber) => ({
+  return defineOperator((subscriber) => ({
     next(chunk) {
       for (const choice of chunk.choices) {
         if ((choice.index ?? 0) === choiceIndex && choice.text) subscriber.next(choice.text);

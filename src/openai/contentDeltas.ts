@@ -1,6 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
 import type { ChatCompletionChunk } from './chatTypes.js';
-import { operate } from './operate.js';
+import { defineOperator } from '../defineOperator.js';
 
 export interface ChoiceConfig {
   /** Which choice to follow when the request asked for `n > 1`; default 0. */
@@ -22,7 +22,7 @@ export function deltaText(
   choiceIndex: number,
   pick: (delta: NonNullable<ChatCompletionChunk['choices'][number]['delta']>) => string | null | undefined,
 ): OperatorFunction<ChatCompletionChunk, string> {
-  return operate((subscriber) => ({
+  return defineOperator((subscriber) => ({
     next(chunk) {
       for (const choice of chunk.choices) {
         if ((choice.index ?? 0) !== choiceIndex || !choice.delta) continue;

@@ -1,5 +1,6 @@
-import { Observable, type OperatorFunction, type Subscriber } from 'rxjs';
+import type { OperatorFunction, Subscriber } from 'rxjs';
 import type * as z from 'zod/mini';
+import { defineOperator } from '../defineOperator.js';
 import { excerpt, StreamProtocolError, StreamTruncatedError } from '../errors.js';
 import type { SseEventFrame, SseFrame } from '../sse/types.js';
 import { fastCheckOf } from './fastCheck.js';
@@ -18,96 +19,43 @@ export interface JsonEventStage<T> {
 }
 
 /**
- * How long a response that has finished (`[DONE]`, a terminal event) may take
- * to end its body. The last bytes of the HTTP response usually arrive in the
- * same read as `[DONE]` but are parsed just after it; aborting at once would
- * destroy a socket that keep-alive could reuse (a new TLS handshake per request).
- */
-export const FINISHED_BODY_GRACE_MS = 1000;
-
-/**
  * The part every endpoint operator shares: skips comments, stops at `[DONE]`
  * (ignoring anything after it), parses JSON (`StreamProtocolError` carrying the
  * raw data when it is not JSON) and turns in-stream errors of any provider's
- * shape into `APIError` before the stage sees the event.
- *
- * Once the response has finished, the subscriber is completed at once and the
- * request is left up to {@link FINISHED_BODY_GRACE_MS} to end its body, so the
- * connection can be reused; any other unsubscribe tears the request down at once.
+ * shape into `APIError` before the stage sees the event. Once the response has
+ * finished the subscriber completes at once and the source is let go; the
+ * source keeps a finished response's connection for reuse.
  */
 export function jsonEvents<T>(createStage: () => JsonEventStage<T>): OperatorFunction<SseFrame, T> {
-  return (source) =>
-    new Observable<T>((subscriber) => {
-      const stage = createStage();
-      let finished = false;
-      let sourceEnded = false;
-      let graceTimer: ReturnType<typeof setTimeout> | undefined;
-      const out: StageOutput<T> = {
-        next: (value) => subscriber.next(value),
-        error: (error) => subscriber.error(error),
-        complete() {
-          finished = true;
-          subscriber.complete();
-        },
-      };
-      const sourceSubscription = source.subscribe({
-        next(frame) {
-          if (frame.type !== 'event' || subscriber.closed) return;
-          const data = frame.data;
-          if (data === '[DONE]') {
-            if (stage.done) stage.done(out);
-            else out.complete();
-            return;
-          }
-          let json: unknown;
-          try {
-            json = JSON.parse(data);
-          } catch (cause) {
-            const inStream = streamErrorOf(frame.event, undefined, data);
-            subscriber.error(
-              inStream ??
-                new StreamProtocolError({
-                  message: `An SSE event's data is not valid JSON: ${excerpt(data, 120)}`,
-                  problem: 'invalid-json',
-                  data,
-                  cause,
-                }),
-            );
-            return;
-          }
-          const error = streamErrorOf(frame.event, json, data);
-          if (error) {
-            subscriber.error(error);
-            return;
-          }
-          // A stage that throws ends this stream; unguarded, RxJS would rethrow it asynchronously and crash Node.
-          try {
-            stage.accept(json, frame, out);
-          } catch (thrown) {
-            subscriber.error(thrown);
-          }
-        },
-        error(error: unknown) {
-          sourceEnded = true;
-          clearTimeout(graceTimer);
-          subscriber.error(error);
-        },
-        complete() {
-          sourceEnded = true;
-          clearTimeout(graceTimer);
-          if (!finished) stage.end(out);
-        },
-      });
-      return () => {
-        if (!finished || sourceEnded) {
-          sourceSubscription.unsubscribe();
+  return defineOperator<SseFrame, T>((subscriber) => {
+    const stage = createStage();
+    return {
+      next(frame) {
+        if (frame.type !== 'event') return;
+        const data = frame.data;
+        if (data === '[DONE]') {
+          if (stage.done) stage.done(subscriber);
+          else subscriber.complete();
           return;
         }
-        graceTimer = setTimeout(() => sourceSubscription.unsubscribe(), FINISHED_BODY_GRACE_MS);
-        // A finished response must not keep a process alive.
-        (graceTimer as { unref?: () => void }).unref?.();
-      };
-    });
+        let json: unknown;
+        try {
+          json = JSON.parse(data);
+        } catch (cause) {
+          subscriber.error(streamErrorOf(frame.event, undefined, data) ?? invalidJson(data, cause));
+          return;
+        }
+        const error = streamErrorOf(frame.event, json, data);
+        if (error) subscriber.error(error);
+        else stage.accept(json, frame, subscriber);
+      },
+      complete: () => stage.end(subscriber),
+    };
+  });
+}
+
+function invalidJson(data: string, cause: unknown): StreamProtocolError {
+  return new StreamProtocolError({ message: `An SSE event's data is not valid JSON: ${excerpt(data, 120)}`, problem: 'invalid-json', data, cause });
 }
 
 /** Validates one event against its schema; on failure the stream ends with a `StreamProtocolError` carrying the data. */

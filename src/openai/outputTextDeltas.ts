@@ -1,5 +1,5 @@
 import type { OperatorFunction } from 'rxjs';
-import { operate } from './operate.js';
+import { defineOperator } from '../defineOperator.js';
 import { isKnownResponseEvent, type ResponseStreamEvent } from './responseTypes.js';
 
 /**
@@ -10,7 +10,7 @@ import { isKnownResponseEvent, type ResponseStreamEvent } from './responseTypes.
  * client.responses.stream({ model, input }).pipe(outputTextDeltas()).subscribe((text) => process.stdout.write(text));
  */
 export function outputTextDeltas(): OperatorFunction<ResponseStreamEvent, string> {
-  return operate((subscriber) => ({
+  return defineOperator((subscriber) => ({
     next(event) {
       if (isKnownResponseEvent(event) && event.type === 'response.output_text.delta' && event.delta) {
         subscriber.next(event.delta);

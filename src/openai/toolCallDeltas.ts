@@ -1,7 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { ChatCompletionChunk, ChatCompletionToolCallDelta } from './chatTypes.js';
 import type { ChoiceConfig } from './contentDeltas.js';
-import { operate } from './operate.js';
+import { defineOperator } from '../defineOperator.js';
 
 /**
  * One fragment of a streamed tool call. `id` and `name` come with a call's
@@ -28,7 +28,7 @@ export interface ToolCallDelta {
  */
 export function toolCallDeltas(config: ChoiceConfig = {}): OperatorFunction<ChatCompletionChunk, ToolCallDelta> {
   const choiceIndex = config.choice ?? 0;
-  return operate((subscriber) => {
+  return defineOperator((subscriber) => {
     const indexOf = toolCallIndexer();
     return {
       next(chunk) {

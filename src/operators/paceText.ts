@@ -1,4 +1,5 @@
-import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { defineOperator } from '../defineOperator.js';
 
 export interface PaceTextConfig {
   /**
@@ -37,52 +38,48 @@ const DEFAULT_PACE_INTERVAL_MS = 50;
 export function paceText(config: PaceTextConfig = {}): OperatorFunction<string, string> {
   const intervalMs = config.intervalMs ?? DEFAULT_PACE_INTERVAL_MS;
   const scheduler = config.scheduler ?? asyncScheduler;
-  return (source) =>
-    new Observable<string>((subscriber) => {
-      let waiting = '';
-      // Set while the interval after an emission runs: deltas arriving then wait for it to end.
-      let interval: Subscription | undefined;
+  return defineOperator<string, string>((subscriber) => {
+    let waiting = '';
+    // Set while the interval after an emission runs: deltas arriving then wait for it to end.
+    let interval: Subscription | undefined;
 
-      const emitWaiting = () => {
-        const text = waiting;
-        waiting = '';
-        subscriber.next(text);
-      };
-      const startInterval = () => {
-        interval = scheduler.schedule(() => {
-          interval = undefined;
-          if (!waiting) return;
-          emitWaiting();
-          // The emission may have ended the subscription (take(1), a Stop button): no timer after teardown.
-          if (!subscriber.closed) startInterval();
-        }, intervalMs);
-      };
-      const flush = () => {
-        interval?.unsubscribe();
+    const emitWaiting = () => {
+      const text = waiting;
+      waiting = '';
+      subscriber.next(text);
+    };
+    const startInterval = () => {
+      interval = scheduler.schedule(() => {
         interval = undefined;
-        if (waiting) emitWaiting();
-      };
+        if (!waiting) return;
+        emitWaiting();
+        // The emission may have ended the subscription (take(1), a Stop button): no timer after teardown.
+        if (!subscriber.closed) startInterval();
+      }, intervalMs);
+    };
+    const flush = () => {
+      interval?.unsubscribe();
+      interval = undefined;
+      if (waiting) emitWaiting();
+    };
 
-      const subscription = source.subscribe({
-        next(text) {
-          if (!text) return;
-          waiting += text;
-          if (interval) return;
-          emitWaiting();
-          if (!subscriber.closed) startInterval();
-        },
-        error(error: unknown) {
-          flush();
-          subscriber.error(error);
-        },
-        complete() {
-          flush();
-          subscriber.complete();
-        },
-      });
-      return () => {
-        subscription.unsubscribe();
-        interval?.unsubscribe();
-      };
-    });
+    return {
+      next(text) {
+        if (!text) return;
+        waiting += text;
+        if (interval) return;
+        emitWaiting();
+        if (!subscriber.closed) startInterval();
+      },
+      error(error) {
+        flush();
+        subscriber.error(error);
+      },
+      complete() {
+        flush();
+        subscriber.complete();
+      },
+      finalize: () => interval?.unsubscribe(),
+    };
+  });
 }

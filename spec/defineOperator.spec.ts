@@ -1,15 +1,15 @@
 import { config, of, throwError, type OperatorFunction } from 'rxjs';
-import { accumulateChatCompletion } from '../../src/openai/accumulateChatCompletion';
-import { accumulateCompletion } from '../../src/openai/accumulateCompletion';
-import { accumulateResponse } from '../../src/openai/accumulateResponse';
-import { completionTextDeltas } from '../../src/openai/completionTextDeltas';
-import { contentDeltas } from '../../src/openai/contentDeltas';
-import { outputTextDeltas } from '../../src/openai/outputTextDeltas';
-import { operate } from '../../src/openai/operate';
-import { reasoningDeltas } from '../../src/openai/reasoningDeltas';
-import { toolCallDeltas } from '../../src/openai/toolCallDeltas';
-import { deltaChunk } from '../helpers/chatFrames';
-import { record, settle } from '../helpers/streams';
+import { accumulateChatCompletion } from '../src/openai/accumulateChatCompletion';
+import { accumulateCompletion } from '../src/openai/accumulateCompletion';
+import { accumulateResponse } from '../src/openai/accumulateResponse';
+import { completionTextDeltas } from '../src/openai/completionTextDeltas';
+import { contentDeltas } from '../src/openai/contentDeltas';
+import { outputTextDeltas } from '../src/openai/outputTextDeltas';
+import { reasoningDeltas } from '../src/openai/reasoningDeltas';
+import { toolCallDeltas } from '../src/openai/toolCallDeltas';
+import { defineOperator } from '../src/defineOperator';
+import { deltaChunk } from './helpers/chatFrames';
+import { record, settle } from './helpers/streams';
 
 const thrown = new Error('getter bug');
 
@@ -60,11 +60,11 @@ describe.each(operators)('%s: a value it cannot read', (_name, operator, good, b
   });
 });
 
-test("operate: an error handler that throws lets the source's error through", () => {
+test("defineOperator: an error handler that throws lets the source's error through", () => {
   const sourceError = new Error('upstream');
   const recording = record(
     throwError(() => sourceError).pipe(
-      operate<never, never>(() => ({
+      defineOperator<never, never>(() => ({
         next: () => undefined,
         error() {
           throw thrown;
@@ -73,4 +73,21 @@ test("operate: an error handler that throws lets the source's error through", ()
     ),
   );
   expect(recording.error).toBe(sourceError);
+});
+
+test('defineOperator: a complete handler that throws errors the stream; finalize runs once at teardown', () => {
+  let finalized = 0;
+  const recording = record(
+    of(1).pipe(
+      defineOperator<number, number>(() => ({
+        next: () => undefined,
+        complete() {
+          throw thrown;
+        },
+        finalize: () => finalized++,
+      })),
+    ),
+  );
+  expect(recording.error).toBe(thrown);
+  expect(finalized).toBe(1);
 });
