@@ -151,15 +151,16 @@ export function buildClient(options: ClientOptions & { transport: Transport }): 
     if (!redactor.active) return source;
     return source.pipe(catchError((error: unknown) => throwError(() => redactor.error(error))));
   };
-  const frames = (path: string, body: unknown, request?: RequestOptions): Observable<SseFrame> =>
-    defer(() => sseFrames(sseRequest(config, path, body, request)));
+  // The body is read at subscribe: what a retry or a later subscription sends is the params as they are then.
+  const frames = (path: string, body: () => unknown, request?: RequestOptions): Observable<SseFrame> =>
+    defer(() => sseFrames(sseRequest(config, path, body(), request)));
   const endpoint = <Params extends object, Event>(
     path: string,
     parse: () => OperatorFunction<SseFrame, Event>,
   ): StreamEndpoint<Params, Event> => ({
-    events: (params, request) => redact(frames(path, { ...params, stream: true }, request), request),
+    events: (params, request) => redact(frames(path, () => ({ ...params, stream: true }), request), request),
     // Redacted after parsing: an in-stream error event may echo the key.
-    stream: (params, request) => redact(frames(path, { ...params, stream: true }, request).pipe(parse()), request),
+    stream: (params, request) => redact(frames(path, () => ({ ...params, stream: true }), request).pipe(parse()), request),
   });
 
   return {
@@ -167,7 +168,7 @@ export function buildClient(options: ClientOptions & { transport: Transport }): 
     chat: { completions: endpoint('/chat/completions', chatChunks) },
     completions: endpoint('/completions', completionChunks),
     responses: endpoint('/responses', responseEvents),
-    sse: (path, body, request) => redact(frames(path, body, request), request),
+    sse: (path, body, request) => redact(frames(path, () => body, request), request),
   };
 }
 
