@@ -1,3 +1,3 @@
 // Node-only pieces: the undici transport and the relay handler for node:http and Express.
-export { readableByteStream, undiciTransport, type UndiciTransportConfig } from './transport/undiciTransport.js';
+export { undiciTransport, type UndiciTransportConfig } from './transport/undiciTransport.js';
 export { createRelay, type NodeRelayOptions, type RelayHandler } from './relay/createRelay.js';

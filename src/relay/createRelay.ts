@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BODY_TOO_LARGE, bodyCollector, declaresTooMuch, type BodyText } from './relayBody.js';
+import { readableByteStream } from '../transport/undiciTransport.js';
+import { BODY_TOO_LARGE, declaresTooMuch, readBodyText, type BodyText } from './relayBody.js';
 import { startExchange, type RelayResponder } from './relayExchange.js';
 import { routeOf, tooDeep } from './relayRoutes.js';
 import { buildRelayRuntime } from './relayRuntime.js';
@@ -92,31 +93,8 @@ function readNodeBody(req: IncomingMessage, limit: number): Promise<BodyText> {
   if (parsed !== undefined) return Promise.resolve(parsedBodyText(parsed, limit));
   if (declaresTooMuch(req.headers['content-length'], limit)) return Promise.resolve(BODY_TOO_LARGE);
   if (req.readableEnded) return Promise.resolve('');
-  return new Promise((resolve, reject) => {
-    const body = bodyCollector(limit);
-    const stop = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('close', onClose);
-    };
-    const onData = (chunk: Buffer) => {
-      if (body.add(chunk)) return;
-      // The rest flows past unread and unkept; the 413 closes the connection.
-      stop();
-      resolve(BODY_TOO_LARGE);
-    };
-    const onEnd = () => {
-      stop();
-      resolve(body.text());
-    };
-    const onClose = () => {
-      stop();
-      reject(new Error('The client closed the connection before its request body ended'));
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('close', onClose);
-  });
+  // Past the limit the rest flows past unread and unkept; the 413 closes the connection.
+  return readBodyText(readableByteStream(req, 'leave'), limit);
 }
 
 function parsedBodyText(body: unknown, limit: number): BodyText {

@@ -1,5 +1,6 @@
 import type { Transport } from '../transport/types.js';
-import { BODY_TOO_LARGE, bodyCollector, declaresTooMuch, type BodyText } from './relayBody.js';
+import { readerByteStream } from '../transport/fetchTransport.js';
+import { BODY_TOO_LARGE, declaresTooMuch, readBodyText, type BodyText } from './relayBody.js';
 import { startExchange, type RelayExchange, type RelayResponder } from './relayExchange.js';
 import { buildRelayRuntime } from './relayRuntime.js';
 import type { RelayOptions } from './types.js';
@@ -81,17 +82,7 @@ export function buildFetchRelay(options: FetchRelayOptions & { transport: Transp
     });
 }
 
-async function readRequestBody(request: Request, limit: number): Promise<BodyText> {
-  if (declaresTooMuch(request.headers.get('content-length'), limit)) return BODY_TOO_LARGE;
-  if (!request.body) return '';
-  const reader = request.body.getReader();
-  const body = bodyCollector(limit);
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return body.text();
-    if (!body.add(value)) {
-      await reader.cancel();
-      return BODY_TOO_LARGE;
-    }
-  }
+function readRequestBody(request: Request, limit: number): Promise<BodyText> {
+  if (declaresTooMuch(request.headers.get('content-length'), limit)) return Promise.resolve(BODY_TOO_LARGE);
+  return request.body ? readBodyText(readerByteStream(request.body), limit) : Promise.resolve('');
 }

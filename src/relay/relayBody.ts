@@ -1,3 +1,7 @@
+import { firstValueFrom } from 'rxjs';
+import { readText } from '../sse/readText.js';
+import type { ByteStream } from '../transport/types.js';
+
 /** Returned by a body reader when the body is larger than allowed; the rest of it was not read. */
 export const BODY_TOO_LARGE = Symbol('body too large');
 
@@ -6,28 +10,10 @@ export type BodyText = string | typeof BODY_TOO_LARGE;
 /** Reads the incoming request body as text, up to `limitBytes`. Rejects when the client goes away meanwhile. */
 export type ReadBody = (limitBytes: number) => Promise<BodyText>;
 
-/**
- * Collects a request body's chunks while counting them: `add` returns false as
- * soon as the body outgrows the limit, so an adapter stops reading there and
- * memory never holds more than the limit.
- */
-export function bodyCollector(limitBytes: number) {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  return {
-    add(chunk: Uint8Array): boolean {
-      size += chunk.byteLength;
-      if (size > limitBytes) return false;
-      chunks.push(chunk);
-      return true;
-    },
-    text(): string {
-      const decoder = new TextDecoder();
-      let text = '';
-      for (const chunk of chunks) text += decoder.decode(chunk, { stream: true });
-      return text + decoder.decode();
-    },
-  };
+/** A request body read through {@link readText} up to `limitBytes`: its text, or {@link BODY_TOO_LARGE}. */
+export async function readBodyText(body: ByteStream, limitBytes: number): Promise<BodyText> {
+  const { text, truncated } = await firstValueFrom(readText(body, limitBytes));
+  return truncated ? BODY_TOO_LARGE : text;
 }
 
 /** A declared `content-length` above the limit is refused before a byte is read. */

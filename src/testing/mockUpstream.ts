@@ -1,7 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleepFor } from 'node:timers/promises';
+import { firstValueFrom } from 'rxjs';
+import { parseForeignJson } from '../json.js';
 import { encodeSse } from '../sse/encodeSse.js';
+import { readText } from '../sse/readText.js';
+import { readableByteStream } from '../transport/undiciTransport.js';
 import {
   chatEndpoint,
   completionsEndpoint,
@@ -187,7 +191,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     const path = (req.url ?? '/').split('?')[0];
     const route = path.replace(/^\/v1(?=\/)/, '');
     const endpoint = ENDPOINTS[route];
-    const body = parseJson(raw);
+    const body = parseBody(raw);
     const attemptKey = `${req.method} ${path}\n${raw}`;
     const attempt = (attempts.get(attemptKey) ?? 0) + 1;
     attempts.set(attemptKey, attempt);
@@ -429,22 +433,14 @@ function sendJson(res: ServerResponse, status: number, value: unknown, headers: 
 
 /** The body as text, or `undefined` when it is larger than the limit. */
 async function readBody(req: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > BODY_LIMIT) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  const { text, truncated } = await firstValueFrom(readText(readableByteStream(req, 'leave'), BODY_LIMIT));
+  return truncated ? undefined : text;
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
+/** The body as JSON, or its text when it is not JSON. */
+function parseBody(text: string): unknown {
+  const json = parseForeignJson(text);
+  return json === undefined ? text : json;
 }
 
 function abortSignalOf(res: ServerResponse): AbortSignal {

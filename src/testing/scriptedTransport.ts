@@ -13,6 +13,7 @@ import {
   type Subscription,
 } from 'rxjs';
 import type { ByteSink, ByteStream, Transport, TransportRequest, TransportResponse } from '../transport/types.js';
+import { parseForeignJson } from '../json.js';
 import { maskCredentials } from './maskCredentials.js';
 
 export type ScriptedChunk = string | Uint8Array;
@@ -160,7 +161,7 @@ function record(request: TransportRequest): ScriptedRequest {
     method: request.method,
     headers: maskCredentials(request.headers),
     body: request.body,
-    json: parseJson(request.body),
+    json: request.body === undefined ? undefined : parseForeignJson(request.body),
     state: 'waiting',
   };
 }
@@ -268,15 +269,6 @@ function scriptedBody(
       subscription?.unsubscribe();
     },
   };
-}
-
-function parseJson(text: string | undefined): unknown {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 function abortError(reason: unknown): unknown {
