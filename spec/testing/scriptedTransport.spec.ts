@@ -3,7 +3,7 @@ import { APIConnectionError, APIError, contentDeltas, createClient, StreamTimeou
 import { chatFrames, scriptedTransport, sseText, wait, type Script } from '../../src/testing';
 import { errorOf, record, settle, waitUntil } from '../helpers/streams';
 
-const params = { model: 'm', messages: [{ role: 'user', content: 'Hi' }] };
+const params = { model: 'm', messages: [{ role: 'user' as const, content: 'Hi' }] };
 const clientOn = (transport: Transport) => createClient({ baseURL: 'https://api.test/v1', apiKey: 'sk-scripted', transport });
 const answerOf = (script: Script) => {
   const transport = scriptedTransport(script);
