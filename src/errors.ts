@@ -90,7 +90,12 @@ export class StreamProtocolError extends OpenAIRxError {
   }
 }
 
-/** The stream ended before the response was finished. `partial` holds what arrived. */
+/**
+ * The stream ended before the response was finished. `partial` holds what
+ * arrived; its shape depends on the stage that raised the error, and
+ * `isTruncated(error, 'accumulateChatCompletion')` (or another stage's name)
+ * checks it and types it.
+ */
 export class StreamTruncatedError<T = unknown> extends OpenAIRxError {
   override name = 'StreamTruncatedError';
 
