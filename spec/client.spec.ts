@@ -14,7 +14,7 @@ import {
 import { chatData, sseHead, startServer, type TestServer } from './helpers/server';
 import { TRANSPORTS, errorOf } from './helpers/streams';
 
-const params = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] };
+const params = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'hi' }] };
 
 describe.each(TRANSPORTS)('client over %s', (_name, transport) => {
   let server: TestServer;

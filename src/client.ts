@@ -46,11 +46,19 @@ export interface RequestOptions {
   head?: ((head: ResponseHead) => void) | Partial<Observer<ResponseHead>>;
 }
 
+/**
+ * One streaming endpoint. `params` is checked against `Params` exactly, so a
+ * misspelt field is a compile error. A provider's own fields are sent by
+ * naming them in the type argument, which keeps the check on every other field:
+ *
+ * @example
+ * client.chat.completions.stream<ChatCompletionCreateParams & { guided_json?: object }>({ model, messages, guided_json: schema });
+ */
 export interface StreamEndpoint<Params, Event> {
   /** The raw SSE frames of the streamed response, cold. `stream: true` is set on the body. */
-  events(params: Params, options?: RequestOptions): Observable<SseFrame>;
+  events<P extends Params = Params>(params: NoInfer<P>, options?: RequestOptions): Observable<SseFrame>;
   /** The parsed, validated events: `events(...)` piped through the endpoint's operator. */
-  stream(params: Params, options?: RequestOptions): Observable<Event>;
+  stream<P extends Params = Params>(params: NoInfer<P>, options?: RequestOptions): Observable<Event>;
 }
 
 export interface OpenAIRxClient {

@@ -116,7 +116,12 @@ export interface StreamTruncatedErrorInit<T> extends ErrorInit {
   partial: T;
 }
 
-/** The stream ended before the response was finished. `partial` holds what arrived. */
+/**
+ * The stream ended before the response was finished. `partial` holds what
+ * arrived; its shape depends on the stage that raised the error, and
+ * `isTruncated(error, 'accumulateChatCompletion')` (or another stage's name)
+ * checks it and types it.
+ */
 export class StreamTruncatedError<T = unknown> extends OpenAIRxError {
   override name = 'StreamTruncatedError';
   readonly partial: T;

@@ -20,7 +20,7 @@ export function rxOpener(name: RxClientName, baseURL: string): OpenStream {
     return completions.stream(params);
   };
   return (body, sink) => {
-    const subscription = observe(body as ChatCompletionCreateParams).subscribe({
+    const subscription = observe(body as unknown as ChatCompletionCreateParams).subscribe({
       next: (value) => sink.next(value),
       error: (error: unknown) => sink.end(error),
       complete: () => sink.end(),

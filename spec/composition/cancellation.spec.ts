@@ -7,7 +7,7 @@ import { record, settle, waitUntil } from '../helpers/streams';
 
 const mock = useMockUpstream({ tokenDelayMs: 2 });
 
-const ask = (content: string) => ({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] });
+const ask = (content: string) => ({ model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content }] });
 
 /** Resolves once the server saw request `index` closed by the client, and checks that it had not finished. */
 async function expectAbortedOnServer(index = 0): Promise<void> {

@@ -6,7 +6,7 @@ import { record, waitUntil } from '../helpers/streams';
 
 const mock = useMockUpstream({ tokenDelayMs: 1 });
 
-const ask = (content: string) => ({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] });
+const ask = (content: string) => ({ model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content }] });
 
 describe('share(): a relay and a parsed pipeline on one request', () => {
   test('the request is sent once and both pipelines see every frame', async () => {

@@ -10,7 +10,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-const params = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
+const params = { model: 'm', messages: [{ role: 'user' as const, content: 'hi' }] };
 
 describe.each([
   ['undici', undefined],

@@ -83,7 +83,7 @@ describe('paceText', () => {
     const upstream = await startMockUpstream({ tokenDelayMs: 0 });
     try {
       const client = createClient({ baseURL: upstream.baseURL, apiKey: 'sk-test' });
-      const params = { model: 'm', messages: [{ role: 'user', content: 'pace me [[mock:tokens=300]]' }] };
+      const params = { model: 'm', messages: [{ role: 'user' as const, content: 'pace me [[mock:tokens=300]]' }] };
       const deltas = await lastValueFrom(client.chat.completions.stream(params).pipe(contentDeltas(), toArray()));
       const batches = await lastValueFrom(client.chat.completions.stream(params).pipe(contentDeltas(), paceText({ intervalMs: 20 }), toArray()));
       expect(batches.join('')).toBe(deltas.join(''));

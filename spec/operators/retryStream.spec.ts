@@ -28,7 +28,7 @@ function uniquePrompt(directives: string): string {
   prompts++;
   return `question ${prompts} ${directives}`;
 }
-const params = (prompt: string) => ({ model: 'mock-model', messages: [{ role: 'user', content: prompt }] });
+const params = (prompt: string) => ({ model: 'mock-model', messages: [{ role: 'user' as const, content: prompt }] });
 const requestsFor = (prompt: string) => mock.upstream.requests.filter((request) => request.prompt === prompt);
 
 /**

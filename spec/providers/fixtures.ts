@@ -129,7 +129,7 @@ export interface ChatRun {
 
 /** Runs the raw and every parsed chat pipeline against `server`. */
 export async function runChat(client: OpenAIRxClient, server: TestServer, params: Record<string, unknown> = {}): Promise<ChatRun> {
-  const body = { model: 'test-model', messages: [{ role: 'user', content: 'Hi' }], ...params };
+  const body = { model: 'test-model', messages: [{ role: 'user' as const, content: 'Hi' }], ...params };
   const frames = record(client.chat.completions.events(body));
   await frames.done;
   const { shared, connect } = fanOut(client.chat.completions.stream(body));

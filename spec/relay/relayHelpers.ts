@@ -86,7 +86,7 @@ export const CHAT_STREAM_PARTS = [
   'data: [DONE]\n\n',
 ];
 
-export const CHAT_BODY = { model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: true };
+export const CHAT_BODY = { model: 'm', messages: [{ role: 'user' as const, content: 'hi' }], stream: true };
 
 /** A response read as it arrives, for tests that act in the middle of a stream. */
 export interface OpenStream {

@@ -4,7 +4,7 @@ import { TestScheduler } from 'rxjs/testing';
 import { APIError, chatChunks, contentDeltas, createClient, encodeSse, retryStream } from '../../src/index.node';
 import { chatChunk, chatFrames, doneFrame, scriptedTransport, sseEvent, sseText, wait } from '../../src/testing';
 
-const params = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] };
+const params = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Hi' }] };
 
 let testScheduler: TestScheduler;
 beforeEach(() => {

@@ -27,7 +27,7 @@ async function start(options: Parameters<typeof startMockUpstream>[0] = {}) {
 
 const ask = (content: string, extra: Record<string, unknown> = {}) => ({
   model: 'mock-model',
-  messages: [{ role: 'user', content }],
+  messages: [{ role: 'user' as const, content }],
   ...extra,
 });
 
@@ -114,9 +114,9 @@ describe('startMockUpstream', () => {
   test('calls the offered tool with arguments from its schema, then answers the tool result with text', async () => {
     await start();
     const tools = [
-      { type: 'function', function: { name: 'search', parameters: { type: 'object', properties: { q: { type: 'string' } } } } },
+      { type: 'function' as const, function: { name: 'search', parameters: { type: 'object', properties: { q: { type: 'string' } } } } },
       {
-        type: 'function',
+        type: 'function' as const,
         function: {
           name: 'get_weather',
           parameters: { type: 'object', properties: { city: { type: 'string' }, days: { type: 'integer' }, unit: { enum: ['C', 'F'] } } },

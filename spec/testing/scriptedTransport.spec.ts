@@ -5,7 +5,7 @@ import { eventStream } from '../../src/sse/sseFrames';
 import { chatChunks } from '../../src/index.node';
 import { errorOf, record, settle, waitUntil } from '../helpers/streams';
 
-const params = { model: 'm', messages: [{ role: 'user', content: 'Hi' }] };
+const params = { model: 'm', messages: [{ role: 'user' as const, content: 'Hi' }] };
 const clientOn = (transport: Transport) => createClient({ baseURL: 'https://api.test/v1', apiKey: 'sk-scripted', transport });
 const answerOf = (script: Script) => {
   const transport = scriptedTransport(script);

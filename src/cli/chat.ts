@@ -54,7 +54,7 @@ const chatEndpoint: Endpoint<ChatCompletionChunk> = {
       {
         model: options.model,
         messages: [
-          ...(options.system === undefined ? [] : [{ role: 'system', content: options.system }]),
+          ...(options.system === undefined ? [] : [{ role: 'system' as const, content: options.system }]),
           { role: 'user', content: options.prompt },
         ],
         stream_options: { include_usage: true },

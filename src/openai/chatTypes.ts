@@ -87,12 +87,105 @@ export const chatCompletionChunkSchema = z.looseObject({
   x_groq: z.nullish(z.looseObject({ usage: z.nullish(completionUsageSchema) })),
 });
 
-export type ChatCompletionChunk = z.infer<typeof chatCompletionChunkSchema>;
-export type ChatCompletionChunkChoice = z.infer<typeof chunkChoice>;
-export type ChatCompletionChunkDelta = z.infer<typeof chunkDelta>;
-export type ChatCompletionToolCallDelta = z.infer<typeof toolCallDelta>;
-export type ChatCompletionTokenLogprob = z.infer<typeof tokenLogprob>;
-export type CompletionUsage = z.infer<typeof completionUsageSchema>;
+/*
+ * The exported types name exactly the fields the schemas above validate, each
+ * with the type it was checked to have, and nothing else: no index signature,
+ * so `chunk.choises` or `delta.contnet` does not compile. Every other field a
+ * provider sent is still on the object at run time; `extras(value)` reaches it.
+ * spec/types/schemaConformance.ts proves that these types and the schemas agree.
+ */
+
+/** One streamed piece of a chat completion. Fields the provider added are kept: read them through `extras(chunk)`. */
+export interface ChatCompletionChunk {
+  /** The completion's id, the same on every chunk (empty on Azure's first chunk). */
+  id?: string;
+  /** `chat.completion.chunk` from OpenAI; some providers send it empty. */
+  object?: string;
+  /** Unix time in seconds when the completion was created (0 on Azure's first chunk). */
+  created?: number;
+  /** The model that answered. */
+  model?: string;
+  system_fingerprint?: string | null;
+  /**
+   * One entry per choice that changed (`n` > 1 gives several). Empty on the
+   * usage chunk that `stream_options: { include_usage: true }` adds, and on
+   * Azure's first chunk.
+   */
+  choices: ChatCompletionChunkChoice[];
+  /** Token counts: on the last chunk when `stream_options.include_usage` is set, `null` before. */
+  usage?: CompletionUsage | null;
+  /** Groq's own object; its `usage` is where Groq reports token counts. */
+  x_groq?: { usage?: CompletionUsage | null } | null;
+}
+
+/** What one chunk adds to one choice. Azure's `content_filter_results` are reached through `extras(choice)`. */
+export interface ChatCompletionChunkChoice {
+  /** Which choice this is; providers that answer with one choice may leave it out (read as 0). */
+  index?: number;
+  delta?: ChatCompletionChunkDelta | null;
+  /**
+   * Set on the choice's last chunk: `stop` (a natural end or a stop sequence),
+   * `length` (max tokens reached), `tool_calls`, `content_filter`, or a
+   * provider's own reason; `null` or absent before.
+   */
+  finish_reason?: string | null;
+  logprobs?: ChatCompletionChunkLogprobs | null;
+}
+
+/** The text and calls one chunk adds to a choice's message: append each string to what came before. */
+export interface ChatCompletionChunkDelta {
+  /** `assistant`, on the first chunk of a choice. */
+  role?: string | null;
+  /** The next piece of the answer's text. */
+  content?: string | null;
+  /** The next piece of a refusal's text. */
+  refusal?: string | null;
+  /** Reasoning text as DeepSeek, llama.cpp and vLLM spell it … */
+  reasoning_content?: string | null;
+  /** … and as Groq, OpenRouter and Ollama do. */
+  reasoning?: string | null;
+  /** Fragments of tool calls; `toolCallDeltas()` and `accumulateChatCompletion()` put them together. */
+  tool_calls?: ChatCompletionToolCallDelta[] | null;
+}
+
+/** One fragment of a streamed tool call: `id`, `type` and the name come first, the arguments in pieces. */
+export interface ChatCompletionToolCallDelta {
+  /** Position of the call in the message's `tool_calls` (some providers leave it out: see `toolCallDeltas()`). */
+  index?: number;
+  id?: string | null;
+  /** `function`, or `custom` for a custom tool. */
+  type?: string | null;
+  function?: {
+    name?: string | null;
+    /** The next piece of the arguments, JSON as a whole. */
+    arguments?: string | null;
+  } | null;
+  /** A custom tool's call (`type: 'custom'`): free-text `input` instead of JSON `arguments`. */
+  custom?: {
+    name?: string | null;
+    /** The next piece of the input. */
+    input?: string | null;
+  } | null;
+}
+
+/** The log probabilities of the tokens one chunk adds. */
+export interface ChatCompletionChunkLogprobs {
+  content?: ChatCompletionTokenLogprob[] | null;
+  refusal?: ChatCompletionTokenLogprob[] | null;
+}
+
+/** A token and its log probability; OpenAI's `bytes` and `top_logprobs` are reached through `extras(logprob)`. */
+export interface ChatCompletionTokenLogprob {
+  token: string;
+  logprob: number;
+}
+
+/** Token counts of a request; providers add their own details (reached through `extras(usage)`). */
+export interface CompletionUsage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  total_tokens?: number;
+}
 
 /** What {@link accumulateChatCompletion} emits: shaped like a non-streaming chat completion. */
 export interface ChatCompletion {
@@ -123,27 +216,26 @@ export interface ChatCompletionMessage {
   reasoning?: string;
 }
 
-/** A tool call of the accumulated message: narrow it by `type`. Fields openai-rx does not know are kept. */
+/** A tool call of the accumulated message: narrow it by `type`. Fields openai-rx does not know are kept: see `extras(call)`. */
 export type ChatCompletionMessageToolCall = ChatCompletionMessageFunctionToolCall | ChatCompletionMessageCustomToolCall;
 
 export interface ChatCompletionMessageFunctionToolCall {
   id: string;
   type: 'function';
-  function: { name: string; arguments: string; [field: string]: unknown };
-  [field: string]: unknown;
+  function: {
+    name: string;
+    /** JSON as the model wrote it: parse it, and check it against the tool's schema, before use. */
+    arguments: string;
+  };
+  custom?: never;
 }
 
 /** The call of a custom tool: its `input` is free text (or text in the tool's grammar), not JSON. */
 export interface ChatCompletionMessageCustomToolCall {
   id: string;
   type: 'custom';
-  custom: { name: string; input: string; [field: string]: unknown };
-  [field: string]: unknown;
+  custom: { name: string; input: string };
+  function?: never;
 }
 
-/** Request body for `/chat/completions`; only the fields openai-rx reads are typed, the rest pass through. */
-export interface ChatCompletionCreateParams {
-  model: string;
-  messages: ReadonlyArray<Record<string, unknown>>;
-  [field: string]: unknown;
-}
+export type { ChatCompletionCreateParams } from './chatParams.js';

@@ -1,6 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
 import { defineOperator } from '../defineOperator.js';
-import { isKnownResponseEvent, type ResponseStreamEvent } from './responseTypes.js';
+import type { ResponseStreamEvent } from './responseTypes.js';
 
 /**
  * Responses events → the text of each `response.output_text.delta`, in
@@ -12,7 +12,7 @@ import { isKnownResponseEvent, type ResponseStreamEvent } from './responseTypes.
 export function outputTextDeltas(): OperatorFunction<ResponseStreamEvent, string> {
   return defineOperator((subscriber) => ({
     next(event) {
-      if (isKnownResponseEvent(event) && event.type === 'response.output_text.delta' && event.delta) {
+      if (event.type === 'response.output_text.delta' && event.delta) {
         subscriber.next(event.delta);
       }
     },

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { indexSchema } from './chatTypes.js';
+import type { KnownResponseStreamEvent, ResponseStreamEvent } from './responseEventTypes.js';
 
 /*
  * Schemas for the Responses API's stream events. Loose like the chat schemas:
@@ -141,41 +142,102 @@ export function responseEventSchemaOf(type: string): KnownEventSchema | undefine
   return schemaByType.get(type);
 }
 
-export type Response = z.infer<typeof responseSchema>;
-export type ResponseOutputItem = z.infer<typeof outputItem>;
-export type ResponseContentPart = z.infer<typeof contentPart>;
-export type ResponseSummaryPart = z.infer<typeof summaryPart>;
-export type ResponseUsage = z.infer<typeof responseUsageSchema>;
-
-/**
- * An event of a type openai-rx validates. `response.failed` is not emitted
- * (it ends the stream with `APIError`), so it is not part of this type.
+/*
+ * The exported types name exactly the fields the schemas above validate, each
+ * with the type it was checked to have: no index signature, so a misspelt
+ * field does not compile. Every other field is kept at run time and reached
+ * through `extras(value)`. spec/types/schemaConformance.ts proves that these
+ * types and the schemas agree.
  */
-export type KnownResponseStreamEvent = Exclude<z.infer<KnownEventSchema>, { type: 'response.failed' }>;
 
-/** An event of a type openai-rx does not know (web search, image generation, a type added later): passed on as sent. */
-export interface UnknownResponseStreamEvent {
-  type: string;
-  [field: string]: unknown;
+/** A response, as its lifecycle events describe it and as `accumulateResponse()` builds it. */
+export interface Response {
+  /** `resp_…` */
+  id: string;
+  /** `response` */
+  object?: string;
+  /** Unix time in seconds. */
+  created_at?: number;
+  /** `queued`, `in_progress`, `completed`, `incomplete`, `failed` or `cancelled`. */
+  status?: string;
+  model?: string;
+  /** Messages, function calls, reasoning and the other items the model produced, in order. */
+  output: ResponseOutputItem[];
+  /** Token counts, on the final response. */
+  usage?: ResponseUsage | null;
+  /** Why the response failed, when it did. */
+  error?: { message?: string } | null;
+  /** Why the response is incomplete (`max_output_tokens`, `content_filter`), when it is. */
+  incomplete_details?: { reason?: string | null } | null;
 }
 
-/** What `responseEvents()` and `client.responses.stream()` emit. Narrow it with {@link isKnownResponseEvent}. */
-export type ResponseStreamEvent = KnownResponseStreamEvent | UnknownResponseStreamEvent;
+/**
+ * An item of a response's output: a `message` (`role`, `content`), a
+ * `function_call` (`call_id`, `name`, `arguments`), `reasoning` (`summary`),
+ * or another kind, whose own fields are reached through `extras(item)`.
+ */
+export interface ResponseOutputItem {
+  type: string;
+  id?: string;
+  /** `in_progress`, `completed` or `incomplete`. */
+  status?: string;
+  /** A message's role: `assistant`. */
+  role?: string;
+  /** A message's parts. */
+  content?: ResponseContentPart[];
+  /** A function call's id, which its `function_call_output` answers. */
+  call_id?: string;
+  /** The function a call names. */
+  name?: string;
+  /** A function call's arguments: JSON as the model wrote it. */
+  arguments?: string;
+  /** A reasoning item's summary parts. */
+  summary?: ResponseSummaryPart[];
+}
+
+/** A part of a message: `output_text` (with `text`, `annotations`, `logprobs`), `refusal` (with `refusal`), or a part type added later. */
+export interface ResponseContentPart {
+  type: string;
+  text?: string;
+  refusal?: string;
+  annotations?: unknown[];
+  logprobs?: unknown[];
+}
+
+/** A part of a reasoning item's summary: `summary_text`. */
+export interface ResponseSummaryPart {
+  type: string;
+  text: string;
+}
+
+/** Token counts; OpenAI's `input_tokens_details` and `output_tokens_details` are reached through `extras(usage)`. */
+export interface ResponseUsage {
+  input_tokens?: number;
+  output_tokens?: number;
+  total_tokens?: number;
+}
 
 /**
- * `true` for the events openai-rx validated; after it, `switch (event.type)`
- * narrows to each event's own fields.
+ * `true` for the events openai-rx validated: those of a type in
+ * {@link ResponseStreamEventMap}. `switch (event.type)` narrows without it;
+ * it is the check to use where the type is not known in advance.
  *
  * @example
- * if (isKnownResponseEvent(event) && event.type === 'response.output_text.delta') write(event.delta);
+ * if (isKnownResponseEvent(event)) record(event.type, event.sequence_number);
  */
 export function isKnownResponseEvent(event: ResponseStreamEvent): event is KnownResponseStreamEvent {
-  return schemaByType.has(event.type) && event.type !== 'response.failed';
+  const type: string = event.type;
+  return schemaByType.has(type) && type !== 'response.failed';
 }
 
-/** Request body for `/responses`; only the fields openai-rx reads are typed, the rest pass through. */
-export interface ResponseCreateParams {
-  model: string;
-  input: string | ReadonlyArray<Record<string, unknown>>;
-  [field: string]: unknown;
-}
+export type {
+  KnownResponseStreamEvent,
+  ResponseEventType,
+  ResponseStreamEvent,
+  ResponseStreamEventMap,
+  ResponseStreamEventOf,
+  UnknownResponseStreamEvent,
+  UnvalidatedResponseEventType,
+  UnvalidatedResponseStreamEvent,
+} from './responseEventTypes.js';
+export type { ResponseCreateParams } from './responseParams.js';

@@ -25,7 +25,7 @@ const IDLE_TIMEOUT_MS = 4000;
 const HEADERS_TIMEOUT_MS = 30_000;
 
 const WEATHER_TOOL = {
-  type: 'function',
+  type: 'function' as const,
   function: {
     name: 'get_weather',
     description: 'The current weather in a city',
