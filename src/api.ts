@@ -22,7 +22,8 @@ export {
 export { accumulateChatCompletion } from './openai/accumulateChatCompletion.js';
 export { accumulateCompletion } from './openai/accumulateCompletion.js';
 export { accumulateResponse } from './openai/accumulateResponse.js';
-export { chatChunks, type ChatStreamProgress } from './openai/chatChunks.js';
+export { chatChunks } from './openai/chatChunks.js';
+export type { ChoiceStreamProgress } from './openai/jsonEvents.js';
 export type {
   ChatCompletionAssistantMessageParam,
   ChatCompletionAudioParam,
@@ -69,7 +70,7 @@ export type {
   ChatCompletionToolCallDelta,
   CompletionUsage,
 } from './openai/chatTypes.js';
-export { completionChunks, type CompletionStreamProgress } from './openai/completionChunks.js';
+export { completionChunks } from './openai/completionChunks.js';
 export { completionTextDeltas } from './openai/completionTextDeltas.js';
 export type {
   Completion,

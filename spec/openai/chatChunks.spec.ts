@@ -1,7 +1,8 @@
 import { Observable, Subject, finalize, lastValueFrom, of, toArray } from 'rxjs';
 import { buildClient } from '../../src/client';
 import { APIError, StreamProtocolError, StreamTruncatedError } from '../../src/errors';
-import { chatChunks, type ChatStreamProgress } from '../../src/openai/chatChunks';
+import { chatChunks } from '../../src/openai/chatChunks';
+import type { ChoiceStreamProgress } from '../../src/openai/jsonEvents';
 import type { SseFrame } from '../../src/sse/types';
 import { chunk, dataFrames, deltaChunk } from '../helpers/chatFrames';
 import { chatData, sseHead, startServer, type TestServer } from '../helpers/server';
@@ -66,7 +67,7 @@ describe('chatChunks', () => {
     const recording = run(dataFrames(deltaChunk({ role: 'assistant', content: '' }), deltaChunk({ content: 'partial' })));
     await recording.done;
     expect(recording.values).toHaveLength(2);
-    const error = recording.error as StreamTruncatedError<ChatStreamProgress>;
+    const error = recording.error as StreamTruncatedError<ChoiceStreamProgress>;
     expect(error).toBeInstanceOf(StreamTruncatedError);
     expect(error.partial).toEqual({ chunks: 2, unfinishedChoices: [0] });
     expect(error.message).toContain('without [DONE]');
@@ -96,7 +97,7 @@ describe('chatChunks', () => {
   test('without [DONE], one unfinished choice of two is a truncation', async () => {
     const recording = run(dataFrames(deltaChunk({ content: 'a' }, null, 0), deltaChunk({ content: 'b' }, 'stop', 1)));
     await recording.done;
-    expect((recording.error as StreamTruncatedError<ChatStreamProgress>).partial.unfinishedChoices).toEqual([0]);
+    expect((recording.error as StreamTruncatedError<ChoiceStreamProgress>).partial.unfinishedChoices).toEqual([0]);
   });
 
   test('data that is not JSON: StreamProtocolError carrying the raw data, after the chunks that arrived', async () => {

@@ -1,7 +1,8 @@
 import { from, type Observable } from 'rxjs';
 import { APIError, StreamProtocolError, StreamTruncatedError, type SseFrame } from '../../src/index.node';
 import { accumulateCompletion } from '../../src/openai/accumulateCompletion';
-import { completionChunks, type CompletionStreamProgress } from '../../src/openai/completionChunks';
+import { completionChunks } from '../../src/openai/completionChunks';
+import type { ChoiceStreamProgress } from '../../src/openai/jsonEvents';
 import { completionTextDeltas } from '../../src/openai/completionTextDeltas';
 import type { Completion } from '../../src/openai/completionTypes';
 import { errorOf, record } from '../helpers/streams';
@@ -47,14 +48,14 @@ describe('completionChunks()', () => {
 
   test('without [DONE] an unfinished choice is a truncation', async () => {
     const chunks = [chunk([text('a', null, 0), text('b', null, 1)]), chunk([text('', 'stop', 0)])];
-    const error = (await errorOf(from(chunks.map(frame)).pipe(completionChunks()))) as StreamTruncatedError<CompletionStreamProgress>;
+    const error = (await errorOf(from(chunks.map(frame)).pipe(completionChunks()))) as StreamTruncatedError<ChoiceStreamProgress>;
     expect(error).toBeInstanceOf(StreamTruncatedError);
     expect(error.message).toContain('completion stream');
     expect(error.partial).toEqual({ chunks: 2, unfinishedChoices: [1] });
   });
 
   test('a stream with no chunk at all is a truncation', async () => {
-    const error = (await errorOf(from<SseFrame[]>([]).pipe(completionChunks()))) as StreamTruncatedError<CompletionStreamProgress>;
+    const error = (await errorOf(from<SseFrame[]>([]).pipe(completionChunks()))) as StreamTruncatedError<ChoiceStreamProgress>;
     expect(error).toBeInstanceOf(StreamTruncatedError);
     expect(error.partial).toEqual({ chunks: 0, unfinishedChoices: [] });
   });

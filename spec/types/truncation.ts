@@ -5,7 +5,7 @@ import {
   StreamTruncatedError,
   type ChatCompletion,
   type ChatCompletionChunk,
-  type ChatStreamProgress,
+  type ChoiceStreamProgress,
   type Response,
   type ResponseStreamProgress,
 } from '../../src/api';
@@ -18,7 +18,7 @@ import { assertType, type Equal } from './expect';
 
 export function partialByStage(error: unknown): void {
   if (error instanceof StreamTruncatedError) assertType<Equal<typeof error.partial, any>>();
-  if (isTruncated(error, 'chatChunks')) assertType<Equal<typeof error.partial, ChatStreamProgress>>();
+  if (isTruncated(error, 'chatChunks')) assertType<Equal<typeof error.partial, ChoiceStreamProgress>>();
   if (isTruncated(error, 'accumulateChatCompletion')) assertType<Equal<typeof error.partial, ChatCompletion>>();
   if (isTruncated(error, 'responseEvents')) assertType<Equal<typeof error.partial, ResponseStreamProgress>>();
   if (isTruncated(error, 'accumulateResponse')) assertType<Equal<typeof error.partial, Response>>();

@@ -1,10 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { SseFrame } from '../sse/types.js';
 import { chatCompletionChunkSchema, type ChatCompletionChunk } from './chatTypes.js';
-import { choiceChunks, type ChoiceStreamProgress } from './jsonEvents.js';
-
-/** What a chat stream cut short had delivered: `StreamTruncatedError#partial` from {@link chatChunks}. */
-export type ChatStreamProgress = ChoiceStreamProgress;
+import { choiceChunks } from './jsonEvents.js';
 
 /**
  * Raw frames → validated chat completion chunks. Stops at `[DONE]`; raises

@@ -1,10 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { SseFrame } from '../sse/types.js';
 import { completionChunkSchema, type CompletionChunk } from './completionTypes.js';
-import { choiceChunks, type ChoiceStreamProgress } from './jsonEvents.js';
-
-/** What a legacy completion stream cut short had delivered: `StreamTruncatedError#partial` from {@link completionChunks}. */
-export type CompletionStreamProgress = ChoiceStreamProgress;
+import { choiceChunks } from './jsonEvents.js';
 
 /**
  * Raw frames → validated legacy completion chunks (`/completions`). Stops at

@@ -1,8 +1,7 @@
 import { StreamTruncatedError } from '../errors.js';
 import { isRecord } from '../sse/httpErrors.js';
-import type { ChatStreamProgress } from './chatChunks.js';
 import type { ChatCompletion } from './chatTypes.js';
-import type { CompletionStreamProgress } from './completionChunks.js';
+import type { ChoiceStreamProgress } from './jsonEvents.js';
 import type { Completion } from './completionTypes.js';
 import type { ResponseStreamProgress } from './responseEvents.js';
 import type { Response } from './responseTypes.js';
@@ -12,9 +11,9 @@ export interface TruncatedPartials {
   /** The body ended in the middle of an SSE event: the cut text. Any pipeline can end this way. */
   sseFrames: string;
   /** `chatChunks()` (and `client.chat.completions.stream()`): chunks counted, choices left unfinished. */
-  chatChunks: ChatStreamProgress;
+  chatChunks: ChoiceStreamProgress;
   /** `completionChunks()`: the same shape as `chatChunks`'s, so either name matches both. */
-  completionChunks: CompletionStreamProgress;
+  completionChunks: ChoiceStreamProgress;
   /** `responseEvents()` (and `client.responses.stream()`): events counted, the response as last described. */
   responseEvents: ResponseStreamProgress;
   /** The last snapshot of `accumulateChatCompletion()`. */
