@@ -1,7 +1,6 @@
 import { buildClient, type ClientOptions, type OpenAIRxClient } from './client.js';
 import { buildFetchRelay, type FetchRelay, type FetchRelayOptions } from './relay/fetchRelay.js';
-import { withNodeDefaults } from './relay/nodeDefaults.js';
-import { undiciTransport } from './transport/undiciTransport.js';
+import { withNodeDefaults } from './nodeDefaults.js';
 
 export * from './api.js';
 
@@ -15,12 +14,7 @@ export * from './api.js';
  * client.chat.completions.stream({ model, messages }).pipe(contentDeltas()).subscribe(write);
  */
 export function createClient(options: ClientOptions = {}): OpenAIRxClient {
-  return buildClient({
-    ...options,
-    apiKey: options.apiKey ?? process.env.OPENAI_API_KEY,
-    baseURL: options.baseURL ?? (process.env.OPENAI_BASE_URL || undefined),
-    transport: options.transport ?? undiciTransport(),
-  });
+  return buildClient(withNodeDefaults(options));
 }
 
 /**

@@ -4,6 +4,7 @@ import { defineOperator } from '../defineOperator.js';
 import { excerpt, StreamProtocolError, StreamTruncatedError } from '../errors.js';
 import type { SseEventFrame, SseFrame } from '../sse/types.js';
 import { fastCheckOf } from './fastCheck.js';
+import { issueSummary } from './issueSummary.js';
 import { streamErrorOf } from './streamErrors.js';
 
 /** Where a stage sends its results; `complete` marks the response as finished. */
@@ -69,13 +70,10 @@ export function validate<S extends z.ZodMiniType>(
   if (fastCheckOf(schema)?.(json)) return json as z.infer<S>;
   const result = schema.safeParse(json);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-  // zod/mini loads no locale, so its messages are generic; the expected type says what was wrong.
-  const expected = issue?.code === 'invalid_type' ? `, expected ${issue.expected}` : '';
+  const { path, text } = issueSummary(result.error);
   out.error(
     new StreamProtocolError({
-      message: `An SSE event does not have the expected shape${where}: ${issue?.message ?? 'invalid'}${expected}`,
+      message: `An SSE event does not have the expected shape${path ? ` at ${path}` : ''}: ${text}`,
       problem: 'invalid-chunk',
       data: frame.data,
       cause: result.error,

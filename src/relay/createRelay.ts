@@ -5,7 +5,7 @@ import { startExchange, type RelayResponder } from './relayExchange.js';
 import { routeOf, tooDeep } from './relayRoutes.js';
 import { buildRelayRuntime } from './relayRuntime.js';
 import { onConnectionClose } from './connectionClose.js';
-import { withNodeDefaults } from './nodeDefaults.js';
+import { withNodeDefaults } from '../nodeDefaults.js';
 import type { RelayOptions } from './types.js';
 
 export type NodeRelayOptions = RelayOptions<IncomingMessage>;

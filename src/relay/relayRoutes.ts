@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json.js';
+import { issueSummary } from '../openai/issueSummary.js';
 import { RelayRejection } from './relayErrors.js';
 import type { RelayRequestBody, RelayRoute } from './types.js';
 
@@ -68,19 +69,11 @@ export function parseRequestBody(route: RelayRoute, text: string): RelayRequestB
   }
   const result = SCHEMAS[route].safeParse(json);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const param = issue && issue.path.length > 0 ? issue.path.join('.') : null;
-  // zod/mini loads no locale, so its messages are generic; the expected type says what was wrong.
-  const expected =
-    issue?.code === 'invalid_type'
-      ? `expected ${issue.expected}`
-      : issue?.code === 'too_small'
-        ? 'must not be empty'
-        : (issue?.message ?? 'invalid');
+  const { path: param, text: problem } = issueSummary(result.error);
   const where = param ? ` at '${param}'` : '';
   throw new RelayRejection({
     status: 400,
-    message: `Invalid request body for POST /${route}${where}: ${expected}`,
+    message: `Invalid request body for POST /${route}${where}: ${problem}`,
     code: 'invalid_request_body',
     param,
   });

@@ -1,0 +1,22 @@
+import type * as z from 'zod/mini';
+
+/** The first problem zod found, said plainly: where (`messages.0.role`, or `null` at the top) and what. */
+export interface IssueSummary {
+  path: string | null;
+  text: string;
+}
+
+/**
+ * zod/mini loads no locale, so its own messages are generic ("Invalid input");
+ * the expected type says what was wrong.
+ *
+ * @example
+ * const { path, text } = issueSummary(result.error); // { path: 'messages', text: 'expected array' }
+ */
+export function issueSummary(error: z.core.$ZodError): IssueSummary {
+  const issue = error.issues[0];
+  const path = issue && issue.path.length > 0 ? issue.path.join('.') : null;
+  const text =
+    issue?.code === 'invalid_type' ? `expected ${issue.expected}` : issue?.code === 'too_small' ? 'must not be empty' : (issue?.message ?? 'invalid');
+  return { path, text };
+}
