@@ -7,8 +7,8 @@ function decodeText(text: string): SseFrame[] {
   const decoder = createSseDecoder(
     {
       frame: (frame) => frames.push(frame),
-      oversize: (size) => {
-        throw new Error(`unexpected oversize event of ${size} characters`);
+      oversize: () => {
+        throw new Error('unexpected oversize event');
       },
       cut: (line) => {
         throw new Error(`unexpected cut line ${line}`);

@@ -52,7 +52,47 @@ export interface StreamPlumbing {
 
 /** {@link sseFrames} with the relay's plumbing. */
 export function eventStream(request: SseRequest, plumbing: StreamPlumbing): Observable<SseFrame> {
-  return new Observable<SseFrame>((subscriber) => {
+  return eventSource<SseFrame>(request, plumbing, (output) =>
+    createSseDecoder(
+      {
+        frame(frame) {
+          if (output.frame(frame)) output.next(frame);
+        },
+        cut: (partialLine) => output.fail(new StreamTruncatedError({ message: 'The stream ended in the middle of an event', partial: partialLine })),
+        oversize: output.oversize,
+      },
+      output.maxEventSize,
+    ),
+  );
+}
+
+/** Where a body decoder of {@link eventSource} hands what it decoded. */
+export interface DecodedOutput<T> {
+  readonly maxEventSize: number;
+  /** Every frame decoded, before it is handed on: the timeouts watch them. `false` once nobody listens. */
+  frame(frame: SseFrame): boolean;
+  next(value: T): void;
+  fail(error: unknown): void;
+  oversize(): void;
+}
+
+/** Turns the body's bytes into values for {@link eventSource}. */
+export interface BodyDecoder {
+  feed(chunk: Uint8Array): void;
+  /** The body ended. */
+  end(): void;
+}
+
+/**
+ * The request, its timeouts and its teardown, whatever the body is decoded
+ * into: frames for {@link sseFrames}, blocks of bytes for the relay.
+ */
+export function eventSource<T>(
+  request: SseRequest,
+  plumbing: StreamPlumbing,
+  decoding: (output: DecodedOutput<T>) => BodyDecoder,
+): Observable<T> {
+  return new Observable<T>((subscriber) => {
     const scheduler = request.scheduler ?? asyncScheduler;
     const timeout = request.timeout ?? {};
     const maxEventSize = request.maxEventSize ?? DEFAULT_MAX_EVENT_SIZE;
@@ -82,28 +122,32 @@ export function eventStream(request: SseRequest, plumbing: StreamPlumbing): Obse
       sawDataEvent = true;
       phaseTimer?.unsubscribe();
       const { idleMs } = timeout;
+      if (idleMs === undefined) return;
       // A stalled reader is the relay's to bound (stalledClientMs): while paused, silence is not upstream's fault.
-      if (idleMs !== undefined) idle = watchIdle(idleMs, () => paused || fail(new StreamTimeoutError({ phase: 'idle', timeoutMs: idleMs })), scheduler);
-    };
-    const decoder = createSseDecoder(
-      {
-        frame(frame) {
-          if (subscriber.closed) return;
-          if (frame.type === 'event') {
-            if (!sawDataEvent) firstDataEvent();
-            idle?.touch();
-          }
-          lastFrame = frame;
-          subscriber.next(frame);
+      idle = watchIdle(
+        idleMs,
+        () => {
+          if (!paused) fail(new StreamTimeoutError({ phase: 'idle', timeoutMs: idleMs }));
         },
-        cut: (partialLine) => fail(new StreamTruncatedError({ message: 'The stream ended in the middle of an event', partial: partialLine })),
-        oversize: () =>
-          fail(
-            new StreamProtocolError({ message: `An SSE event exceeded the maximum size of ${maxEventSize} characters`, problem: 'event-too-large' }),
-          ),
-      },
+        scheduler,
+      );
+    };
+    const decoder = decoding({
       maxEventSize,
-    );
+      frame(frame) {
+        if (subscriber.closed) return false;
+        if (frame.type === 'event') {
+          if (!sawDataEvent) firstDataEvent();
+          idle?.touch();
+        }
+        lastFrame = frame;
+        return true;
+      },
+      next: (value) => subscriber.next(value),
+      fail,
+      oversize: () =>
+        fail(new StreamProtocolError({ message: `An SSE event exceeded the maximum size of ${maxEventSize} characters`, problem: 'event-too-large' })),
+    });
 
     const watchPause = (stream: ByteStream, pause$: Observable<boolean>) =>
       pause$.subscribe({

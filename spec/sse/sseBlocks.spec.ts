@@ -1,0 +1,104 @@
+import { sseBlockSplitter, type SseBlock } from '../../src/sse/sseBlocks';
+import type { SseFrame } from '../../src/sse/types';
+import { createSseDecoder } from '../../src/sse/decodeSse';
+
+const encoder = new TextEncoder();
+const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1');
+
+/** Splits `body` into the chunks cut at `offsets` and runs them through a splitter. */
+function split(body: Uint8Array, offsets: number[], maxEventSize = 1 << 20) {
+  let oversize = 0;
+  const splitter = sseBlockSplitter(maxEventSize, () => oversize++);
+  const blocks: SseBlock[] = [];
+  let start = 0;
+  for (const offset of [...offsets, body.length]) {
+    blocks.push(...splitter.feed(body.subarray(start, offset)));
+    start = offset;
+  }
+  const end = splitter.end();
+  return { blocks, end, oversize };
+}
+
+/** What the client's own decoder makes of the same body, for comparison. */
+function framesOf(body: Uint8Array): SseFrame[] {
+  const frames: SseFrame[] = [];
+  const decoder = createSseDecoder({ frame: (frame) => frames.push(frame), oversize: () => undefined, cut: () => undefined }, 1 << 20);
+  decoder.feed(body);
+  decoder.end();
+  return frames;
+}
+
+const BODIES: Record<string, string> = {
+  'OpenAI framing with keep-alives': ': keep-alive\n\ndata: {"a":1}\n\ndata: {"a":2}\n\ndata: [DONE]\n\n',
+  CRLF: 'data: a\r\n\r\nevent: x\r\ndata: b\r\n\r\n',
+  CR: 'data: a\r\rdata: b\r\r',
+  'mixed endings': 'data: a\r\n\ndata: b\n\r\ndata: c\r\r\n',
+  'retry and id-only blocks': 'retry: 1000\n\nid: 7\n\ndata: x\nid: 8\n\n',
+  'comments with and without a space, data without a space': ':no space\n\n: with space\n\ndata:tight\n\n',
+  'unknown fields and field order': 'id: 1\nfoo: bar\ndata: x\nevent: late\n\n',
+  'multi-line data': 'data: line 1\ndata: line 2\n\n',
+  'NUL and U+2028': 'data: a\u0000b\u2028c\n\n',
+  'llama.cpp error line': 'error: {"code":500,"message":"boom"}\n\n',
+  'a comment inside an event block': ': note\ndata: x\n\n',
+  'leading blank lines': '\n\n\ndata: x\n\n',
+};
+
+describe('sseBlockSplitter', () => {
+  test.each(Object.entries(BODIES))('%s: the blocks hold every byte in order, split anywhere, with the same frames as the decoder', (_name, source) => {
+    const body = encoder.encode(source);
+    const whole = split(body, []);
+    const joined = [...whole.blocks.map((block) => block.bytes), ...(whole.end.block ? [whole.end.block.bytes] : [])];
+    expect(text(Buffer.concat(joined))).toBe(text(body));
+    expect([...whole.blocks, ...(whole.end.block ? [whole.end.block] : [])].flatMap((block) => block.frames)).toEqual(framesOf(body));
+    for (let offset = 0; offset <= body.length; offset++) {
+      const cut = split(body, [offset]);
+      expect(cut.blocks.map((block) => text(block.bytes))).toEqual(whole.blocks.map((block) => text(block.bytes)));
+      expect(cut.blocks.map((block) => block.frames)).toEqual(whole.blocks.map((block) => block.frames));
+      expect(cut.end.block && text(cut.end.block.bytes)).toEqual(whole.end.block && text(whole.end.block.bytes));
+    }
+  });
+
+  test('each pair of offsets too, for CRLF and CR bodies (a CR and its LF in two reads)', () => {
+    for (const source of [BODIES.CRLF, BODIES.CR, BODIES['mixed endings']]) {
+      const body = encoder.encode(source);
+      const whole = split(body, []).blocks.map((block) => text(block.bytes));
+      for (let a = 0; a <= body.length; a++) {
+        for (let b = a; b <= body.length; b++) expect(split(body, [a, b]).blocks.map((block) => text(block.bytes))).toEqual(whole);
+      }
+    }
+  });
+
+  test('a block is exactly its event: "data: x\\n\\n" then the next one', () => {
+    const { blocks } = split(encoder.encode('data: x\n\n: c\n\n'), []);
+    expect(blocks.map((block) => text(block.bytes))).toEqual(['data: x\n\n', ': c\n\n']);
+    expect(blocks.map((block) => block.frames)).toEqual([[{ type: 'event', data: 'x' }], [{ type: 'comment', text: 'c' }]]);
+  });
+
+  test('a last event without its blank line is the end block, with its frames; a cut line is said so', () => {
+    const complete = split(encoder.encode('data: a\n\ndata: [DONE]\n'), []);
+    expect(complete.end).toEqual({ block: { bytes: encoder.encode('data: [DONE]\n'), frames: [{ type: 'event', data: '[DONE]' }] }, cutMidLine: false });
+    const cut = split(encoder.encode('data: a\n\ndata: [DONE]'), []);
+    expect(cut.end).toEqual({ block: { bytes: encoder.encode('data: [DONE]'), frames: [{ type: 'event', data: '[DONE]' }] }, cutMidLine: true });
+  });
+
+  test('a BOM at the start is kept in the bytes and left out of the frames; BOM-looking characters are data', () => {
+    const withBom = new Uint8Array([0xef, 0xbb, 0xbf, ...encoder.encode('data: x\n\n')]);
+    expect(split(withBom, [1]).blocks).toEqual([{ bytes: withBom, frames: [{ type: 'event', data: 'x' }] }]);
+    const lookalike = encoder.encode('\u00ef\u00bb\u00bfdata: y\n\ndata: z\n\n');
+    for (let offset = 0; offset <= lookalike.length; offset++) {
+      expect(split(lookalike, [offset]).blocks.flatMap((block) => block.frames)).toEqual([{ type: 'event', data: 'z' }]);
+    }
+  });
+
+  test('multi-byte characters split across reads come out whole', () => {
+    const body = encoder.encode('data: wörld 👋\n\n');
+    for (let offset = 0; offset <= body.length; offset++) {
+      expect(split(body, [offset]).blocks[0].frames).toEqual([{ type: 'event', data: 'wörld 👋' }]);
+    }
+  });
+
+  test('more than maxEventSize characters without a blank line is oversize', () => {
+    expect(split(encoder.encode(`data: ${'x'.repeat(500)}`), [100, 200, 300, 400], 100).oversize).toBeGreaterThan(0);
+    expect(split(encoder.encode(`data: ${'x'.repeat(50)}\n\n`), [], 100).oversize).toBe(0);
+  });
+});
