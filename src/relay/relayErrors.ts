@@ -145,3 +145,10 @@ export function upstreamFailure(
 ): RelayErrorResponse {
   return { status, headers: {}, body: openAIErrorBody(message, 'server_error', code), outcome };
 }
+
+const encoder = new TextEncoder();
+
+/** The relay's own event carrying an error body (already JSON text), as the last frame of a stream. */
+export function errorFrame(json: string): Uint8Array {
+  return encoder.encode(`data: ${json}\n\n`);
+}

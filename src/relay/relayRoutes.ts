@@ -1,54 +1,129 @@
 import * as z from 'zod/mini';
+import { OpenAIRxError } from '../errors.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json.js';
 import { issueSummary } from '../openai/issueSummary.js';
 import { RelayRejection } from './relayErrors.js';
-import type { RelayRequestBody, RelayRoute } from './types.js';
+import type { RelayRequestBody, RelayRoute, RelayRoutesOption } from './types.js';
 
 /*
- * One lenient schema per route: only what the relay itself relies on (a model
- * to check, a `stream` flag to pick SSE or JSON) and what every request of the
- * endpoint must carry is checked; unknown fields pass through untouched.
+ * The relay's route table. A generation route (chat, legacy completions,
+ * Responses) is checked with a lenient schema: only what the relay relies on
+ * (a model to check, a `stream` flag to pick SSE or JSON) and what every
+ * request of the endpoint must carry; unknown fields pass through untouched.
  * Built with zod/mini to keep the fetch relay light in browser-style bundles.
  */
 const model = z.string().check(z.minLength(1));
 const stream = z.nullish(z.boolean());
 const textOrList = z.union([z.string(), z.array(z.unknown())]);
 
-const SCHEMAS: Record<RelayRoute, z.ZodMiniType<RelayRequestBody>> = {
-  'chat/completions': z.looseObject({ model, stream, messages: z.array(z.unknown()) }),
-  completions: z.looseObject({ model, stream, prompt: textOrList }),
-  responses: z.looseObject({ model, stream, input: z.optional(textOrList) }),
-};
+/** One route: how a request below the prefix maps to the upstream request. */
+export interface RouteSpec {
+  name: RelayRoute;
+  method: 'GET' | 'POST';
+  /** The body's schema; for a POST route. */
+  body?: z.ZodMiniType<Record<string, unknown>>;
+  /** `stream: true` in the body asks for an event stream. */
+  streams: boolean;
+  /** The upstream path for `rest` (the path below the prefix), or `undefined` when the route does not take it. */
+  upstreamPath(rest: string): string | undefined;
+}
 
-const ROUTES = Object.keys(SCHEMAS) as RelayRoute[];
+/** A route found for a request: its spec, and the path to request upstream (below `baseURL`). */
+export interface MatchedRoute {
+  spec: RouteSpec;
+  upstreamPath: string;
+}
 
-/** The route a path names below `prefix`; answers 404 for any other path and 405 for a method other than POST. */
-export function matchRoute(prefix: string, method: string, pathname: string): RelayRoute {
-  const route = routeOf(prefix, pathname);
-  if (route === undefined) {
-    const served = ROUTES.map((name) => `${prefix}/${name}`).join(', ');
-    throw new RelayRejection({
-      status: 404,
-      message: `Unknown route ${method} ${pathname}; this relay serves POST ${served}.`,
-      code: 'unknown_url',
-    });
+const exactly = (path: string) => (rest: string) => (rest === path ? `/${path}` : undefined);
+
+const generation = (name: RelayRoute, body: z.ZodMiniType<Record<string, unknown>>): RouteSpec => ({
+  name,
+  method: 'POST',
+  body,
+  streams: true,
+  upstreamPath: exactly(name),
+});
+
+const GENERATION_ROUTES: readonly RouteSpec[] = [
+  generation('chat/completions', z.looseObject({ model, stream, messages: z.array(z.unknown()) })),
+  generation('completions', z.looseObject({ model, stream, prompt: textOrList })),
+  generation('responses', z.looseObject({ model, stream, input: z.optional(textOrList) })),
+];
+
+/** A model id is one path segment: no slash once decoded, no control character, of a bounded length. */
+const MODEL_ID = /^[^/\u0000-\u001f\u007f]{1,256}$/;
+
+const MODEL_ROUTES: readonly RouteSpec[] = [
+  { name: 'models', method: 'GET', streams: false, upstreamPath: exactly('models') },
+  {
+    name: 'models/{model}',
+    method: 'GET',
+    streams: false,
+    upstreamPath(rest) {
+      if (!rest.startsWith('models/')) return undefined;
+      const id = decodedSegment(rest.slice('models/'.length));
+      return id !== undefined && MODEL_ID.test(id) ? `/models/${encodeURIComponent(id)}` : undefined;
+    },
+  },
+];
+
+/** A JSON endpoint's body: any object; a `model`, when there is one, is a name. */
+const jsonBody = z.looseObject({ model: z.optional(model) });
+
+/** Names of opt-in JSON routes: lower-case path segments (`embeddings`, `moderations`, `images/generations`). */
+const JSON_ROUTE_NAME = /^[a-z0-9_-]+(?:\/[a-z0-9_-]+)*$/;
+
+/** The routes a relay serves: the generation routes, the read-only model routes (unless off) and the opt-in JSON routes. */
+export function routeTable(option: RelayRoutesOption = {}): readonly RouteSpec[] {
+  const json = (option.json ?? []).map((name): RouteSpec => {
+    if (!JSON_ROUTE_NAME.test(name) || GENERATION_ROUTES.some((route) => route.name === name) || name.startsWith('models')) {
+      throw new OpenAIRxError({ message: `routes.json: '${name}' is not a route the relay can add` });
+    }
+    return { name, method: 'POST', body: jsonBody, streams: false, upstreamPath: exactly(name) };
+  });
+  return [...GENERATION_ROUTES, ...(option.models === false ? [] : MODEL_ROUTES), ...json];
+}
+
+/** The route a path names below `prefix`; answers 404 for any other path and 405 for another method. */
+export function matchRoute(routes: readonly RouteSpec[], prefix: string, method: string, pathname: string): MatchedRoute {
+  const found = findRoutes(routes, prefix, pathname);
+  if (found.length === 0) {
+    const served = routes.map((route) => `${route.method} ${prefix}/${route.name}`).join(', ');
+    throw new RelayRejection({ status: 404, message: `Unknown route ${method} ${pathname}; this relay serves ${served}.`, code: 'unknown_url' });
   }
-  if (method !== 'POST') {
-    throw new RelayRejection({
-      status: 405,
-      message: `Method ${method} is not allowed on ${pathname}; use POST.`,
-      code: 'method_not_allowed',
-      headers: { allow: 'POST' },
-    });
-  }
-  return route;
+  const matched = found.find((route) => route.spec.method === method);
+  if (matched) return matched;
+  const allow = found[0].spec.method;
+  throw new RelayRejection({
+    status: 405,
+    message: `Method ${method} is not allowed on ${pathname}; use ${allow}.`,
+    code: 'method_not_allowed',
+    headers: { allow },
+  });
 }
 
 /** Whether a request path belongs to the relay at all (for frameworks that pass unknown paths on). */
-export function routeOf(prefix: string, pathname: string): RelayRoute | undefined {
-  if (!pathname.startsWith(`${prefix}/`)) return undefined;
-  const name = pathname.slice(prefix.length + 1).replace(/\/+$/, '');
-  return (ROUTES as string[]).includes(name) ? (name as RelayRoute) : undefined;
+export function servesPath(routes: readonly RouteSpec[], prefix: string, pathname: string): boolean {
+  return findRoutes(routes, prefix, pathname).length > 0;
+}
+
+function findRoutes(routes: readonly RouteSpec[], prefix: string, pathname: string): MatchedRoute[] {
+  if (!pathname.startsWith(`${prefix}/`)) return [];
+  const rest = pathname.slice(prefix.length + 1).replace(/\/+$/, '');
+  const found: MatchedRoute[] = [];
+  for (const spec of routes) {
+    const upstreamPath = spec.upstreamPath(rest);
+    if (upstreamPath !== undefined) found.push({ spec, upstreamPath });
+  }
+  return found;
+}
+
+function decodedSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }
 
 /** `/v1`, `v1/`, `/` → `/v1`, `/v1`, `` (no trailing slash, one leading slash unless empty). */
@@ -58,7 +133,7 @@ export function normalizePrefix(prefix: string): string {
 }
 
 /** Parses and checks a request body; answers 400 (naming the field) for invalid JSON or a body the route cannot take. */
-export function parseRequestBody(route: RelayRoute, text: string): RelayRequestBody {
+export function parseRequestBody(route: RouteSpec, text: string): RelayRequestBody {
   if (nestsDeeperThan(text)) throw tooDeep();
   let json: unknown;
   try {
@@ -67,13 +142,13 @@ export function parseRequestBody(route: RelayRoute, text: string): RelayRequestB
     const reason = cause instanceof Error ? `: ${cause.message}` : '';
     throw new RelayRejection({ status: 400, message: `The request body is not valid JSON${reason}`, code: 'invalid_json' });
   }
-  const result = SCHEMAS[route].safeParse(json);
-  if (result.success) return result.data;
+  const result = (route.body ?? jsonBody).safeParse(json);
+  if (result.success) return result.data as RelayRequestBody;
   const { path: param, text: problem } = issueSummary(result.error);
   const where = param ? ` at '${param}'` : '';
   throw new RelayRejection({
     status: 400,
-    message: `Invalid request body for POST /${route}${where}: ${problem}`,
+    message: `Invalid request body for POST /${route.name}${where}: ${problem}`,
     code: 'invalid_request_body',
     param,
   });

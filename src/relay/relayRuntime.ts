@@ -2,21 +2,24 @@ import { asyncScheduler, catchError, defer, from, throwError, type Observable, t
 import { clientConfig, endpointURL, requestHeaders, sseRequest } from '../client.js';
 import { OpenAIRxError } from '../errors.js';
 import { createRedactor, credentialsIn } from '../redaction.js';
-import { eventStream } from '../sse/sseFrames.js';
-import type { ResponseHead, SseFrame } from '../sse/types.js';
+import type { ResponseHead } from '../sse/types.js';
 import type { Transport, TransportResponse } from '../transport/types.js';
-import { normalizePrefix } from './relayRoutes.js';
+import { normalizePrefix, routeTable, type RouteSpec } from './relayRoutes.js';
+import { upstreamBlocks, type UpstreamRead } from './upstreamBlocks.js';
 import type { RelayContext, RelayOptions } from './types.js';
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 const DEFAULT_HEARTBEAT_MS = 15_000;
 const DEFAULT_STALLED_CLIENT_MS = 60_000;
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 
 /** Everything one relay shares between its requests, built once from its options. */
 export interface RelayRuntime<Req> {
   options: RelayOptions<Req>;
   prefix: string;
+  routes: readonly RouteSpec[];
   maxBodyBytes: number;
   maxResponseBytes: number;
   heartbeatMs: number;
@@ -24,12 +27,14 @@ export interface RelayRuntime<Req> {
   stalledClientMs: number;
   /** Runs every timer of the relay (heartbeats, stalls, deadlines) and reads its clock. */
   scheduler: SchedulerLike;
-  /** A streaming request upstream: the raw frames, read only while `pause$` last said `false`. */
-  streamUpstream(path: string, body: unknown, head: (head: ResponseHead) => void, pause$: Observable<boolean>): Observable<SseFrame>;
-  /** A non-streaming request upstream: one POST through the transport, the JSON answer read by the caller. */
-  postJson(path: string, body: unknown, signal: AbortSignal): Observable<TransportResponse>;
+  /** A streaming request upstream: its blocks as they arrive, read only while `pause$` last said `false`. */
+  streamUpstream(path: string, body: unknown, head: (head: ResponseHead) => void, pause$: Observable<boolean>): Observable<UpstreamRead>;
+  /** A JSON request upstream (GET without a body, POST with one); the answer is read by the caller. */
+  requestJson(method: 'GET' | 'POST', path: string, body: unknown, signal: AbortSignal): Observable<TransportResponse>;
   /** Removes the credentials the relay sends upstream (`apiKey`, an `api-key` header, …) from text about to reach the client. */
   redact(text: string): string;
+  /** {@link RelayRuntime.redact} for bytes: the same bytes when they hold no credential. */
+  redactBytes(bytes: Uint8Array): Uint8Array;
   /** Removes those credentials from an error about to be reported (in place; servers echo keys in error bodies). */
   redactError<E>(error: E): E;
   /** Hands an error to `onError` (default `console.error`); never throws. */
@@ -46,6 +51,8 @@ export function buildRelayRuntime<Req>(options: RelayOptions<Req> & { transport:
   const stalledClientMs = offOrPositive('stalledClientMs', options.stalledClientMs, DEFAULT_STALLED_CLIENT_MS);
   const config = clientConfig(options);
   const jsonHeaders = requestHeaders(options, 'application/json');
+  // A GET carries no body, so no content-type.
+  const { 'content-type': _none, ...getHeaders } = jsonHeaders;
   const redactor = createRedactor(credentialsIn(jsonHeaders));
 
   const report = (error: unknown, context: RelayContext<Req>) => {
@@ -60,20 +67,37 @@ export function buildRelayRuntime<Req>(options: RelayOptions<Req> & { transport:
   return {
     options,
     prefix: normalizePrefix(options.prefix ?? '/v1'),
+    routes: routeTable(options.routes),
     maxBodyBytes,
     maxResponseBytes,
     heartbeatMs,
     stalledClientMs,
     scheduler: options.scheduler ?? asyncScheduler,
     streamUpstream: (path, body, head, pause$) =>
-      defer(() => eventStream(sseRequest(config, path, body, { head }), { pause$ })).pipe(
+      defer(() => upstreamBlocks(sseRequest(config, path, body, { head }), pause$)).pipe(
         catchError((error: unknown) => throwError(() => redactor.error(error))),
       ),
-    postJson: (path, body, signal) =>
-      defer(() => from(transport({ url: endpointURL(config.baseURL, path), method: 'POST', headers: jsonHeaders, body: JSON.stringify(body), signal }))),
+    requestJson: (method, path, body, signal) =>
+      defer(() =>
+        from(
+          transport({
+            url: endpointURL(config.baseURL, path),
+            method,
+            headers: method === 'GET' ? getHeaders : jsonHeaders,
+            body: body === undefined ? undefined : JSON.stringify(body),
+            signal,
+          }),
+        ),
+      ),
     report,
     redactError: redactor.error,
     redact: redactor.text,
+    redactBytes(bytes) {
+      if (!redactor.active) return bytes;
+      const text = decoder.decode(bytes);
+      const redacted = redactor.text(text);
+      return redacted === text ? bytes : encoder.encode(redacted);
+    },
     guard(context, hook) {
       try {
         hook();

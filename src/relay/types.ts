@@ -1,8 +1,19 @@
 import type { ClientOptions } from '../client.js';
 import type { SseFrame } from '../sse/types.js';
 
-/** The endpoints a relay serves, as paths below its `prefix` and below the upstream `baseURL`. */
-export type RelayRoute = 'chat/completions' | 'completions' | 'responses';
+/**
+ * The routes a relay serves, as paths below its `prefix` and below the upstream `baseURL`: the generation routes
+ * (streamed or JSON), the read-only model routes, and the JSON routes a deployment adds (`routes.json`).
+ */
+export type RelayRoute = 'chat/completions' | 'completions' | 'responses' | 'models' | 'models/{model}' | (string & {});
+
+/** Which routes beyond the generation routes a relay serves. */
+export interface RelayRoutesOption {
+  /** `GET {prefix}/models` and `GET {prefix}/models/{model}`, relayed as JSON; default `true` (SDKs list models on start-up). */
+  models?: boolean;
+  /** JSON POST routes to relay as well, e.g. `['embeddings', 'moderations']`; each answer is bounded like any JSON answer. */
+  json?: readonly string[];
+}
 
 /**
  * How a relayed request ended:
@@ -70,6 +81,8 @@ export interface RelayOptions<Req>
   extends Pick<ClientOptions, 'apiKey' | 'baseURL' | 'transport' | 'headers' | 'timeout' | 'maxEventSize' | 'scheduler'> {
   /** Path prefix of the relay's routes; default `/v1`. `''` serves `/chat/completions` etc. at the root. */
   prefix?: string;
+  /** Routes beyond chat, legacy completions and Responses: the model routes (on by default) and opt-in JSON routes. */
+  routes?: RelayRoutesOption;
   /** Larger request bodies are answered with 413 without reading the rest; default 1 MiB. */
   maxBodyBytes?: number;
   /** Larger non-streaming upstream responses are answered with 502; default 16 MiB. */

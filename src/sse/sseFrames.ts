@@ -11,6 +11,7 @@ import {
 } from '../errors.js';
 import type { ByteStream, TransportResponse } from '../transport/types.js';
 import { createSseDecoder } from './decodeSse.js';
+import { isFinishingFrame } from './finishingFrame.js';
 import { apiErrorFromResponse, readErrorObject, requestIdOf } from './httpErrors.js';
 import { onAbort } from './onAbort.js';
 import { readText } from './readText.js';
@@ -261,7 +262,7 @@ export function eventSource<T>(
       idle?.stop();
       for (const subscription of subscriptions) subscription.unsubscribe();
       if (bodyFinished) return;
-      if (body && isFinishing(lastFrame)) releaseFinished(body);
+      if (body && isFinishingFrame(lastFrame)) releaseFinished(body);
       else {
         controller.abort();
         body?.cancel();
@@ -279,20 +280,6 @@ function send(request: SseRequest, signal: AbortSignal): Observable<TransportRes
     return throwError(() => error);
   }
 }
-
-/** A frame after which the response is complete: `[DONE]`, or a Responses event that ends the response. */
-function isFinishing(frame: SseFrame | undefined): boolean {
-  if (frame?.type !== 'event') return false;
-  if (frame.data === '[DONE]') return true;
-  if (!frame.data.includes('"type"')) return false;
-  try {
-    return FINISHING_TYPES.has((JSON.parse(frame.data) as { type?: unknown }).type);
-  } catch {
-    return false;
-  }
-}
-
-const FINISHING_TYPES = new Set<unknown>(['response.completed', 'response.incomplete', 'response.failed']);
 
 function errorForResponse(response: TransportResponse, text: string, isOk: boolean): Error {
   const error = apiErrorFromResponse(response.status, response.headers, text);

@@ -1,0 +1,119 @@
+import type { Observable, Subscription } from 'rxjs';
+import { StreamTruncatedError } from '../errors.js';
+import { isFinishingFrame } from '../sse/finishingFrame.js';
+import type { SseBlock } from '../sse/sseBlocks.js';
+import type { ResponseHead, SseFrame } from '../sse/types.js';
+import type { FrameLog, LogEntry, LogEnding } from './frameLog.js';
+import { errorInFrame } from './relayAudit.js';
+import { errorFrame, relayErrorResponse } from './relayErrors.js';
+import type { RelayRuntime } from './relayRuntime.js';
+import type { UpstreamRead } from './upstreamBlocks.js';
+
+/** What a generation tells the exchange, beside what it writes to its log. */
+export interface GenerationEvents {
+  /** The upstream answered with an event stream: the client's response can start. */
+  head(head: ResponseHead): void;
+  /** The upstream failed before its stream started: the client gets a JSON error instead. */
+  failedBeforeHead(error: unknown): void;
+  /** Every frame, as it goes into the log (the audit, `onFrame`, telemetry). */
+  frame(frame: SseFrame): void;
+}
+
+export interface Generation {
+  /** Stops reading upstream and aborts the request (the client left, or stalled). */
+  stop(): void;
+}
+
+/**
+ * One upstream stream, owned apart from any client connection: it reads
+ * upstream's blocks into `log`, keeps their bytes as they came (an error
+ * frame that echoes a credential is redacted), and finishes the log with
+ * how the stream ended: completed once a finishing event arrived (even if
+ * upstream keeps the connection open), or upstream's error as one error
+ * frame on an event boundary. A body that ends in the middle of a line is
+ * passed on as it came (a client sees what it would see directly) and is
+ * `truncated` unless what arrived still makes a whole event.
+ */
+export function startGeneration<Req>(
+  relay: RelayRuntime<Req>,
+  request: { path: string; body: unknown },
+  log: FrameLog,
+  pause$: Observable<boolean>,
+  events: GenerationEvents,
+): Generation {
+  let started = false;
+  let inStreamError: Error | undefined;
+  let upstream: Subscription | undefined;
+  let finished = false;
+
+  const finish = (ending: LogEnding) => {
+    if (finished) return;
+    finished = true;
+    log.finish(ending);
+    // A finished response: the source keeps its connection for reuse if the body ends soon.
+    upstream?.unsubscribe();
+  };
+  const fail = (error: unknown) => {
+    if (!started) {
+      finished = true;
+      events.failedBeforeHead(error);
+      return;
+    }
+    const answer = relayErrorResponse(error, true);
+    finish({ outcome: answer.outcome, error, frame: errorFrame(relay.redact(JSON.stringify(answer.body))) });
+  };
+  const entryOf = (block: SseBlock): LogEntry => {
+    let event = false;
+    let bytes = block.bytes;
+    for (const frame of block.frames) {
+      events.frame(frame);
+      if (frame.type !== 'event') continue;
+      event = true;
+      const error = errorInFrame(frame);
+      if (!error) continue;
+      inStreamError ??= relay.redactError(error);
+      bytes = relay.redactBytes(bytes);
+    }
+    return { bytes, event };
+  };
+  const complete = () => finish(inStreamError ? { outcome: 'upstream-error', error: inStreamError } : { outcome: 'completed' });
+  const read = ({ blocks, cutMidLine }: UpstreamRead) => {
+    log.append(blocks.map(entryOf));
+    const last = blocks[blocks.length - 1];
+    if (cutMidLine && !wholeEvents(last.frames)) {
+      finish({ outcome: 'truncated', error: new StreamTruncatedError({ message: 'The upstream stream ended in the middle of an event', partial: undefined }) });
+    } else if (blocks.some((block) => block.frames.some(isFinishingFrame))) complete();
+  };
+
+  upstream = relay
+    .streamUpstream(
+      request.path,
+      request.body,
+      (head) => {
+        started = true;
+        events.head(head);
+      },
+      pause$,
+    )
+    .subscribe({ next: read, error: fail, complete });
+  if (finished) upstream.unsubscribe();
+  return {
+    stop() {
+      finished = true;
+      upstream?.unsubscribe();
+    },
+  };
+}
+
+/** A body cut mid-line still ends well if every event its last block makes is whole: `[DONE]`, or data that is JSON. */
+function wholeEvents(frames: SseFrame[]): boolean {
+  return frames.every((frame) => {
+    if (frame.type !== 'event' || frame.data === '[DONE]') return true;
+    try {
+      JSON.parse(frame.data);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}

@@ -1,0 +1,20 @@
+import type { SseFrame } from './types.js';
+
+const FINISHING_TYPES = new Set<unknown>(['response.completed', 'response.incomplete', 'response.failed']);
+
+/**
+ * Whether the response is complete after `frame`: `[DONE]`, or a Responses
+ * event that ends the response. A substring test comes first, so nearly every
+ * frame is answered without parsing.
+ */
+export function isFinishingFrame(frame: SseFrame | undefined): boolean {
+  if (frame?.type !== 'event') return false;
+  const { data } = frame;
+  if (data === '[DONE]') return true;
+  if (!data.includes('"response.completed"') && !data.includes('"response.incomplete"') && !data.includes('"response.failed"')) return false;
+  try {
+    return FINISHING_TYPES.has((JSON.parse(data) as { type?: unknown }).type);
+  } catch {
+    return false;
+  }
+}
