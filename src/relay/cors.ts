@@ -128,7 +128,8 @@ type OriginCheck<Req> = (origin: string, request: Req) => boolean | Promise<bool
 /**
  * The relay's CORS policy, independent of the HTTP stack; `undefined` when `option` is off. Throws a
  * `TypeError` for an option that cannot mean what it says (a path in an origin, credentials for any origin).
- * `report` receives what a throwing or rejecting origin function threw; the origin is then refused.
+ * `report` (default `console.error`; the relay passes its `onError`) receives what a throwing or rejecting origin
+ * function threw; the origin is then refused.
  *
  * @example
  * const cors = corsPolicy<Request>({ origin: ['https://app.example.com', /https:\/\/[a-z0-9-]+\.preview\.example\.com/] }, console.error);
@@ -145,7 +146,7 @@ type OriginCheck<Req> = (origin: string, request: Req) => boolean | Promise<bool
  */
 export function corsPolicy<Req>(
   option: RelayCorsOption<Req> | undefined,
-  report: (error: unknown) => void = () => {},
+  report: (error: unknown) => void = console.error,
 ): CorsPolicy<Req> | undefined {
   if (option === undefined || option === false) return undefined;
   const config = isConfig(option) ? option : { origin: option };
@@ -187,7 +188,7 @@ export function corsPolicy<Req>(
           status: 403,
           message: "This origin is not allowed by the relay's CORS policy.",
           code: 'origin_not_allowed',
-          headers: varyOrigin,
+          headers: { ...varyOrigin },
         });
       }
       const granted = requestedHeaderNames(requestHeaders).filter((name) => allowHeaders.has(name) || name.startsWith(ALLOW_HEADER_PREFIX));
