@@ -162,6 +162,7 @@ export {
 export { toolCallDeltas, type ToolCallDelta } from './openai/toolCallDeltas.js';
 export { paceText, type PaceTextConfig } from './operators/paceText.js';
 export { isRetryableError, retryStream, type RetryInfo, type RetryStreamConfig } from './operators/retryStream.js';
+export type { CorsConfig, CorsOrigins, RelayCorsOption } from './relay/cors.js';
 export type { FetchRelay, FetchRelayOptions } from './relay/fetchRelay.js';
 export { RelayRejection, type OpenAIErrorBody, type RelayRejectionInit } from './relay/relayErrors.js';
 export type {

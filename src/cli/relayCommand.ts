@@ -1,5 +1,7 @@
 import { LISTEN_OPTIONS, SERVER_LIMIT_OPTIONS, parseCommand, portFrom, serverLimitsFrom } from './args.js';
-import { ExitCode } from './exitCodes.js';
+import type { IncomingMessage } from 'node:http';
+import { corsPolicy, type RelayCorsOption } from '../relay/cors.js';
+import { ExitCode, UsageError } from './exitCodes.js';
 import type { CliOutput } from './io.js';
 import { startRelayServer } from './relayServer.js';
 import { serveUntilStopped } from './serveUntilStopped.js';
@@ -15,6 +17,7 @@ export async function relayCommand(argv: string[], output: CliOutput, env: NodeJ
     {
       ...LISTEN_OPTIONS,
       ...SERVER_LIMIT_OPTIONS,
+      cors: { type: 'string', multiple: true },
       upstream: { type: 'string' },
       'api-key': { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
@@ -27,7 +30,21 @@ export async function relayCommand(argv: string[], output: CliOutput, env: NodeJ
   const upstream = resolveUpstream({ url: values.upstream, urlFlag: '--upstream', apiKey: values['api-key'], env });
   const port = portFrom(values.port, env, DEFAULT_RELAY_PORT);
   const limits = serverLimitsFrom(values);
-  const server = await startRelayServer({ port, host: values.host, upstream, output, verbose: values.verbose, limits });
+  const cors = corsFrom(values.cors);
+  const server = await startRelayServer({ port, host: values.host, upstream, output, verbose: values.verbose, limits, cors });
   output.out(`openai-rx relay listening on ${server.url}/v1 → upstream ${describeUpstream(upstream)}\n`);
   return serveUntilStopped(output, [server]);
+}
+
+/** `--cors <origin>`, repeatable: the origins listed, or `*` alone for any origin; checked before the server starts. */
+export function corsFrom(origins: string[] | undefined): RelayCorsOption<IncomingMessage> | undefined {
+  if (origins === undefined) return undefined;
+  if (origins.includes('*') && origins.length > 1) throw new UsageError("--cors '*' allows any origin; list origins or give '*' alone");
+  const cors = origins.includes('*') || origins;
+  try {
+    corsPolicy(cors);
+  } catch (error) {
+    throw new UsageError(`--cors: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return cors;
 }

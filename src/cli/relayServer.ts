@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RelayCorsOption } from '../relay/cors.js';
 import type { RelaySummary } from '../relay/types.js';
 import { createRelay } from '../relay/createRelay.js';
 import { stackFrames } from './errorReport.js';
@@ -17,6 +18,8 @@ export interface RelayServerOptions {
   verbose?: boolean;
   /** Slow-client limits; `listenHttp`'s defaults for those not given. */
   limits?: Partial<HttpServerLimits>;
+  /** Browser origins allowed to call the relay (`--cors`); default none. */
+  cors?: RelayCorsOption<IncomingMessage>;
 }
 
 /** The node:http relay (`/v1/...`) on its own server, logging one line per request to stderr. */
@@ -25,6 +28,7 @@ export function startRelayServer(options: RelayServerOptions): Promise<RunningSe
   const relay = createRelay({
     apiKey: options.upstream.apiKey,
     baseURL: options.upstream.baseURL,
+    cors: options.cors,
     onSettled: (summary) => output.err(settledLine(summary, (text, maxChars) => output.printable(text, maxChars))),
     onError: (error) => {
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

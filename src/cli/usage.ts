@@ -70,6 +70,8 @@ Options:
       --host <host>      interface to listen on (default 127.0.0.1)
       --upstream <url>   upstream base URL (default OPENAI_BASE_URL, else ${DEFAULT_BASE_URL})
       --api-key <key>    upstream API key (default OPENAI_API_KEY)
+      --cors <origin>    let browser pages on this origin call the relay
+                         (scheme://host[:port]); repeat for more, '*' for any
       --headers-timeout <ms>  close a connection whose request headers take
                          longer (408; default 10000)
       --request-timeout <ms>  close a connection whose whole request, body

@@ -1,5 +1,6 @@
 import type { ClientOptions } from '../client.js';
 import type { SseFrame } from '../sse/types.js';
+import type { RelayCorsOption } from './cors.js';
 
 /**
  * The routes a relay serves, as paths below its `prefix` and below the upstream `baseURL`: the generation routes
@@ -95,6 +96,14 @@ export interface RelayOptions<Req>
    * JSON answer, forever. Default 60 000; 0 turns it off.
    */
   stalledClientMs?: number;
+  /**
+   * Lets pages on other origins call the relay from a browser: `true` (any origin), an origin, a RegExp (matched
+   * against the whole origin), a list of them, `(origin, request) => boolean | Promise<boolean>`, or
+   * `{ origin, credentials?, maxAgeSeconds?, allowHeaders?, exposeHeaders? }`. The relay answers preflights itself
+   * (204, or 403 for a refused origin) and adds `Access-Control-Allow-Origin` and `-Expose-Headers` to its answers
+   * to allowed origins. Default: off (a preflight gets 405).
+   */
+  cors?: RelayCorsOption<Req>;
   /** Checked against the `model` the client sent; a model not allowed is answered with 403. */
   allowModels?: AllowModels<Req>;
   /**
