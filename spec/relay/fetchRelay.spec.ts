@@ -203,7 +203,7 @@ describe('createFetchRelay', () => {
       ['invalid JSON', 400, 'invalid_json', () => post('/v1/chat/completions', '{')],
       ['an invalid body', 400, 'invalid_request_body', () => post('/v1/chat/completions', { model: 'm' })],
       ['a wrong method', 405, 'method_not_allowed', () => new Request('http://relay.test/v1/chat/completions')],
-      ['an unknown route', 404, 'unknown_url', () => post('/v1/models', {})],
+      ['an unknown route', 404, 'unknown_url', () => post('/v1/embeddings', {})],
     ];
 
     test.each(cases)('%s → %i', async (_name, status, code, request) => {

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readableByteStream } from '../transport/undiciTransport.js';
 import { BODY_TOO_LARGE, declaresTooMuch, readBodyText, type BodyText } from './relayBody.js';
-import { startExchange, type RelayResponder } from './relayExchange.js';
-import { routeOf, tooDeep } from './relayRoutes.js';
+import { startExchange } from './relayExchange.js';
+import type { RelaySink } from './relaySink.js';
+import { servesPath, tooDeep } from './relayRoutes.js';
 import { buildRelayRuntime } from './relayRuntime.js';
 import { onConnectionClose } from './connectionClose.js';
 import { withNodeDefaults } from '../nodeDefaults.js';
@@ -34,7 +35,7 @@ export function createRelay(options: NodeRelayOptions = {}): RelayHandler {
     // Express strips a mount path from `url`; `originalUrl` keeps it.
     const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
     const pathname = url.split('?', 1)[0];
-    if (next && routeOf(relay.prefix, pathname) === undefined) {
+    if (next && !servesPath(relay.routes, relay.prefix, pathname)) {
       next();
       return;
     }
@@ -47,18 +48,15 @@ export function createRelay(options: NodeRelayOptions = {}): RelayHandler {
       bodyRefused = body === BODY_TOO_LARGE;
       return body;
     };
-    const exchange = startExchange(
-      relay,
-      { request: req, method: req.method ?? 'GET', pathname, readBody, turn: responseTurn(res) },
-      nodeResponder(res, () => bodyRefused),
-    );
-    const clientGone = () => {
-      stopWatching();
-      if (!res.writableFinished) exchange.clientClosed();
+    const header = (name: string) => {
+      const value = req.headers[name];
+      return Array.isArray(value) ? value.join(', ') : value;
     };
-    const stopWatching = onConnectionClose(req.socket, clientGone);
-    res.on('drain', exchange.resume);
-    res.on('close', clientGone);
+    startExchange(
+      relay,
+      { request: req, method: req.method ?? 'GET', pathname, header, readBody, turn: responseTurn(res) },
+      nodeSink(req, res, () => bodyRefused),
+    );
   };
 }
 
@@ -68,7 +66,7 @@ function responseTurn(res: ServerResponse): Promise<void> | undefined {
   return new Promise((resolve) => res.once('socket', () => resolve()));
 }
 
-function nodeResponder(res: ServerResponse, bodyRefused: () => boolean): RelayResponder {
+function nodeSink(req: IncomingMessage, res: ServerResponse, bodyRefused: () => boolean): RelaySink {
   return {
     send(status, headers, body) {
       // The rest of a refused body is not read, so the connection cannot carry another request.
@@ -84,6 +82,19 @@ function nodeResponder(res: ServerResponse, bodyRefused: () => boolean): RelayRe
     write: (chunk) => res.write(chunk),
     end: () => res.end(),
     abort: () => res.destroy(),
+    onDrain: (callback) => res.on('drain', callback),
+    onClose(callback) {
+      let gone = false;
+      const clientGone = () => {
+        stopWatching();
+        if (gone || res.writableFinished) return;
+        gone = true;
+        callback();
+      };
+      // A response queued behind others on a pipelined connection emits no 'close' of its own: watch the socket too.
+      const stopWatching = onConnectionClose(req.socket, clientGone);
+      res.on('close', clientGone);
+    },
   };
 }
 

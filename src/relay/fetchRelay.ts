@@ -1,7 +1,8 @@
 import type { Transport } from '../transport/types.js';
 import { readerByteStream } from '../transport/fetchTransport.js';
 import { BODY_TOO_LARGE, declaresTooMuch, readBodyText, type BodyText } from './relayBody.js';
-import { startExchange, type RelayExchange, type RelayResponder } from './relayExchange.js';
+import { startExchange } from './relayExchange.js';
+import type { RelaySink } from './relaySink.js';
 import { buildRelayRuntime } from './relayRuntime.js';
 import type { RelayOptions } from './types.js';
 
@@ -23,63 +24,79 @@ export function buildFetchRelay(options: FetchRelayOptions & { transport: Transp
   const relay = buildRelayRuntime(options);
   return (request) =>
     new Promise<Response>((resolve) => {
-      let exchange: RelayExchange | undefined;
-      let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
-      const clientClosed = () => {
-        request.signal.removeEventListener('abort', onAbort);
-        exchange?.clientClosed();
-      };
-      const onAbort = () => {
-        clientClosed();
-        // Nobody will read it; the promise must still settle.
-        resolve(new Response(null, { status: 499 }));
-      };
-      const responder: RelayResponder = {
-        send(status, headers, body) {
-          request.signal.removeEventListener('abort', onAbort);
-          resolve(new Response(body, { status, headers }));
-        },
-        open(status, headers) {
-          const body = new ReadableStream<Uint8Array>(
-            {
-              start(streamController) {
-                controller = streamController;
-              },
-              pull: () => exchange?.resume(),
-              cancel: clientClosed,
-            },
-            new ByteLengthQueuingStrategy({ highWaterMark: STREAM_HIGH_WATER_MARK }),
-          );
-          resolve(new Response(body, { status, headers }));
-        },
-        write(chunk) {
-          try {
-            controller?.enqueue(chunk);
-          } catch {
-            // The stream was cancelled or errored by its reader: the client is gone.
-            clientClosed();
-            return false;
-          }
-          return (controller?.desiredSize ?? 0) > 0;
-        },
-        end() {
-          request.signal.removeEventListener('abort', onAbort);
-          controller?.close();
-        },
-        abort() {
-          request.signal.removeEventListener('abort', onAbort);
-          controller?.error(new Error('The client took none of the response for too long'));
-        },
-      };
       const url = new URL(request.url);
-      exchange = startExchange(
+      const header = (name: string) => request.headers.get(name) ?? undefined;
+      startExchange(
         relay,
-        { request, method: request.method, pathname: url.pathname, readBody: (limit) => readRequestBody(request, limit) },
-        responder,
+        { request, method: request.method, pathname: url.pathname, header, readBody: (limit) => readRequestBody(request, limit) },
+        fetchSink(request, resolve),
       );
+    });
+}
+
+/** The client's side as a `Response`: a complete body, or a pull-based stream read only as fast as the client reads. */
+function fetchSink(request: Request, resolve: (response: Response) => void): RelaySink {
+  let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  let drained: (() => void) | undefined;
+  let closed: (() => void) | undefined;
+  let gone = false;
+  const clientGone = () => {
+    request.signal.removeEventListener('abort', onAbort);
+    if (gone) return;
+    gone = true;
+    closed?.();
+  };
+  const onAbort = () => {
+    clientGone();
+    // Nobody will read it; the promise must still settle.
+    resolve(new Response(null, { status: 499 }));
+  };
+  const settled = () => request.signal.removeEventListener('abort', onAbort);
+  return {
+    send(status, headers, body) {
+      settled();
+      resolve(new Response(body.byteLength > 0 || status !== 204 ? body : null, { status, headers }));
+    },
+    open(status, headers) {
+      const body = new ReadableStream<Uint8Array>(
+        {
+          start(streamController) {
+            controller = streamController;
+          },
+          pull: () => drained?.(),
+          cancel: clientGone,
+        },
+        new ByteLengthQueuingStrategy({ highWaterMark: STREAM_HIGH_WATER_MARK }),
+      );
+      resolve(new Response(body, { status, headers }));
+    },
+    write(chunk) {
+      try {
+        controller?.enqueue(chunk);
+      } catch {
+        // The stream was cancelled or errored by its reader: the client is gone.
+        clientGone();
+        return false;
+      }
+      return (controller?.desiredSize ?? 0) > 0;
+    },
+    end() {
+      settled();
+      controller?.close();
+    },
+    abort() {
+      settled();
+      controller?.error(new Error('The client took none of the response for too long'));
+    },
+    onDrain(callback) {
+      drained = callback;
+    },
+    onClose(callback) {
+      closed = callback;
       if (request.signal.aborted) onAbort();
       else request.signal.addEventListener('abort', onAbort, { once: true });
-    });
+    },
+  };
 }
 
 function readRequestBody(request: Request, limit: number): Promise<BodyText> {

@@ -42,6 +42,7 @@ export async function relayJson<Req>(
     const response = await firstValueFrom(relay.requestJson(plan.method, plan.path, plan.body, controller.signal));
     const aborted$ = fromEvent(controller.signal, 'abort');
     const { text, truncated } = await firstValueFrom(readText(deadlines.responded(response.body), relay.maxResponseBytes, aborted$));
+    recorder.context.requestId = relay.requestIdIn(response.headers);
     const expired = deadlines.expired();
     if (expired) return { kind: 'failed', error: expired };
     if (truncated) return tooLarge(relay.maxResponseBytes);

@@ -1,6 +1,5 @@
 import { BehaviorSubject } from 'rxjs';
-import { OpenAIRxError } from '../errors.js';
-import { requestIdOf } from '../sse/httpErrors.js';
+import { APIError, OpenAIRxError } from '../errors.js';
 import type { ResponseHead } from '../sse/types.js';
 import { passThroughLog, type LogEntry } from './frameLog.js';
 import { startGeneration } from './generation.js';
@@ -34,6 +33,8 @@ export function startExchange<Req>(relay: RelayRuntime<Req>, incoming: RelayInco
   let stopUpstream: (() => void) | undefined;
   let stopWriting: (() => void) | undefined;
   let opened = false;
+  // Added to every answer once the origin is known to be allowed.
+  let corsHeaders: Record<string, string> = {};
 
   sink.onClose(() => {
     if (recorder.settled) return;
@@ -45,17 +46,17 @@ export function startExchange<Req>(relay: RelayRuntime<Req>, incoming: RelayInco
   const forwarded = (headers: Record<string, string>) => redactValues(relay, forwardedResponseHeaders(headers));
   const open = (status: number, headers: Record<string, string>) => {
     opened = true;
-    sink.open(status, headers);
+    sink.open(status, { ...headers, ...corsHeaders });
   };
 
   /** A JSON answer: one write when small, else through a writer that drops a client that stops reading. */
-  const answer = ({ status, headers, text, outcome, error }: JsonAnswer) => {
+  const answer = ({ status, headers, text, outcome, error }: Omit<JsonAnswer, 'kind'>) => {
     const body = encoder.encode(text);
     recorder.status(status);
     const allHeaders = { 'content-type': JSON_CONTENT_TYPE, ...headers };
     if (body.byteLength <= SMALL_ANSWER) {
       recorder.written(body.byteLength);
-      sink.send(status, allHeaders, body);
+      sink.send(status, { ...allHeaders, ...corsHeaders }, body);
       recorder.settle(outcome, error);
       return;
     }
@@ -90,6 +91,7 @@ export function startExchange<Req>(relay: RelayRuntime<Req>, incoming: RelayInco
   /** Before the response started: the error's status, headers and JSON body. After: one error frame, then the end. */
   const fail = (error: unknown) => {
     if (recorder.settled) return;
+    if (error instanceof APIError) context.requestId ??= error.requestId;
     const response = relayErrorResponse(error, opened);
     const body = relay.redact(JSON.stringify(response.body));
     if (!opened) {
@@ -107,7 +109,7 @@ export function startExchange<Req>(relay: RelayRuntime<Req>, incoming: RelayInco
 
   const openStream = (head: ResponseHead, log: ReturnType<typeof passThroughLog>) => {
     recorder.status(head.status);
-    context.requestId = relayRequestId(relay, head.headers);
+    context.requestId = relay.requestIdIn(head.headers);
     open(head.status, { ...forwarded(head.headers), ...EVENT_STREAM_HEADERS });
     write(log);
   };
@@ -123,7 +125,30 @@ export function startExchange<Req>(relay: RelayRuntime<Req>, incoming: RelayInco
     stopUpstream = generation.stop;
   };
 
+  /** A CORS preflight answered here (`true`), or the headers every other answer gets. */
+  const applyCors = async (): Promise<boolean> => {
+    const { cors } = relay;
+    if (!cors) return false;
+    const origin = incoming.header('origin');
+    const preflight = await cors.preflight({
+      method: incoming.method,
+      origin,
+      requestMethod: incoming.header('access-control-request-method'),
+      requestHeaders: incoming.header('access-control-request-headers'),
+      request: incoming.request,
+    });
+    if (preflight) {
+      recorder.status(preflight.status);
+      sink.send(preflight.status, preflight.headers, new Uint8Array());
+      recorder.settle('preflight');
+      return true;
+    }
+    corsHeaders = await cors.responseHeaders(origin, incoming.request);
+    return false;
+  };
+
   const run = async () => {
+    if ((await applyCors()) || recorder.settled) return;
     const plan = await planRequest(relay, incoming, context);
     if (plan.kind === 'client-gone') {
       recorder.settle('client-closed');
@@ -153,10 +178,4 @@ function redactValues<Req>(relay: RelayRuntime<Req>, headers: Record<string, str
   const redacted: Record<string, string> = {};
   for (const name in headers) redacted[name] = relay.redact(headers[name]);
   return redacted;
-}
-
-/** Upstream chose it: a server that echoes credentials may put one there. */
-export function relayRequestId<Req>(relay: RelayRuntime<Req>, headers: Record<string, string>): string | undefined {
-  const id = requestIdOf(headers);
-  return id === undefined ? undefined : relay.redact(id);
 }

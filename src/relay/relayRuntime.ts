@@ -2,8 +2,10 @@ import { asyncScheduler, catchError, defer, from, throwError, type Observable, t
 import { clientConfig, endpointURL, requestHeaders, sseRequest } from '../client.js';
 import { OpenAIRxError } from '../errors.js';
 import { createRedactor, credentialsIn } from '../redaction.js';
+import { requestIdOf } from '../sse/httpErrors.js';
 import type { ResponseHead } from '../sse/types.js';
 import type { Transport, TransportResponse } from '../transport/types.js';
+import { corsPolicy, type CorsPolicy } from './cors.js';
 import { normalizePrefix, routeTable, type RouteSpec } from './relayRoutes.js';
 import { upstreamBlocks, type UpstreamRead } from './upstreamBlocks.js';
 import type { RelayContext, RelayOptions } from './types.js';
@@ -20,6 +22,8 @@ export interface RelayRuntime<Req> {
   options: RelayOptions<Req>;
   prefix: string;
   routes: readonly RouteSpec[];
+  /** The `cors` option as a policy; `undefined` when CORS is off. */
+  cors: CorsPolicy<Req> | undefined;
   maxBodyBytes: number;
   maxResponseBytes: number;
   heartbeatMs: number;
@@ -35,10 +39,12 @@ export interface RelayRuntime<Req> {
   redact(text: string): string;
   /** {@link RelayRuntime.redact} for bytes: the same bytes when they hold no credential. */
   redactBytes(bytes: Uint8Array): Uint8Array;
+  /** Upstream's request id, redacted: a server that echoes credentials may put one there. */
+  requestIdIn(headers: Record<string, string>): string | undefined;
   /** Removes those credentials from an error about to be reported (in place; servers echo keys in error bodies). */
   redactError<E>(error: E): E;
-  /** Hands an error to `onError` (default `console.error`); never throws. */
-  report(error: unknown, context: RelayContext<Req>): void;
+  /** Hands an error to `onError` (default `console.error`); never throws. Without a request there is no context. */
+  report(error: unknown, context?: RelayContext<Req>): void;
   /** Calls a hook; an exception goes to {@link RelayRuntime.report} and never reaches the response. */
   guard(context: RelayContext<Req>, hook: () => void): void;
 }
@@ -55,7 +61,7 @@ export function buildRelayRuntime<Req>(options: RelayOptions<Req> & { transport:
   const { 'content-type': _none, ...getHeaders } = jsonHeaders;
   const redactor = createRedactor(credentialsIn(jsonHeaders));
 
-  const report = (error: unknown, context: RelayContext<Req>) => {
+  const report = (error: unknown, context?: RelayContext<Req>) => {
     try {
       if (options.onError) options.onError(error, context);
       else console.error('[openai-rx relay]', error);
@@ -68,6 +74,7 @@ export function buildRelayRuntime<Req>(options: RelayOptions<Req> & { transport:
     options,
     prefix: normalizePrefix(options.prefix ?? '/v1'),
     routes: routeTable(options.routes),
+    cors: corsPolicy(options.cors, report),
     maxBodyBytes,
     maxResponseBytes,
     heartbeatMs,
@@ -92,6 +99,10 @@ export function buildRelayRuntime<Req>(options: RelayOptions<Req> & { transport:
     report,
     redactError: redactor.error,
     redact: redactor.text,
+    requestIdIn(headers) {
+      const id = requestIdOf(headers);
+      return id === undefined ? undefined : redactor.text(id);
+    },
     redactBytes(bytes) {
       if (!redactor.active) return bytes;
       const text = decoder.decode(bytes);

@@ -25,6 +25,7 @@ export interface RelayRoutesOption {
  * - `truncated`: upstream's stream ended in the middle of an event;
  * - `timeout`: one of the `timeout` limits fired;
  * - `rejected`: the relay answered by itself without contacting upstream (404, 405, 413, 400, 403, a hook's rejection);
+ * - `preflight`: a CORS preflight the relay answered (no upstream request);
  * - `relay-error`: the relay itself failed after contacting upstream (reported to `onError`).
  */
 export type RelayOutcome =
@@ -35,6 +36,7 @@ export type RelayOutcome =
   | 'truncated'
   | 'timeout'
   | 'rejected'
+  | 'preflight'
   | 'relay-error';
 
 /** The request body after the checks: a JSON object with a `model`; every other field is kept as sent. */
@@ -122,5 +124,5 @@ export interface RelayOptions<Req>
    * Receives exceptions thrown by the other hooks (they never break the response) and unexpected relay failures.
    * Default: `console.error`.
    */
-  onError?: (error: unknown, context: RelayContext<Req>) => void;
+  onError?: (error: unknown, context: RelayContext<Req> | undefined) => void;
 }
