@@ -10,13 +10,16 @@ function split(body: Uint8Array, offsets: number[], maxEventSize = 1 << 20) {
   let oversize = 0;
   const splitter = sseBlockSplitter(maxEventSize, () => oversize++);
   const blocks: SseBlock[] = [];
+  let text = '';
   let start = 0;
   for (const offset of [...offsets, body.length]) {
-    blocks.push(...splitter.feed(body.subarray(start, offset)));
+    const read = splitter.feed(body.subarray(start, offset));
+    blocks.push(...read.blocks);
+    text += read.text;
     start = offset;
   }
   const end = splitter.end();
-  return { blocks, end, oversize };
+  return { blocks, end, oversize, text };
 }
 
 /** What the client's own decoder makes of the same body, for comparison. */
@@ -49,9 +52,17 @@ describe('sseBlockSplitter', () => {
     const whole = split(body, []);
     const joined = [...whole.blocks.map((block) => block.bytes), ...(whole.end.block ? [whole.end.block.bytes] : [])];
     expect(text(Buffer.concat(joined))).toBe(text(body));
+    // The reads' text is the complete blocks' text, decoded once (a BOM at the start left out).
+    expect(whole.text).toBe(new TextDecoder().decode(Buffer.concat(whole.blocks.map((block) => block.bytes))));
+    // What a relay counts without parsing agrees with the frames.
+    for (const block of whole.blocks) {
+      expect(block.hasData).toBe(block.frames.some((frame) => frame.type === 'event') && !block.frames.some((frame) => frame.type === 'event' && frame.event === 'error' && text(block.bytes).startsWith('error')));
+      expect(block.comments).toBe(block.frames.filter((frame) => frame.type === 'comment').length);
+    }
     expect([...whole.blocks, ...(whole.end.block ? [whole.end.block] : [])].flatMap((block) => block.frames)).toEqual(framesOf(body));
     for (let offset = 0; offset <= body.length; offset++) {
       const cut = split(body, [offset]);
+      expect(cut.text).toBe(whole.text);
       expect(cut.blocks.map((block) => text(block.bytes))).toEqual(whole.blocks.map((block) => text(block.bytes)));
       expect(cut.blocks.map((block) => block.frames)).toEqual(whole.blocks.map((block) => block.frames));
       expect(cut.end.block && text(cut.end.block.bytes)).toEqual(whole.end.block && text(whole.end.block.bytes));
@@ -75,15 +86,16 @@ describe('sseBlockSplitter', () => {
   });
 
   test('a last event without its blank line is the end block, with its frames; a cut line is said so', () => {
-    const complete = split(encoder.encode('data: a\n\ndata: [DONE]\n'), []);
-    expect(complete.end).toEqual({ block: { bytes: encoder.encode('data: [DONE]\n'), frames: [{ type: 'event', data: '[DONE]' }] }, cutMidLine: false });
-    const cut = split(encoder.encode('data: a\n\ndata: [DONE]'), []);
-    expect(cut.end).toEqual({ block: { bytes: encoder.encode('data: [DONE]'), frames: [{ type: 'event', data: '[DONE]' }] }, cutMidLine: true });
+    const complete = split(encoder.encode('data: a\n\ndata: [DONE]\n'), []).end;
+    expect([text(complete.block!.bytes), complete.block!.frames, complete.cutMidLine]).toEqual(['data: [DONE]\n', [{ type: 'event', data: '[DONE]' }], false]);
+    const cut = split(encoder.encode('data: a\n\ndata: [DONE]'), []).end;
+    expect([text(cut.block!.bytes), cut.block!.frames, cut.cutMidLine]).toEqual(['data: [DONE]', [{ type: 'event', data: '[DONE]' }], true]);
   });
 
   test('a BOM at the start is kept in the bytes and left out of the frames; BOM-looking characters are data', () => {
     const withBom = new Uint8Array([0xef, 0xbb, 0xbf, ...encoder.encode('data: x\n\n')]);
-    expect(split(withBom, [1]).blocks).toEqual([{ bytes: withBom, frames: [{ type: 'event', data: 'x' }] }]);
+    const [block] = split(withBom, [1]).blocks;
+    expect([block.bytes, block.frames]).toEqual([withBom, [{ type: 'event', data: 'x' }]]);
     const lookalike = encoder.encode('\u00ef\u00bb\u00bfdata: y\n\ndata: z\n\n');
     for (let offset = 0; offset <= lookalike.length; offset++) {
       expect(split(lookalike, [offset]).blocks.flatMap((block) => block.frames)).toEqual([{ type: 'event', data: 'z' }]);

@@ -1,6 +1,5 @@
 import type { Observable, Subscription } from 'rxjs';
 import { StreamTruncatedError } from '../errors.js';
-import { isFinishingFrame } from '../sse/finishingFrame.js';
 import type { SseBlock } from '../sse/sseBlocks.js';
 import type { ResponseHead, SseFrame } from '../sse/types.js';
 import type { FrameLog, LogEntry, LogEnding } from './frameLog.js';
@@ -15,8 +14,12 @@ export interface GenerationEvents {
   head(head: ResponseHead): void;
   /** The upstream failed before its stream started: the client gets a JSON error instead. */
   failedBeforeHead(error: unknown): void;
-  /** Every frame, as it goes into the log (the audit, `onFrame`, telemetry). */
+  /** A frame read as it goes into the log (the audit, `onFrame`, telemetry). */
   frame(frame: SseFrame): void;
+  /** Frames that went into the log unread: nothing in their read could matter to the audit. */
+  counted(frames: number): void;
+  /** Every frame must be read (an `onFrame` hook). */
+  inspectsEveryFrame: boolean;
 }
 
 export interface Generation {
@@ -62,7 +65,12 @@ export function startGeneration<Req>(
     const answer = relayErrorResponse(error, true);
     finish({ outcome: answer.outcome, error, frame: errorFrame(relay.redact(JSON.stringify(answer.body))) });
   };
-  const entryOf = (block: SseBlock): LogEntry => {
+  /** A block's log entry; its frames are read (audit, hooks, redaction of an echoing error) only when `inspect`. */
+  const entryOf = (block: SseBlock, inspect: boolean): LogEntry => {
+    if (!inspect) {
+      events.counted(block.comments + (block.hasData ? 1 : 0));
+      return { bytes: block.bytes, event: block.hasData };
+    }
     let event = false;
     let bytes = block.bytes;
     for (const frame of block.frames) {
@@ -77,12 +85,12 @@ export function startGeneration<Req>(
     return { bytes, event };
   };
   const complete = () => finish(inStreamError ? { outcome: 'upstream-error', error: inStreamError } : { outcome: 'completed' });
-  const read = ({ blocks, cutMidLine }: UpstreamRead) => {
-    log.append(blocks.map(entryOf));
-    const last = blocks[blocks.length - 1];
-    if (cutMidLine && !wholeEvents(last.frames)) {
+  const read = ({ blocks, text, finished, cutMidLine }: UpstreamRead) => {
+    const inspect = events.inspectsEveryFrame || mayMatterToAudit(text);
+    log.append(blocks.map((block) => entryOf(block, inspect)));
+    if (cutMidLine && !wholeEvents(blocks[blocks.length - 1].frames)) {
       finish({ outcome: 'truncated', error: new StreamTruncatedError({ message: 'The upstream stream ended in the middle of an event', partial: undefined }) });
-    } else if (blocks.some((block) => block.frames.some(isFinishingFrame))) complete();
+    } else if (finished) complete();
   };
 
   upstream = relay
@@ -103,6 +111,11 @@ export function startGeneration<Req>(
       upstream?.unsubscribe();
     },
   };
+}
+
+/** A read whose text has none of these cannot carry usage or an error: its blocks go on unparsed. */
+function mayMatterToAudit(text: string): boolean {
+  return text.includes('"usage"') || text.includes('error') || text.includes('failed');
 }
 
 /** A body cut mid-line still ends well if every event its last block makes is whole: `[DONE]`, or data that is JSON. */

@@ -15,6 +15,8 @@ export interface Recorder<Req> {
   status(code: number): void;
   /** A frame relayed from upstream. */
   frame(frame: SseFrame): void;
+  /** Frames relayed from upstream without being read. */
+  counted(frames: number): void;
   /** A JSON answer's body, read for its usage. */
   jsonBody(text: string): void;
   /** Bytes written to the client (the first write sets the time to first byte). */
@@ -47,6 +49,9 @@ export function createRecorder<Req>(relay: RelayRuntime<Req>, request: Req): Rec
       frames++;
       if (frame.type === 'event') usage = usageIn(frame.data) ?? usage;
       if (onFrame) relay.guard(context, () => onFrame(frame, context));
+    },
+    counted(count) {
+      frames += count;
     },
     jsonBody(text) {
       usage = usageIn(text);

@@ -121,6 +121,8 @@ export function startExchange<Req>(relay: RelayRuntime<Req>, incoming: RelayInco
       head: (head) => openStream(head, log),
       failedBeforeHead: fail,
       frame: recorder.frame,
+      counted: recorder.counted,
+      inspectsEveryFrame: relay.options.onFrame !== undefined,
     });
     stopUpstream = generation.stop;
   };

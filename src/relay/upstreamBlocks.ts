@@ -1,19 +1,25 @@
 import type { Observable } from 'rxjs';
-import { eventSource } from '../sse/sseFrames.js';
+import { isFinishingFrame, mayFinish } from '../sse/finishingFrame.js';
+import { eventSource, type DecodedOutput } from '../sse/sseFrames.js';
 import { sseBlockSplitter, type SseBlock } from '../sse/sseBlocks.js';
 import type { SseRequest } from '../sse/types.js';
 
 /** The blocks one upstream read completed (the whole rest, at the end of the body). */
 export interface UpstreamRead {
   blocks: SseBlock[];
-  /** The body ended in the middle of a line: its last block is what arrived of it. */
+  /** The blocks' text, decoded once: cheap substring tests tell which few are worth parsing. */
+  text: string;
+  /** A finishing event (`[DONE]`, a Responses terminal event) is among them. */
+  finished: boolean;
+  /** The body ended in the middle of a line: the last block is what arrived of it. */
   cutMidLine: boolean;
 }
 
 /**
  * The relay's upstream: the request, timeouts and teardown of `sseFrames`,
  * with the body cut into blocks that keep their own bytes, one emission per
- * network read. While `pause$` says `true` the body is not read.
+ * network read. Blocks are parsed only where a finishing event may be. While
+ * `pause$` says `true` the body is not read.
  *
  * @example
  * upstreamBlocks(request, pause$).subscribe(({ blocks }) => log.append(blocks));
@@ -21,16 +27,31 @@ export interface UpstreamRead {
 export function upstreamBlocks(request: SseRequest, pause$: Observable<boolean>): Observable<UpstreamRead> {
   return eventSource<UpstreamRead>(request, { pause$ }, (output) => {
     const splitter = sseBlockSplitter(output.maxEventSize, output.oversize);
-    const hand = (blocks: SseBlock[], cutMidLine: boolean) => {
-      for (const block of blocks) for (const frame of block.frames) if (!output.frame(frame)) return;
-      if (blocks.length > 0) output.next({ blocks, cutMidLine });
+    const hand = (blocks: SseBlock[], text: string, cutMidLine: boolean) => {
+      if (blocks.length === 0) return;
+      for (const block of blocks) if (block.hasData && !output.dataEvent()) return;
+      output.next({ blocks, text, finished: finishes(blocks, text, output), cutMidLine });
     };
     return {
-      feed: (chunk) => hand(splitter.feed(chunk), false),
+      feed(chunk) {
+        const { blocks, text } = splitter.feed(chunk);
+        hand(blocks, text, false);
+      },
       end() {
         const { block, cutMidLine } = splitter.end();
-        if (block) hand([block], cutMidLine);
+        if (block) hand([block], new TextDecoder().decode(block.bytes), cutMidLine);
       },
     };
   });
+}
+
+/** Whether a finishing event is among `blocks`; only a read whose text may hold one is parsed. */
+function finishes(blocks: SseBlock[], text: string, output: DecodedOutput<UpstreamRead>): boolean {
+  if (!mayFinish(text)) return false;
+  for (const block of blocks) {
+    const finishing = block.frames.find(isFinishingFrame);
+    // The source learns it too: a finished response keeps its connection when the relay lets go.
+    if (finishing) return output.frame(finishing) || true;
+  }
+  return false;
 }

@@ -11,10 +11,20 @@ export function isFinishingFrame(frame: SseFrame | undefined): boolean {
   if (frame?.type !== 'event') return false;
   const { data } = frame;
   if (data === '[DONE]') return true;
-  if (!data.includes('"response.completed"') && !data.includes('"response.incomplete"') && !data.includes('"response.failed"')) return false;
+  if (!mayFinish(data)) return false;
   try {
     return FINISHING_TYPES.has((JSON.parse(data) as { type?: unknown }).type);
   } catch {
     return false;
   }
+}
+
+/** Whether text (a frame's data, or many frames' text) may hold a finishing event; `false` is certain. */
+export function mayFinish(text: string): boolean {
+  return (
+    text.includes('[DONE]') ||
+    text.includes('"response.completed"') ||
+    text.includes('"response.incomplete"') ||
+    text.includes('"response.failed"')
+  );
 }

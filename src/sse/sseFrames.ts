@@ -72,6 +72,8 @@ export interface DecodedOutput<T> {
   readonly maxEventSize: number;
   /** Every frame decoded, before it is handed on: the timeouts watch them. `false` once nobody listens. */
   frame(frame: SseFrame): boolean;
+  /** A data event, for a decoder that does not parse every frame: the timeouts watch it. `false` once nobody listens. */
+  dataEvent(): boolean;
   next(value: T): void;
   fail(error: unknown): void;
   oversize(): void;
@@ -133,15 +135,21 @@ export function eventSource<T>(
         scheduler,
       );
     };
+    const dataEvent = () => {
+      if (!sawDataEvent) firstDataEvent();
+      idle?.touch();
+    };
     const decoder = decoding({
       maxEventSize,
       frame(frame) {
         if (subscriber.closed) return false;
-        if (frame.type === 'event') {
-          if (!sawDataEvent) firstDataEvent();
-          idle?.touch();
-        }
+        if (frame.type === 'event') dataEvent();
         lastFrame = frame;
+        return true;
+      },
+      dataEvent() {
+        if (subscriber.closed) return false;
+        dataEvent();
         return true;
       },
       next: (value) => subscriber.next(value),
