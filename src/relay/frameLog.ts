@@ -3,8 +3,8 @@ import type { RelayOutcome } from './types.js';
 /** One block of a generation's stream, as the upstream sent it (redacted only if it is an error echoing a key). */
 export interface LogEntry {
   bytes: Uint8Array;
-  /** The block carries an event (not only comments, `retry:` or `id:` lines). */
-  event: boolean;
+  /** How many events the bytes carry (a block: 0 or 1; comments, `retry:` and `id:` lines are no events). */
+  events: number;
 }
 
 /** How a generation ended, and the relay's own last frame, if any (an error frame), to write after the entries. */

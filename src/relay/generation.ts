@@ -66,28 +66,36 @@ export function startGeneration<Req>(
     finish({ outcome: answer.outcome, error, frame: errorFrame(relay.redact(JSON.stringify(answer.body))) });
   };
   /** A block's log entry; its frames are read (audit, hooks, redaction of an echoing error) only when `inspect`. */
-  const entryOf = (block: SseBlock, inspect: boolean): LogEntry => {
-    if (!inspect) {
-      events.counted(block.comments + (block.hasData ? 1 : 0));
-      return { bytes: block.bytes, event: block.hasData };
-    }
-    let event = false;
+  const entryOf = (block: SseBlock): LogEntry => {
+    let event = 0;
     let bytes = block.bytes;
     for (const frame of block.frames) {
       events.frame(frame);
       if (frame.type !== 'event') continue;
-      event = true;
+      event = 1;
       const error = errorInFrame(frame);
       if (!error) continue;
       inStreamError ??= relay.redactError(error);
       bytes = relay.redactBytes(bytes);
     }
-    return { bytes, event };
+    return { bytes, events: event };
+  };
+  /** A read that cannot matter to the audit goes into the log as it came, counted but unparsed. */
+  const entriesOf = (read: UpstreamRead): LogEntry[] => {
+    if (events.inspectsEveryFrame || mayMatterToAudit(read.text)) return read.blocks.map(entryOf);
+    let dataEvents = 0;
+    let comments = 0;
+    for (const block of read.blocks) {
+      if (block.hasData) dataEvents++;
+      comments += block.comments;
+    }
+    events.counted(dataEvents + comments);
+    return [{ bytes: read.bytes, events: dataEvents }];
   };
   const complete = () => finish(inStreamError ? { outcome: 'upstream-error', error: inStreamError } : { outcome: 'completed' });
-  const read = ({ blocks, text, finished, cutMidLine }: UpstreamRead) => {
-    const inspect = events.inspectsEveryFrame || mayMatterToAudit(text);
-    log.append(blocks.map((block) => entryOf(block, inspect)));
+  const read = (upstreamRead: UpstreamRead) => {
+    const { blocks, finished, cutMidLine } = upstreamRead;
+    log.append(entriesOf(upstreamRead));
     if (cutMidLine && !wholeEvents(blocks[blocks.length - 1].frames)) {
       finish({ outcome: 'truncated', error: new StreamTruncatedError({ message: 'The upstream stream ended in the middle of an event', partial: undefined }) });
     } else if (finished) complete();

@@ -62,7 +62,7 @@ export function startExchange<Req>(relay: RelayRuntime<Req>, incoming: RelayInco
     }
     open(status, { ...allHeaders, 'content-length': String(body.byteLength) });
     const log = passThroughLog(Infinity, { onFull: () => undefined, onRoom: () => undefined });
-    log.append([{ bytes: body, event: false } satisfies LogEntry]);
+    log.append([{ bytes: body, events: 0 } satisfies LogEntry]);
     log.finish({ outcome, error });
     write(log);
   };

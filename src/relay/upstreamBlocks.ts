@@ -7,6 +7,8 @@ import type { SseRequest } from '../sse/types.js';
 /** The blocks one upstream read completed (the whole rest, at the end of the body). */
 export interface UpstreamRead {
   blocks: SseBlock[];
+  /** The blocks' bytes together, as they arrived. */
+  bytes: Uint8Array;
   /** The blocks' text, decoded once: cheap substring tests tell which few are worth parsing. */
   text: string;
   /** A finishing event (`[DONE]`, a Responses terminal event) is among them. */
@@ -27,19 +29,19 @@ export interface UpstreamRead {
 export function upstreamBlocks(request: SseRequest, pause$: Observable<boolean>): Observable<UpstreamRead> {
   return eventSource<UpstreamRead>(request, { pause$ }, (output) => {
     const splitter = sseBlockSplitter(output.maxEventSize, output.oversize);
-    const hand = (blocks: SseBlock[], text: string, cutMidLine: boolean) => {
+    const hand = (blocks: SseBlock[], bytes: Uint8Array, text: string, cutMidLine: boolean) => {
       if (blocks.length === 0) return;
       for (const block of blocks) if (block.hasData && !output.dataEvent()) return;
-      output.next({ blocks, text, finished: finishes(blocks, text, output), cutMidLine });
+      output.next({ blocks, bytes, text, finished: finishes(blocks, text, output), cutMidLine });
     };
     return {
       feed(chunk) {
-        const { blocks, text } = splitter.feed(chunk);
-        hand(blocks, text, false);
+        const { blocks, bytes, text } = splitter.feed(chunk);
+        hand(blocks, bytes, text, false);
       },
       end() {
         const { block, cutMidLine } = splitter.end();
-        if (block) hand([block], new TextDecoder().decode(block.bytes), cutMidLine);
+        if (block) hand([block], block.bytes, new TextDecoder().decode(block.bytes), cutMidLine);
       },
     };
   });

@@ -16,9 +16,10 @@ export interface SseBlock {
   readonly frames: SseFrame[];
 }
 
-/** The blocks one chunk completed, and their text decoded at once (for cheap substring tests across them). */
+/** The blocks one chunk completed, their bytes together, and their text decoded at once (for cheap substring tests). */
 export interface SseBlocksRead {
   blocks: SseBlock[];
+  bytes: Uint8Array;
   text: string;
 }
 
@@ -37,7 +38,7 @@ export interface SseBlockSplitter {
 const LF = 10;
 const CR = 13;
 const COLON = 58;
-const EMPTY: SseBlocksRead = { blocks: [], text: '' };
+const EMPTY: SseBlocksRead = { blocks: [], bytes: new Uint8Array(0), text: '' };
 
 /**
  * Bytes → blocks, for a relay that passes each complete event on byte for
@@ -59,7 +60,8 @@ export function sseBlockSplitter(maxEventSize: number, oversize: () => void): Ss
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   let first = true;
   let blocksMade = 0;
-  const next = (bytes: Uint8Array, atEnd = false) => block(bytes, frames, blocksMade++ === 0, atEnd);
+  const next = (bytes: Uint8Array, known: { hasData: boolean; comments: number } | undefined, atEnd = false): SseBlock =>
+    new Block(bytes, known ?? classify(bytes), frames, blocksMade++ === 0, atEnd);
   let held: Uint8Array[] = [];
   let heldBytes = 0;
   let atLineStart = true;
@@ -85,14 +87,39 @@ export function sseBlockSplitter(maxEventSize: number, oversize: () => void): Ss
   const blockEnds = (chunk: Uint8Array, at: number): number[] =>
     !lastWasCR && chunk.indexOf(CR, at) === -1 ? lfBlockEnds(chunk, at) : anyBlockEnds(chunk, at);
 
+  // What the scan learned of the block being read: its data and comment lines, or that it must be classified later.
+  let hasData = false;
+  let comments = 0;
+  let unsure = false;
+  const classes: Array<{ hasData: boolean; comments: number } | undefined> = [];
+  const endBlock = (end: number, ends: number[]) => {
+    ends.push(end);
+    classes.push(unsure ? undefined : { hasData, comments });
+    hasData = unsure = false;
+    comments = 0;
+  };
+  /** A line starts at `start` in an LF-only chunk: is it a comment or a data line? Too near the end to tell: later. */
+  const noteLine = (chunk: Uint8Array, start: number) => {
+    const first = chunk[start];
+    if (first === COLON) comments++;
+    else if (first === DATA[0]) {
+      if (start + 4 >= chunk.length) unsure = true;
+      else if (isDataLine(chunk, start)) hasData = true;
+    }
+  };
+
   const lfBlockEnds = (chunk: Uint8Array, at: number): number[] => {
     const ends: number[] = [];
     for (let lf = chunk.indexOf(LF, at); lf !== -1; lf = chunk.indexOf(LF, lf + 1)) {
-      if (atLineStart && lf === at) ends.push(lf + 1);
+      if (atLineStart && lf === at) endBlock(lf + 1, ends);
+      else if (atLineStart) noteLine(chunk, at);
       atLineStart = true;
       at = lf + 1;
     }
-    if (at < chunk.length) atLineStart = false;
+    if (at < chunk.length) {
+      if (atLineStart) noteLine(chunk, at);
+      atLineStart = false;
+    }
     return ends;
   };
 
@@ -123,8 +150,10 @@ export function sseBlockSplitter(maxEventSize: number, oversize: () => void): Ss
         at++;
         lastWasCR = false;
       }
-      ends.push(at + 1);
+      unsure = true;
+      endBlock(at + 1, ends);
     }
+    unsure = true;
     return ends;
   };
 
@@ -133,23 +162,29 @@ export function sseBlockSplitter(maxEventSize: number, oversize: () => void): Ss
       if (chunk.length === 0) return EMPTY;
       const blocks: SseBlock[] = [];
       let text = '';
+      let bytes = EMPTY.bytes;
       let blockStart = 0;
       if (blockEndsAtCR) {
         blockEndsAtCR = false;
         blockStart = chunk[0] === LF ? 1 : 0;
         lastWasCR = false;
-        const bytes = take(chunk, 0, blockStart);
+        bytes = take(chunk, 0, blockStart);
         text = decode(bytes);
-        blocks.push(next(bytes));
+        blocks.push(next(bytes, undefined));
       }
+      classes.length = 0;
       const ends = blockEnds(chunk, blockStart);
       if (ends.length > 0) {
-        const firstEnd = ends[0];
-        const firstBytes = take(chunk, blockStart, firstEnd);
+        const regionStart = blockStart;
+        const firstBytes = take(chunk, blockStart, ends[0]);
+        const rest = chunk.subarray(ends[0], ends[ends.length - 1]);
         // Decoded in two pieces at most: the first block (it may join held bytes) and the rest of the chunk.
-        text += decode(firstBytes) + (ends.length > 1 ? decoder.decode(chunk.subarray(firstEnd, ends[ends.length - 1])) : '');
-        blocks.push(next(firstBytes));
-        for (let index = 1; index < ends.length; index++) blocks.push(next(chunk.subarray(ends[index - 1], ends[index])));
+        text += decode(firstBytes) + (rest.length > 0 ? decoder.decode(rest) : '');
+        blocks.push(next(firstBytes, classes[0]));
+        for (let index = 1; index < ends.length; index++) {
+          blocks.push(next(chunk.subarray(ends[index - 1], ends[index]), classes[index]));
+        }
+        bytes = joinRegion(bytes, firstBytes, chunk, regionStart, ends);
         blockStart = ends[ends.length - 1];
       }
       if (blockStart < chunk.length) {
@@ -157,7 +192,7 @@ export function sseBlockSplitter(maxEventSize: number, oversize: () => void): Ss
         heldBytes += chunk.length - blockStart;
         if (heldBytes > maxBlockBytes) oversize();
       }
-      return { blocks, text };
+      return { blocks, bytes, text };
     },
     end() {
       if (heldBytes === 0) return { block: undefined, cutMidLine: false };
@@ -166,7 +201,7 @@ export function sseBlockSplitter(maxEventSize: number, oversize: () => void): Ss
       heldBytes = 0;
       first = false;
       // Two line feeds end a held-back CR or a cut line, and then the event.
-      return { block: next(bytes, !blockEndsAtCR), cutMidLine: !blockEndsAtCR && !atLineStart };
+      return { block: next(bytes, undefined, !blockEndsAtCR), cutMidLine: !blockEndsAtCR && !atLineStart };
     },
   };
 }
@@ -188,18 +223,34 @@ function lazyFrames(create: typeof createFrameParser, maxEventSize: number, over
   };
 }
 
-function block(bytes: Uint8Array, framesOf: FramesOf, first: boolean, atEnd = false): SseBlock {
-  const { hasData, comments } = classify(bytes);
-  let frames: SseFrame[] | undefined;
-  return {
-    bytes,
-    hasData,
-    comments,
-    get frames() {
-      frames ??= framesOf(bytes, atEnd, first);
-      return frames;
-    },
-  };
+class Block implements SseBlock {
+  readonly hasData: boolean;
+  readonly comments: number;
+  private parsed: SseFrame[] | undefined;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    known: { hasData: boolean; comments: number },
+    private readonly framesOf: FramesOf,
+    private readonly first: boolean,
+    private readonly atEnd: boolean,
+  ) {
+    this.hasData = known.hasData;
+    this.comments = known.comments;
+  }
+
+  get frames(): SseFrame[] {
+    this.parsed ??= this.framesOf(this.bytes, this.atEnd, this.first);
+    return this.parsed;
+  }
+}
+
+/** The region of `chunk` the blocks cover, as one view: the first block's bytes may join held bytes from before. */
+function joinRegion(before: Uint8Array, firstBytes: Uint8Array, chunk: Uint8Array, start: number, ends: number[]): Uint8Array {
+  const end = ends[ends.length - 1];
+  const inChunk = firstBytes.buffer === chunk.buffer && firstBytes.byteOffset === chunk.byteOffset + start;
+  const region = inChunk ? chunk.subarray(start, end) : concat([firstBytes, chunk.subarray(ends[0], end)], firstBytes.byteLength + end - ends[0]);
+  return before.byteLength === 0 ? region : concat([before, region], before.byteLength + region.byteLength);
 }
 
 /** Whether a block's lines include a `data` field, and how many are comments: what a relay counts without parsing. */
@@ -209,7 +260,7 @@ function classify(bytes: Uint8Array): { hasData: boolean; comments: number } {
   for (let start = 0; start < bytes.length; ) {
     const end = lineEnd(bytes, start);
     if (bytes[start] === COLON) comments++;
-    else if (isDataLine(bytes, start, end)) hasData = true;
+    else if (isDataWord(bytes, start) && (start + 4 === end || bytes[start + 4] === COLON)) hasData = true;
     start = end + (bytes[end] === CR && bytes[end + 1] === LF ? 2 : 1);
   }
   return { hasData, comments };
@@ -222,15 +273,17 @@ function lineEnd(bytes: Uint8Array, start: number): number {
   return cr === -1 || lf < cr ? lf : cr;
 }
 
-/** `data` followed by `:` or the end of the line (a `data` line without a colon is an empty data field). */
-function isDataLine(bytes: Uint8Array, start: number, end: number): boolean {
-  return (
-    bytes[start] === 100 &&
-    bytes[start + 1] === 97 &&
-    bytes[start + 2] === 116 &&
-    bytes[start + 3] === 97 &&
-    (start + 4 === end || bytes[start + 4] === COLON)
-  );
+const DATA = [100, 97, 116, 97];
+
+/** The line at `start` begins with the field name `data`. */
+function isDataWord(bytes: Uint8Array, start: number): boolean {
+  return bytes[start] === DATA[0] && bytes[start + 1] === DATA[1] && bytes[start + 2] === DATA[2] && bytes[start + 3] === DATA[3];
+}
+
+/** `data` followed by `:` or the end of its line (a `data` line without a colon is an empty data field). */
+function isDataLine(bytes: Uint8Array, start: number): boolean {
+  const after = bytes[start + 4];
+  return isDataWord(bytes, start) && (after === COLON || after === LF || after === CR);
 }
 
 function concat(pieces: Uint8Array[], length: number): Uint8Array {
