@@ -1,6 +1,7 @@
-import { LISTEN_OPTIONS, SERVER_LIMIT_OPTIONS, parseCommand, portFrom, serverLimitsFrom } from './args.js';
+import { LISTEN_OPTIONS, SERVER_LIMIT_OPTIONS, parseCommand, portFrom, portOption, serverLimitsFrom } from './args.js';
 import { ExitCode } from './exitCodes.js';
 import type { CliOutput } from './io.js';
+import { METRICS_PATH, startMetricsServer } from './metricsServer.js';
 import { startRelayServer } from './relayServer.js';
 import { serveUntilStopped } from './serveUntilStopped.js';
 import { describeUpstream, resolveUpstream } from './upstream.js';
@@ -17,6 +18,7 @@ export async function relayCommand(argv: string[], output: CliOutput, env: NodeJ
       ...SERVER_LIMIT_OPTIONS,
       upstream: { type: 'string' },
       'api-key': { type: 'string' },
+      'metrics-port': { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
     },
     output,
@@ -27,7 +29,17 @@ export async function relayCommand(argv: string[], output: CliOutput, env: NodeJ
   const upstream = resolveUpstream({ url: values.upstream, urlFlag: '--upstream', apiKey: values['api-key'], env });
   const port = portFrom(values.port, env, DEFAULT_RELAY_PORT);
   const limits = serverLimitsFrom(values);
-  const server = await startRelayServer({ port, host: values.host, upstream, output, verbose: values.verbose, limits });
+  const metricsPort = values['metrics-port'] === undefined ? undefined : portOption(values['metrics-port'], '--metrics-port');
+  // Metrics only ever on the loopback interface: they name models and upstream hosts.
+  const metrics = metricsPort === undefined ? undefined : await startMetricsServer(metricsPort, '127.0.0.1');
+  const server = await startRelayServer({ port, host: values.host, upstream, output, verbose: values.verbose, limits, telemetry: metrics?.telemetry }).catch(
+    async (error: unknown) => {
+      await metrics?.close();
+      throw error;
+    },
+  );
   output.out(`openai-rx relay listening on ${server.url}/v1 → upstream ${describeUpstream(upstream)}\n`);
-  return serveUntilStopped(output, [server]);
+  if (metrics) output.out(`metrics (Prometheus) at ${metrics.url}${METRICS_PATH}\n`);
+  // The relay first: requests still open record their end before the metrics server closes.
+  return serveUntilStopped(output, metrics ? [server, metrics] : [server]);
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RelaySummary } from '../relay/types.js';
 import { createRelay } from '../relay/createRelay.js';
+import type { Telemetry } from '../telemetry/types.js';
 import { stackFrames } from './errorReport.js';
 import { escapeForTerminal } from './escapeForTerminal.js';
 import { listenHttp, type HttpServerLimits, type RunningServer } from './httpServer.js';
@@ -17,6 +18,8 @@ export interface RelayServerOptions {
   verbose?: boolean;
   /** Slow-client limits; `listenHttp`'s defaults for those not given. */
   limits?: Partial<HttpServerLimits>;
+  /** Records the relayed requests (`--metrics-port`). */
+  telemetry?: Telemetry;
 }
 
 /** The node:http relay (`/v1/...`) on its own server, logging one line per request to stderr. */
@@ -25,6 +28,7 @@ export function startRelayServer(options: RelayServerOptions): Promise<RunningSe
   const relay = createRelay({
     apiKey: options.upstream.apiKey,
     baseURL: options.upstream.baseURL,
+    telemetry: options.telemetry,
     onSettled: (summary) => output.err(settledLine(summary, (text, maxChars) => output.printable(text, maxChars))),
     onError: (error) => {
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
