@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { lastValueFrom } from 'rxjs';
 import { createClient } from '../../src/index.node';
+import { startMetricsServer } from '../../src/cli/metricsServer';
 import { startMockUpstream, type MockUpstream } from '../../src/testing/index.node';
 import { CLI_ARGS, cliEnv, killLeftovers, listeningUrl, runCli, startCli, startProcess } from './cliProcess';
 
@@ -67,6 +68,28 @@ test('serves the Prometheus exposition format beside a working relay; SIGTERM cl
   expect(result.code).toBe(0);
   expect(result.stderr).toMatch(/SIGTERM: shutting down\n(.*\n)*stopped\n$/);
   await expect(get(metrics)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+});
+
+test("the metrics server exposes what its telemetry records: a client's request as the four gen_ai histograms", async () => {
+  const metrics = await startMetricsServer(0, '127.0.0.1');
+  try {
+    const client = createClient({ baseURL: upstream.baseURL, telemetry: metrics.telemetry });
+    await lastValueFrom(
+      client.chat.completions.stream({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi [[mock:tokens=3]]' }], stream_options: { include_usage: true } }),
+    );
+
+    const { body } = await get(`${metrics.url}/metrics`);
+    const histograms = body.split('\n').filter((line) => line.startsWith('# TYPE gen_ai_'));
+    expect(histograms.sort()).toEqual([
+      '# TYPE gen_ai_client_operation_duration histogram',
+      '# TYPE gen_ai_client_operation_time_per_output_chunk histogram',
+      '# TYPE gen_ai_client_operation_time_to_first_chunk histogram',
+      '# TYPE gen_ai_client_token_usage histogram',
+    ]);
+    expect(body).toMatch(/^gen_ai_client_token_usage_sum\{[^}]*gen_ai_token_type="output"[^}]*\} 3$/m);
+  } finally {
+    await metrics.close();
+  }
 });
 
 test('without the optional packages: one line naming what to install, exit code 2, nothing listening', async () => {

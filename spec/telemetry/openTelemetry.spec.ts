@@ -1,6 +1,6 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import { APIError, StreamAbortError } from '../../src/index.node';
-import { chatChunk, chatUsageChunk, doneFrame, sseComment, sseEvent } from '../../src/testing/index.node';
+import { chatChunk, chatCompletion, chatUsageChunk, doneFrame, responseObject, responseUsage, sseComment, sseEvent } from '../../src/testing/index.node';
 import { onlySpan, otelHarness, type OtelHarness } from './otelHarness';
 
 // The recorder on its own, on a clock the spec moves: exact times, and how each way of ending is recorded.
@@ -102,6 +102,24 @@ test('response() from elsewhere (a JSON body): usage and finish reasons on the s
   expect((await harness.histograms()).get('gen_ai.client.operation.time_to_first_chunk')).toBeUndefined();
 });
 
+test.each([
+  ['chat/completions', chatCompletion({ id: 'chatcmpl-5', model: 'gpt-4o-mini-2024-07-18', content: 'Hi', usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 } }), 'chatcmpl-5'],
+  ['responses', responseObject({ id: 'resp_5', model: 'gpt-4o-mini-2024-07-18', text: 'Hi', usage: responseUsage(3, 1) }), 'resp_5'],
+] as const)('a %s JSON answer given as one frame: model, id, finish reason and usage; no chunk metric', async (endpoint, body, id) => {
+  const operation = harness.telemetry.startOperation({ endpoint, model: 'gpt-4o-mini', url: 'https://api.openai.com/v1', stream: false });
+  operation.frame(sseEvent(body));
+  operation.end();
+
+  expect(onlySpan(harness).attributes).toMatchObject({
+    'gen_ai.response.id': id,
+    'gen_ai.response.model': 'gpt-4o-mini-2024-07-18',
+    'gen_ai.response.finish_reasons': ['stop'],
+    'gen_ai.usage.input_tokens': 3,
+    'gen_ai.usage.output_tokens': 1,
+  });
+  expect((await harness.histograms()).get('gen_ai.client.operation.time_to_first_chunk')).toBeUndefined();
+});
+
 test('the frames of a chat stream with usage give every response attribute', () => {
   const identity = { id: 'chatcmpl-7', model: 'gpt-4o-mini-2024-07-18' };
   const operation = chat();
@@ -136,6 +154,26 @@ describe('span name and start attributes', () => {
       ['::1', 8787],
       [undefined, undefined],
     ]);
+  });
+
+  test("a relative base URL is read against the page's location; a `location` that throws (Deno) is no page", () => {
+    const at = (location: PropertyDescriptor) => {
+      Object.defineProperty(globalThis, 'location', { ...location, configurable: true });
+      try {
+        harness.telemetry.startOperation({ endpoint: 'chat/completions', model: 'm', url: '/v1' }).end();
+        harness.telemetry.startOperation({ endpoint: 'chat/completions', model: 'm', url: 'http://127.0.0.1:8787/v1' }).end();
+      } finally {
+        delete (globalThis as { location?: unknown }).location;
+      }
+    };
+    at({ value: { href: 'https://app.example/chat' } });
+    at({
+      get() {
+        throw new ReferenceError('Access to "location", run again with --location <href>.');
+      },
+    });
+
+    expect(harness.spans().map((span) => span.attributes['server.address'] ?? null)).toEqual(['app.example', '127.0.0.1', null, '127.0.0.1']);
   });
 
   test('another provider name: openai.* attributes are left out', () => {

@@ -14,13 +14,26 @@ const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443 };
  * serverAddressOf('https://api.openai.com/v1') // { address: 'api.openai.com', port: 443 }
  */
 export function serverAddressOf(url: string): ServerAddress | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url, globalThis.location?.href);
-  } catch {
-    return undefined;
-  }
+  const parsed = parseURL(url) ?? parseURL(url, pageHref());
+  if (!parsed) return undefined;
   const port = parsed.port ? Number(parsed.port) : DEFAULT_PORTS[parsed.protocol];
   // An IPv6 host comes in brackets; the attribute holds the address alone.
   return { address: parsed.hostname.replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+function parseURL(url: string, base?: string): URL | undefined {
+  try {
+    return new URL(url, base);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The page's address in a browser; `undefined` elsewhere (Deno throws on reading `location` unless started with one). */
+function pageHref(): string | undefined {
+  try {
+    return globalThis.location?.href;
+  } catch {
+    return undefined;
+  }
 }

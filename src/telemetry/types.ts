@@ -55,9 +55,11 @@ export interface OperationTelemetry {
    * Every raw frame of the streamed answer, in order. Output chunks are timed
    * (time to the first, time between the next ones); model, id, finish reasons,
    * usage and an in-stream error are read from the few frames that carry them.
+   * A JSON answer (an operation started with `stream: false`) is read the same
+   * way when given as one frame: `{ type: 'event', data: body }`.
    */
   frame(frame: SseFrame): void;
-  /** What is known of the answer from elsewhere, such as a JSON body. */
+  /** What is known of the answer from elsewhere. */
   response(info: ResponseInfo): void;
   /** Ends the operation and records it; only the first call counts. */
   end(outcome?: OperationOutcome): void;
