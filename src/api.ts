@@ -185,5 +185,14 @@ export {
   type SseRequest,
   type StreamTimeouts,
 } from './sse/types.js';
+export type {
+  OperationOutcome,
+  OperationStart,
+  OperationTelemetry,
+  ResponseInfo,
+  Telemetry,
+  TelemetryEndpoint,
+  TokenUsage,
+} from './telemetry/types.js';
 export { fetchTransport, type FetchTransportConfig } from './transport/fetchTransport.js';
 export type { ByteSink, ByteStream, PromiseTransport, Transport, TransportRequest, TransportResponse } from './transport/types.js';

@@ -1,4 +1,4 @@
-import { catchError, defer, throwError, type Observable, type Observer, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { catchError, defer, identity, throwError, type Observable, type Observer, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { InvalidRequestError } from './errors.js';
 import { chatChunks } from './openai/chatChunks.js';
 import type { ChatCompletionChunk, ChatCompletionCreateParams } from './openai/chatTypes.js';
@@ -9,6 +9,8 @@ import type { ResponseCreateParams, ResponseStreamEvent } from './openai/respons
 import { sseFrames } from './sse/sseFrames.js';
 import type { ResponseHead, SseFrame, SseRequest, StreamTimeouts } from './sse/types.js';
 import { createRedactor, credentialsIn } from './redaction.js';
+import { observeOperation } from './telemetry/observeOperation.js';
+import type { Telemetry, TelemetryEndpoint } from './telemetry/types.js';
 import type { Transport } from './transport/types.js';
 
 export interface ClientOptions {
@@ -26,6 +28,11 @@ export interface ClientOptions {
   maxEventSize?: number;
   /** Runs every timeout; default `asyncScheduler` (which `TestScheduler.run` puts in virtual time). */
   scheduler?: SchedulerLike;
+  /**
+   * Records every request of `events()` and `stream()`, e.g. `openTelemetry()`: spans and GenAI metrics.
+   * Opt-in per client: without it nothing is recorded, even when the app registered an OpenTelemetry SDK.
+   */
+  telemetry?: Telemetry;
 }
 
 export interface RequestOptions {
@@ -163,19 +170,27 @@ export function buildClient(options: ClientOptions & { transport: Transport }): 
   const frames = (path: string, body: () => unknown, request?: RequestOptions): Observable<SseFrame> =>
     defer(() => sseFrames(sseRequest(config, path, body(), request)));
   const endpoint = <Params extends object, Event>(
-    path: string,
+    route: TelemetryEndpoint,
     parse: () => OperatorFunction<SseFrame, Event>,
-  ): StreamEndpoint<Params, Event> => ({
-    events: (params, request) => redact(frames(path, () => ({ ...params, stream: true }), request), request),
-    // Redacted after parsing: an in-stream error event may echo the key.
-    stream: (params, request) => redact(frames(path, () => ({ ...params, stream: true }), request).pipe(parse()), request),
-  });
+  ): StreamEndpoint<Params, Event> => {
+    const request$ = <T>(params: Params, request: RequestOptions | undefined, pipeline: OperatorFunction<SseFrame, T>) =>
+      observeOperation(
+        options.telemetry,
+        () => ({ endpoint: route, model: (params as { model?: string }).model, url: config.baseURL }),
+        // Redacted after parsing: an in-stream error event may echo the key.
+        (readFrames) => redact(frames(`/${route}`, () => ({ ...params, stream: true }), request).pipe(readFrames, pipeline), request),
+      );
+    return {
+      events: (params, request) => request$(params, request, identity),
+      stream: (params, request) => request$(params, request, parse()),
+    };
+  };
 
   return {
     baseURL: config.baseURL,
-    chat: { completions: endpoint('/chat/completions', chatChunks) },
-    completions: endpoint('/completions', completionChunks),
-    responses: endpoint('/responses', responseEvents),
+    chat: { completions: endpoint('chat/completions', chatChunks) },
+    completions: endpoint('completions', completionChunks),
+    responses: endpoint('responses', responseEvents),
     sse: (path, body, request) => redact(frames(path, () => body, request), request),
   };
 }

@@ -1,8 +1,9 @@
-import { LISTEN_OPTIONS, SERVER_LIMIT_OPTIONS, parseCommand, portFrom, serverLimitsFrom } from './args.js';
+import { LISTEN_OPTIONS, SERVER_LIMIT_OPTIONS, parseCommand, portFrom, portOption, serverLimitsFrom } from './args.js';
 import type { IncomingMessage } from 'node:http';
 import { corsPolicy, type RelayCorsOption } from '../relay/cors.js';
 import { ExitCode, UsageError } from './exitCodes.js';
 import type { CliOutput } from './io.js';
+import { METRICS_PATH, startMetricsServer } from './metricsServer.js';
 import { startRelayServer } from './relayServer.js';
 import { serveUntilStopped } from './serveUntilStopped.js';
 import { describeUpstream, resolveUpstream } from './upstream.js';
@@ -20,6 +21,7 @@ export async function relayCommand(argv: string[], output: CliOutput, env: NodeJ
       cors: { type: 'string', multiple: true },
       upstream: { type: 'string' },
       'api-key': { type: 'string' },
+      'metrics-port': { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
     },
     output,
@@ -31,9 +33,19 @@ export async function relayCommand(argv: string[], output: CliOutput, env: NodeJ
   const port = portFrom(values.port, env, DEFAULT_RELAY_PORT);
   const limits = serverLimitsFrom(values);
   const cors = corsFrom(values.cors);
-  const server = await startRelayServer({ port, host: values.host, upstream, output, verbose: values.verbose, limits, cors });
+  const metricsPort = values['metrics-port'] === undefined ? undefined : portOption(values['metrics-port'], '--metrics-port');
+  // Metrics only ever on the loopback interface: they name models and upstream hosts.
+  const metrics = metricsPort === undefined ? undefined : await startMetricsServer(metricsPort, '127.0.0.1');
+  const server = await startRelayServer({ port, host: values.host, upstream, output, verbose: values.verbose, limits, cors, telemetry: metrics?.telemetry }).catch(
+    async (error: unknown) => {
+      await metrics?.close();
+      throw error;
+    },
+  );
   output.out(`openai-rx relay listening on ${server.url}/v1 → upstream ${describeUpstream(upstream)}\n`);
-  return serveUntilStopped(output, [server]);
+  if (metrics) output.out(`metrics (Prometheus) at ${metrics.url}${METRICS_PATH}\n`);
+  // The relay first: requests still open record their end before the metrics server closes.
+  return serveUntilStopped(output, metrics ? [server, metrics] : [server]);
 }
 
 /** `--cors <origin>`, repeatable: the origins listed, or `*` alone for any origin; checked before the server starts. */

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RelayCorsOption } from '../relay/cors.js';
 import type { RelaySummary } from '../relay/types.js';
 import { createRelay } from '../relay/createRelay.js';
+import type { Telemetry } from '../telemetry/types.js';
 import { stackFrames } from './errorReport.js';
 import { escapeForTerminal } from './escapeForTerminal.js';
 import { listenHttp, type HttpServerLimits, type RunningServer } from './httpServer.js';
@@ -20,6 +21,8 @@ export interface RelayServerOptions {
   limits?: Partial<HttpServerLimits>;
   /** Browser origins allowed to call the relay (`--cors`); default none. */
   cors?: RelayCorsOption<IncomingMessage>;
+  /** Records the relayed requests (`--metrics-port`). */
+  telemetry?: Telemetry;
 }
 
 /** The node:http relay (`/v1/...`) on its own server, logging one line per request to stderr. */
@@ -29,6 +32,7 @@ export function startRelayServer(options: RelayServerOptions): Promise<RunningSe
     apiKey: options.upstream.apiKey,
     baseURL: options.upstream.baseURL,
     cors: options.cors,
+    telemetry: options.telemetry,
     onSettled: (summary) => output.err(settledLine(summary, (text, maxChars) => output.printable(text, maxChars))),
     onError: (error) => {
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -77,6 +77,10 @@ Options:
       --request-timeout <ms>  close a connection whose whole request, body
                          included, takes longer (408; default 30000); a
                          streamed answer is not cut by it
+      --metrics-port <port>  serve Prometheus metrics (GenAI semantic
+                         conventions) at http://127.0.0.1:<port>/metrics; needs
+                         @opentelemetry/api, @opentelemetry/sdk-metrics and
+                         @opentelemetry/exporter-prometheus installed
   -v, --verbose          also log relay errors in full
   -h, --help             show this help
 

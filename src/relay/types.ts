@@ -1,6 +1,7 @@
 import type { ClientOptions } from '../client.js';
 import type { SseFrame } from '../sse/types.js';
 import type { RelayCorsOption } from './cors.js';
+import type { Telemetry } from '../telemetry/types.js';
 
 /**
  * The routes a relay serves, as paths below its `prefix` and below the upstream `baseURL`: the generation routes
@@ -120,6 +121,8 @@ export interface RelayOptions<Req>
   onFrame?: (frame: SseFrame, context: RelayContext<Req>) => void;
   /** Called exactly once per handled request. */
   onSettled?: (summary: RelaySummary<Req>) => void;
+  /** Records every request relayed upstream as a GenAI operation (spans, metrics), e.g. `openTelemetry({ meterProvider })`. */
+  telemetry?: Telemetry;
   /**
    * Receives exceptions thrown by the other hooks (they never break the response) and unexpected relay failures.
    * Default: `console.error`.
