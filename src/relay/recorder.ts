@@ -1,4 +1,5 @@
 import type { SseFrame } from '../sse/types.js';
+import type { OperationOutcome, OperationTelemetry, TelemetryEndpoint } from '../telemetry/types.js';
 import { usageIn } from './relayAudit.js';
 import type { RelayRuntime } from './relayRuntime.js';
 import type { RelayContext, RelayOutcome, RelaySummary } from './types.js';
@@ -19,6 +20,8 @@ export interface Recorder<Req> {
   counted(frames: number): void;
   /** A JSON answer's body, read for its usage. */
   jsonBody(text: string): void;
+  /** The request is about to go upstream: telemetry, when configured, starts recording it. */
+  upstreamStarted(baseURL: string): void;
   /** Bytes written to the client (the first write sets the time to first byte). */
   written(bytes: number): void;
   /** Reports the summary to `onSettled`; only the first call counts. */
@@ -36,6 +39,7 @@ export function createRecorder<Req>(relay: RelayRuntime<Req>, request: Req): Rec
   let bytes = 0;
   let timeToFirstByteMs: number | undefined;
   let usage: Record<string, unknown> | undefined;
+  let operation: OperationTelemetry | undefined;
 
   return {
     context,
@@ -49,12 +53,20 @@ export function createRecorder<Req>(relay: RelayRuntime<Req>, request: Req): Rec
       frames++;
       if (frame.type === 'event') usage = usageIn(frame.data) ?? usage;
       if (onFrame) relay.guard(context, () => onFrame(frame, context));
+      operation?.frame(frame);
     },
     counted(count) {
       frames += count;
     },
     jsonBody(text) {
       usage = usageIn(text);
+      operation?.frame({ type: 'event', data: text });
+    },
+    upstreamStarted(baseURL) {
+      const { telemetry } = relay.options;
+      const endpoint = context.route;
+      if (!telemetry || !isTelemetryEndpoint(endpoint)) return;
+      operation = telemetry.startOperation({ endpoint, model: context.model, url: baseURL, stream: context.stream });
     },
     written(count) {
       timeToFirstByteMs ??= scheduler.now() - startedAt;
@@ -64,6 +76,7 @@ export function createRecorder<Req>(relay: RelayRuntime<Req>, request: Req): Rec
       if (settled) return;
       settled = true;
       if (status === 0) status = 499;
+      operation?.end(operationOutcome(outcome, error));
       if (!onSettled) return;
       const { request: incoming, ...known } = context;
       const summary = {
@@ -82,4 +95,18 @@ export function createRecorder<Req>(relay: RelayRuntime<Req>, request: Req): Rec
       relay.guard(context, () => onSettled(summary));
     },
   };
+}
+
+const TELEMETRY_ENDPOINTS = new Set<string | undefined>(['chat/completions', 'completions', 'responses']);
+
+function isTelemetryEndpoint(route: string | undefined): route is TelemetryEndpoint {
+  return TELEMETRY_ENDPOINTS.has(route);
+}
+
+/** How telemetry sees an outcome: a client that left is a cancellation, not an error. */
+function operationOutcome(outcome: RelayOutcome, error: unknown): OperationOutcome {
+  if (outcome === 'completed') return {};
+  if (outcome === 'client-closed') return { cancelled: true };
+  if (outcome === 'client-stalled' || outcome === 'truncated') return { error, errorType: outcome };
+  return { error };
 }

@@ -122,7 +122,7 @@ export function startExchange<Req>(relay: RelayRuntime<Req>, incoming: RelayInco
       failedBeforeHead: fail,
       frame: recorder.frame,
       counted: recorder.counted,
-      inspectsEveryFrame: relay.options.onFrame !== undefined,
+      inspectsEveryFrame: relay.options.onFrame !== undefined || relay.options.telemetry !== undefined,
     });
     stopUpstream = generation.stop;
   };
@@ -158,6 +158,7 @@ export function startExchange<Req>(relay: RelayRuntime<Req>, incoming: RelayInco
     }
     await incoming.turn;
     if (recorder.settled) return;
+    recorder.upstreamStarted(relay.baseURL);
     if (plan.kind === 'stream') {
       relayStream(plan);
       return;

@@ -21,6 +21,8 @@ const encoder = new TextEncoder();
 export interface RelayRuntime<Req> {
   options: RelayOptions<Req>;
   prefix: string;
+  /** The upstream's base URL (what telemetry names as the server). */
+  baseURL: string;
   routes: readonly RouteSpec[];
   /** The `cors` option as a policy; `undefined` when CORS is off. */
   cors: CorsPolicy<Req> | undefined;
@@ -73,6 +75,7 @@ export function buildRelayRuntime<Req>(options: RelayOptions<Req> & { transport:
   return {
     options,
     prefix: normalizePrefix(options.prefix ?? '/v1'),
+    baseURL: config.baseURL,
     routes: routeTable(options.routes),
     cors: corsPolicy(options.cors, report),
     maxBodyBytes,
