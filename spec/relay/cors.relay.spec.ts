@@ -1,8 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { RelayOptions, RelaySummary } from '../../src/index.node';
-import { sseHead, startServer, type Handler, type TestServer } from '../helpers/server';
+import type { RelayOptions } from '../../src/index.node';
+import { sseHead, type Handler } from '../helpers/server';
 import { bothRelays } from './bothRelays';
-import { CHAT_BODY, CHAT_STREAM_PARTS, eventually, rawRequest, type Listening } from './relayHelpers';
+import { relayFixture } from './relayFixture';
+import { CHAT_BODY, CHAT_STREAM_PARTS, rawRequest } from './relayHelpers';
 
 /*
  * CORS against real servers, for both relays: the relay answers preflights
@@ -36,28 +37,15 @@ const preflightHeaders = (origin: string) => ({
 const corsHeadersOf = (headers: IncomingHttpHeaders) =>
   Object.fromEntries(Object.entries(headers).filter(([name]) => name.startsWith('access-control-') || name === 'vary'));
 
-describe.each(bothRelays)('$name', ({ serve }) => {
-  let upstream: TestServer | undefined;
-  let relay: Listening | undefined;
-  let summaries: RelaySummary<unknown>[] = [];
-
-  afterEach(async () => {
-    await relay?.close();
-    await upstream?.close();
-    relay = upstream = undefined;
-    summaries = [];
-  });
+describe.each(bothRelays)('$name', (kind) => {
+  const fixture = relayFixture(kind, KEY);
 
   async function start(options: RelayOptions<unknown>) {
-    upstream = await startServer(provider);
-    relay = await serve({ apiKey: KEY, baseURL: upstream.url, onSettled: (summary) => summaries.push(summary), ...options });
+    const { upstream, relay } = await fixture.start(provider, options);
     return { upstream, url: `${relay.url}/v1/chat/completions` };
   }
 
-  const settled = async () => {
-    await eventually(() => summaries.length > 0, 'onSettled');
-    return summaries[0];
-  };
+  const settled = async () => (await fixture.settled())[0];
 
   test('a preflight for a POST with authorization and content-type: 204 from the relay, upstream never contacted', async () => {
     const { upstream, url } = await start({ cors: APP });

@@ -1,10 +1,11 @@
 import OpenAI from 'openai';
-import { StreamTruncatedError, type RelayOptions, type RelaySummary } from '../../src/index.node';
+import { StreamTruncatedError, type RelayOptions } from '../../src/index.node';
 import { FINISHED_BODY_GRACE_MS } from '../../src/sse/sseFrames';
 import { meteredTransport } from '../helpers/meteredTransport';
-import { chatData, sseHead, startServer, type Handler, type TestServer } from '../helpers/server';
+import { chatData, sseHead, type Handler } from '../helpers/server';
 import { bothRelays } from './bothRelays';
-import { CHAT_BODY, eventually, rawRequest, type Listening } from './relayHelpers';
+import { relayFixture } from './relayFixture';
+import { CHAT_BODY, rawRequest } from './relayHelpers';
 
 /*
  * How a relayed exchange ends, and what it redacts on the way: the client
@@ -39,28 +40,15 @@ async function collect(stream: AsyncIterable<unknown>): Promise<unknown[]> {
   return items;
 }
 
-describe.each(bothRelays)('$name', ({ serve }) => {
-  let upstream: TestServer | undefined;
-  let relay: Listening | undefined;
-  let summaries: RelaySummary<unknown>[] = [];
-
-  afterEach(async () => {
-    await relay?.close();
-    await upstream?.close();
-    relay = upstream = undefined;
-    summaries = [];
-  });
+describe.each(bothRelays)('$name', (kind) => {
+  const fixture = relayFixture(kind, KEY);
 
   async function start(handler: Handler, options: RelayOptions<unknown> = {}) {
-    upstream = await startServer(handler);
-    relay = await serve({ apiKey: KEY, baseURL: upstream.url, heartbeatMs: 0, onSettled: (summary) => summaries.push(summary), ...options });
+    const { upstream, relay } = await fixture.start(handler, { heartbeatMs: 0, ...options });
     return { upstream, url: `${relay.url}/v1/chat/completions`, sdk: new OpenAI({ apiKey: 'sk-none', baseURL: `${relay.url}/v1`, maxRetries: 0 }) };
   }
 
-  const settled = async () => {
-    await eventually(() => summaries.length > 0, 'onSettled');
-    return summaries[0];
-  };
+  const settled = async () => (await fixture.settled())[0];
 
   const sdkParams = { model: 'm', messages: [{ role: 'user' as const, content: 'hi' }], stream: true as const };
 
@@ -173,7 +161,7 @@ describe.each(bothRelays)('$name', ({ serve }) => {
       });
       const inStream = await rawRequest(url, { body: JSON.stringify({ ...CHAT_BODY, model: 'in-stream-error' }) });
       expect(inStream.text).toBe(chatData(answer) + errorEvent.replace(echo, 'Invalid API key: [redacted]'));
-      await eventually(() => summaries.length === 2, 'two summaries');
+      const summaries = await fixture.settled(2);
       expect(summaries.map((summary) => summary.outcome)).toEqual(['upstream-error', 'upstream-error']);
       expect(JSON.stringify(summaries.map((summary) => summary.error?.message))).not.toContain('ollama');
     });
@@ -196,7 +184,7 @@ describe.each(bothRelays)('$name', ({ serve }) => {
     expect(json.headers['x-request-id']).toBe('req-[redacted]');
     expect(streamed.text).toBe(`${chatData('Hi')}data: [DONE]\n\n`);
     for (const response of [streamed, json]) expect(JSON.stringify(response.headers)).not.toContain(KEY);
-    await eventually(() => summaries.length === 2, 'two summaries');
+    const summaries = await fixture.settled(2);
     expect(summaries.map((summary) => summary.requestId)).toEqual(['req-[redacted]', 'req-[redacted]']);
   });
 });

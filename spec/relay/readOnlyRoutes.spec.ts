@@ -1,8 +1,9 @@
 import OpenAI, { NotFoundError } from 'openai';
-import type { RelayOptions, RelaySummary } from '../../src/index.node';
-import { startServer, type Handler, type TestServer } from '../helpers/server';
+import type { RelayOptions } from '../../src/index.node';
+import type { Handler } from '../helpers/server';
 import { bothRelays } from './bothRelays';
-import { eventually, rawRequest, type Listening } from './relayHelpers';
+import { relayFixture } from './relayFixture';
+import { rawRequest } from './relayHelpers';
 
 /*
  * The JSON routes beside the generation routes: the model list and a model
@@ -62,21 +63,11 @@ async function thrown(promise: Promise<unknown>): Promise<unknown> {
   );
 }
 
-describe.each(bothRelays)('$name', ({ serve }) => {
-  let upstream: TestServer | undefined;
-  let relay: Listening | undefined;
-  let summaries: RelaySummary<unknown>[] = [];
-
-  afterEach(async () => {
-    await relay?.close();
-    await upstream?.close();
-    relay = upstream = undefined;
-    summaries = [];
-  });
+describe.each(bothRelays)('$name', (kind) => {
+  const fixture = relayFixture(kind, KEY);
 
   async function start(options: RelayOptions<unknown> = {}) {
-    upstream = await startServer(provider);
-    relay = await serve({ apiKey: KEY, baseURL: upstream.url, onSettled: (summary) => summaries.push(summary), ...options });
+    const { upstream, relay } = await fixture.start(provider, options);
     return {
       upstream,
       url: `${relay.url}/v1`,
@@ -99,8 +90,7 @@ describe.each(bothRelays)('$name', ({ serve }) => {
       `GET /models/gpt-4o-mini Bearer ${KEY}`,
       `GET /models/gpt-4o-mini Bearer ${KEY}`,
     ]);
-    await eventually(() => summaries.length === 2, 'a summary per relayed request');
-    expect(summaries.map(({ outcome, route, status }) => ({ outcome, route, status }))).toEqual([
+    expect((await fixture.settled(2)).map(({ outcome, route, status }) => ({ outcome, route, status }))).toEqual([
       { outcome: 'completed', route: 'models', status: 200 },
       { outcome: 'completed', route: 'models/{model}', status: 200 },
     ]);
@@ -139,8 +129,7 @@ describe.each(bothRelays)('$name', ({ serve }) => {
     expect(decoded.data.map((each) => each.embedding)).toEqual(VECTORS);
     const floats = await viaRelay.embeddings.create({ ...params, encoding_format: 'float' });
     expect(floats).toEqual(await direct.embeddings.create({ ...params, encoding_format: 'float' }));
-    await eventually(() => summaries.length === 2, 'a summary per relayed request');
-    expect(summaries.map(({ outcome, route, usage }) => ({ outcome, route, usage }))).toEqual([
+    expect((await fixture.settled(2)).map(({ outcome, route, usage }) => ({ outcome, route, usage }))).toEqual([
       { outcome: 'completed', route: 'embeddings', usage: { prompt_tokens: 4, total_tokens: 4 } },
       { outcome: 'completed', route: 'embeddings', usage: { prompt_tokens: 4, total_tokens: 4 } },
     ]);
@@ -168,7 +157,6 @@ describe.each(bothRelays)('$name', ({ serve }) => {
     expect(await thrown(listed(viaRelay))).toBeInstanceOf(NotFoundError);
     expect(await thrown(viaRelay.models.retrieve('gpt-4o-mini'))).toMatchObject({ status: 404, code: 'unknown_url' });
     expect(upstream.openSockets() + upstream.closedSockets()).toBe(0);
-    await eventually(() => summaries.length === 4, 'a summary per request');
-    expect(summaries.map((summary) => summary.outcome)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
+    expect((await fixture.settled(4)).map((summary) => summary.outcome)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
   });
 });
