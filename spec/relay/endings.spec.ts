@@ -45,7 +45,7 @@ describe.each(bothRelays)('$name', (kind) => {
 
   async function start(handler: Handler, options: RelayOptions<unknown> = {}) {
     const { upstream, relay } = await fixture.start(handler, { heartbeatMs: 0, ...options });
-    return { upstream, url: `${relay.url}/v1/chat/completions`, sdk: new OpenAI({ apiKey: 'sk-none', baseURL: `${relay.url}/v1`, maxRetries: 0 }) };
+    return { upstream, base: `${relay.url}/v1`, url: `${relay.url}/v1/chat/completions`, sdk: new OpenAI({ apiKey: 'sk-none', baseURL: `${relay.url}/v1`, maxRetries: 0 }) };
   }
 
   const settled = async () => (await fixture.settled())[0];
@@ -79,19 +79,30 @@ describe.each(bothRelays)('$name', (kind) => {
     expect(through).toEqual([JSON.parse(chatData('Hi').slice('data: '.length))]);
   });
 
-  test('upstream keeps its connection open after [DONE]: completed, the response ends, upstream is closed within the grace', async () => {
-    const body = `${chatData('Hi')}data: [DONE]\n\n`;
-    const { upstream, url } = await start((_req, res) => {
-      sseHead(res);
-      res.write(body);
-    });
-    const response = await rawRequest(url, { body: JSON.stringify(CHAT_BODY) });
-    expect(response.text).toBe(body);
-    expect(await settled()).toMatchObject({ outcome: 'completed', status: 200 });
-    expect(upstream.openRequestSockets()).toBe(1);
-    // Closed by the relay: this upstream never ends its response.
-    await upstream.waitForClosedSockets(1, FINISHED_BODY_GRACE_MS + 2000);
-  });
+  const responsesEvent = (type: string, status: string) =>
+    `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: 1, response: { id: 'r1', object: 'response', status, output: [] } })}\n\n`;
+
+  test.each([
+    { finishing: '[DONE]', route: 'chat/completions', body: `${chatData('Hi')}data: [DONE]\n\n`, outcome: 'completed' },
+    { finishing: 'response.completed', route: 'responses', body: responsesEvent('response.completed', 'completed'), outcome: 'completed' },
+    { finishing: 'response.incomplete', route: 'responses', body: responsesEvent('response.incomplete', 'incomplete'), outcome: 'completed' },
+    { finishing: 'response.failed', route: 'responses', body: responsesEvent('response.failed', 'failed'), outcome: 'upstream-error' },
+  ])(
+    'upstream keeps its connection open after $finishing: the response ends ($outcome), upstream is closed within the grace',
+    async ({ route, body, outcome }) => {
+      const { upstream, base } = await start((_req, res) => {
+        sseHead(res);
+        res.write(body);
+      });
+      const request = route === 'responses' ? { model: 'm', input: 'hi', stream: true } : CHAT_BODY;
+      const response = await rawRequest(`${base}/${route}`, { body: JSON.stringify(request) });
+      expect(response.text).toBe(body);
+      expect(await settled()).toMatchObject({ outcome, status: 200 });
+      expect(upstream.openRequestSockets()).toBe(1);
+      // Closed by the relay: this upstream never ends its response.
+      await upstream.waitForClosedSockets(1, FINISHED_BODY_GRACE_MS + 2000);
+    },
+  );
 
   test('a clean end in the middle of a JSON line: the bytes as they came, truncated', async () => {
     const body = `${chatData('Hi')}data: {"choices":[{"index":0,"delta":{"content":"Hel`;
