@@ -45,7 +45,8 @@ describe.each(bothRelays)('$name', (kind) => {
 
   async function start(handler: Handler, options: RelayOptions<unknown> = {}) {
     const { upstream, relay } = await fixture.start(handler, { heartbeatMs: 0, ...options });
-    return { upstream, base: `${relay.url}/v1`, url: `${relay.url}/v1/chat/completions`, sdk: new OpenAI({ apiKey: 'sk-none', baseURL: `${relay.url}/v1`, maxRetries: 0 }) };
+    const base = `${relay.url}/v1`;
+    return { upstream, base, url: `${base}/chat/completions`, sdk: new OpenAI({ apiKey: 'sk-none', baseURL: base, maxRetries: 0 }) };
   }
 
   const settled = async () => (await fixture.settled())[0];
