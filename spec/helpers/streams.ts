@@ -2,6 +2,7 @@ import type { Observable, Subscription } from 'rxjs';
 import { fetchTransport } from '../../src/transport/fetchTransport';
 import type { PromiseTransport } from '../../src/transport/types';
 import { undiciTransport } from '../../src/transport/undiciTransport';
+import { watchChanges } from './changes';
 
 /** Both transports, for `describe.each`: behaviour that depends on the HTTP stack is proven on each. */
 export const TRANSPORTS: ReadonlyArray<[name: string, transport: PromiseTransport]> = [
@@ -31,28 +32,37 @@ export interface Recording<T> {
   subscription: Subscription;
   /** Resolves when the stream errors or completes (never rejects). */
   done: Promise<void>;
+  /** Resolves once `condition` holds, checked again after every notification (a value, the error, the completion). */
+  until(condition: () => boolean, what: string, timeoutMs?: number): Promise<void>;
 }
 
 /** Subscribes and records everything the observable delivers. */
 export function record<T>(source: Observable<T>): Recording<T> {
   let finish!: () => void;
+  const changes = watchChanges();
   const recording = {
     values: [] as T[],
     error: undefined as unknown,
     errored: false,
     completed: false,
     done: new Promise<void>((resolve) => (finish = resolve)),
+    until: changes.until,
   } as Recording<T>;
   recording.subscription = source.subscribe({
-    next: (value) => recording.values.push(value),
+    next: (value) => {
+      recording.values.push(value);
+      changes.changed();
+    },
     error: (error: unknown) => {
       recording.error = error;
       recording.errored = true;
       finish();
+      changes.changed();
     },
     complete: () => {
       recording.completed = true;
       finish();
+      changes.changed();
     },
   });
   return recording;
