@@ -2,7 +2,7 @@ import type { Observable, Subscription } from 'rxjs';
 import { fetchTransport } from '../../src/transport/fetchTransport';
 import type { PromiseTransport } from '../../src/transport/types';
 import { undiciTransport } from '../../src/transport/undiciTransport';
-import { watchChanges } from './changes';
+import { watchChanges, watchedList, type WatchedList } from './changes';
 
 /** Both transports, for `describe.each`: behaviour that depends on the HTTP stack is proven on each. */
 export const TRANSPORTS: ReadonlyArray<[name: string, transport: PromiseTransport]> = [
@@ -76,9 +76,24 @@ export async function errorOf(source: Observable<unknown>): Promise<unknown> {
   return recording.error;
 }
 
-/** A transport that records the size of every body chunk it hands on, to show what one network read held. */
-export function chunkRecordingTransport(transport: PromiseTransport): { transport: PromiseTransport; chunks: number[] } {
-  const chunks: number[] = [];
+/** `transport`, counting its calls: no request reaches the network without one, so none can arrive later. */
+export function callCountingTransport(transport: PromiseTransport): { transport: PromiseTransport; calls(): number } {
+  let calls = 0;
+  return {
+    transport: (request) => {
+      calls++;
+      return transport(request);
+    },
+    calls: () => calls,
+  };
+}
+
+/**
+ * A transport that records the size of every body chunk it hands on, as the reader gets it: what one network
+ * read held, and an event to wait on (`chunks.reaches(n)`).
+ */
+export function chunkRecordingTransport(transport: PromiseTransport): { transport: PromiseTransport; chunks: WatchedList<number> } {
+  const chunks = watchedList<number>();
   return {
     chunks,
     transport: async (request) => {
