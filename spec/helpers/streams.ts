@@ -90,11 +90,18 @@ export function callCountingTransport(transport: PromiseTransport): { transport:
 
 /**
  * A transport that records the size of every body chunk it hands on, as the reader gets it: what one network
- * read held, and an event to wait on (`chunks.reaches(n)`).
+ * read held. Both lists are events to wait on: `reads` grows when a reader starts reading a body (its limits
+ * for the body are armed by then), `chunks` when a chunk reached the reader.
  */
-export function chunkRecordingTransport(transport: PromiseTransport): { transport: PromiseTransport; chunks: WatchedList<number> } {
+export function chunkRecordingTransport(transport: PromiseTransport): {
+  transport: PromiseTransport;
+  reads: WatchedList<'read'>;
+  chunks: WatchedList<number>;
+} {
+  const reads = watchedList<'read'>();
   const chunks = watchedList<number>();
   return {
+    reads,
     chunks,
     transport: async (request) => {
       const response = await transport(request);
@@ -103,7 +110,8 @@ export function chunkRecordingTransport(transport: PromiseTransport): { transpor
         ...response,
         body: {
           ...body,
-          read: (sink) =>
+          read: (sink) => {
+            reads.push('read');
             body.read({
               data(chunk) {
                 chunks.push(chunk.byteLength);
@@ -111,7 +119,8 @@ export function chunkRecordingTransport(transport: PromiseTransport): { transpor
               },
               end: () => sink.end(),
               error: (error) => sink.error(error),
-            }),
+            });
+          },
         },
       };
     },
