@@ -10,20 +10,6 @@ export const TRANSPORTS: ReadonlyArray<[name: string, transport: PromiseTranspor
   ['fetch', fetchTransport()],
 ];
 
-/** Polls `condition` until it holds; fails after `timeoutMs` with `what` in the message. */
-export async function waitUntil(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-/** Lets pending I/O callbacks, microtasks and immediates run a few times over. */
-export async function settle(rounds = 5): Promise<void> {
-  for (let i = 0; i < rounds; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-}
-
 export interface Recording<T> {
   values: T[];
   error: unknown;
