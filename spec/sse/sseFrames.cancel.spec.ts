@@ -39,7 +39,7 @@ describe.each(TRANSPORTS)('sseFrames over %s: cold and cancellable', (_name, tra
     });
     const counting = callCountingTransport(transport);
     const frames$ = framesFrom('/stream', undefined, counting.transport);
-    // Nothing was asked of the transport, the only way to the network, and nothing was scheduled to ask it later.
+    // Nothing was asked of the transport, the only way to the network; two subscriptions later it was asked twice.
     expect(counting.calls()).toBe(0);
 
     const [first, second] = await Promise.all([lastValueFrom(frames$.pipe(toArray())), lastValueFrom(frames$.pipe(toArray()))]);
