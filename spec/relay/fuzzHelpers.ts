@@ -5,9 +5,10 @@ import { resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { createParser } from 'eventsource-parser';
 import { Agent } from 'undici';
-import type { RelayOutcome, RelaySummary, Transport } from '../../src/index.node';
-import { undiciTransport } from '../../src/node';
+import { createFetchRelay, type RelayOptions, type RelayOutcome, type RelaySummary, type Transport } from '../../src/index.node';
+import { createRelay, undiciTransport } from '../../src/node';
 import type { TestServer } from '../helpers/server';
+import { trackTimers, type TimerTracker } from '../helpers/timers';
 
 /*
  * Tools for the relay's fuzz specs: a seeded random source whose seed every failure names, servers that count their
@@ -35,7 +36,7 @@ export interface Random {
  * const random = mulberry32(7);
  * random.pick(['GET', 'POST']);
  */
-export function mulberry32(seed: number): Random {
+function mulberry32(seed: number): Random {
   let state = seed >>> 0;
   const next = () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -61,7 +62,7 @@ export function mulberry32(seed: number): Random {
 }
 
 /** The random source of one case, derived from its seed and index: a case replays alone, whatever ran before it. */
-export function caseRandom(seed: number, index: number): Random {
+function caseRandom(seed: number, index: number): Random {
   return mulberry32(Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(index + 1, 0xc2b2ae35));
 }
 
@@ -87,6 +88,47 @@ export function fuzzRuns(defaultSeeds: readonly number[], casesPerSeed: number):
   });
 }
 
+/** What watches a whole seed: uncaught exceptions, and the timers the relay's source starts. */
+export interface SeedWatch {
+  failures: ProcessFailures;
+  timers: TimerTracker;
+}
+
+/**
+ * Runs a seed's cases one after the other under a {@link SeedWatch}; `runCase` gets each case's own random source.
+ * At the end the timer tracker must have seen relay timers, so that "none pending" was no vacuous claim.
+ */
+export async function fuzzSeed(
+  seed: number,
+  cases: readonly number[],
+  runCase: (random: Random, index: number, watch: SeedWatch) => Promise<void>,
+): Promise<void> {
+  const watch = { failures: recordProcessFailures(), timers: trackTimers(SOURCE_DIRECTORY) };
+  try {
+    for (const index of cases) await runCase(caseRandom(seed, index), index, watch);
+    expect(watch.timers.started()).toBeGreaterThan(0);
+  } finally {
+    watch.timers.restore();
+    watch.failures.stop();
+  }
+}
+
+/** Waits, on events, until the case is over: every socket to the relay closed, every request settled, upstream idle. */
+export async function caseOver(relay: RelayUnderTest, upstream: TestServer, timeoutMs: number): Promise<void> {
+  await relay.server.allClosed(timeoutMs);
+  await relay.ledger.allSettled(timeoutMs);
+  await upstreamClosed(upstream, timeoutMs);
+}
+
+/** What every case must leave: no uncaught exception, no onError call, no ledger problem, no relay timer pending. */
+export function expectNothingLeft(relay: RelayUnderTest, watch: SeedWatch): void {
+  expect(watch.failures.failures).toEqual([]);
+  expect(relay.hookErrors).toEqual([]);
+  expect(relay.ledger.takeProblems()).toEqual([]);
+  // Everything settled and every socket closed: no timer the relay started may still be pending.
+  expect({ relayTimersPending: watch.timers.live() }).toEqual({ relayTimersPending: 0 });
+}
+
 /** Runs one case; a failure is rethrown with `label` (seed, case, what was sent) first, so that it can be replayed. */
 export async function replayable(label: () => string, body: () => Promise<void>): Promise<void> {
   try {
@@ -103,7 +145,7 @@ export interface ProcessFailures {
   stop(): void;
 }
 
-export function recordProcessFailures(): ProcessFailures {
+function recordProcessFailures(): ProcessFailures {
   const failures: unknown[] = [];
   const record = (error: unknown) => failures.push(error);
   process.on('uncaughtException', record);
@@ -118,7 +160,7 @@ export function recordProcessFailures(): ProcessFailures {
 }
 
 /** The project's source directory as stack frames name it: timers started there are the relay's. */
-export const SOURCE_DIRECTORY = `${resolve(__dirname, '../../src')}${sep}`;
+const SOURCE_DIRECTORY = `${resolve(__dirname, '../../src')}${sep}`;
 
 /** Promises that resolve when a condition turns true, re-checked on `notify`; each has a deadline that names it. */
 export class Waiters {
@@ -170,7 +212,7 @@ export interface TrackedServer {
   close(): Promise<void>;
 }
 
-export async function listenTracked(handler: RequestListener): Promise<TrackedServer> {
+async function listenTracked(handler: RequestListener): Promise<TrackedServer> {
   const server = createServer(handler);
   const sockets = new Set<Socket>();
   const waiters = new Waiters();
@@ -209,7 +251,7 @@ function connectionsOf(server: Server): Promise<number> {
  * request is found here. undici may also keep a connection that never carried one (after an abort it connects
  * again); that is its pool's, not a leak, as long as there are few.
  */
-export async function upstreamClosed(upstream: TestServer, timeoutMs: number, maxIdle = 4): Promise<void> {
+async function upstreamClosed(upstream: TestServer, timeoutMs: number, maxIdle = 4): Promise<void> {
   // Each round waits for one more close event; a close of an idle pool connection just means another round.
   for (let round = 0; upstream.openRequestSockets() > 0 && round < 50; round++) {
     await upstream.waitForClosedSockets(upstream.closedSockets() + 1, timeoutMs);
@@ -223,12 +265,12 @@ export async function upstreamClosed(upstream: TestServer, timeoutMs: number, ma
  * The relay's default transport (undici) on an agent of its own that keeps an idle connection for 1 ms, so that
  * "no upstream socket left open" can be waited for instead of the shared agent's 10 s keep-alive.
  */
-export function shortKeepAliveTransport(): { transport: Transport; agent: Agent } {
+function shortKeepAliveTransport(): { transport: Transport; agent: Agent } {
   const agent = new Agent({ keepAliveTimeout: 1, keepAliveMaxTimeout: 1 });
   return { transport: undiciTransport({ dispatcher: agent }), agent };
 }
 
-export const OUTCOMES: readonly RelayOutcome[] = [
+const OUTCOMES: readonly RelayOutcome[] = [
   'completed',
   'client-closed',
   'client-stalled',
@@ -249,11 +291,14 @@ export interface SettleLedger<Req extends object> {
   /** Requests since `mark()`, in arrival order. */
   since(mark: number): Req[];
   mark(): number;
-  /** Anything wrong so far: a request settled twice, a summary for a request never seen, an undocumented outcome. */
-  problems(): string[];
+  /**
+   * Anything wrong since the last call: a request settled twice, a summary for a request never seen, an
+   * undocumented outcome. Taken once, so that a later case is not blamed for it.
+   */
+  takeProblems(): string[];
 }
 
-export function settleLedger<Req extends object>(describe: (request: Req) => string): SettleLedger<Req> {
+function settleLedger<Req extends object>(describe: (request: Req) => string): SettleLedger<Req> {
   const order: Req[] = [];
   const summaries = new Map<Req, RelaySummary<Req>[]>();
   const problems: string[] = [];
@@ -285,7 +330,56 @@ export function settleLedger<Req extends object>(describe: (request: Req) => str
     summariesOf: (request) => summaries.get(request) ?? [],
     since: (mark) => order.slice(mark),
     mark: () => order.length,
-    problems: () => [...problems],
+    takeProblems: () => problems.splice(0),
+  };
+}
+
+export type RelayKind = 'node' | 'fetch';
+
+/** One relay served on 127.0.0.1, with what it reported. */
+export interface RelayUnderTest {
+  server: TrackedServer;
+  ledger: SettleLedger<object>;
+  /** What reached `onError`: unexpected relay failures, as no hook here throws. */
+  hookErrors: unknown[];
+}
+
+/** Both relays under test, and what closes them and their upstream connections. */
+export interface Relays extends Record<RelayKind, RelayUnderTest> {
+  close(): Promise<void>;
+}
+
+/**
+ * Both relays with the same `options`, each on a server of its own: `createRelay` as the request handler,
+ * `createFetchRelay` through {@link serveFetch}. Every request that reaches either is entered in its ledger.
+ * They call upstream through undici on an agent that keeps idle connections for 1 ms (see {@link upstreamClosed}).
+ */
+export async function startRelays(options: Omit<RelayOptions<object>, 'onSettled' | 'onError' | 'transport'>): Promise<Relays> {
+  const { transport, agent } = shortKeepAliveTransport();
+  const hooks = (ledger: SettleLedger<object>, hookErrors: unknown[]) => ({
+    ...options,
+    transport,
+    onSettled: (summary: RelaySummary<object>) => ledger.settled(summary),
+    onError: (error: unknown) => hookErrors.push(error),
+  });
+  const nodeLedger = settleLedger<object>((req) => `${(req as IncomingMessage).method} ${(req as IncomingMessage).url}`);
+  const nodeErrors: unknown[] = [];
+  const nodeRelay = createRelay(hooks(nodeLedger, nodeErrors));
+  const nodeServer = await listenTracked((req, res) => {
+    nodeLedger.reached(req);
+    nodeRelay(req, res);
+  });
+  const fetchLedger = settleLedger<object>((request) => `${(request as Request).method} ${(request as Request).url}`);
+  const fetchErrors: unknown[] = [];
+  const fetchServer = await listenTracked(serveFetch(createFetchRelay(hooks(fetchLedger, fetchErrors)), (request) => fetchLedger.reached(request)));
+  return {
+    node: { server: nodeServer, ledger: nodeLedger, hookErrors: nodeErrors },
+    fetch: { server: fetchServer, ledger: fetchLedger, hookErrors: fetchErrors },
+    async close() {
+      await nodeServer.close();
+      await fetchServer.close();
+      await agent.close();
+    },
   };
 }
 
@@ -296,7 +390,7 @@ export function settleLedger<Req extends object>(describe: (request: Req) => str
  * `onRequest` sees each `Request` before the handler; one that cannot even be built (a method fetch forbids, a host
  * no URL takes) is answered 400 here, in OpenAI's error format, without reaching the handler.
  */
-export function serveFetch(handler: (request: Request) => Promise<Response>, onRequest: (request: Request) => void): RequestListener {
+function serveFetch(handler: (request: Request) => Promise<Response>, onRequest: (request: Request) => void): RequestListener {
   return (req, res) => {
     req.on('error', ignore);
     res.on('error', ignore);
@@ -475,31 +569,24 @@ function readChunked(bytes: Buffer, start: number) {
 /** A frame as a spec-compliant SSE parser reads it. */
 export type ParsedFrame = { type: 'event'; event?: string; id?: string; data: string } | { type: 'comment'; text: string };
 
-/** What an SSE text parses to, and whether it stopped inside an event (fields after the last blank line). */
+/** What an SSE text parses to: the frames it completes, and those only a final blank line would complete. */
 export interface ParsedSse {
   frames: ParsedFrame[];
-  unterminated: boolean;
+  pending: ParsedFrame[];
 }
 
-/** Parses with eventsource-parser (the parser browsers' EventSource behaves like); `maxEventSize` marks oversize. */
-export function parseSse(text: string, maxEventSize?: number): ParsedSse & { oversize: boolean } {
+/** Parses with eventsource-parser, which reads SSE as browsers' EventSource does. */
+export function parseSse(text: string): ParsedSse {
   const frames: ParsedFrame[] = [];
-  let oversize = false;
   const parser = createParser({
-    maxBufferSize: maxEventSize,
-    onEvent: ({ event, id, data }) => {
-      if (maxEventSize !== undefined && data.length > maxEventSize) oversize = true;
-      frames.push({ type: 'event', ...(event === undefined ? {} : { event }), ...(id === undefined ? {} : { id }), data });
-    },
+    onEvent: ({ event, id, data }) =>
+      frames.push({ type: 'event', ...(event === undefined ? {} : { event }), ...(id === undefined ? {} : { id }), data }),
     onComment: (comment) => frames.push({ type: 'comment', text: comment }),
-    onError: (error) => {
-      if (error.type === 'max-buffer-size-exceeded') oversize = true;
-    },
   });
   parser.feed(text);
   const complete = frames.length;
-  if (!oversize) parser.feed('\n\n');
-  return { frames: frames.slice(0, complete), unterminated: frames.length > complete, oversize };
+  parser.feed('\n\n');
+  return { frames: frames.slice(0, complete), pending: frames.slice(complete) };
 }
 
 /** Whether the bytes are valid UTF-8 (the relay decodes and re-encodes every frame). */
