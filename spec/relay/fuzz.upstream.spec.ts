@@ -35,6 +35,10 @@ import {
 const KEY = 'sk-relay-secret-0123456789';
 const MAX_EVENT_SIZE = 4096;
 const MAX_RESPONSE_BYTES = 64 * 1024;
+/**
+ * firstEventMs as well: with headersMs and idleMs alone (the pair docs/relay.md recommends), a stream whose upstream
+ * never sends a data event is never timed out, and the case would hang.
+ */
 const TIMEOUT = { headersMs: 250, firstEventMs: 250, idleMs: 100 };
 /**
  * Default seeds. Their cases meet no upstream 204/205 event stream: the relays forward that status, and
