@@ -171,9 +171,22 @@ export type {
   RelayOptions,
   RelayOutcome,
   RelayRequestBody,
+  RelayResumeOptions,
   RelayRoute,
+  RelayRoutesOption,
   RelaySummary,
 } from './relay/types.js';
+export { memoryResumeStore, type MemoryResumeStoreConfig } from './resume/memoryResumeStore.js';
+export type {
+  ResumeStore,
+  StoredEnding,
+  StoredEntry,
+  StoreOpenFailure,
+  StoreRead,
+  StoreReader,
+  StreamMeta,
+  StreamRecording,
+} from './resume/types.js';
 export { encodeSse } from './sse/encodeSse.js';
 export { sseFrames } from './sse/sseFrames.js';
 export {

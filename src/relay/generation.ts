@@ -72,13 +72,16 @@ export function startGeneration<Req>(
     let event = 0;
     let bytes = block.bytes;
     for (const frame of block.frames) {
-      events.frame(frame);
-      if (frame.type !== 'event') continue;
-      event = 1;
-      const error = errorInFrame(frame);
-      if (!error) continue;
+      const error = frame.type === 'event' ? errorInFrame(frame) : undefined;
+      if (frame.type === 'event') event = 1;
+      if (!error) {
+        events.frame(frame);
+        continue;
+      }
+      // An error may echo a credential: the hooks, like the client, see it redacted.
       inStreamError ??= relay.redactError(error);
       bytes = relay.redactBytes(bytes);
+      events.frame({ ...frame, data: relay.redact(frame.data) });
     }
     return { bytes, events: event };
   };
