@@ -72,8 +72,12 @@ export function startGeneration<Req>(
     let event = 0;
     let bytes = block.bytes;
     for (const frame of block.frames) {
-      const error = frame.type === 'event' ? errorInFrame(frame) : undefined;
-      if (frame.type === 'event') event = 1;
+      if (frame.type !== 'event') {
+        events.frame(frame);
+        continue;
+      }
+      event = 1;
+      const error = errorInFrame(frame);
       if (!error) {
         events.frame(frame);
         continue;
