@@ -1,9 +1,10 @@
-import { last, lastValueFrom, toArray, type Observable } from 'rxjs';
+import { finalize, last, lastValueFrom, toArray, type Observable } from 'rxjs';
 import { buildClient, type OpenAIRxClient, type RequestOptions } from '../src/client';
 import { APIConnectionError, APIError, StreamAbortError } from '../src/errors';
 import { accumulateChatCompletion } from '../src/openai/accumulateChatCompletion';
 import { accumulateCompletion } from '../src/openai/accumulateCompletion';
 import { accumulateResponse } from '../src/openai/accumulateResponse';
+import { chatChunks } from '../src/openai/chatChunks';
 import { StreamNotFoundError } from '../src/resume/clientErrors';
 import type { ResponseHead, SseFrame } from '../src/sse/types';
 import { chatFrames } from '../src/testing/chatBuilders';
@@ -47,6 +48,16 @@ function numbered(frames: SseFrame[]): SseFrame[] {
 
 /** What a page would do to stop a stream from elsewhere. */
 const cancelFrom = (target: FakeResumeRelay) => fetch(`${target.baseURL}/streams/${target.streamId}/cancel`, { method: 'POST' }).then((response) => response.json());
+
+/** `sessionStorage` as far as the README's recipe uses it. */
+function memoryStorage(): Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> {
+  const items = new Map<string, string>();
+  return {
+    getItem: (key) => items.get(key) ?? null,
+    setItem: (key, value) => void items.set(key, value),
+    removeItem: (key) => void items.delete(key),
+  };
+}
 
 const cancelsIn = (sent: TransportRequest[]) => sent.filter((request) => request.url.endsWith('/cancel'));
 
@@ -124,7 +135,7 @@ describe.each(TRANSPORTS)('resumable streams over %s', (_name, transport) => {
   });
 
   test('unsubscribing aborts the connection at once and sends the cancel, with the client headers', async () => {
-    const target = await relay({ frames: CHAT.slice(0, 4), open: true });
+    const target = await relay({ frames: CHAT, held: 4 });
     const stream = record(clientOf(target).chat.completions.events(chatParams, { resume: true }));
     await waitUntil(() => stream.values.length === 4, 'the frames before the pause');
     stream.subscription.unsubscribe();
@@ -139,7 +150,7 @@ describe.each(TRANSPORTS)('resumable streams over %s', (_name, transport) => {
   });
 
   test('the abort signal cancels too, and the stream ends with StreamAbortError', async () => {
-    const target = await relay({ frames: CHAT.slice(0, 2), open: true });
+    const target = await relay({ frames: CHAT, held: 2 });
     const controller = new AbortController();
     const stream = record(clientOf(target).chat.completions.events(chatParams, { resume: true, signal: controller.signal }));
     await waitUntil(() => stream.values.length === 2, 'the first frames');
@@ -169,7 +180,7 @@ describe.each(TRANSPORTS)('resumable streams over %s', (_name, transport) => {
     process.on('unhandledRejection', onUnhandled);
     try {
       // Two readers leave together: the second cancel finds the generation finished.
-      const target = await relay({ frames: CHAT.slice(0, 3), open: true });
+      const target = await relay({ frames: CHAT, held: 3 });
       const readers = [
         record(clientOf(target).chat.completions.events(chatParams, { resume: true })),
         record(clientOf(target).resumeStream(target.streamId)),
@@ -180,7 +191,7 @@ describe.each(TRANSPORTS)('resumable streams over %s', (_name, transport) => {
       expect(target.cancelAnswers).toEqual(['cancelling', 'finished']);
 
       // Gone: the relay is down when the cancel is sent.
-      const gone = await relay({ frames: CHAT.slice(0, 3), open: true });
+      const gone = await relay({ frames: CHAT, held: 3 });
       const { transport: spy, sent, settled } = recording(transport);
       const second = record(clientOf(gone, spy).chat.completions.events(chatParams, { resume: true }));
       await waitUntil(() => second.values.length === 3, 'the frames');
@@ -225,6 +236,29 @@ describe.each(TRANSPORTS)('resumable streams over %s', (_name, transport) => {
     expect(server.requests).toHaveLength(1);
   });
 
+  test('README: keep the stream id in sessionStorage, and after a reload rebuild the answer from it', async () => {
+    const target = await relay({ frames: CHAT, held: 4 });
+    const sessionStorage = memoryStorage();
+    const client = clientOf(target);
+    const ask = () => chatParams;
+
+    const forget = () => sessionStorage.removeItem('streamId');
+    const keep = ({ streamId }: ResponseHead) => streamId && sessionStorage.setItem('streamId', streamId);
+    const before = record(client.chat.completions.stream(ask(), { resume: true, head: keep }).pipe(accumulateChatCompletion(), finalize(forget)));
+    await waitUntil(() => before.values.length === 2, 'the first snapshots');
+    expect(sessionStorage.getItem('streamId')).toBe(target.streamId);
+
+    // The reloaded page: the old one is gone (here it just stays unread).
+    const streamId = sessionStorage.getItem('streamId');
+    const after = record(client.resumeStream(streamId ?? '').pipe(chatChunks(), accumulateChatCompletion(), finalize(forget)));
+    await waitUntil(() => after.values.length === 2, 'the replayed snapshots');
+    target.release();
+    await Promise.all([before.done, after.done]);
+    expect(after.values.at(-1)).toEqual(before.values.at(-1));
+    expect(after.values.at(-1)?.choices[0].message.content).toBe('Hello world');
+    expect(sessionStorage.getItem('streamId')).toBeNull();
+  });
+
   describe('resumeStream', () => {
     test('after a "reload", picks the stream up after the last event the page kept', async () => {
       const target = await relay({ frames: CHAT, cuts: [4] });
@@ -243,7 +277,7 @@ describe.each(TRANSPORTS)('resumable streams over %s', (_name, transport) => {
     });
 
     test('re-attaches when its own connection breaks, and cancels when unsubscribed', async () => {
-      const target = await relay({ frames: CHAT.slice(0, 5), cuts: [3], open: true });
+      const target = await relay({ frames: CHAT, held: 5, cuts: [3] });
       const stream = record(clientOf(target).resumeStream(target.streamId, { resume }));
       await waitUntil(() => stream.values.length === 5, 'every frame');
       stream.subscription.unsubscribe();
@@ -253,7 +287,7 @@ describe.each(TRANSPORTS)('resumable streams over %s', (_name, transport) => {
     });
 
     test('with cancelOnUnsubscribe: false, leaving sends no cancel', async () => {
-      const target = await relay({ frames: CHAT.slice(0, 2), open: true });
+      const target = await relay({ frames: CHAT, held: 2 });
       const { transport: spy, sent } = recording(transport);
       const stream = record(clientOf(target, spy).resumeStream(target.streamId, { resume: { cancelOnUnsubscribe: false } }));
       await waitUntil(() => stream.values.length === 2, 'the frames');
@@ -271,7 +305,7 @@ describe.each(TRANSPORTS)('resumable streams over %s', (_name, transport) => {
     });
 
     test('a relay that cancelled the stream ends it with the cancelled error frame', async () => {
-      const target = await relay({ frames: CHAT.slice(0, 2), open: true });
+      const target = await relay({ frames: CHAT, held: 2 });
       const stream = record(clientOf(target).resumeStream(target.streamId));
       await waitUntil(() => stream.values.length === 2, 'the frames');
       await cancelFrom(target);

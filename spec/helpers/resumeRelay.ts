@@ -11,8 +11,8 @@ export interface FakeResumeRelayConfig {
    * socket is destroyed, once the frames before it were written; `undefined` or past the end: not cut.
    */
   cuts?: (number | undefined)[];
-  /** After the last frame the generation goes on (nothing more comes) until it is cancelled. */
-  open?: boolean;
+  /** The frames from this index on are held back, the generation going on, until `release()` or a cancel. */
+  held?: number;
   /** Default a fixed 22-character URL-safe id. */
   streamId?: string;
   /** Path prefix of every route; default `/v1`. */
@@ -37,6 +37,8 @@ export interface FakeResumeRelay {
   cancelAnswers: string[];
   /** Resolves once `count` cancels arrived. */
   waitForCancels(count: number): Promise<void>;
+  /** The held frames go out and the stream ends. */
+  release(): void;
   close(): Promise<void>;
 }
 
@@ -47,18 +49,20 @@ export async function startFakeResumeRelay(config: FakeResumeRelayConfig): Promi
   const streamId = config.streamId ?? 'Zm9vYmFyYmF6cXV4cXV1eA';
   const streamPath = `${prefix}/streams/${streamId}`;
   const wire = numbered(config.frames);
-  const readers = new Set<ServerResponse>();
+  /** Open readers, and how far each was written. */
+  const readers = new Map<ServerResponse, number>();
   const kinds = new Map<RecordedRequest, 'start' | 'reattach' | 'cancel'>();
   const cancelAnswers: string[] = [];
   let connections = 0;
-  let finished = !config.open;
+  let available = config.held ?? wire.length;
+  let finished = config.held === undefined;
 
   const serve = (res: ServerResponse, from: number) => {
     const cut = config.cuts?.[connections++];
     sseHead(res, { 'x-stream-id': streamId });
-    const until = cut === undefined ? wire.length : Math.min(cut, wire.length);
+    const until = Math.min(cut ?? available, available);
     const text = wire.slice(from, until).join('');
-    if (until < wire.length) {
+    if (until < available) {
       // Cut once the frames before the cut have left: the client reads them, then the connection breaks.
       res.write(text, () => res.socket?.destroy());
       return;
@@ -68,7 +72,7 @@ export async function startFakeResumeRelay(config: FakeResumeRelayConfig): Promi
       return;
     }
     if (text) res.write(text);
-    readers.add(res);
+    readers.set(res, until);
     res.on('close', () => readers.delete(res));
   };
 
@@ -80,7 +84,7 @@ export async function startFakeResumeRelay(config: FakeResumeRelayConfig): Promi
       const status = finished ? 'finished' : 'cancelling';
       cancelAnswers.push(status);
       finished = true;
-      for (const reader of readers) reader.end(CANCELLED_FRAME);
+      for (const reader of readers.keys()) reader.end(CANCELLED_FRAME);
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status }));
       return;
     }
@@ -104,6 +108,11 @@ export async function startFakeResumeRelay(config: FakeResumeRelayConfig): Promi
     cancelAnswers,
     waitForCancels: async (count) => {
       while (requestsOf('cancel').length < count) await server.waitForRequests(server.requests.length + 1);
+    },
+    release() {
+      available = wire.length;
+      finished = true;
+      for (const [reader, written] of readers) reader.end(wire.slice(written).join(''));
     },
     close: () => server.close(),
   };
