@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { watchChanges } from '../helpers/changes';
 
 /*
  * The real `openai-rx` process, run from source as `node --import tsx
@@ -54,16 +55,24 @@ export function startProcess(command: string, args: string[], env: NodeJS.Proces
   running.set(child, options.detached === true);
   const out: Buffer[] = [];
   let err = '';
-  child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
-  child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+  let exitedFirst = false;
+  const changes = watchChanges();
+  child.stdout?.on('data', (chunk: Buffer) => {
+    out.push(chunk);
+    changes.changed();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    err += chunk.toString('utf8');
+    changes.changed();
+  });
   const closed = new Promise<CliResult>((resolve) => {
     child.once('close', (code, signal) => {
       running.delete(child);
+      exitedFirst = true;
+      changes.changed();
       resolve({ code, signal, stdout: Buffer.concat(out), stderr: err });
     });
   });
-  let exitedFirst = false;
-  void closed.then(() => (exitedFirst = true));
   const stdout = () => Buffer.concat(out);
 
   return {
@@ -71,12 +80,14 @@ export function startProcess(command: string, args: string[], env: NodeJS.Proces
     stdout,
     stderr: () => err,
     async waitFor(condition, what, timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!condition(stdout().toString('utf8'), err)) {
-        if (exitedFirst) throw new Error(`The process exited before ${what}.\nstdout: ${stdout()}\nstderr: ${err}`);
-        if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}.\nstdout: ${stdout()}\nstderr: ${err}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
+      const holds = () => condition(stdout().toString('utf8'), err);
+      try {
+        // Checked again on every write of the process, and when it exits.
+        await changes.until(() => holds() || exitedFirst, what, timeoutMs);
+      } catch {
+        throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}.\nstdout: ${stdout()}\nstderr: ${err}`);
       }
+      if (!holds()) throw new Error(`The process exited before ${what}.\nstdout: ${stdout()}\nstderr: ${err}`);
     },
     async exited(timeoutMs = 20_000) {
       let timer: NodeJS.Timeout | undefined;

@@ -3,7 +3,8 @@
 import { first, Subject, take, takeUntil, timeout, TimeoutError } from 'rxjs';
 import { contentDeltas, StreamAbortError } from '../../src/index.node';
 import { useMockUpstream } from '../helpers/mockUpstream';
-import { record, settle, waitUntil } from '../helpers/streams';
+import { record } from '../helpers/streams';
+import { VirtualClock } from '../helpers/virtualClock';
 
 const mock = useMockUpstream({ tokenDelayMs: 2 });
 
@@ -18,7 +19,7 @@ async function expectAbortedOnServer(index = 0): Promise<void> {
 test('Stop button: takeUntil(stop$) completes the answer and closes the request', async () => {
   const stop$ = new Subject<void>();
   const answer = record(mock.client.chat.completions.stream(ask('Tell me a story [[mock:stall=3]]')).pipe(contentDeltas(), takeUntil(stop$)));
-  await waitUntil(() => answer.values.length === 3, 'three tokens');
+  await answer.until(() => answer.values.length === 3, 'three tokens');
 
   stop$.next();
   expect(answer.completed).toBe(true);
@@ -29,7 +30,7 @@ test('Stop button: takeUntil(stop$) completes the answer and closes the request'
 test('an AbortSignal ends the stream with StreamAbortError and closes the request', async () => {
   const controller = new AbortController();
   const answer = record(mock.client.chat.completions.stream(ask('Hi [[mock:stall=2]]'), { signal: controller.signal }).pipe(contentDeltas()));
-  await waitUntil(() => answer.values.length === 2, 'two tokens');
+  await answer.until(() => answer.values.length === 2, 'two tokens');
   controller.abort();
   await answer.done;
   expect(answer.error).toBeInstanceOf(StreamAbortError);
@@ -52,10 +53,15 @@ test('first() takes the first delta and closes the request', async () => {
 });
 
 test("rxjs timeout() on a stalled stream: TimeoutError, and the request is closed", async () => {
+  // timeout() on a virtual clock, moved on once the two tokens before the stall arrived.
+  const clock = new VirtualClock();
   const answer = record(
-    mock.client.chat.completions.stream(ask('Hi [[mock:stall=2]]')).pipe(contentDeltas(), timeout({ first: 5000, each: 400 })),
+    mock.client.chat.completions.stream(ask('Hi [[mock:stall=2]]')).pipe(contentDeltas(), timeout({ first: 5000, each: 400, scheduler: clock })),
   );
-  await answer.done;
+  await answer.until(() => answer.values.length === 2, 'the two tokens before the stall');
+  clock.advanceBy(399);
+  expect(answer.errored).toBe(false);
+  clock.advanceBy(1);
   expect(answer.error).toBeInstanceOf(TimeoutError);
   expect(answer.values).toHaveLength(2);
   await expectAbortedOnServer();
@@ -65,8 +71,8 @@ test('unsubscribing before the response headers closes the request too, and noth
   const answer = record(mock.client.chat.completions.stream(ask('Hi [[mock:stall=headers]]')).pipe(contentDeltas()));
   await mock.upstream.waitFor(() => mock.upstream.requests.length === 1);
   answer.subscription.unsubscribe();
+  // The server saw the connection closed: nothing more can arrive on it.
   await expectAbortedOnServer();
-  await settle();
   expect(answer.values).toEqual([]);
   expect(answer.completed || answer.errored).toBe(false);
 });

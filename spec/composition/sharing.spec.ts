@@ -1,8 +1,10 @@
 // The "one request, two pipelines" and shareReplay recipes of the README (Recipes) on a real local server.
 import { connect, ignoreElements, last, map, merge, share, shareReplay, tap } from 'rxjs';
-import { accumulateChatCompletion, chatChunks, contentDeltas, encodeSse } from '../../src/index.node';
+import { accumulateChatCompletion, chatChunks, contentDeltas, createClient, encodeSse } from '../../src/index.node';
+import type { PromiseTransport } from '../../src/transport/types';
+import { undiciTransport } from '../../src/transport/undiciTransport';
 import { useMockUpstream } from '../helpers/mockUpstream';
-import { record, waitUntil } from '../helpers/streams';
+import { record } from '../helpers/streams';
 
 const mock = useMockUpstream({ tokenDelayMs: 1 });
 
@@ -27,16 +29,25 @@ describe('share(): a relay and a parsed pipeline on one request', () => {
   });
 
   test('the request is aborted only when the last subscriber leaves', async () => {
-    const frames$ = mock.client.chat.completions.events(ask('Hi [[mock:stall=3]]')).pipe(share());
+    // A client whose transport tells when the client lets go of a request: it aborts its signal at once on unsubscribe.
+    const signals: AbortSignal[] = [];
+    const transport: PromiseTransport = (request) => {
+      signals.push(request.signal);
+      return undiciTransport()(request);
+    };
+    const client = createClient({ baseURL: mock.upstream.baseURL, apiKey: 'sk-mock-test', transport });
+    const frames$ = client.chat.completions.events(ask('Hi [[mock:stall=3]]')).pipe(share());
     const relay = record(frames$.pipe(map(encodeSse)));
     const parsed = record(frames$.pipe(chatChunks(), contentDeltas()));
-    await waitUntil(() => parsed.values.length === 3, 'three tokens');
+    await parsed.until(() => parsed.values.length === 3, 'three tokens');
 
     relay.subscription.unsubscribe();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Letting go of a request is synchronous: it was not let go, so the server's connection stays open.
+    expect(signals.map((signal) => signal.aborted)).toEqual([false]);
     expect(mock.upstream.requests[0].state).toBe('open');
 
     parsed.subscription.unsubscribe();
+    expect(signals.map((signal) => signal.aborted)).toEqual([true]);
     await mock.upstream.waitFor(() => mock.upstream.requests[0].state === 'aborted');
     expect(mock.upstream.requests).toHaveLength(1);
   });
@@ -66,7 +77,7 @@ describe('connect(): both pipelines inside one subscription', () => {
       connect((frames$) => merge(frames$.pipe(map(encodeSse), ignoreElements()), frames$.pipe(chatChunks(), contentDeltas()))),
     );
     const result = record(final$);
-    await waitUntil(() => result.values.length === 2, 'two tokens');
+    await result.until(() => result.values.length === 2, 'two tokens');
     result.subscription.unsubscribe();
     await mock.upstream.waitFor(() => mock.upstream.requests[0].state === 'aborted');
   });
@@ -81,7 +92,10 @@ describe('shareReplay pitfalls', () => {
     );
     const leaky = record(leaky$);
     const careful = record(careful$);
-    await waitUntil(() => leaky.values.length > 0 && careful.values.length > 0, 'the first token of each');
+    await Promise.all([
+      leaky.until(() => leaky.values.length > 0, 'the first leaky token'),
+      careful.until(() => careful.values.length > 0, 'the first careful token'),
+    ]);
     leaky.subscription.unsubscribe();
     careful.subscription.unsubscribe();
 

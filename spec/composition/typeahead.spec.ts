@@ -2,7 +2,8 @@
 import { debounceTime, distinctUntilChanged, scan, Subject, switchMap, tap } from 'rxjs';
 import { contentDeltas, createClient } from '../../src/index.node';
 import { startMockUpstream, type MockUpstream } from '../../src/testing/index.node';
-import { record, waitUntil } from '../helpers/streams';
+import { record } from '../helpers/streams';
+import { VirtualClock } from '../helpers/virtualClock';
 
 let upstream: MockUpstream;
 afterEach(() => upstream?.close());
@@ -13,9 +14,11 @@ test('only the last query runs to completion; every earlier request is closed on
   const client = createClient({ baseURL: upstream.baseURL, apiKey: 'sk-test' });
   const input$ = new Subject<string>();
   const debounced: string[] = [];
+  // The debounce runs on a virtual clock: the test lets its window pass.
+  const clock = new VirtualClock();
 
   const answer$ = input$.pipe(
-    debounceTime(30),
+    debounceTime(30, clock),
     tap((query) => debounced.push(query)),
     distinctUntilChanged(),
     switchMap((query) =>
@@ -32,25 +35,34 @@ test('only the last query runs to completion; every earlier request is closed on
 
   // Three keystrokes inside one debounce window: one request, for the last of them.
   input$.next('r');
+  clock.advanceBy(10);
   input$.next('rx');
+  clock.advanceBy(10);
   input$.next('rxj');
+  clock.advanceBy(29);
+  expect(debounced).toEqual([]);
+  clock.advanceBy(1);
+  expect(debounced).toEqual(['rxj']);
   await upstream.waitFor(() => upstream.requests[0]?.tokensSent === 1);
   expect(upstream.requests.map((request) => request.prompt)).toEqual(['rxj']);
-  await waitUntil(() => lastAnswer() === 'Mock', 'the first token of the answer to "rxj"');
+  await answers.until(() => lastAnswer() === 'Mock', 'the first token of the answer to "rxj"');
 
-  // The same query again passes the debounce but not distinctUntilChanged: still one request.
+  // The same query again passes the debounce but not distinctUntilChanged: still no second request.
   input$.next('rxj');
-  await waitUntil(() => debounced.length === 2, 'the repeated query to pass the debounce');
+  clock.advanceBy(30);
+  expect(debounced).toEqual(['rxj', 'rxj']);
   expect(upstream.requests).toHaveLength(1);
 
   // A new query: switchMap unsubscribes the answer in flight, and the server sees that request closed.
   input$.next('rx');
+  clock.advanceBy(30);
   await upstream.waitFor(() => upstream.requests.length === 2 && upstream.requests[0].state === 'aborted');
   await upstream.waitFor(() => upstream.requests[1].tokensSent === 1);
   input$.next('rxjs');
+  clock.advanceBy(30);
   await upstream.waitFor(() => upstream.requests.length === 3 && upstream.requests[1].state === 'aborted');
   await upstream.waitFor(() => upstream.requests[2].state === 'completed');
-  await waitUntil(() => lastAnswer().startsWith('Mock answer to "rxjs".') && lastAnswer().endsWith('.'), 'the whole answer to "rxjs"');
+  await answers.until(() => lastAnswer().startsWith('Mock answer to "rxjs".') && lastAnswer().endsWith('.'), 'the whole answer to "rxjs"');
 
   expect(upstream.requests.map((request) => [request.prompt, request.state])).toEqual([
     ['rxj', 'aborted'],

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { watchChanges } from './changes';
 
 export interface RecordedRequest {
   method: string;
@@ -26,6 +27,10 @@ export interface TestServer {
   waitForClosedSockets(count: number, timeoutMs?: number): Promise<void>;
   /** Resolves when `count` requests have arrived. */
   waitForRequests(count: number, timeoutMs?: number): Promise<void>;
+  /** Resolves when every socket that carried a request has closed: nothing more can reach its client. */
+  requestSocketsClosed(timeoutMs?: number): Promise<void>;
+  /** Resolves when `condition` holds, checked again whenever a request arrives or a socket opens or closes. */
+  until(condition: () => boolean, what: string, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -36,10 +41,7 @@ export async function startServer(handler: Handler): Promise<TestServer> {
   const served = new WeakSet<Socket>();
   const requests: RecordedRequest[] = [];
   let closed = 0;
-  const waiters = new Set<() => void>();
-  const notify = () => {
-    for (const waiter of [...waiters]) waiter();
-  };
+  const changes = watchChanges();
 
   const server: Server = createServer((req, res) => {
     served.add(req.socket);
@@ -53,7 +55,7 @@ export async function startServer(handler: Handler): Promise<TestServer> {
         body: Buffer.concat(chunks).toString('utf8'),
       };
       requests.push(recorded);
-      notify();
+      changes.changed();
       void Promise.resolve(handler(req, res, recorded)).catch((error: unknown) => {
         if (!res.headersSent) res.writeHead(500);
         res.end(String(error));
@@ -62,41 +64,27 @@ export async function startServer(handler: Handler): Promise<TestServer> {
   });
   server.on('connection', (socket) => {
     sockets.add(socket);
+    changes.changed();
     socket.on('close', () => {
       sockets.delete(socket);
       closed++;
-      notify();
+      changes.changed();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
-  const waitFor = (done: () => boolean, what: string, timeoutMs: number) =>
-    new Promise<void>((resolve, reject) => {
-      if (done()) return resolve();
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`));
-      }, timeoutMs);
-      const check = () => {
-        if (!done()) return;
-        clearTimeout(timer);
-        waiters.delete(check);
-        resolve();
-      };
-      waiters.add(check);
-    });
-
+  const openRequestSockets = () => [...sockets].filter((socket) => served.has(socket)).length;
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
     openSockets: () => sockets.size,
     closedSockets: () => closed,
-    openRequestSockets: () => [...sockets].filter((socket) => served.has(socket)).length,
-    waitForClosedSockets: (count, timeoutMs = 2000) =>
-      waitFor(() => closed >= count, `${count} closed sockets (saw ${closed})`, timeoutMs),
-    waitForRequests: (count, timeoutMs = 2000) =>
-      waitFor(() => requests.length >= count, `${count} requests (saw ${requests.length})`, timeoutMs),
+    openRequestSockets,
+    waitForClosedSockets: (count, timeoutMs = 2000) => changes.until(() => closed >= count, `${count} closed sockets`, timeoutMs),
+    waitForRequests: (count, timeoutMs = 2000) => changes.until(() => requests.length >= count, `${count} requests`, timeoutMs),
+    requestSocketsClosed: (timeoutMs = 2000) => changes.until(() => openRequestSockets() === 0, 'every request socket to close', timeoutMs),
+    until: changes.until,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

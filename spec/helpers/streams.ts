@@ -2,26 +2,13 @@ import type { Observable, Subscription } from 'rxjs';
 import { fetchTransport } from '../../src/transport/fetchTransport';
 import type { PromiseTransport } from '../../src/transport/types';
 import { undiciTransport } from '../../src/transport/undiciTransport';
+import { watchChanges, watchedList, type WatchedList } from './changes';
 
 /** Both transports, for `describe.each`: behaviour that depends on the HTTP stack is proven on each. */
 export const TRANSPORTS: ReadonlyArray<[name: string, transport: PromiseTransport]> = [
   ['undici', undiciTransport()],
   ['fetch', fetchTransport()],
 ];
-
-/** Polls `condition` until it holds; fails after `timeoutMs` with `what` in the message. */
-export async function waitUntil(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-/** Lets pending I/O callbacks, microtasks and immediates run a few times over. */
-export async function settle(rounds = 5): Promise<void> {
-  for (let i = 0; i < rounds; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-}
 
 export interface Recording<T> {
   values: T[];
@@ -31,28 +18,37 @@ export interface Recording<T> {
   subscription: Subscription;
   /** Resolves when the stream errors or completes (never rejects). */
   done: Promise<void>;
+  /** Resolves once `condition` holds, checked again after every notification (a value, the error, the completion). */
+  until(condition: () => boolean, what: string, timeoutMs?: number): Promise<void>;
 }
 
 /** Subscribes and records everything the observable delivers. */
 export function record<T>(source: Observable<T>): Recording<T> {
   let finish!: () => void;
+  const changes = watchChanges();
   const recording = {
     values: [] as T[],
     error: undefined as unknown,
     errored: false,
     completed: false,
     done: new Promise<void>((resolve) => (finish = resolve)),
+    until: changes.until,
   } as Recording<T>;
   recording.subscription = source.subscribe({
-    next: (value) => recording.values.push(value),
+    next: (value) => {
+      recording.values.push(value);
+      changes.changed();
+    },
     error: (error: unknown) => {
       recording.error = error;
       recording.errored = true;
       finish();
+      changes.changed();
     },
     complete: () => {
       recording.completed = true;
       finish();
+      changes.changed();
     },
   });
   return recording;
@@ -66,10 +62,32 @@ export async function errorOf(source: Observable<unknown>): Promise<unknown> {
   return recording.error;
 }
 
-/** A transport that records the size of every body chunk it hands on, to show what one network read held. */
-export function chunkRecordingTransport(transport: PromiseTransport): { transport: PromiseTransport; chunks: number[] } {
-  const chunks: number[] = [];
+/** `transport`, counting its calls: no request reaches the network without one, so none can arrive later. */
+export function callCountingTransport(transport: PromiseTransport): { transport: PromiseTransport; calls(): number } {
+  let calls = 0;
   return {
+    transport: (request) => {
+      calls++;
+      return transport(request);
+    },
+    calls: () => calls,
+  };
+}
+
+/**
+ * A transport that records the size of every body chunk it hands on, as the reader gets it: what one network
+ * read held. Both lists are events to wait on: `reads` grows when a reader starts reading a body (its limits
+ * for the body are armed by then), `chunks` when a chunk reached the reader.
+ */
+export function chunkRecordingTransport(transport: PromiseTransport): {
+  transport: PromiseTransport;
+  reads: WatchedList<'read'>;
+  chunks: WatchedList<number>;
+} {
+  const reads = watchedList<'read'>();
+  const chunks = watchedList<number>();
+  return {
+    reads,
     chunks,
     transport: async (request) => {
       const response = await transport(request);
@@ -78,7 +96,8 @@ export function chunkRecordingTransport(transport: PromiseTransport): { transpor
         ...response,
         body: {
           ...body,
-          read: (sink) =>
+          read: (sink) => {
+            reads.push('read');
             body.read({
               data(chunk) {
                 chunks.push(chunk.byteLength);
@@ -86,7 +105,8 @@ export function chunkRecordingTransport(transport: PromiseTransport): { transpor
               },
               end: () => sink.end(),
               error: (error) => sink.error(error),
-            }),
+            });
+          },
         },
       };
     },

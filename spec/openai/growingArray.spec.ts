@@ -18,6 +18,8 @@ interface Case {
   read(snapshot: any): object;
   /** What `read` gives after tokens 0..count-1, as plain JSON. */
   expected(count: number): unknown;
+  /** The fields of what `read` gives that hold logprobs. */
+  logprobKeys: string[];
 }
 
 const cases: Array<[string, Case]> = [
@@ -30,6 +32,7 @@ const cases: Array<[string, Case]> = [
       operator: accumulateChatCompletion(),
       read: (snapshot) => snapshot.choices[0].logprobs,
       expected: (count) => ({ content: range(count).map(tokenLogprob), refusal: count > 1 ? [tokenLogprob(99)] : null }),
+      logprobKeys: ['content', 'refusal'],
     },
   ],
   [
@@ -46,6 +49,7 @@ const cases: Array<[string, Case]> = [
         top_logprobs: range(count).map((i) => ({ [`t${i}`]: logprobOf(i) })),
         text_offset: range(count),
       }),
+      logprobKeys: ['tokens', 'token_logprobs', 'top_logprobs', 'text_offset'],
     },
   ],
   [
@@ -60,23 +64,33 @@ const cases: Array<[string, Case]> = [
         annotations: [],
         logprobs: range(count).map(tokenLogprob),
       }),
+      logprobKeys: ['logprobs'],
     },
   ],
 ];
 
-/** Counts the array elements copied by `concat` and `slice` while `run` runs: the work of copying logprobs per chunk. */
-function elementsCopied(run: () => void): number {
-  const { concat, slice } = Array.prototype;
-  let copied = 0;
+/**
+ * Counts the entries GrowingArray writes while `run` runs, by watching its two writers: `from` (a copy of its
+ * items) and `concat` (the items appended, plus the entries copied when a version that is not the newest grows).
+ * Counted inside the structure, a copy is seen however it is written; an accumulator that copied logprobs
+ * itself instead shows in the snapshot, whose arrays would be plain values rather than versions read lazily.
+ */
+function entriesWritten(run: () => void): number {
+  type Store = { store: unknown[]; length: number };
+  const { from } = GrowingArray;
+  const { concat } = GrowingArray.prototype;
+  let written = 0;
   const spies = [
-    jest.spyOn(Array.prototype, 'concat').mockImplementation(function (this: unknown[], ...items: unknown[]) {
-      const result = concat.apply(this, items);
-      copied += result.length;
-      return result;
+    jest.spyOn(GrowingArray, 'from').mockImplementation(<T>(items: readonly T[] = []) => {
+      written += items.length;
+      return from.call(GrowingArray, items) as GrowingArray<T>;
     }),
-    jest.spyOn(Array.prototype, 'slice').mockImplementation(function (this: unknown[], start?: number, end?: number) {
-      const result = slice.call(this, start, end);
-      copied += result.length;
+    jest.spyOn(GrowingArray.prototype, 'concat').mockImplementation(function (this: GrowingArray<unknown>, items: readonly unknown[]) {
+      const result = concat.call(this, items);
+      const before = this as unknown as Store;
+      const after = result as unknown as Store;
+      if (after.store !== before.store) written += before.length;
+      if (result !== this) written += items.length;
       return result;
     }),
   ];
@@ -85,10 +99,16 @@ function elementsCopied(run: () => void): number {
   } finally {
     for (const spy of spies) spy.mockRestore();
   }
-  return copied;
+  return written;
 }
 
-describe.each(cases)('%s: logprobs', (_name, { value, operator, read, expected }) => {
+/** The own properties of `value` that are still accessors: arrays a snapshot shows lazily, not yet copied out. */
+const lazyKeys = (value: object) =>
+  Object.entries(Object.getOwnPropertyDescriptors(value))
+    .filter(([, descriptor]) => descriptor.get !== undefined)
+    .map(([key]) => key);
+
+describe.each(cases)('%s: logprobs', (_name, { value, operator, read, expected, logprobKeys }) => {
   test('each snapshot keeps its own when read after later chunks, frozen or not, as plain arrays (equality, JSON, spread)', () => {
     const recording = record(of(...range(5).map((i) => value(i) as never)).pipe(operator));
     expect(recording.completed).toBe(true);
@@ -108,18 +128,25 @@ describe.each(cases)('%s: logprobs', (_name, { value, operator, read, expected }
     expect(seen).toEqual(range(4).map((k) => expected(k + 1)));
   });
 
-  test('the work per chunk does not grow with the stream: no logprobs are copied until a snapshot is read', () => {
+  test('the work per chunk does not grow with the stream: each logprob is stored once, none is copied until a snapshot is read', () => {
     const chunks = 2000;
     const values = range(chunks).map((i) => value(i) as never);
-    let last: unknown;
-    const copied = elementsCopied(() => {
+    const snapshots: unknown[] = [];
+    const written = entriesWritten(() => {
       of(...values)
         .pipe(operator)
-        .subscribe((snapshot) => (last = snapshot));
+        .subscribe((snapshot) => snapshots.push(snapshot));
     });
-    // Copying the logprobs so far on every chunk would be ~chunks²/2 = 2,000,000 elements.
-    expect(copied).toBeLessThan(10 * chunks);
-    expect(read(last)).toEqual(expected(chunks));
+    // Each logprob went into the structure once; copying the logprobs so far on every chunk would be ~chunks²/2 per array.
+    const final = expected(chunks) as Record<string, unknown[] | null>;
+    const logprobs = logprobKeys.reduce((sum, key) => sum + (final[key]?.length ?? 0), 0);
+    expect(logprobs).toBeGreaterThanOrEqual(chunks);
+    expect(written).toBe(logprobs);
+    // Every snapshot shows versions of the structure, copied out only when read: the accumulator made no copy of its own.
+    for (const snapshot of [snapshots[1], snapshots[chunks / 2], snapshots.at(-1)]) {
+      expect(lazyKeys(read(snapshot))).toEqual(expect.arrayContaining(logprobKeys));
+    }
+    expect(read(snapshots.at(-1))).toEqual(expected(chunks));
   });
 });
 

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { scan, VirtualTimeScheduler, type Observable } from 'rxjs';
+import { asyncScheduler, defer, scan, throwError, VirtualTimeScheduler, type Observable, type Subscription } from 'rxjs';
 import {
   accumulateChatCompletion,
   APIConnectionError,
@@ -15,9 +15,11 @@ import {
   type RetryInfo,
   type RetryStreamConfig,
 } from '../../src/index.node';
-import { scriptedTransport, splitTokens } from '../../src/testing/index.node';
+import { chatFrames, scriptedTransport, splitTokens, sseText } from '../../src/testing/index.node';
+import { watchChanges, watchedList } from '../helpers/changes';
+import { marbleScheduler } from '../helpers/marbles';
 import { useMockUpstream } from '../helpers/mockUpstream';
-import { record, settle, waitUntil, type Recording } from '../helpers/streams';
+import { record, type Recording } from '../helpers/streams';
 
 const mock = useMockUpstream({ tokenDelayMs: 0 }, 'all');
 afterEach(() => jest.restoreAllMocks());
@@ -41,12 +43,17 @@ async function runWithVirtualTime<T>(
 ): Promise<Recording<T> & { retries: RetryInfo[]; waitedMs: number }> {
   const scheduler = new VirtualTimeScheduler();
   const retries: RetryInfo[] = [];
-  const recording = record(stream({ ...config, scheduler, onRetry: (info) => retries.push(info) }));
-  let finished = false;
-  void recording.done.then(() => (finished = true));
+  const changes = watchChanges();
+  const onRetry = (info: RetryInfo) => {
+    retries.push(info);
+    changes.changed();
+  };
+  const recording = record(stream({ ...config, scheduler, onRetry }));
+  void recording.done.then(changes.changed);
+  const finished = () => recording.errored || recording.completed;
   for (let flushed = 0; flushed < 10; flushed++) {
-    await waitUntil(() => finished || retries.length > flushed, 'the stream to end or to schedule a retry', 5000);
-    if (finished) break;
+    await changes.until(() => finished() || retries.length > flushed, 'the stream to end or to schedule a retry');
+    if (finished()) break;
     scheduler.flush();
   }
   await recording.done;
@@ -236,30 +243,105 @@ describe('retryStream on a real server', () => {
   });
 
   describe('unsubscribing during the wait', () => {
+    /** The answer to `prompt`, counting the subscriptions to it: each one is a request, and none goes out without one. */
+    const countingAttempts = (prompt: string) => {
+      const counter = { attempts: 0 };
+      const stream$ = defer(() => {
+        counter.attempts++;
+        return mock.client.chat.completions.stream(params(prompt));
+      });
+      return { counter, stream$ };
+    };
+
     test('cancels the timer: nothing is scheduled any more and no request follows', async () => {
       const prompt = uniquePrompt('[[mock:error=503]] [[mock:retry-after=30]]');
       const scheduler = new VirtualTimeScheduler();
-      const retries: RetryInfo[] = [];
-      const run = record(mock.client.chat.completions.stream(params(prompt)).pipe(retryStream({ scheduler, onRetry: (info) => retries.push(info) })));
-      await waitUntil(() => retries.length === 1, 'the first retry to be scheduled');
+      const retries = watchedList<RetryInfo>();
+      const { counter, stream$ } = countingAttempts(prompt);
+      const run = record(stream$.pipe(retryStream({ scheduler, onRetry: (info) => retries.push(info) })));
+      await retries.reaches(1, 'the first retry to be scheduled');
       expect(scheduler.actions).toHaveLength(1);
       run.subscription.unsubscribe();
       expect(scheduler.actions).toHaveLength(0);
       scheduler.flush();
-      await settle();
+      // No second subscription, so no second request: the one that failed is all the server saw.
+      expect(counter.attempts).toBe(1);
       expect(requestsFor(prompt)).toHaveLength(1);
       expect(run.errored || run.completed).toBe(false);
     });
 
-    test('with real timers too', async () => {
+    test('with real timers too: the wait on asyncScheduler is cancelled', async () => {
+      const schedule = jest.spyOn(asyncScheduler, 'schedule');
       const prompt = uniquePrompt('[[mock:error=503]] [[mock:retry-after-ms=100]]');
-      const retries: RetryInfo[] = [];
-      const run = record(mock.client.chat.completions.stream(params(prompt)).pipe(retryStream({ onRetry: (info) => retries.push(info) })));
-      await waitUntil(() => retries.length === 1, 'the first retry to be scheduled');
+      const retries = watchedList<RetryInfo>();
+      const { counter, stream$ } = countingAttempts(prompt);
+      const run = record(stream$.pipe(retryStream({ onRetry: (info) => retries.push(info) })));
+      await retries.reaches(1, 'the first retry to be scheduled');
+      const waits = schedule.mock.calls.flatMap(([, delay], call) => (delay === 100 ? [schedule.mock.results[call].value as Subscription] : []));
+      expect(waits.map((wait) => wait.closed)).toEqual([false]);
       run.subscription.unsubscribe();
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The timer is gone, so nothing can subscribe again: no request can follow.
+      expect(waits.map((wait) => wait.closed)).toEqual([true]);
+      expect(counter.attempts).toBe(1);
       expect(requestsFor(prompt)).toHaveLength(1);
     });
+  });
+});
+
+describe('retryStream in virtual time (TestScheduler.run)', () => {
+  const refused = () => new APIConnectionError({ message: 'connect ECONNREFUSED' });
+
+  test("a server's retry-after wins over the backoff and is cut to maxRetryAfterMs", () => {
+    marbleScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const rateLimited = new APIError({ status: 429, message: '429 Rate limit reached', retryAfterMs: 5000 });
+      const source$ = cold('10ms #', undefined, rateLimited);
+      expectObservable(source$.pipe(retryStream({ count: 2, initialDelayMs: 1, maxRetryAfterMs: 3000 }))).toBe('6030ms #', undefined, rateLimited);
+      expectSubscriptions(source$.subscriptions).toBe(['^ 9ms !', '3010ms ^ 9ms !', '6020ms ^ 9ms !']);
+    });
+  });
+
+  test('a 429 with retry-after-ms through a client: the retry waits it, the second answer streams', () => {
+    const transport = scriptedTransport([
+      { status: 429, headers: { 'retry-after-ms': '1500' }, headersDelayMs: 20, body: '{"error":{"message":"Rate limit reached","type":"requests"}}' },
+      { headersDelayMs: 20, body: sseText(chatFrames(['Hi', '!'])) },
+    ]);
+    const client = createClient({ baseURL: 'https://api.test/v1', transport });
+    marbleScheduler().run(({ expectObservable }) => {
+      expectObservable(client.chat.completions.stream(params('hi')).pipe(retryStream(), contentDeltas())).toBe('1540ms (ab|)', { a: 'Hi', b: '!' });
+    });
+    expect(transport.requests.map((request) => request.state)).toEqual(['completed', 'completed']);
+  });
+
+  test('without retry-after: full jitter, each wait within 0 and a ceiling that doubles up to maxDelayMs, waited exactly', () => {
+    const ceilings = [100, 200, 400, 800, 1000, 1000];
+    const longest = ceilings.map(() => 0);
+    // Math.random as it is: many runs, each wait checked against its bounds and against the time that passed.
+    for (let run = 0; run < 50; run++) {
+      const subscribedAt: number[] = [];
+      const delays: number[] = [];
+      const failed: Array<[number, unknown]> = [];
+      const testScheduler = marbleScheduler();
+      testScheduler.run(() => {
+        const source$ = defer(() => {
+          subscribedAt.push(testScheduler.now());
+          return throwError(refused);
+        });
+        source$
+          .pipe(retryStream({ count: ceilings.length, initialDelayMs: 100, maxDelayMs: 1000, onRetry: ({ delayMs }) => delays.push(delayMs) }))
+          .subscribe({ error: (error: unknown) => failed.push([testScheduler.now(), error]) });
+      });
+      // The last attempt's error passes through at once.
+      expect(failed).toEqual([[subscribedAt.at(-1), expect.any(APIConnectionError)]]);
+      expect(subscribedAt).toHaveLength(ceilings.length + 1);
+      delays.forEach((delayMs, retry) => {
+        expect(delayMs).toBeGreaterThanOrEqual(0);
+        expect(delayMs).toBeLessThanOrEqual(ceilings[retry]);
+        expect(subscribedAt[retry + 1] - subscribedAt[retry]).toBe(delayMs);
+        longest[retry] = Math.max(longest[retry], delayMs);
+      });
+    }
+    // Full jitter reaches into the upper half of every ceiling (each miss has a chance of 2⁻⁵⁰).
+    longest.forEach((delayMs, retry) => expect(delayMs).toBeGreaterThan(ceilings[retry] / 2));
   });
 });
 

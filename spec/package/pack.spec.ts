@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { watchChanges } from '../helpers/changes';
 import { chatData, sseHead, startServer, type TestServer } from '../helpers/server';
 import { bundleForBrowser } from './bundleForBrowser';
 
@@ -146,9 +147,14 @@ test('the installed openai-rx command streams from its embedded mock, and its de
   try {
     let stdout = '';
     let stderr = '';
-    demo.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const changes = watchChanges();
+    demo.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      changes.changed();
+    });
     demo.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    for (let waited = 0; !stdout.includes('→ upstream') && waited < 30_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    demo.on('exit', changes.changed);
+    await changes.until(() => stdout.includes('→ upstream') || demo.exitCode !== null, 'the demo to listen', 30_000);
     const url = /http:\/\/127\.0\.0\.1:\d+/.exec(stdout)?.[0];
     expect(url).toBeDefined();
     const script = await fetch(`${url}/demo.js`);

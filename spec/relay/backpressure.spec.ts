@@ -2,8 +2,11 @@ import { once } from 'node:events';
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createFetchRelay, type RelaySummary } from '../../src/index.node';
 import { createRelay } from '../../src/node';
+import type { PromiseTransport } from '../../src/transport/types';
+import { undiciTransport } from '../../src/transport/undiciTransport';
+import { watchChanges, watchedList } from '../helpers/changes';
 import { sseHead, startServer, type TestServer } from '../helpers/server';
-import { CHAT_BODY, eventually, listen, type Listening } from './relayHelpers';
+import { CHAT_BODY, listen, type Listening } from './relayHelpers';
 
 /*
  * A client that stops reading must stop the relay reading upstream: the
@@ -26,9 +29,38 @@ interface ProviderProgress {
 
 let upstream: TestServer;
 let progress: ProviderProgress;
+/** Told when the provider blocks and when the relay pauses its reading of upstream. */
+let changes = watchChanges();
+let upstreamPaused = false;
+
+/** The relay's transport, telling when the relay pauses or resumes reading the upstream body. */
+const pauseWatchingTransport: PromiseTransport = async (request) => {
+  const response = await undiciTransport()(request);
+  const { body } = response;
+  const paused = (value: boolean) => {
+    upstreamPaused = value;
+    changes.changed();
+  };
+  return {
+    ...response,
+    body: {
+      ...body,
+      pause() {
+        body.pause();
+        paused(true);
+      },
+      resume() {
+        paused(false);
+        body.resume();
+      },
+    },
+  };
+};
 
 beforeEach(async () => {
   progress = { written: 0, blocked: false };
+  changes = watchChanges();
+  upstreamPaused = false;
   upstream = await startServer(async (_req, res) => {
     const closed = new AbortController();
     res.on('close', () => closed.abort());
@@ -38,6 +70,7 @@ beforeEach(async () => {
       progress.written += Buffer.byteLength(text);
       if (!res.write(text)) {
         progress.blocked = true;
+        changes.changed();
         await once(res, 'drain', { signal: closed.signal }).catch(() => undefined);
         progress.blocked = false;
       }
@@ -48,15 +81,9 @@ beforeEach(async () => {
 
 afterEach(() => upstream.close());
 
-/** Resolves once the provider is blocked on a full socket and has not moved for several polls. */
+/** Resolves with how far the provider got once the relay paused reading upstream and the provider blocked on a full socket. */
 async function providerStalls(): Promise<number> {
-  let last = -1;
-  let still = 0;
-  await eventually(() => {
-    still = progress.blocked && progress.written === last ? still + 1 : 0;
-    last = progress.written;
-    return still >= 10;
-  }, 'the provider to block on a full socket', 15_000);
+  await changes.until(() => upstreamPaused && progress.blocked, 'the relay to pause upstream and the provider to block', 15_000);
   return progress.written;
 }
 
@@ -65,8 +92,8 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 test('node relay: a client that stops reading pauses upstream; relay memory stays bounded; every byte arrives', async () => {
   let relayResponse: ServerResponse | undefined;
   let maxRelayBuffered = 0;
-  const summaries: RelaySummary<IncomingMessage>[] = [];
-  const handler = createRelay({ apiKey: KEY, baseURL: upstream.url, onSettled: (s) => summaries.push(s) });
+  const summaries = watchedList<RelaySummary<IncomingMessage>>();
+  const handler = createRelay({ apiKey: KEY, baseURL: upstream.url, transport: pauseWatchingTransport, onSettled: (s) => summaries.push(s) });
   const relay: Listening = await listen((req, res) => {
     relayResponse = res;
     handler(req, res);
@@ -110,7 +137,8 @@ test('node relay: a client that stops reading pauses upstream; relay memory stay
     expect(receivedBytes).toBe(EXPECTED.byteLength);
     expect(Buffer.concat(received).equals(EXPECTED)).toBe(true);
     expect(maxRelayBuffered).toBeLessThan(MiB);
-    await eventually(() => summaries.length === 1, 'the summary');
+    await summaries.reaches(1, 'the summary');
+    expect(summaries).toHaveLength(1);
     expect(summaries[0]).toMatchObject({ outcome: 'completed', frames: FRAMES + 1, bytes: EXPECTED.byteLength });
     console.info(
       `node relay backpressure: provider stalled after ${(stalledAt / MiB).toFixed(2)} MiB of ${(EXPECTED.byteLength / MiB).toFixed(2)} MiB; ` +
@@ -123,7 +151,7 @@ test('node relay: a client that stops reading pauses upstream; relay memory stay
 });
 
 test('fetch relay: an unread response body pauses upstream; every byte arrives once it is read', async () => {
-  const relay = createFetchRelay({ apiKey: KEY, baseURL: upstream.url });
+  const relay = createFetchRelay({ apiKey: KEY, baseURL: upstream.url, transport: pauseWatchingTransport });
   const response = await relay(
     new Request('http://relay.test/v1/chat/completions', { method: 'POST', body: JSON.stringify(CHAT_BODY) }),
   );

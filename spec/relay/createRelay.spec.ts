@@ -1,13 +1,16 @@
-import { request, type IncomingMessage } from 'node:http';
+import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import express from 'express';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { APIError, RelayRejection, StreamTimeoutError, type RelaySummary } from '../../src/index.node';
 import { createRelay, type NodeRelayOptions } from '../../src/node';
+import { undiciTransport } from '../../src/transport/undiciTransport';
+import { watchedList } from '../helpers/changes';
 import { chatData, sseHead, startServer, type Handler, type TestServer } from '../helpers/server';
+import { chunkRecordingTransport } from '../helpers/streams';
+import { VirtualClock } from '../helpers/virtualClock';
 import {
   CHAT_BODY,
   CHAT_STREAM_PARTS,
-  eventually,
   listen,
   nextTurn,
   openStream,
@@ -20,14 +23,14 @@ const KEY = 'sk-relay-secret-0123456789';
 
 let upstream: TestServer | undefined;
 let relay: Listening | undefined;
-let summaries: RelaySummary<IncomingMessage>[] = [];
+let summaries = watchedList<RelaySummary<IncomingMessage>>();
 let hookErrors: unknown[] = [];
 
 afterEach(async () => {
   await relay?.close();
   await upstream?.close();
   relay = upstream = undefined;
-  summaries = [];
+  summaries = watchedList();
   hookErrors = [];
 });
 
@@ -46,7 +49,7 @@ async function start(handler: Handler, options: NodeRelayOptions = {}): Promise<
 }
 
 const settled = async (): Promise<RelaySummary<IncomingMessage>> => {
-  await eventually(() => summaries.length > 0, 'onSettled');
+  await summaries.reaches(1, 'onSettled');
   return summaries[0];
 };
 
@@ -136,9 +139,10 @@ describe('streaming', () => {
     expect(await settled()).toMatchObject({ outcome: 'completed', route: 'responses', usage: completed.response.usage });
   });
 
-  test('writes a keep-alive comment while upstream is quiet, and only then', async () => {
+  test('writes a keep-alive comment after each heartbeatMs upstream is quiet, and only then', async () => {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
+    const clock = new VirtualClock();
     const { url } = await start(
       async (_req, res) => {
         sseHead(res);
@@ -146,18 +150,21 @@ describe('streaming', () => {
         await released;
         res.end('data: [DONE]\n\n');
       },
-      { heartbeatMs: 40 },
+      { heartbeatMs: 100, scheduler: clock },
     );
     const stream = await openStream(`${url}/v1/chat/completions`, CHAT_BODY);
-    await stream.waitFor(': keep-alive\n\n');
+    await stream.waitFor(chatData('a'));
+    for (let beat = 1; beat <= 2; beat++) {
+      clock.advanceBy(100);
+      await stream.waitFor(chatData('a') + ': keep-alive\n\n'.repeat(beat));
+    }
     release();
     await stream.ended();
-    expect(stream.text()).toMatch(/^data: .*\n\n(: keep-alive\n\n)+data: \[DONE\]\n\n$/);
-    const heartbeats = stream.text().split(': keep-alive\n\n').length - 1;
+    // The clock moved twice by heartbeatMs: exactly two keep-alives, between the data.
+    expect(stream.text()).toBe(`${chatData('a')}: keep-alive\n\n: keep-alive\n\ndata: [DONE]\n\n`);
     const summary = await settled();
     expect(summary.frames).toBe(2);
     expect(summary.bytes).toBe(Buffer.byteLength(stream.text()));
-    expect(heartbeats).toBeGreaterThanOrEqual(1);
   });
 
   test('relays a non-streaming request as JSON with the upstream status and headers', async () => {
@@ -425,7 +432,8 @@ describe('hostile requests are answered without contacting upstream', () => {
     });
     expect(failed.text).not.toContain('bug in the hook');
     expect(hookErrors).toEqual([new TypeError('bug in the hook')]);
-    await eventually(() => summaries.length === 2, 'two summaries');
+    await summaries.reaches(2, 'two summaries');
+    expect(summaries).toHaveLength(2);
     expect(summaries.map((summary) => [summary.outcome, summary.status])).toEqual([
       ['rejected', 400],
       ['rejected', 500],
@@ -495,7 +503,8 @@ describe('upstream failures', () => {
     }
     // The HTML page is not quoted to the client at all; the other three carry the echo, redacted.
     for (const answer of answers.slice(0, 3)) expect(answer.text).toContain('[redacted]');
-    await eventually(() => summaries.length === 4, 'four summaries');
+    await summaries.reaches(4, 'four summaries');
+    expect(summaries).toHaveLength(4);
     const messages = JSON.stringify(summaries.map((summary) => summary.error?.message));
     expect(messages).not.toContain(KEY.slice(0, 8));
     expect(summaries.find((summary) => summary.route === 'completions')?.error?.message).toContain('[redacted]');
@@ -539,16 +548,21 @@ describe('upstream failures', () => {
     expect(await settled()).toMatchObject({ outcome: 'upstream-error', status: 200, frames: 1 });
   });
 
+  // The limits run on a VirtualClock, moved once the request or the data it waits on reached the relay.
   test('a stall after the stream started ends it with a timeout error frame', async () => {
+    const clock = new VirtualClock();
     const { upstream, url } = await start(
       (_req, res) => {
         sseHead(res);
         res.write(chatData('Hel'));
       },
-      { timeout: { idleMs: 150 } },
+      { timeout: { idleMs: 150 }, scheduler: clock },
     );
-    const response = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(CHAT_BODY) });
-    const frames = parseFrames(response.text);
+    const stream = await openStream(`${url}/v1/chat/completions`, CHAT_BODY);
+    await stream.waitFor(chatData('Hel'));
+    clock.advanceBy(150);
+    await stream.ended();
+    const frames = parseFrames(stream.text());
     expect(frames).toHaveLength(2);
     expect(JSON.parse(frames[1].data)).toEqual({
       error: {
@@ -558,25 +572,33 @@ describe('upstream failures', () => {
         code: 'upstream_timeout',
       },
     });
-    expect(response.text).not.toContain('[DONE]');
-    expect(await settled()).toMatchObject({ outcome: 'timeout', status: 200 });
+    expect(stream.text()).not.toContain('[DONE]');
+    expect(await settled()).toMatchObject({ outcome: 'timeout', status: 200, durationMs: 150 });
     await upstream.waitForClosedSockets(1);
   });
 
   test('a stall before the response headers is answered with 504', async () => {
-    const { upstream, url } = await start(() => undefined, { timeout: { headersMs: 150 } });
-    const response = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(CHAT_BODY) });
+    const clock = new VirtualClock();
+    const { upstream, url } = await start(() => undefined, { timeout: { headersMs: 150 }, scheduler: clock });
+    const answer = rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(CHAT_BODY) });
+    await upstream.waitForRequests(1);
+    clock.advanceBy(150);
+    const response = await answer;
     expect(response.status).toBe(504);
     expect((response.json() as { error: { code: string } }).error.code).toBe('upstream_timeout');
-    expect(await settled()).toMatchObject({ outcome: 'timeout', status: 504 });
+    expect(await settled()).toMatchObject({ outcome: 'timeout', status: 504, durationMs: 150 });
     await upstream.waitForClosedSockets(1);
   });
 
   test('a non-streaming request that outlasts timeout.totalMs is answered with 504', async () => {
-    const { upstream, url } = await start(() => undefined, { timeout: { totalMs: 150 } });
-    const response = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify({ model: 'm', messages: [] }) });
+    const clock = new VirtualClock();
+    const { upstream, url } = await start(() => undefined, { timeout: { totalMs: 150 }, scheduler: clock });
+    const answer = rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify({ model: 'm', messages: [] }) });
+    await upstream.waitForRequests(1);
+    clock.advanceBy(150);
+    const response = await answer;
     expect(response.status).toBe(504);
-    expect(await settled()).toMatchObject({ outcome: 'timeout', status: 504, stream: false });
+    expect(await settled()).toMatchObject({ outcome: 'timeout', status: 504, stream: false, durationMs: 150 });
     await upstream.waitForClosedSockets(1);
   });
 
@@ -596,6 +618,8 @@ describe('upstream failures', () => {
       body: STALLED_JSON,
     },
   ])('a non-streaming request whose upstream stalls $name is answered with 504 ($phase)', async ({ timeout, phase, headersSent, body }) => {
+    const clock = new VirtualClock();
+    const spy = chunkRecordingTransport(undiciTransport());
     const { upstream, url } = await start(
       (_req, res) => {
         if (!headersSent) return;
@@ -603,9 +627,15 @@ describe('upstream failures', () => {
         res.flushHeaders();
         if (body) res.write(body);
       },
-      { timeout },
+      { timeout, scheduler: clock, transport: spy.transport },
     );
-    const response = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(JSON_BODY) });
+    const answer = rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(JSON_BODY) });
+    // What the relay waits on when the limit fires has reached it: the request, the headers, the first part of the body.
+    await upstream.waitForRequests(1);
+    if (headersSent) await spy.reads.reaches(1, 'the relay to read the body');
+    if (body) await spy.chunks.reaches(1, 'the first part of the body');
+    clock.advanceBy(150);
+    const response = await answer;
     const timeoutMs = Object.values(timeout).find((ms) => ms === 150);
     expect(response.status).toBe(504);
     expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
@@ -619,7 +649,7 @@ describe('upstream failures', () => {
     });
     expect(response.text).not.toContain('chatcmpl');
     const summary = await settled();
-    expect(summary).toMatchObject({ outcome: 'timeout', status: 504, stream: false, frames: 0 });
+    expect(summary).toMatchObject({ outcome: 'timeout', status: 504, stream: false, frames: 0, durationMs: 150 });
     expect(summary.error).toBeInstanceOf(StreamTimeoutError);
     expect(summary.error).toMatchObject({ phase, timeoutMs });
     await upstream.waitForClosedSockets(1);
@@ -628,24 +658,31 @@ describe('upstream failures', () => {
   test('idleMs bounds each gap in a non-streaming body, not the whole body', async () => {
     const completion = JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', padding: 'x'.repeat(70), choices: [] });
     const pieces = completion.match(/.{1,10}/g) ?? [];
-    const { url } = await start(
-      async (_req, res) => {
+    const clock = new VirtualClock();
+    const spy = chunkRecordingTransport(undiciTransport());
+    let response: ServerResponse | undefined;
+    const { upstream, url } = await start(
+      (_req, res) => {
         res.writeHead(200, { 'content-type': 'application/json' });
-        // Eight gaps of 150 ms: longer than idleMs in all, each far shorter.
-        for (const piece of pieces) {
-          res.write(piece);
-          await new Promise((resolve) => setTimeout(resolve, 150));
-        }
-        res.end();
+        response = res;
       },
-      { timeout: { headersMs: 800, idleMs: 800 } },
+      { timeout: { headersMs: 800, idleMs: 800 }, scheduler: clock, transport: spy.transport },
     );
     expect(pieces.length).toBeGreaterThanOrEqual(8);
-    const response = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(JSON_BODY) });
-    expect(response.status).toBe(200);
-    expect(response.text).toBe(completion);
+    const answer = rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(JSON_BODY) });
+    await upstream.waitForRequests(1);
+    // A gap of 150 ms after each piece reached the relay: longer than idleMs in all, each far shorter.
+    for (const [sent, piece] of pieces.entries()) {
+      response?.write(piece);
+      await spy.chunks.reaches(sent + 1, `piece ${sent + 1}`);
+      clock.advanceBy(150);
+    }
+    response?.end();
+    const answered = await answer;
+    expect(answered.status).toBe(200);
+    expect(answered.text).toBe(completion);
     const summary = await settled();
-    expect(summary).toMatchObject({ outcome: 'completed', status: 200, error: undefined });
+    expect(summary).toMatchObject({ outcome: 'completed', status: 200, error: undefined, durationMs: pieces.length * 150 });
     expect(summary.durationMs).toBeGreaterThan(800);
   });
 
@@ -690,7 +727,8 @@ describe('upstream failures', () => {
       });
       expect(response.text).not.toContain('lb-internal');
     }
-    await eventually(() => summaries.length === 2, 'two summaries');
+    await summaries.reaches(2, 'two summaries');
+    expect(summaries).toHaveLength(2);
     for (const summary of summaries) {
       expect(summary).toMatchObject({ outcome: 'upstream-error', status: 503 });
       expect(summary.error).toBeInstanceOf(APIError);
@@ -713,7 +751,8 @@ describe('upstream failures', () => {
     expect(other.json()).toEqual({
       error: { message: 'The upstream server answered 500 without an error message.', type: 'upstream_error', param: null, code: null },
     });
-    await eventually(() => summaries.length === 2, 'two summaries');
+    await summaries.reaches(2, 'two summaries');
+    expect(summaries).toHaveLength(2);
     expect(summaries[1].error?.message).toContain('gpu-7.internal');
   });
 
@@ -837,7 +876,9 @@ describe('a relay configured the Azure way: headers { api-key }, no apiKey', () 
     for (const answer of answers.slice(0, 3)) expect(answer.text).toContain('[redacted]');
     expect(answers[3].headers['x-request-id']).toBe('[redacted]');
 
-    await eventually(() => summaries.length === requests.length, 'a summary per request');
+    await summaries.reaches(requests.length, 'a summary per request');
+
+    expect(summaries).toHaveLength(requests.length);
     const errors = summaries.map((summary) => summary.error);
     expect(summaries.map((summary) => summary.outcome).sort()).toEqual([
       'completed',

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { startMockUpstream, type MockUpstream } from '../../src/testing/index.node';
 import { expectUnsupportedMethodsAnswered, openSocket } from '../cli/rawSocket';
-import { startServer, type TestServer } from '../helpers/server';
-import { CHAT_BODY, CHAT_STREAM_PARTS, chatProvider, eventually, openStream, rawRequest } from './relayHelpers';
+import { watchChanges, watchedList } from '../helpers/changes';
+import { chatData, sseHead, startServer, type TestServer } from '../helpers/server';
+import { CHAT_BODY, CHAT_STREAM_PARTS, chatProvider, openStream, rawRequest } from './relayHelpers';
 
 /* Each example runs as its users would run it (`node --import tsx examples/…`), on port 0, against a local provider. */
 
@@ -27,8 +27,16 @@ afterEach(async () => {
   await upstream.close();
 });
 
-/** Starts an example and resolves with the relay URL it prints, plus its output so far. */
-async function runExample(file: string, env: Record<string, string> = {}): Promise<{ url: string; output: () => string }> {
+interface RunningExample {
+  url: string;
+  /** Its stdout and stderr so far. */
+  output(): string;
+  /** Resolves once `condition` holds, checked again whenever the example writes. */
+  until(condition: () => boolean, what: string, timeoutMs?: number): Promise<void>;
+}
+
+/** Starts an example and resolves with the relay URL it prints, once it prints it. */
+async function runExample(file: string, env: Record<string, string> = {}): Promise<RunningExample> {
   const started = spawn(process.execPath, ['--import', 'tsx', join('examples', file)], {
     cwd: ROOT,
     env: { ...process.env, OPENAI_API_KEY: KEY, OPENAI_BASE_URL: upstream.url, PORT: '0', HOST: '127.0.0.1', ...env },
@@ -36,23 +44,25 @@ async function runExample(file: string, env: Record<string, string> = {}): Promi
   });
   child = started;
   let output = '';
-  started.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  started.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await eventually(
-    () => /listening on (http:\S+)/.test(output) || started.exitCode !== null,
-    `${file} to start listening`,
-    15_000,
-  );
+  const changes = watchChanges();
+  const append = (chunk: Buffer) => {
+    output += chunk.toString();
+    changes.changed();
+  };
+  started.stdout?.on('data', append);
+  started.stderr?.on('data', append);
+  started.on('exit', changes.changed);
+  await changes.until(() => /listening on (http:\S+)/.test(output) || started.exitCode !== null, `${file} to start listening`, 15_000);
   const url = /listening on (http:\S+)/.exec(output)?.[1];
   if (!url) throw new Error(`${file} did not start: ${output}`);
-  return { url, output: () => output };
+  return { url, output: () => output, until: changes.until };
 }
 
 const MODEL_BODY = { ...CHAT_BODY, model: 'gpt-4o-mini' };
 
 describe.each(['node-http-relay.ts', 'express-relay.ts', 'fetch-relay.ts'])('examples/%s', (file) => {
   test('relays a stream byte for byte, refuses a wrong method, and aborts upstream when the client leaves', async () => {
-    const { url, output } = await runExample(file);
+    const { url, output, until } = await runExample(file);
 
     const response = await rawRequest(`${url}/chat/completions`, { body: JSON.stringify(MODEL_BODY) });
     expect(response.status).toBe(200);
@@ -69,7 +79,7 @@ describe.each(['node-http-relay.ts', 'express-relay.ts', 'fetch-relay.ts'])('exa
     stream.abort();
     await upstream.waitForClosedSockets(closedBefore + 1);
 
-    await eventually(() => output().includes('"outcome":"client-closed"'), 'the audit line of the aborted request');
+    await until(() => output().includes('"outcome":"client-closed"'), 'the audit line of the aborted request');
     expect(output()).toContain('"outcome":"completed"');
     expect(output()).toContain('"total_tokens":8');
     expect(output()).not.toContain(KEY);
@@ -86,32 +96,37 @@ describe.each(['node-http-relay.ts', 'express-relay.ts', 'fetch-relay.ts'])('exa
 });
 
 describe('examples/fetch-relay.ts with pipelined requests', () => {
-  let mock: MockUpstream;
-
-  beforeEach(async () => {
-    mock = await startMockUpstream({ tokenDelayMs: 1 });
-  });
-
-  afterEach(() => mock.close());
-
   test.each([2, 300])('a client that pipelined %i streams and left aborts every upstream request', async (count) => {
-    const { url, output } = await runExample('fetch-relay.ts', { OPENAI_BASE_URL: mock.baseURL });
-    // Each stream sends one token and then holds the upstream connection open: only an abort ends it.
-    const body = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'Go [[mock:stall=1]]' }] });
-    const { host } = new URL(url);
-    const request = `POST /v1/chat/completions HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-    const socket = await openSocket(url);
-    socket.on('error', () => undefined);
-    socket.write(request.repeat(count));
+    // Each stream gets one token, then upstream holds it open: only an abort ends it.
+    const firstTokens = watchedList<'sent'>();
+    const ends = watchedList<'aborted' | 'completed'>();
+    const stalling = await startServer((_req, res) => {
+      sseHead(res);
+      res.write(chatData('Go'), () => firstTokens.push('sent'));
+      res.on('close', () => ends.push(res.writableEnded ? 'completed' : 'aborted'));
+    });
+    try {
+      const { url, output, until } = await runExample('fetch-relay.ts', { OPENAI_BASE_URL: stalling.url });
+      const body = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'Go' }] });
+      const { host } = new URL(url);
+      const request = `POST /v1/chat/completions HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+      const socket = await openSocket(url);
+      socket.on('error', () => undefined);
+      socket.write(request.repeat(count));
 
-    await mock.waitFor(() => mock.requests.length === count && mock.requests.every((upstreamRequest) => upstreamRequest.tokensSent === 1), 20_000);
-    expect(mock.openConnections()).toBe(count);
-    socket.destroy();
+      await firstTokens.reaches(count, `the first token of ${count} upstream streams`, 20_000);
+      expect(stalling.requests).toHaveLength(count);
+      expect(stalling.openRequestSockets()).toBe(count);
+      socket.destroy();
 
-    await mock.waitFor(() => mock.openConnections() === 0, 10_000);
-    expect(mock.requests.map((upstreamRequest) => upstreamRequest.state)).toEqual(Array(count).fill('aborted'));
-    await eventually(() => (output().match(/"outcome":"client-closed"/g) ?? []).length === count, `${count} client-closed audit lines`, 10_000);
-    expect(child?.exitCode).toBeNull();
+      await ends.reaches(count, `${count} upstream responses to close`, 10_000);
+      expect(ends).toEqual(Array(count).fill('aborted'));
+      await stalling.until(() => stalling.openSockets() === 0, 'every upstream socket to close', 10_000);
+      await until(() => (output().match(/"outcome":"client-closed"/g) ?? []).length === count, `${count} client-closed audit lines`, 10_000);
+      expect(child?.exitCode).toBeNull();
+    } finally {
+      await stalling.close();
+    }
   });
 });
 

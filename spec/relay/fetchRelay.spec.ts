@@ -1,21 +1,22 @@
 import { createFetchRelay as createBrowserFetchRelay } from '../../src/index';
 import { createFetchRelay, type FetchRelayOptions, type RelaySummary } from '../../src/index.node';
+import { watchedList } from '../helpers/changes';
 import { startServer, type Handler, type TestServer } from '../helpers/server';
-import { CHAT_BODY, CHAT_STREAM_PARTS, chatProvider, eventually, hangAfterOneFrame, streamParts } from './relayHelpers';
+import { CHAT_BODY, CHAT_STREAM_PARTS, chatProvider, hangAfterOneFrame, streamParts } from './relayHelpers';
 
 const KEY = 'sk-relay-secret-0123456789';
 
 let upstream: TestServer | undefined;
-let summaries: RelaySummary<Request>[] = [];
+let summaries = watchedList<RelaySummary<Request>>();
 
 afterEach(async () => {
   await upstream?.close();
   upstream = undefined;
-  summaries = [];
+  summaries = watchedList();
 });
 
 const settled = async (): Promise<RelaySummary<Request>> => {
-  await eventually(() => summaries.length > 0, 'onSettled');
+  await summaries.reaches(1, 'onSettled');
   return summaries[0];
 };
 

@@ -2,8 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import OpenAI, { APIError as OpenAIAPIError } from 'openai';
 import type { RelaySummary } from '../../src/index.node';
 import { createRelay } from '../../src/node';
+import { watchedList, type WatchedList } from '../helpers/changes';
 import { sseHead, startServer, type Handler, type TestServer } from '../helpers/server';
-import { CHAT_STREAM_PARTS, chatProvider, eventually, listen, nextTurn, streamParts, type Listening } from './relayHelpers';
+import { CHAT_STREAM_PARTS, chatProvider, listen, nextTurn, streamParts, type Listening } from './relayHelpers';
 
 /*
  * The official SDK pointed at the relay must not be able to tell it from the
@@ -62,10 +63,10 @@ const RESPONSE_PARTS = RESPONSE_EVENTS.map((event) => `event: ${event.type}\ndat
 
 let upstream: TestServer;
 let relay: Listening;
-let summaries: RelaySummary<IncomingMessage>[];
+let summaries: WatchedList<RelaySummary<IncomingMessage>>;
 
 beforeEach(async () => {
-  summaries = [];
+  summaries = watchedList();
   const chat = chatProvider({ 'x-request-id': 'req_sdk' });
   const provider: Handler = async (req, res, recorded) => {
     if (recorded.url === '/responses') return streamParts(RESPONSE_PARTS, { 'x-request-id': 'req_sdk' })(req, res, recorded);
@@ -102,7 +103,8 @@ test('a chat completion stream through the relay deep-equals the stream from ups
   expect(through).toEqual(straight);
   expect(through.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('')).toBe('Hello, wörld 👋');
   expect(upstream.requests.map((request) => request.headers.authorization)).toEqual([`Bearer ${KEY}`, `Bearer ${KEY}`]);
-  await eventually(() => summaries.length === 1, 'the relay summary');
+  await summaries.reaches(1, 'the relay summary');
+  expect(summaries).toHaveLength(1);
   expect(summaries[0]).toMatchObject({ outcome: 'completed', usage: { total_tokens: 8 } });
 });
 
@@ -112,7 +114,8 @@ test('a Responses stream through the relay deep-equals the stream from upstream'
   const straight = await collect(await direct().responses.create(params));
   expect(through).toEqual(straight);
   expect(through).toEqual(RESPONSE_EVENTS);
-  await eventually(() => summaries.length === 1, 'the relay summary');
+  await summaries.reaches(1, 'the relay summary');
+  expect(summaries).toHaveLength(1);
   expect(summaries[0]).toMatchObject({ outcome: 'completed', route: 'responses', usage: { total_tokens: 5 } });
 });
 
@@ -123,7 +126,8 @@ test("the SDK's controller.abort() makes upstream see its socket close", async (
   expect(first.value?.choices[0]?.delta.content).toBe('Hel');
   stream.controller.abort();
   await upstream.waitForClosedSockets(1);
-  await eventually(() => summaries.length === 1, 'the relay summary');
+  await summaries.reaches(1, 'the relay summary');
+  expect(summaries).toHaveLength(1);
   expect(summaries[0]).toMatchObject({ outcome: 'client-closed', frames: 1 });
 });
 
@@ -141,6 +145,7 @@ test("an upstream failure after the stream started reaches the SDK as an APIErro
   expect(chunks).toEqual(['Hel']);
   expect(failure).toBeInstanceOf(OpenAIAPIError);
   expect((failure as Error).message).toContain('The connection to the upstream API broke before the stream ended.');
-  await eventually(() => summaries.length === 1, 'the relay summary');
+  await summaries.reaches(1, 'the relay summary');
+  expect(summaries).toHaveLength(1);
   expect(summaries[0].outcome).toBe('upstream-error');
 });

@@ -7,8 +7,9 @@ import { createRelay } from '../../src/node';
 import type { RelayOptions, RelaySummary } from '../../src/relay/types';
 import { fetchTransport } from '../../src/transport/fetchTransport';
 import type { Transport } from '../../src/transport/types';
+import { watchedList } from '../helpers/changes';
 import { chatData, sseHead, startServer, type TestServer } from '../helpers/server';
-import { eventually, listen, rawRequest, type Listening } from './relayHelpers';
+import { listen, rawRequest, type Listening } from './relayHelpers';
 
 const KEY = 'sk-relay-redirect-secret-0123456789';
 const CREDENTIAL_HEADERS = { 'api-key': KEY, 'x-api-key': KEY };
@@ -25,7 +26,7 @@ type Ask = (body: unknown) => Promise<Answer>;
 let target: TestServer;
 let upstream: TestServer | undefined;
 let relayServer: Listening | undefined;
-let summaries: RelaySummary<unknown>[] = [];
+let summaries = watchedList<RelaySummary<unknown>>();
 
 beforeEach(async () => {
   // The other origin answers like a provider: a followed redirect would be relayed as its answer.
@@ -39,7 +40,7 @@ afterEach(async () => {
   await upstream?.close();
   await target.close();
   relayServer = upstream = undefined;
-  summaries = [];
+  summaries = watchedList();
 });
 
 const overHttp = async (handler: Parameters<typeof listen>[0]): Promise<Ask> => {
@@ -122,7 +123,9 @@ describe.each(RELAYS)('%s', (_name, startRelay) => {
       expect(upstream.requests[0].headers).toMatchObject({ authorization: `Bearer ${KEY}`, 'api-key': KEY, 'x-api-key': KEY });
       expect(target.requests).toHaveLength(0);
 
-      await eventually(() => summaries.length === 1, 'onSettled');
+      await summaries.reaches(1, 'onSettled');
+
+      expect(summaries).toHaveLength(1);
       const [summary] = summaries;
       expect(summary).toMatchObject({ outcome: 'upstream-error', status: 502, requestId: 'req_moved' });
       expect(summary.error).toBeInstanceOf(APIError);
@@ -148,6 +151,7 @@ test("createFetchRelay over a browser's fetch: an opaque redirect becomes the sa
     });
   }
   expect(inits.map((init) => init.redirect)).toEqual(['manual', 'manual']);
-  await eventually(() => summaries.length === 2, 'onSettled twice');
+  await summaries.reaches(2, 'onSettled twice');
+  expect(summaries).toHaveLength(2);
   expect(summaries.map((summary) => (summary.error as APIError).status)).toEqual([0, 0]);
 });

@@ -1,12 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { createFetchRelay, type RelaySummary } from '../../src/index.node';
 import { createRelay } from '../../src/node';
+import { watchedList, type WatchedList } from '../helpers/changes';
 import { startServer, type TestServer } from '../helpers/server';
 import {
   CHAT_BODY,
   CHAT_STREAM_PARTS,
   chatProvider,
-  eventually,
   listen,
   openStream,
   rawRequest,
@@ -20,12 +20,12 @@ const KEY = 'sk-relay-secret-0123456789';
 let upstream: TestServer;
 let relayB: Listening;
 let relayA: Listening;
-let summariesA: RelaySummary<IncomingMessage>[];
-let summariesB: RelaySummary<IncomingMessage>[];
+let summariesA: WatchedList<RelaySummary<IncomingMessage>>;
+let summariesB: WatchedList<RelaySummary<IncomingMessage>>;
 
 beforeEach(async () => {
-  summariesA = [];
-  summariesB = [];
+  summariesA = watchedList();
+  summariesB = watchedList();
   upstream = await startServer(chatProvider({ 'x-request-id': 'req_chain' }));
   relayB = await listen(createRelay({ apiKey: KEY, baseURL: upstream.url, onSettled: (s) => summariesB.push(s) }));
   relayA = await listen(
@@ -44,7 +44,8 @@ test('relay → relay → upstream stays byte-faithful and keeps the request id'
   expect(response.text).toBe(CHAT_STREAM_PARTS.join(''));
   expect(response.headers['x-request-id']).toBe('req_chain');
   expect(upstream.requests[0].headers.authorization).toBe(`Bearer ${KEY}`);
-  await eventually(() => summariesA.length === 1 && summariesB.length === 1, 'both summaries');
+  await Promise.all([summariesA.reaches(1, 'the summary of relay A'), summariesB.reaches(1, 'the summary of relay B')]);
+  expect([summariesA.length, summariesB.length]).toEqual([1, 1]);
   expect([summariesA[0].outcome, summariesB[0].outcome]).toEqual(['completed', 'completed']);
 });
 
@@ -53,7 +54,8 @@ test('a client abort closes both upstream hops', async () => {
   await stream.waitFor('Hel');
   stream.abort();
   await upstream.waitForClosedSockets(1);
-  await eventually(() => summariesA.length === 1 && summariesB.length === 1, 'both summaries');
+  await Promise.all([summariesA.reaches(1, 'the summary of relay A'), summariesB.reaches(1, 'the summary of relay B')]);
+  expect([summariesA.length, summariesB.length]).toEqual([1, 1]);
   expect([summariesA[0].outcome, summariesB[0].outcome]).toEqual(['client-closed', 'client-closed']);
 });
 
@@ -69,6 +71,7 @@ test('a fetch relay in front of a node relay: byte-faithful, and cancelling reac
   const closedBefore = upstream.closedSockets();
   await reader.cancel();
   await upstream.waitForClosedSockets(closedBefore + 1);
-  await eventually(() => summariesB.length === 2, 'relay B summaries');
+  await summariesB.reaches(2, 'relay B summaries');
+  expect(summariesB).toHaveLength(2);
   expect(summariesB[1].outcome).toBe('client-closed');
 });

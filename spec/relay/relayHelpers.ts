@@ -1,5 +1,6 @@
 import { createServer, request, type IncomingHttpHeaders, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { watchChanges } from '../helpers/changes';
 import { chatData, sseHead, type Handler } from '../helpers/server';
 
 /** A relay (or any handler that reads its own request body) served on 127.0.0.1:0. */
@@ -59,15 +60,6 @@ export function rawRequest(url: string, options: RawRequestOptions = {}): Promis
   });
 }
 
-/** Polls `condition` every 10 ms; rejects naming `what` after `timeoutMs`. */
-export async function eventually(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** An OpenAI chat stream as the wire carries it: keep-alive comments between chunks, usage, then `[DONE]`. */
 export const CHAT_STREAM_PARTS = [
   ': OPENROUTER PROCESSING\n\n',
@@ -115,16 +107,23 @@ export function openStream(url: string, body: unknown, headers: Record<string, s
       (res) => {
         let text = '';
         let done = false;
+        const changes = watchChanges();
         res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => (done = true));
+        res.on('data', (chunk: string) => {
+          text += chunk;
+          changes.changed();
+        });
+        res.on('end', () => {
+          done = true;
+          changes.changed();
+        });
         res.on('error', () => undefined);
         resolve({
           status: res.statusCode ?? 0,
           headers: res.headers,
           text: () => text,
-          waitFor: (needle, timeoutMs) => eventually(() => text.includes(needle), `'${needle}' in the response`, timeoutMs),
-          ended: (timeoutMs) => eventually(() => done, 'the end of the response', timeoutMs),
+          waitFor: (needle, timeoutMs) => changes.until(() => text.includes(needle), `'${needle}' in the response`, timeoutMs),
+          ended: (timeoutMs) => changes.until(() => done, 'the end of the response', timeoutMs),
           abort: () => req.destroy(),
         });
       },

@@ -27,9 +27,11 @@ describe('matchRoute', () => {
     ['GET', '/v1/models', 'models', '/models'],
     ['GET', '/v1/models/gpt-4o-mini', 'models/{model}', '/models/gpt-4o-mini'],
     ['GET', '/v1/models/ft%3Agpt-4o%3Aorg%3A123', 'models/{model}', '/models/ft%3Agpt-4o%3Aorg%3A123'],
+    ['GET', '/v1/models/meta-llama/Llama-3-8b', 'models/{model}', '/models/meta-llama/Llama-3-8b'],
+    ['GET', '/v1/models/meta-llama%2FLlama-3-8b', 'models/{model}', '/models/meta-llama/Llama-3-8b'],
   ])('%s %s → %s, upstream %s', (method, path, name, upstreamPath) => {
     const matched = matchRoute(ROUTES, '/v1', method, path);
-    expect([matched.spec.name, matched.upstreamPath]).toEqual([name, upstreamPath]);
+    expect([matched.spec.name, matched.target]).toEqual([name, upstreamPath]);
   });
 
   test('an unknown path is a 404 that lists the routes served', () => {
@@ -49,16 +51,16 @@ describe('matchRoute', () => {
     expect(rejectionOf(() => matchRoute(ROUTES, '/v1', 'DELETE', '/v1/models/x'))).toMatchObject({ status: 405, headers: { allow: 'GET' } });
   });
 
-  test('a model id is one segment: an encoded slash, a control character or a huge id is no route', () => {
-    for (const path of ['/v1/models/a%2Fb', '/v1/models/a/b', '/v1/models/%0a', `/v1/models/${'x'.repeat(257)}`, '/v1/models/%E0%A4%A']) {
+  test('a model id: no dot segment, empty segment, control character, huge id or broken encoding', () => {
+    for (const path of ['/v1/models/a/../b', '/v1/models/..', '/v1/models/a%2F..%2Fb', '/v1/models/a//b', '/v1/models/%0a', `/v1/models/${'x'.repeat(257)}`, '/v1/models/%E0%A4%A', '/v1/models/%2Fa']) {
       expect(rejectionOf(() => matchRoute(ROUTES, '/v1', 'GET', path))).toMatchObject({ status: 404 });
     }
   });
 
   test('opt-in JSON routes, and the model routes turned off', () => {
     const routes = routeTable({ models: false, json: ['embeddings', 'images/generations'] });
-    expect(matchRoute(routes, '/v1', 'POST', '/v1/embeddings').upstreamPath).toBe('/embeddings');
-    expect(matchRoute(routes, '/v1', 'POST', '/v1/images/generations').upstreamPath).toBe('/images/generations');
+    expect(matchRoute(routes, '/v1', 'POST', '/v1/embeddings').target).toBe('/embeddings');
+    expect(matchRoute(routes, '/v1', 'POST', '/v1/images/generations').target).toBe('/images/generations');
     expect(rejectionOf(() => matchRoute(routes, '/v1', 'GET', '/v1/models'))).toMatchObject({ status: 404 });
     for (const name of ['../x', 'Embeddings', 'chat/completions', 'models', '']) expect(() => routeTable({ json: [name] })).toThrow(/routes.json/);
   });

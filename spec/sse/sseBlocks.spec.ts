@@ -22,6 +22,19 @@ function split(body: Uint8Array, offsets: number[], maxEventSize = 1 << 20) {
   return { blocks, end, oversize, text };
 }
 
+/**
+ * What a split body comes to: every byte in order, the frames in order, and the events of the complete blocks
+ * before the end block. Block boundaries may move by the LF of a CRLF split between two reads.
+ */
+function outcomeOf({ blocks, end }: ReturnType<typeof split>) {
+  const all = [...blocks, ...(end.block ? [end.block] : [])];
+  return {
+    bytes: text(Buffer.concat(all.map((block) => block.bytes))),
+    frames: all.flatMap((block) => block.frames),
+    events: blocks.map((block) => block.frames.filter((frame) => frame.type === 'event')).filter((events) => events.length > 0),
+  };
+}
+
 /** What the client's own decoder makes of the same body, for comparison. */
 function framesOf(body: Uint8Array): SseFrame[] {
   const frames: SseFrame[] = [];
@@ -60,23 +73,27 @@ describe('sseBlockSplitter', () => {
       expect(block.comments).toBe(block.frames.filter((frame) => frame.type === 'comment').length);
     }
     expect([...whole.blocks, ...(whole.end.block ? [whole.end.block] : [])].flatMap((block) => block.frames)).toEqual(framesOf(body));
-    for (let offset = 0; offset <= body.length; offset++) {
-      const cut = split(body, [offset]);
-      expect(cut.text).toBe(whole.text);
-      expect(cut.blocks.map((block) => text(block.bytes))).toEqual(whole.blocks.map((block) => text(block.bytes)));
-      expect(cut.blocks.map((block) => block.frames)).toEqual(whole.blocks.map((block) => block.frames));
-      expect(cut.end.block && text(cut.end.block.bytes)).toEqual(whole.end.block && text(whole.end.block.bytes));
-    }
+    for (let offset = 0; offset <= body.length; offset++) expect(outcomeOf(split(body, [offset]))).toEqual(outcomeOf(whole));
   });
 
   test('each pair of offsets too, for CRLF and CR bodies (a CR and its LF in two reads)', () => {
     for (const source of [BODIES.CRLF, BODIES.CR, BODIES['mixed endings']]) {
       const body = encoder.encode(source);
-      const whole = split(body, []).blocks.map((block) => text(block.bytes));
+      const whole = outcomeOf(split(body, []));
       for (let a = 0; a <= body.length; a++) {
-        for (let b = a; b <= body.length; b++) expect(split(body, [a, b]).blocks.map((block) => text(block.bytes))).toEqual(whole);
+        for (let b = a; b <= body.length; b++) expect(outcomeOf(split(body, [a, b]))).toEqual(whole);
       }
     }
+  });
+
+  test('a CR that ends a read and a blank line ends the block there: a complete event is not held for the LF', () => {
+    const first = split(encoder.encode('data: a\r\r'), []);
+    expect(first.blocks.map((block) => block.frames)).toEqual([[{ type: 'event', data: 'a' }]]);
+    // The LF that then arrives starts the next block and makes no frame.
+    const splitter = sseBlockSplitter(1 << 20, () => undefined);
+    expect(splitter.feed(encoder.encode('data: a\r\r')).blocks).toHaveLength(1);
+    const next = splitter.feed(encoder.encode('\ndata: b\r\n\r\n')).blocks;
+    expect(next.flatMap((block) => block.frames)).toEqual([{ type: 'event', data: 'b' }]);
   });
 
   test('a block is exactly its event: "data: x\\n\\n" then the next one', () => {

@@ -5,7 +5,7 @@ import { StreamAbortError } from '../../src/errors';
 import { sseFrames } from '../../src/sse/sseFrames';
 import type { SseFrame } from '../../src/sse/types';
 import { chatData, sseHead, startServer, type TestServer } from '../helpers/server';
-import { TRANSPORTS, chunkRecordingTransport, record, settle, waitUntil } from '../helpers/streams';
+import { TRANSPORTS, callCountingTransport, chunkRecordingTransport, record } from '../helpers/streams';
 import { trackedScheduler } from '../helpers/timers';
 
 /** Streams chat chunks every 5 ms until the client goes away (at most 2,000, then ends). */
@@ -26,22 +26,24 @@ describe.each(TRANSPORTS)('sseFrames over %s: cold and cancellable', (_name, tra
   let server: TestServer;
   afterEach(() => server?.close());
 
-  const framesFrom = (path = '/stream', signal?: AbortSignal) =>
-    sseFrames({ transport, url: server.url + path, method: 'POST', body: '{}', signal });
+  const framesFrom = (path = '/stream', signal?: AbortSignal, through = transport) =>
+    sseFrames({ transport: through, url: server.url + path, method: 'POST', body: '{}', signal });
 
   /** The server saw every socket that carried a request close. */
-  const socketsClosed = () => waitUntil(() => server.openRequestSockets() === 0, 'the request sockets to close');
+  const socketsClosed = () => server.requestSocketsClosed();
 
   test('nothing reaches the server before subscribe; each subscription sends its own request', async () => {
     server = await startServer((_req, res) => {
       sseHead(res);
       res.end(`${chatData('a', 'stop')}data: [DONE]\n\n`);
     });
-    const frames$ = framesFrom();
-    await settle();
-    expect(server.requests).toHaveLength(0);
+    const counting = callCountingTransport(transport);
+    const frames$ = framesFrom('/stream', undefined, counting.transport);
+    // Nothing was asked of the transport, the only way to the network; two subscriptions later it was asked twice.
+    expect(counting.calls()).toBe(0);
 
     const [first, second] = await Promise.all([lastValueFrom(frames$.pipe(toArray())), lastValueFrom(frames$.pipe(toArray()))]);
+    expect(counting.calls()).toBe(2);
     expect(server.requests).toHaveLength(2);
     expect(first).toEqual(second);
     expect(first).toHaveLength(2);
@@ -70,9 +72,9 @@ describe.each(TRANSPORTS)('sseFrames over %s: cold and cancellable', (_name, tra
       complete: () => (completed = true),
     });
     await responseClosed;
+    // The connection is gone, so nothing more can arrive; what was read arrived in the read of the first frame.
     await server.waitForClosedSockets(1);
     await socketsClosed();
-    await settle();
     expect(values).toHaveLength(1);
     expect(values[0]).toEqual({ type: 'event', data: chatData('e0').slice(6, -2) });
     expect(errored).toBe(false);
@@ -85,7 +87,7 @@ describe.each(TRANSPORTS)('sseFrames over %s: cold and cancellable', (_name, tra
     server = await startServer(endlessStream);
     const stop = new Subject<void>();
     const recording = record(framesFrom().pipe(takeUntil(stop)));
-    await waitUntil(() => recording.values.length > 0, 'a first frame');
+    await recording.until(() => recording.values.length > 0, 'a first frame');
     stop.next();
     expect(recording.completed).toBe(true);
     await socketsClosed();
@@ -106,10 +108,10 @@ describe.each(TRANSPORTS)('sseFrames over %s: cold and cancellable', (_name, tra
     const recording = record(trigger.pipe(switchMap((path) => framesFrom(path))));
     trigger.next('/first');
     await server.waitForRequests(1);
-    await waitUntil(() => recording.values.length > 0, 'a frame from the first request');
+    await recording.until(() => recording.values.length > 0, 'a frame from the first request');
     trigger.next('/second');
     await server.waitForRequests(2);
-    await waitUntil(() => server.openRequestSockets() === 1, 'the first request socket to close');
+    await server.until(() => server.openRequestSockets() === 1, 'the first request socket to close');
     recording.subscription.unsubscribe();
     await socketsClosed();
     expect(recording.errored).toBe(false);
@@ -120,7 +122,7 @@ describe.each(TRANSPORTS)('sseFrames over %s: cold and cancellable', (_name, tra
     server = await startServer(endlessStream);
     const controller = new AbortController();
     const recording = record(framesFrom('/stream', controller.signal));
-    await waitUntil(() => recording.values.length > 0, 'a first frame');
+    await recording.until(() => recording.values.length > 0, 'a first frame');
     controller.abort('user pressed stop');
     await recording.done;
     expect(recording.error).toBeInstanceOf(StreamAbortError);
@@ -131,9 +133,11 @@ describe.each(TRANSPORTS)('sseFrames over %s: cold and cancellable', (_name, tra
 
   test('an already aborted signal sends nothing', async () => {
     server = await startServer(endlessStream);
-    const error = await firstValueFrom(framesFrom('/stream', AbortSignal.abort())).catch((e: unknown) => e);
+    const counting = callCountingTransport(transport);
+    const error = await firstValueFrom(framesFrom('/stream', AbortSignal.abort(), counting.transport)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StreamAbortError);
-    await settle();
+    // The stream has ended without asking the transport, the only way to the network: no request can follow.
+    expect(counting.calls()).toBe(0);
     expect(server.requests).toHaveLength(0);
   });
 
@@ -164,12 +168,13 @@ describe.each(TRANSPORTS)('sseFrames over %s: cold and cancellable', (_name, tra
     // While requests are in flight the signal carries one listener for all of them: the count below is able to
     // see it, and twenty streams on one signal raise no MaxListenersExceededWarning (Node warns past ten listeners).
     const held = Array.from({ length: 20 }, () => record(framesFrom('/hold', signal)));
-    await waitUntil(() => held.every((recording) => recording.values.length > 0), 'the held streams to start');
+    await Promise.all(held.map((recording) => recording.until(() => recording.values.length > 0, 'the held stream to start')));
     expect(getEventListeners(signal, 'abort')).toHaveLength(1);
-    for (const recording of held) recording.subscription.unsubscribe();
-    await settle(10);
+    // Node emits the warning on the tick after the listener that exceeds the limit is added; the listeners were all
+    // added on subscribe, and a network round trip has passed since.
     process.off('warning', onWarning);
     expect(warnings.map((warning) => warning.name)).not.toContain('MaxListenersExceededWarning');
+    for (const recording of held) recording.subscription.unsubscribe();
 
     for (let batch = 0; batch < 100; batch++) {
       await Promise.all(
@@ -220,6 +225,6 @@ describe.each(TRANSPORTS)('sseFrames over %s: cold and cancellable', (_name, tra
       expect(timers.live()).toBe(0);
     }
     expect(getEventListeners(signal, 'abort')).toHaveLength(0);
-    await waitUntil(() => server.openSockets() === 0, 'every socket to the server to close', 10_000);
+    await server.until(() => server.openSockets() === 0, 'every socket to the server to close', 10_000);
   });
 });

@@ -4,16 +4,20 @@ import { accumulateChatCompletion } from '../../src/openai/accumulateChatComplet
 import { chatChunks } from '../../src/openai/chatChunks';
 import { isRetryableError } from '../../src/operators/retryStream';
 import { sseFrames } from '../../src/sse/sseFrames';
-import { DEFAULT_MAX_EVENT_SIZE, type SseRequest } from '../../src/sse/types';
+import { DEFAULT_MAX_EVENT_SIZE, type SseFrame, type SseRequest } from '../../src/sse/types';
 import { chatData, sseHead, startServer, type TestServer } from '../helpers/server';
-import { TRANSPORTS, errorOf, record, waitUntil } from '../helpers/streams';
+import { TRANSPORTS, chunkRecordingTransport, errorOf, record } from '../helpers/streams';
 import { trackedScheduler, type TrackedScheduler } from '../helpers/timers';
+import { VirtualClock } from '../helpers/virtualClock';
 
 describe.each(TRANSPORTS)('sseFrames over %s: every failure is a typed error', (_name, transport) => {
   let server: TestServer;
+  // The limits run in virtual time: a test moves the clock on once the event it waits for (a request, a frame) came.
+  let clock: VirtualClock;
   let timers: TrackedScheduler;
   beforeEach(() => {
-    timers = trackedScheduler();
+    clock = new VirtualClock();
+    timers = trackedScheduler(clock);
   });
   afterEach(async () => {
     await server?.close();
@@ -101,11 +105,17 @@ describe.each(TRANSPORTS)('sseFrames over %s: every failure is a typed error', (
       res.write('<html><body>Service Unavailable, retry');
       // The rest never comes.
     });
-    const error = (await errorOf(frames({ timeout: { idleMs: 200, totalMs: 20_000 } }))) as APIError;
+    const spy = chunkRecordingTransport(transport);
+    const recording = record(frames({ transport: spy.transport, timeout: { idleMs: 200, totalMs: 20_000 } }));
+    await spy.chunks.reaches(1, 'the first part of the error page');
+    clock.advanceBy(199);
+    expect(recording.errored).toBe(false);
+    clock.advanceBy(1);
+    const error = recording.error as APIError;
     expect(error).toBeInstanceOf(APIError);
     expect(error.status).toBe(503);
     expect(error.body).toBe('<html><body>Service Unavailable, retry');
-    await waitUntil(() => server.openRequestSockets() === 0, 'the socket to close');
+    await server.requestSocketsClosed();
     expectNoLiveTimers();
   });
 
@@ -118,7 +128,7 @@ describe.each(TRANSPORTS)('sseFrames over %s: every failure is a typed error', (
     const error = (await errorOf(frames())) as APIError;
     expect(error.status).toBe(500);
     expect(error.body).toBe('x'.repeat(64 * 1024));
-    await waitUntil(() => server.openRequestSockets() === 0, 'the socket to close');
+    await server.requestSocketsClosed();
   });
 
   test('200 with a JSON error body where a stream was expected', async () => {
@@ -215,40 +225,62 @@ describe.each(TRANSPORTS)('sseFrames over %s: every failure is a typed error', (
     expectNoLiveTimers();
   });
 
-  test('a stall while keep-alive comments arrive every 50 ms: the idle timeout fires', async () => {
+  /** A server that starts an event stream and writes to it when the test says; `written` resolves when the bytes left. */
+  const onDemand = async () => {
+    let response: ServerResponse | undefined;
     server = await startServer((_req, res) => {
       sseHead(res);
-      res.write(chatData('only'));
-      const interval = setInterval(() => res.write(': keep-alive\n\n'), 50);
-      res.on('close', () => clearInterval(interval));
+      response = res;
     });
+    return {
+      started: async () => {
+        await server.waitForRequests(1);
+        return {
+          write: (text: string) => new Promise<void>((resolve) => response!.write(text, () => resolve())),
+          end: (text: string) => response!.end(text),
+        };
+      },
+    };
+  };
+  const events = (recording: { values: SseFrame[] }) => recording.values.filter((frame) => frame.type === 'event');
+  const comments = (recording: { values: SseFrame[] }) => recording.values.filter((frame) => frame.type === 'comment');
+
+  test('a stall while keep-alive comments arrive: the idle timeout fires idleMs after the last data event', async () => {
+    const demand = await onDemand();
     const recording = record(frames({ timeout: { idleMs: 400, firstEventMs: 5000, totalMs: 20_000 } }));
-    await recording.done;
+    const upstream = await demand.started();
+    await upstream.write(chatData('only'));
+    await recording.until(() => events(recording).length === 1, 'the data event');
+    for (let comment = 1; comment <= 3; comment++) {
+      clock.advanceBy(130);
+      await upstream.write(': keep-alive\n\n');
+      await recording.until(() => comments(recording).length === comment, `keep-alive ${comment}`);
+    }
+    clock.advanceBy(9);
+    expect(recording.errored).toBe(false);
+    clock.advanceBy(1);
     const error = recording.error as StreamTimeoutError;
     expect(error).toBeInstanceOf(StreamTimeoutError);
     expect(error.phase).toBe('idle');
     expect(error.timeoutMs).toBe(400);
     // The comments were delivered (raw is raw) and did not keep the stream alive.
-    expect(recording.values.filter((frame) => frame.type === 'comment').length).toBeGreaterThanOrEqual(2);
-    expect(recording.values.filter((frame) => frame.type === 'event')).toHaveLength(1);
-    await waitUntil(() => server.openRequestSockets() === 0, 'the stalled socket to close');
+    expect(comments(recording)).toHaveLength(3);
+    expect(events(recording)).toHaveLength(1);
+    await server.requestSocketsClosed();
     expectNoLiveTimers();
   });
 
   test('data events keep the idle timeout from firing', async () => {
-    server = await startServer((_req, res) => {
-      sseHead(res);
-      let sent = 0;
-      const interval = setInterval(() => {
-        if (++sent <= 12) res.write(chatData(`${sent}`));
-        else {
-          clearInterval(interval);
-          res.end('data: [DONE]\n\n');
-        }
-      }, 50);
-      res.on('close', () => clearInterval(interval));
-    });
+    const demand = await onDemand();
     const recording = record(frames({ timeout: { idleMs: 2000 } }));
+    const upstream = await demand.started();
+    // Twelve gaps of 1.5 s: 18 s in all, each shorter than idleMs.
+    for (let sent = 1; sent <= 12; sent++) {
+      await upstream.write(chatData(`${sent}`));
+      await recording.until(() => recording.values.length === sent, `event ${sent}`);
+      clock.advanceBy(1500);
+    }
+    upstream.end('data: [DONE]\n\n');
     await recording.done;
     expect(recording.completed).toBe(true);
     expect(recording.values).toHaveLength(13);
@@ -257,40 +289,51 @@ describe.each(TRANSPORTS)('sseFrames over %s: every failure is a typed error', (
 
   test('headers timeout', async () => {
     server = await startServer(() => undefined);
-    const error = (await errorOf(frames({ timeout: { headersMs: 100, firstEventMs: 5000, idleMs: 5000, totalMs: 20_000 } }))) as StreamTimeoutError;
+    const recording = record(frames({ timeout: { headersMs: 100, firstEventMs: 5000, idleMs: 5000, totalMs: 20_000 } }));
+    await server.waitForRequests(1);
+    clock.advanceBy(99);
+    expect(recording.errored).toBe(false);
+    clock.advanceBy(1);
+    const error = recording.error as StreamTimeoutError;
     expect(error).toBeInstanceOf(StreamTimeoutError);
     expect(error.phase).toBe('headers');
-    await waitUntil(() => server.openRequestSockets() === 0, 'the waiting socket to close');
+    await server.requestSocketsClosed();
     expectNoLiveTimers();
   });
 
   test('first-event timeout: comments alone do not count', async () => {
-    server = await startServer((_req, res) => {
-      sseHead(res);
-      const interval = setInterval(() => res.write(': processing\n\n'), 30);
-      res.on('close', () => clearInterval(interval));
-    });
+    const demand = await onDemand();
     const recording = record(frames({ timeout: { headersMs: 5000, firstEventMs: 200, idleMs: 5000, totalMs: 20_000 } }));
-    await recording.done;
+    const upstream = await demand.started();
+    await upstream.write(': processing\n\n');
+    await recording.until(() => recording.values.length === 1, 'the first comment');
+    clock.advanceBy(150);
+    await upstream.write(': processing\n\n');
+    await recording.until(() => recording.values.length === 2, 'the second comment');
+    clock.advanceBy(49);
+    expect(recording.errored).toBe(false);
+    clock.advanceBy(1);
     expect(recording.error).toBeInstanceOf(StreamTimeoutError);
     expect((recording.error as StreamTimeoutError).phase).toBe('first-event');
-    expect(recording.values.length).toBeGreaterThan(0);
-    await waitUntil(() => server.openRequestSockets() === 0, 'the socket to close');
+    await server.requestSocketsClosed();
     expectNoLiveTimers();
   });
 
   test('total timeout on a stream that keeps flowing', async () => {
-    server = await startServer((_req, res) => {
-      sseHead(res);
-      const interval = setInterval(() => res.write(chatData('more')), 20);
-      res.on('close', () => clearInterval(interval));
-    });
+    const demand = await onDemand();
     const recording = record(frames({ timeout: { idleMs: 1000, totalMs: 300 } }));
-    await recording.done;
+    const upstream = await demand.started();
+    for (let sent = 1; sent <= 3; sent++) {
+      await upstream.write(chatData('more'));
+      await recording.until(() => recording.values.length === sent, `event ${sent}`);
+      clock.advanceBy(sent < 3 ? 100 : 99);
+    }
+    expect(recording.errored).toBe(false);
+    clock.advanceBy(1);
     expect(recording.error).toBeInstanceOf(StreamTimeoutError);
     expect((recording.error as StreamTimeoutError).phase).toBe('total');
-    expect(recording.values.length).toBeGreaterThan(0);
-    await waitUntil(() => server.openRequestSockets() === 0, 'the socket to close');
+    expect(recording.values).toHaveLength(3);
+    await server.requestSocketsClosed();
     expectNoLiveTimers();
   });
 
@@ -319,7 +362,7 @@ describe.each(TRANSPORTS)('sseFrames over %s: every failure is a typed error', (
       expect(error.problem).toBe('event-too-large');
       expect(error.message).toContain('5000');
       expect(recording.values).toHaveLength(1);
-      await waitUntil(() => server.openRequestSockets() === 0, 'the socket to close');
+      await server.requestSocketsClosed();
       expectNoLiveTimers();
     });
 

@@ -2,12 +2,28 @@ import { getEventListeners } from 'node:events';
 import { Subject } from 'rxjs';
 import { APIConnectionError } from '../../src/errors';
 import { sseFrames } from '../../src/sse/sseFrames';
-import type { ByteSink, Transport } from '../../src/transport/types';
+import type { ByteSink, PromiseTransport, Transport } from '../../src/transport/types';
 import { chatData, sseHead, startServer, type TestServer } from '../helpers/server';
-import { TRANSPORTS, record, settle, waitUntil } from '../helpers/streams';
+import { TRANSPORTS, record } from '../helpers/streams';
 import { trackedScheduler } from '../helpers/timers';
 
 const allTimeouts = { headersMs: 5000, firstEventMs: 5000, idleMs: 5000, totalMs: 10_000 };
+
+/**
+ * `transport`, with a promise that resolves once every request it was asked for has settled (answered or
+ * failed): after that, and once the server saw each request's socket close, nothing can reach a subscriber.
+ */
+function settlingTransport(transport: PromiseTransport): { transport: PromiseTransport; allSettled(): Promise<unknown> } {
+  const answers: Promise<unknown>[] = [];
+  return {
+    transport: (request) => {
+      const answer = transport(request);
+      answers.push(answer);
+      return answer;
+    },
+    allSettled: () => Promise.allSettled(answers),
+  };
+}
 
 /**
  * Subscribes, unsubscribes after `delayMs` (0: synchronously) and reports
@@ -59,23 +75,27 @@ describe.each(TRANSPORTS)('sseFrames over %s: teardown', (_name, transport) => {
 
     const timers = trackedScheduler();
     const signal = new AbortController().signal;
+    const settling = settlingTransport(transport);
     const late: string[] = [];
     const urls = ['/no-answer', '/slow-error', '/reset', '/stream'].map((path) => server.url + path).concat(`${refusedUrl}/refused`);
     for (let round = 0; round < 8; round++) {
       await Promise.all(
         urls.flatMap((url) =>
           [0, 1, 3, 8, 15].map(async (delayMs) =>
-            late.push(...(await cancelAfter(sseFrames({ transport, url, signal, timeout: allTimeouts, scheduler: timers }), delayMs))),
+            late.push(
+              ...(await cancelAfter(sseFrames({ transport: settling.transport, url, signal, timeout: allTimeouts, scheduler: timers }), delayMs)),
+            ),
           ),
         ),
       );
     }
-    await settle(10);
+    // Every answer settled and every connection closed: no response, chunk or error is left to arrive.
+    await settling.allSettled();
+    await server.requestSocketsClosed();
     expect(late).toEqual([]);
     expect(timers.started()).toBeGreaterThan(0);
     expect(timers.live()).toBe(0);
     expect(getEventListeners(signal, 'abort')).toHaveLength(0);
-    await waitUntil(() => server.openRequestSockets() === 0, 'every request socket to close');
   });
 
   test('a head callback that throws ends the stream with its error and closes the socket', async () => {
@@ -96,7 +116,7 @@ describe.each(TRANSPORTS)('sseFrames over %s: teardown', (_name, transport) => {
     await recording.done;
     expect(recording.error).toBe(thrown);
     expect(recording.values).toEqual([]);
-    await waitUntil(() => server.openRequestSockets() === 0, 'the socket to close');
+    await server.requestSocketsClosed();
   });
 });
 
@@ -117,6 +137,8 @@ describe('sseFrames with a misbehaving transport', () => {
 
   test('a body that keeps pushing after cancel, and rejections after teardown, reach nobody', async () => {
     let sink: ByteSink | undefined;
+    let reading!: () => void;
+    const read = new Promise<void>((resolve) => (reading = resolve));
     let cancelled = 0;
     const response = new Subject<void>();
     const transport: Transport = () =>
@@ -126,7 +148,10 @@ describe('sseFrames with a misbehaving transport', () => {
             status: 200,
             headers: { 'content-type': 'text/event-stream' },
             body: {
-              read: (target) => (sink = target),
+              read(target) {
+                sink = target;
+                reading();
+              },
               pause: () => undefined,
               resume: () => undefined,
               cancel: () => cancelled++,
@@ -136,7 +161,7 @@ describe('sseFrames with a misbehaving transport', () => {
       );
     const recording = record(sseFrames({ transport, url: 'http://127.0.0.1:9/x' }));
     response.next();
-    await waitUntil(() => sink !== undefined, 'the body to be read');
+    await read;
     sink!.data(new TextEncoder().encode('data: 1\n\n'));
     recording.subscription.unsubscribe();
     expect(cancelled).toBe(1);
@@ -144,10 +169,11 @@ describe('sseFrames with a misbehaving transport', () => {
     sink!.error(new Error('late'));
     sink!.end();
 
-    const rejecting: Transport = () => Promise.reject(new Error('after teardown'));
-    const second = record(sseFrames({ transport: rejecting, url: 'http://127.0.0.1:9/x' }));
+    const rejection = Promise.reject(new Error('after teardown'));
+    const second = record(sseFrames({ transport: () => rejection, url: 'http://127.0.0.1:9/x' }));
     second.subscription.unsubscribe();
-    await settle();
+    // sseFrames subscribed to the rejection first: its handler has run once this one has.
+    await rejection.catch(() => undefined);
     expect(recording.values).toEqual([{ type: 'event', data: '1' }]);
     expect(recording.errored || recording.completed || second.errored || second.completed).toBe(false);
   });

@@ -3,7 +3,8 @@ import { APIConnectionError, APIError, contentDeltas, createClient, StreamTimeou
 import { chatFrames, scriptedTransport, sseText, wait, type Script } from '../../src/testing';
 import { eventStream } from '../../src/sse/sseFrames';
 import { chatChunks } from '../../src/index.node';
-import { errorOf, record, settle, waitUntil } from '../helpers/streams';
+import { marbleScheduler } from '../helpers/marbles';
+import { errorOf, record } from '../helpers/streams';
 
 const params = { model: 'm', messages: [{ role: 'user' as const, content: 'Hi' }] };
 const clientOn = (transport: Transport) => createClient({ baseURL: 'https://api.test/v1', apiKey: 'sk-scripted', transport });
@@ -57,25 +58,6 @@ describe('scriptedTransport with real timers', () => {
     expect(reset.transport.requests[0].state).toBe('failed');
   });
 
-  test('headers that never come meet the headers timeout, and the request is recorded as cancelled', async () => {
-    const transport = scriptedTransport({ headersDelayMs: Infinity });
-    const error = await errorOf(clientOn(transport).chat.completions.stream(params, { timeout: { headersMs: 50 } }));
-    expect(error).toBeInstanceOf(StreamTimeoutError);
-    expect(transport.requests[0].state).toBe('cancelled');
-  });
-
-  test('holds the body back while the reader is paused, and delivers all of it on resume', async () => {
-    const pause$ = new BehaviorSubject(true);
-    const transport = scriptedTransport({ body: sseText(chatFrames(['a', 'b', 'c'])) });
-    const answer = record(eventStream({ transport, url: 'https://api.test/v1/chat/completions' }, { pause$ }).pipe(chatChunks(), contentDeltas()));
-    await waitUntil(() => transport.requests[0]?.state === 'streaming', 'the headers');
-    await settle();
-    expect(answer.values).toEqual([]);
-    pause$.next(false);
-    await answer.done;
-    expect(answer.values).toEqual(['a', 'b', 'c']);
-  });
-
   test('records the request with masked credentials', async () => {
     const { transport, deltas$ } = answerOf({ body: sseText(chatFrames(['x'])) });
     await lastValueFrom(deltas$);
@@ -86,5 +68,31 @@ describe('scriptedTransport with real timers', () => {
       json: { ...params, stream: true },
     });
     expect(JSON.stringify(transport.requests)).not.toContain('sk-scripted');
+  });
+});
+
+describe('scriptedTransport in virtual time', () => {
+  test('headers that never come meet the headers timeout, and the request is recorded as cancelled', () => {
+    const transport = scriptedTransport({ headersDelayMs: Infinity });
+    marbleScheduler().run(({ expectObservable }) => {
+      expectObservable(clientOn(transport).chat.completions.stream(params, { timeout: { headersMs: 50 } })).toBe(
+        '50ms #',
+        undefined,
+        new StreamTimeoutError({ phase: 'headers', timeoutMs: 50 }),
+      );
+    });
+    expect(transport.requests[0].state).toBe('cancelled');
+  });
+
+  test('holds the body back while the reader is paused, and delivers all of it on resume', () => {
+    const transport = scriptedTransport({ body: [sseText(chatFrames(['a', 'b', 'c']))] });
+    const testScheduler = marbleScheduler();
+    testScheduler.run(({ expectObservable }) => {
+      const pause$ = new BehaviorSubject(true);
+      const answer$ = eventStream({ transport, url: 'https://api.test/v1/chat/completions' }, { pause$ }).pipe(chatChunks(), contentDeltas());
+      testScheduler.schedule(() => pause$.next(false), 100);
+      expectObservable(answer$).toBe('100ms (abc|)', { a: 'a', b: 'b', c: 'c' });
+    });
+    expect(transport.requests[0].state).toBe('completed');
   });
 });

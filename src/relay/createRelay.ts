@@ -34,7 +34,7 @@ export function createRelay(options: NodeRelayOptions = {}): RelayHandler {
   return (req, res, next) => {
     // Express strips a mount path from `url`; `originalUrl` keeps it.
     const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
-    const pathname = url.split('?', 1)[0];
+    const [pathname, search = ''] = url.split(/\?(.*)/s, 2);
     if (next && !servesPath(relay.routes, relay.prefix, pathname)) {
       next();
       return;
@@ -54,7 +54,7 @@ export function createRelay(options: NodeRelayOptions = {}): RelayHandler {
     };
     startExchange(
       relay,
-      { request: req, method: req.method ?? 'GET', pathname, header, readBody, turn: responseTurn(res) },
+      { request: req, method: req.method ?? 'GET', pathname, search, header, readBody, turn: responseTurn(res) },
       nodeSink(req, res, () => bodyRefused),
     );
   };

@@ -28,7 +28,7 @@ export function buildFetchRelay(options: FetchRelayOptions & { transport: Transp
       const header = (name: string) => request.headers.get(name) ?? undefined;
       startExchange(
         relay,
-        { request, method: request.method, pathname: url.pathname, header, readBody: (limit) => readRequestBody(request, limit) },
+        { request, method: request.method, pathname: url.pathname, search: url.search.slice(1), header, readBody: (limit) => readRequestBody(request, limit) },
         fetchSink(request, resolve),
       );
     });

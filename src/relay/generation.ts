@@ -18,8 +18,10 @@ export interface GenerationEvents {
   frame(frame: SseFrame): void;
   /** Frames that went into the log unread: nothing in their read could matter to the audit. */
   counted(frames: number): void;
-  /** Every frame must be read (an `onFrame` hook). */
+  /** Every frame must be read (an `onFrame` hook, telemetry). */
   inspectsEveryFrame: boolean;
+  /** Each block is its own log entry (resume mode numbers the events); else a read that needs no reading is one entry. */
+  perBlock: boolean;
 }
 
 export interface Generation {
@@ -83,6 +85,10 @@ export function startGeneration<Req>(
   /** A read that cannot matter to the audit goes into the log as it came, counted but unparsed. */
   const entriesOf = (read: UpstreamRead): LogEntry[] => {
     if (events.inspectsEveryFrame || mayMatterToAudit(read.text)) return read.blocks.map(entryOf);
+    if (events.perBlock) {
+      events.counted(read.blocks.reduce((count, block) => count + block.comments + (block.hasData ? 1 : 0), 0));
+      return read.blocks.map((block) => ({ bytes: block.bytes, events: block.hasData ? 1 : 0 }));
+    }
     let dataEvents = 0;
     let comments = 0;
     for (const block of read.blocks) {
@@ -94,11 +100,17 @@ export function startGeneration<Req>(
   };
   const complete = () => finish(inStreamError ? { outcome: 'upstream-error', error: inStreamError } : { outcome: 'completed' });
   const read = (upstreamRead: UpstreamRead) => {
-    const { blocks, finished, cutMidLine } = upstreamRead;
+    const { blocks, finishedAt, cutMidLine } = upstreamRead;
+    if (finishedAt >= 0) {
+      // Nothing after the finishing event is relayed, wherever the network split the body.
+      log.append(blocks.slice(0, finishedAt + 1).map(entryOf));
+      complete();
+      return;
+    }
     log.append(entriesOf(upstreamRead));
     if (cutMidLine && !wholeEvents(blocks[blocks.length - 1].frames)) {
       finish({ outcome: 'truncated', error: new StreamTruncatedError({ message: 'The upstream stream ended in the middle of an event', partial: undefined }) });
-    } else if (finished) complete();
+    }
   };
 
   upstream = relay

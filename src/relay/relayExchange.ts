@@ -1,7 +1,7 @@
 import { BehaviorSubject } from 'rxjs';
 import { APIError, OpenAIRxError } from '../errors.js';
 import type { ResponseHead } from '../sse/types.js';
-import { passThroughLog, type LogEntry } from './frameLog.js';
+import { passThroughLog, type LogEntry, type LogReader } from './frameLog.js';
 import { startGeneration } from './generation.js';
 import { relayJson, type JsonAnswer } from './jsonAnswer.js';
 import { writeLog, type WriteResult } from './logWriter.js';
@@ -11,6 +11,7 @@ import { EVENT_STREAM_HEADERS, forwardedResponseHeaders, JSON_CONTENT_TYPE } fro
 import { planRequest, type RelayPlan } from './relayRequest.js';
 import type { RelayRuntime } from './relayRuntime.js';
 import type { RelayIncoming, RelaySink } from './relaySink.js';
+import { cancelStream, resumeStream, startResumableStream, type ExchangeIO } from './resumeExchange.js';
 
 /** Bytes a stream's log holds for a slow client before reading upstream pauses: the relay's one buffer. */
 const STREAM_HIGH_WATER_MARK = 64 * 1024;
@@ -36,11 +37,14 @@ export function startExchange<Req>(relay: RelayRuntime<Req>, incoming: RelayInco
   // Added to every answer once the origin is known to be allowed.
   let corsHeaders: Record<string, string> = {};
 
-  sink.onClose(() => {
-    if (recorder.settled) return;
+  // What the client leaving means; resume mode replaces it (the generation goes on without this client).
+  let clientGone = () => {
     stopUpstream?.();
     stopWriting?.();
     recorder.settle('client-closed');
+  };
+  sink.onClose(() => {
+    if (!recorder.settled) clientGone();
   });
 
   const forwarded = (headers: Record<string, string>) => redactValues(relay, forwardedResponseHeaders(headers));
@@ -67,7 +71,8 @@ export function startExchange<Req>(relay: RelayRuntime<Req>, incoming: RelayInco
     write(log);
   };
 
-  const write = (log: ReturnType<typeof passThroughLog>) => {
+  /** Writes a log into the client; `done` learns how it ended (the default settles the exchange with it). */
+  const write = (log: LogReader, done: (result: WriteResult) => void = finishWriting) => {
     const writer = writeLog(log, sink, {
       heartbeatMs: relay.heartbeatMs,
       stalledClientMs: relay.stalledClientMs,
@@ -75,7 +80,7 @@ export function startExchange<Req>(relay: RelayRuntime<Req>, incoming: RelayInco
       written: recorder.written,
     });
     stopWriting = writer.stop;
-    void writer.done.then(finishWriting);
+    void writer.done.then(done);
   };
 
   const finishWriting = (result: WriteResult) => {
@@ -84,6 +89,9 @@ export function startExchange<Req>(relay: RelayRuntime<Req>, incoming: RelayInco
       return;
     }
     stopUpstream?.();
+    dropStalledClient();
+  };
+  const dropStalledClient = () => {
     sink.abort();
     recorder.settle('client-stalled', new OpenAIRxError({ message: `The client took none of the response for ${relay.stalledClientMs} ms` }));
   };
@@ -107,22 +115,25 @@ export function startExchange<Req>(relay: RelayRuntime<Req>, incoming: RelayInco
     recorder.settle(response.outcome, error);
   };
 
-  const openStream = (head: ResponseHead, log: ReturnType<typeof passThroughLog>) => {
+  const openEventStream = (head: ResponseHead, extra: Record<string, string> = {}) => {
     recorder.status(head.status);
     context.requestId = relay.requestIdIn(head.headers);
-    open(head.status, { ...forwarded(head.headers), ...EVENT_STREAM_HEADERS });
-    write(log);
+    open(head.status, { ...forwarded(head.headers), ...EVENT_STREAM_HEADERS, ...extra });
   };
 
   const relayStream = (plan: Extract<RelayPlan, { kind: 'stream' }>) => {
     const pause$ = new BehaviorSubject(false);
     const log = passThroughLog(STREAM_HIGH_WATER_MARK, { onFull: () => pause$.next(true), onRoom: () => pause$.next(false) });
     const generation = startGeneration(relay, plan, log, pause$, {
-      head: (head) => openStream(head, log),
+      head(head) {
+        openEventStream(head);
+        write(log);
+      },
       failedBeforeHead: fail,
       frame: recorder.frame,
       counted: recorder.counted,
       inspectsEveryFrame: relay.options.onFrame !== undefined || relay.options.telemetry !== undefined,
+      perBlock: false,
     });
     stopUpstream = generation.stop;
   };
@@ -149,6 +160,21 @@ export function startExchange<Req>(relay: RelayRuntime<Req>, incoming: RelayInco
     return false;
   };
 
+  const io: ExchangeIO<Req> = {
+    relay,
+    recorder,
+    incoming,
+    openEventStream,
+    write,
+    answer,
+    fail,
+    abortClient: () => sink.abort(),
+    whenClientGone(handler) {
+      clientGone = handler;
+    },
+    stopWriting: () => stopWriting?.(),
+  };
+
   const run = async () => {
     if ((await applyCors()) || recorder.settled) return;
     const plan = await planRequest(relay, incoming, context);
@@ -158,9 +184,12 @@ export function startExchange<Req>(relay: RelayRuntime<Req>, incoming: RelayInco
     }
     await incoming.turn;
     if (recorder.settled) return;
+    if (plan.kind === 'cancel') return cancelStream(io, plan.streamId);
+    if (plan.kind === 'resume') return resumeStream(io, plan.streamId, plan.after);
     recorder.upstreamStarted(relay.baseURL);
     if (plan.kind === 'stream') {
-      relayStream(plan);
+      if (relay.resume) await startResumableStream(io, plan, relay.resume);
+      else relayStream(plan);
       return;
     }
     const controller = new AbortController();

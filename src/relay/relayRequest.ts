@@ -3,6 +3,7 @@ import { isRecord } from '../sse/httpErrors.js';
 import { BODY_TOO_LARGE } from './relayBody.js';
 import { RelayRejection } from './relayErrors.js';
 import { matchRoute, parseRequestBody } from './relayRoutes.js';
+import { isStreamId, resumePosition } from './resumeMode.js';
 import type { RelayRuntime } from './relayRuntime.js';
 import type { RelayIncoming } from './relaySink.js';
 import type { AllowModels, RelayContext, RelayRequestBody } from './types.js';
@@ -11,6 +12,8 @@ import type { AllowModels, RelayContext, RelayRequestBody } from './types.js';
 export type RelayPlan =
   | { kind: 'stream'; path: string; body: RelayRequestBody }
   | { kind: 'json'; method: 'GET' | 'POST'; path: string; body: RelayRequestBody | undefined }
+  | { kind: 'resume'; streamId: string; after: number }
+  | { kind: 'cancel'; streamId: string }
   | { kind: 'client-gone' };
 
 /**
@@ -25,9 +28,10 @@ export async function planRequest<Req>(
   incoming: RelayIncoming<Req>,
   context: RelayContext<Req>,
 ): Promise<RelayPlan> {
-  const { spec, upstreamPath } = matchRoute(relay.routes, relay.prefix, incoming.method, incoming.pathname);
+  const { spec, target } = matchRoute(relay.routes, relay.prefix, incoming.method, incoming.pathname);
   context.route = spec.name;
-  if (spec.method === 'GET') return { kind: 'json', method: 'GET', path: upstreamPath, body: undefined };
+  if (spec.kind !== 'upstream') return streamPlan(spec.kind, target, incoming);
+  if (spec.method === 'GET') return { kind: 'json', method: 'GET', path: target, body: undefined };
   const text = await readBodyOrGone(relay, incoming);
   if (text === undefined) return { kind: 'client-gone' };
   const parsed = parseRequestBody(spec, text);
@@ -36,8 +40,29 @@ export async function planRequest<Req>(
   const body = await transformed(relay, parsed, incoming.request);
   noteBody(context, body);
   return spec.streams && body.stream === true
-    ? { kind: 'stream', path: upstreamPath, body }
-    : { kind: 'json', method: 'POST', path: upstreamPath, body };
+    ? { kind: 'stream', path: target, body }
+    : { kind: 'json', method: 'POST', path: target, body };
+}
+
+/** A resume or cancel request: the stream id (anything that is not one is unknown) and, to resume, the position. */
+function streamPlan<Req>(kind: 'resume' | 'cancel', streamId: string, incoming: RelayIncoming<Req>): RelayPlan {
+  if (!isStreamId(streamId)) throw unknownStream();
+  if (kind === 'cancel') return { kind, streamId };
+  const after = resumePosition(incoming.header('last-event-id'), incoming.search);
+  if (after === undefined) {
+    throw new RelayRejection({
+      status: 400,
+      message: 'Last-Event-ID (or ?after=) must be the id of an event received: a whole number from 0.',
+      code: 'invalid_last_event_id',
+      param: 'Last-Event-ID',
+    });
+  }
+  return { kind, streamId, after };
+}
+
+/** An unknown, expired or malformed stream id, or one that belongs to someone else: all the same to the client. */
+export function unknownStream(): RelayRejection {
+  return new RelayRejection({ status: 404, message: 'No stream with this id is available.', code: 'stream_not_found' });
 }
 
 /** The body as text; `undefined` when the client went away first; 413 past the limit. */

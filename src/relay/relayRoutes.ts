@@ -16,32 +16,37 @@ const model = z.string().check(z.minLength(1));
 const stream = z.nullish(z.boolean());
 const textOrList = z.union([z.string(), z.array(z.unknown())]);
 
-/** One route: how a request below the prefix maps to the upstream request. */
+/**
+ * One route: how a request below the prefix is served. An `upstream` route goes to the upstream path it names; the
+ * resume mode's routes (`resume`, `cancel`) are the relay's own and name a stream id.
+ */
 export interface RouteSpec {
   name: RelayRoute;
+  kind: 'upstream' | 'resume' | 'cancel';
   method: 'GET' | 'POST';
-  /** The body's schema; for a POST route. */
+  /** The body's schema; for a POST route to upstream. */
   body?: z.ZodMiniType<Record<string, unknown>>;
   /** `stream: true` in the body asks for an event stream. */
   streams: boolean;
-  /** The upstream path for `rest` (the path below the prefix), or `undefined` when the route does not take it. */
-  upstreamPath(rest: string): string | undefined;
+  /** For `rest` (the path below the prefix): the upstream path, or the stream id; `undefined` when the route does not take it. */
+  target(rest: string): string | undefined;
 }
 
-/** A route found for a request: its spec, and the path to request upstream (below `baseURL`). */
+/** A route found for a request: its spec, and its target (the upstream path below `baseURL`, or a stream id). */
 export interface MatchedRoute {
   spec: RouteSpec;
-  upstreamPath: string;
+  target: string;
 }
 
 const exactly = (path: string) => (rest: string) => (rest === path ? `/${path}` : undefined);
 
 const generation = (name: RelayRoute, body: z.ZodMiniType<Record<string, unknown>>): RouteSpec => ({
   name,
+  kind: 'upstream',
   method: 'POST',
   body,
   streams: true,
-  upstreamPath: exactly(name),
+  target: exactly(name),
 });
 
 const GENERATION_ROUTES: readonly RouteSpec[] = [
@@ -50,22 +55,38 @@ const GENERATION_ROUTES: readonly RouteSpec[] = [
   generation('responses', z.looseObject({ model, stream, input: z.optional(textOrList) })),
 ];
 
-/** A model id is one path segment: no slash once decoded, no control character, of a bounded length. */
+/**
+ * A model id: one or more segments (`meta-llama/Llama-3-8b` on OpenRouter or Hugging Face), none empty, `.` or `..`,
+ * no control character, 256 characters at most once decoded.
+ */
 // eslint-disable-next-line no-control-regex -- control characters are what it refuses
-const MODEL_ID = /^[^/\u0000-\u001f\u007f]{1,256}$/;
+const MODEL_ID = /^(?!.*(?:^|\/)\.{1,2}(?:\/|$))(?!.*\/\/)[^\u0000-\u001f\u007f]{1,256}$/;
 
 const MODEL_ROUTES: readonly RouteSpec[] = [
-  { name: 'models', method: 'GET', streams: false, upstreamPath: exactly('models') },
+  { name: 'models', kind: 'upstream', method: 'GET', streams: false, target: exactly('models') },
   {
     name: 'models/{model}',
+    kind: 'upstream',
     method: 'GET',
     streams: false,
-    upstreamPath(rest) {
+    target(rest) {
       if (!rest.startsWith('models/')) return undefined;
       const id = decodedSegment(rest.slice('models/'.length));
-      return id !== undefined && MODEL_ID.test(id) ? `/models/${encodeURIComponent(id)}` : undefined;
+      return id !== undefined && MODEL_ID.test(id) && !id.startsWith('/') ? `/models/${id.split('/').map(encodeURIComponent).join('/')}` : undefined;
     },
   },
+];
+
+/** `streams/{id}` and `streams/{id}/cancel`: any one segment is taken, and what is not a stream id is answered as unknown. */
+const streamSegment = (suffix: string) => (rest: string) => {
+  if (!rest.startsWith('streams/') || !rest.endsWith(suffix)) return undefined;
+  const id = rest.slice('streams/'.length, rest.length - suffix.length);
+  return id.length > 0 && !id.includes('/') ? id : undefined;
+};
+
+const RESUME_ROUTES: readonly RouteSpec[] = [
+  { name: 'streams/{id}', kind: 'resume', method: 'GET', streams: true, target: streamSegment('') },
+  { name: 'streams/{id}/cancel', kind: 'cancel', method: 'POST', streams: false, target: streamSegment('/cancel') },
 ];
 
 /** A JSON endpoint's body: any object; a `model`, when there is one, is a name. */
@@ -75,14 +96,14 @@ const jsonBody = z.looseObject({ model: z.optional(model) });
 const JSON_ROUTE_NAME = /^[a-z0-9_-]+(?:\/[a-z0-9_-]+)*$/;
 
 /** The routes a relay serves: the generation routes, the read-only model routes (unless off) and the opt-in JSON routes. */
-export function routeTable(option: RelayRoutesOption = {}): readonly RouteSpec[] {
+export function routeTable(option: RelayRoutesOption = {}, resume = false): readonly RouteSpec[] {
   const json = (option.json ?? []).map((name): RouteSpec => {
     if (!JSON_ROUTE_NAME.test(name) || GENERATION_ROUTES.some((route) => route.name === name) || name.startsWith('models')) {
       throw new OpenAIRxError({ message: `routes.json: '${name}' is not a route the relay can add` });
     }
-    return { name, method: 'POST', body: jsonBody, streams: false, upstreamPath: exactly(name) };
+    return { name, kind: 'upstream', method: 'POST', body: jsonBody, streams: false, target: exactly(name) } satisfies RouteSpec;
   });
-  return [...GENERATION_ROUTES, ...(option.models === false ? [] : MODEL_ROUTES), ...json];
+  return [...GENERATION_ROUTES, ...(option.models === false ? [] : MODEL_ROUTES), ...json, ...(resume ? RESUME_ROUTES : [])];
 }
 
 /** The route a path names below `prefix`; answers 404 for any other path and 405 for another method. */
@@ -113,8 +134,8 @@ function findRoutes(routes: readonly RouteSpec[], prefix: string, pathname: stri
   const rest = pathname.slice(prefix.length + 1).replace(/\/+$/, '');
   const found: MatchedRoute[] = [];
   for (const spec of routes) {
-    const upstreamPath = spec.upstreamPath(rest);
-    if (upstreamPath !== undefined) found.push({ spec, upstreamPath });
+    const target = spec.target(rest);
+    if (target !== undefined) found.push({ spec, target });
   }
   return found;
 }

@@ -7,6 +7,7 @@ import type { ResponseHead } from '../sse/types.js';
 import type { Transport, TransportResponse } from '../transport/types.js';
 import { corsPolicy, type CorsPolicy } from './cors.js';
 import { normalizePrefix, routeTable, type RouteSpec } from './relayRoutes.js';
+import { resumeRuntime, type ResumeRuntime } from './resumeMode.js';
 import { upstreamBlocks, type UpstreamRead } from './upstreamBlocks.js';
 import type { RelayContext, RelayOptions } from './types.js';
 
@@ -26,6 +27,8 @@ export interface RelayRuntime<Req> {
   routes: readonly RouteSpec[];
   /** The `cors` option as a policy; `undefined` when CORS is off. */
   cors: CorsPolicy<Req> | undefined;
+  /** Resume mode; `undefined` when off. */
+  resume: ResumeRuntime<Req> | undefined;
   maxBodyBytes: number;
   maxResponseBytes: number;
   heartbeatMs: number;
@@ -58,6 +61,7 @@ export function buildRelayRuntime<Req>(options: RelayOptions<Req> & { transport:
   const heartbeatMs = offOrPositive('heartbeatMs', options.heartbeatMs, DEFAULT_HEARTBEAT_MS);
   const stalledClientMs = offOrPositive('stalledClientMs', options.stalledClientMs, DEFAULT_STALLED_CLIENT_MS);
   const config = clientConfig(options);
+  const resume = resumeRuntime<Req>(options.resume, options.scheduler ?? asyncScheduler);
   const jsonHeaders = requestHeaders(options, 'application/json');
   // A GET carries no body, so no content-type.
   const { 'content-type': _none, ...getHeaders } = jsonHeaders;
@@ -76,7 +80,8 @@ export function buildRelayRuntime<Req>(options: RelayOptions<Req> & { transport:
     options,
     prefix: normalizePrefix(options.prefix ?? '/v1'),
     baseURL: config.baseURL,
-    routes: routeTable(options.routes),
+    routes: routeTable(options.routes, resume !== undefined),
+    resume,
     cors: corsPolicy(options.cors, report),
     maxBodyBytes,
     maxResponseBytes,

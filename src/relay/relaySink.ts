@@ -6,6 +6,8 @@ export interface RelayIncoming<Req> {
   method: string;
   /** The path without query string. */
   pathname: string;
+  /** The query string without its `?`; empty when there is none. */
+  search: string;
   /** A request header by lower-case name; repeated headers joined with `, `. */
   header(name: string): string | undefined;
   readBody: ReadBody;

@@ -2,6 +2,7 @@ import type { ClientOptions } from '../client.js';
 import type { SseFrame } from '../sse/types.js';
 import type { RelayCorsOption } from './cors.js';
 import type { Telemetry } from '../telemetry/types.js';
+import type { ResumeStore } from '../resume/types.js';
 
 /**
  * The routes a relay serves, as paths below its `prefix` and below the upstream `baseURL`: the generation routes
@@ -27,6 +28,8 @@ export interface RelayRoutesOption {
  * - `timeout`: one of the `timeout` limits fired;
  * - `rejected`: the relay answered by itself without contacting upstream (404, 405, 413, 400, 403, a hook's rejection);
  * - `preflight`: a CORS preflight the relay answered (no upstream request);
+ * - `cancelled`: resume mode: the generation was stopped by a cancel request;
+ * - `abandoned`: resume mode: nobody read the generation for `abandonAfterMs`, so it was stopped;
  * - `relay-error`: the relay itself failed after contacting upstream (reported to `onError`).
  */
 export type RelayOutcome =
@@ -38,6 +41,8 @@ export type RelayOutcome =
   | 'timeout'
   | 'rejected'
   | 'preflight'
+  | 'cancelled'
+  | 'abandoned'
   | 'relay-error';
 
 /** The request body after the checks: a JSON object with a `model`; every other field is kept as sent. */
@@ -78,6 +83,25 @@ export interface RelaySummary<Req> extends RelayContext<Req> {
   error: Error | undefined;
 }
 
+/** Resume mode's settings; every one has a default. */
+export interface RelayResumeOptions<Req> {
+  /** Where generations are kept: `memoryResumeStore()` (one process, the default) or `redisResumeStore()` (shared). */
+  store?: ResumeStore;
+  /**
+   * A generation nobody reads for this long is aborted upstream: tokens a closed tab would go on paying for, traded
+   * against an answer kept for a reload or a network switch. Default 30 000.
+   */
+  abandonAfterMs?: number;
+  /** How long a finished stream stays readable, for the default memory store; a store given keeps its own. Default 300 000. */
+  retainMs?: number;
+  /**
+   * Ties a stream to whoever asked for it: the value it returns for the request that started the stream must be
+   * returned again for a request that resumes or cancels it (else that request gets 404, as for an unknown id).
+   * Typically the user id your authentication put on the request. Default: the stream id alone is the capability.
+   */
+  userOf?: (request: Req) => string | undefined | Promise<string | undefined>;
+}
+
 /** Which models clients may ask for: a list, or a predicate (may be async) that sees the incoming request. */
 export type AllowModels<Req> = readonly string[] | ((model: string, request: Req) => boolean | Promise<boolean>);
 
@@ -107,6 +131,13 @@ export interface RelayOptions<Req>
    * to allowed origins. Default: off (a preflight gets 405).
    */
   cors?: RelayCorsOption<Req>;
+  /**
+   * Resume mode: a streamed generation outlives the connection that asked for it. Its frames go to a store
+   * (each event numbered with an `id:` line), the answer carries `x-stream-id`, `GET {prefix}/streams/{id}` re-attaches
+   * after a dropped connection and `POST {prefix}/streams/{id}/cancel` stops it on whichever instance holds it.
+   * `true` uses an in-process `memoryResumeStore()`. Default: off.
+   */
+  resume?: boolean | RelayResumeOptions<Req>;
   /** Checked against the `model` the client sent; a model not allowed is answered with 403. */
   allowModels?: AllowModels<Req>;
   /**

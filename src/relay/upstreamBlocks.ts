@@ -11,8 +11,8 @@ export interface UpstreamRead {
   bytes: Uint8Array;
   /** The blocks' text, decoded once: cheap substring tests tell which few are worth parsing. */
   text: string;
-  /** A finishing event (`[DONE]`, a Responses terminal event) is among them. */
-  finished: boolean;
+  /** The index of the block with a finishing event (`[DONE]`, a Responses terminal event); -1 when none. */
+  finishedAt: number;
   /** The body ended in the middle of a line: the last block is what arrived of it. */
   cutMidLine: boolean;
 }
@@ -32,7 +32,7 @@ export function upstreamBlocks(request: SseRequest, pause$: Observable<boolean>)
     const hand = (blocks: SseBlock[], bytes: Uint8Array, text: string, cutMidLine: boolean) => {
       if (blocks.length === 0) return;
       for (const block of blocks) if (block.hasData && !output.dataEvent()) return;
-      output.next({ blocks, bytes, text, finished: finishes(blocks, text, output), cutMidLine });
+      output.next({ blocks, bytes, text, finishedAt: finishingBlock(blocks, text, output), cutMidLine });
     };
     return {
       feed(chunk) {
@@ -47,13 +47,13 @@ export function upstreamBlocks(request: SseRequest, pause$: Observable<boolean>)
   });
 }
 
-/** Whether a finishing event is among `blocks`; only a read whose text may hold one is parsed. */
-function finishes(blocks: SseBlock[], text: string, output: DecodedOutput<UpstreamRead>): boolean {
-  if (!mayFinish(text)) return false;
-  for (const block of blocks) {
+/** The block with a finishing event, or -1; only a read whose text may hold one is parsed. */
+function finishingBlock(blocks: SseBlock[], text: string, output: DecodedOutput<UpstreamRead>): number {
+  if (!mayFinish(text)) return -1;
+  return blocks.findIndex((block) => {
     const finishing = block.frames.find(isFinishingFrame);
     // The source learns it too: a finished response keeps its connection when the relay lets go.
-    if (finishing) return output.frame(finishing) || true;
-  }
-  return false;
+    if (finishing) output.frame(finishing);
+    return finishing !== undefined;
+  });
 }

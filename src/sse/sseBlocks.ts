@@ -66,8 +66,6 @@ export function sseBlockSplitter(maxEventSize: number, oversize: () => void): Ss
   let heldBytes = 0;
   let atLineStart = true;
   let lastWasCR = false;
-  // A CR ended a blank line at the end of the previous chunk: the block ends after it, or after the LF that follows.
-  let blockEndsAtCR = false;
 
   const decode = (bytes: Uint8Array) => {
     const text = (first ? firstDecoder : decoder).decode(bytes);
@@ -141,11 +139,9 @@ export function sseBlockSplitter(maxEventSize: number, oversize: () => void): Ss
         atLineStart = true;
         continue;
       }
-      // A blank line: the block ends after its line ending, which a CR may share with the LF that follows it.
-      if (byte === CR && at + 1 === chunk.length) {
-        blockEndsAtCR = true;
-        break;
-      }
+      // A blank line: the block ends after its line ending, with the LF of a CRLF when it is in the same read. A CR
+      // that ends a read ends the block there: a complete event is not held back for the LF that may follow, which
+      // then starts the next block (the same bytes in the same order, and an empty line changes no frame).
       if (byte === CR && chunk[at + 1] === LF) {
         at++;
         lastWasCR = false;
@@ -164,27 +160,18 @@ export function sseBlockSplitter(maxEventSize: number, oversize: () => void): Ss
       let text = '';
       let bytes = EMPTY.bytes;
       let blockStart = 0;
-      if (blockEndsAtCR) {
-        blockEndsAtCR = false;
-        blockStart = chunk[0] === LF ? 1 : 0;
-        lastWasCR = false;
-        bytes = take(chunk, 0, blockStart);
-        text = decode(bytes);
-        blocks.push(next(bytes, undefined));
-      }
       classes.length = 0;
-      const ends = blockEnds(chunk, blockStart);
+      const ends = blockEnds(chunk, 0);
       if (ends.length > 0) {
-        const regionStart = blockStart;
-        const firstBytes = take(chunk, blockStart, ends[0]);
+        const firstBytes = take(chunk, 0, ends[0]);
         const rest = chunk.subarray(ends[0], ends[ends.length - 1]);
         // Decoded in two pieces at most: the first block (it may join held bytes) and the rest of the chunk.
-        text += decode(firstBytes) + (rest.length > 0 ? decoder.decode(rest) : '');
+        text = decode(firstBytes) + (rest.length > 0 ? decoder.decode(rest) : '');
         blocks.push(next(firstBytes, classes[0]));
         for (let index = 1; index < ends.length; index++) {
           blocks.push(next(chunk.subarray(ends[index - 1], ends[index]), classes[index]));
         }
-        bytes = joinRegion(bytes, firstBytes, chunk, regionStart, ends);
+        bytes = region(firstBytes, chunk, ends);
         blockStart = ends[ends.length - 1];
       }
       if (blockStart < chunk.length) {
@@ -200,8 +187,8 @@ export function sseBlockSplitter(maxEventSize: number, oversize: () => void): Ss
       held = [];
       heldBytes = 0;
       first = false;
-      // Two line feeds end a held-back CR or a cut line, and then the event.
-      return { block: next(bytes, undefined, !blockEndsAtCR), cutMidLine: !blockEndsAtCR && !atLineStart };
+      // Two line feeds end a cut line, and then the event.
+      return { block: next(bytes, undefined, true), cutMidLine: !atLineStart };
     },
   };
 }
@@ -245,12 +232,11 @@ class Block implements SseBlock {
   }
 }
 
-/** The region of `chunk` the blocks cover, as one view: the first block's bytes may join held bytes from before. */
-function joinRegion(before: Uint8Array, firstBytes: Uint8Array, chunk: Uint8Array, start: number, ends: number[]): Uint8Array {
+/** The bytes the blocks cover, as one view of `chunk` unless the first block joined bytes held from before it. */
+function region(firstBytes: Uint8Array, chunk: Uint8Array, ends: number[]): Uint8Array {
   const end = ends[ends.length - 1];
-  const inChunk = firstBytes.buffer === chunk.buffer && firstBytes.byteOffset === chunk.byteOffset + start;
-  const region = inChunk ? chunk.subarray(start, end) : concat([firstBytes, chunk.subarray(ends[0], end)], firstBytes.byteLength + end - ends[0]);
-  return before.byteLength === 0 ? region : concat([before, region], before.byteLength + region.byteLength);
+  const firstInChunk = firstBytes.buffer === chunk.buffer && firstBytes.byteOffset === chunk.byteOffset;
+  return firstInChunk ? chunk.subarray(0, end) : concat([firstBytes, chunk.subarray(ends[0], end)], firstBytes.byteLength + end - ends[0]);
 }
 
 /** Whether a block's lines include a `data` field, and how many are comments: what a relay counts without parsing. */
