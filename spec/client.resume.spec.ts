@@ -14,7 +14,8 @@ import { sseComment } from '../src/testing/sseBuilders';
 import type { PromiseTransport, TransportRequest } from '../src/transport/types';
 import { CANCELLED_FRAME, startFakeResumeRelay, type FakeResumeRelay, type FakeResumeRelayConfig } from './helpers/resumeRelay';
 import { sseHead, startServer, type TestServer } from './helpers/server';
-import { record, TRANSPORTS, waitUntil } from './helpers/streams';
+import { watchedList } from './helpers/changes';
+import { record, TRANSPORTS } from './helpers/streams';
 
 const chatParams = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'hi' }] };
 /** Re-attach at once: the backoff is the unit spec's; here the network is. */
@@ -27,17 +28,14 @@ const CHAT = [sseComment('start'), ...chatFrames(['Hel', 'lo', ' wor', 'ld']).fl
  * A transport that records every request the moment it is sent, and counts the answers that settled. The
  * caller gets a promise that rejects as the transport's did: whether it handles that is still up to it.
  */
-function recording(transport: PromiseTransport): { transport: PromiseTransport; sent: TransportRequest[]; settled: () => number } {
+function recording(transport: PromiseTransport) {
   const sent: TransportRequest[] = [];
-  let settled = 0;
-  return {
-    sent,
-    settled: () => settled,
-    transport: (request) => {
-      sent.push(request);
-      return transport(request).finally(() => settled++);
-    },
+  const settled = watchedList<TransportRequest>();
+  const spy: PromiseTransport = (request) => {
+    sent.push(request);
+    return transport(request).finally(() => settled.push(request));
   };
+  return { transport: spy, sent, settled };
 }
 
 /** Event frames numbered 1, 2, 3 … as the relay sends them. */
@@ -137,7 +135,7 @@ describe.each(TRANSPORTS)('resumable streams over %s', (_name, transport) => {
   test('unsubscribing aborts the connection at once and sends the cancel, with the client headers', async () => {
     const target = await relay({ frames: CHAT, held: 4 });
     const stream = record(clientOf(target).chat.completions.events(chatParams, { resume: true }));
-    await waitUntil(() => stream.values.length === 4, 'the frames before the pause');
+    await stream.until(() => stream.values.length === 4, 'the frames before the pause');
     stream.subscription.unsubscribe();
     await target.waitForCancels(1);
     const [cancel] = target.requestsOf('cancel');
@@ -153,7 +151,7 @@ describe.each(TRANSPORTS)('resumable streams over %s', (_name, transport) => {
     const target = await relay({ frames: CHAT, held: 2 });
     const controller = new AbortController();
     const stream = record(clientOf(target).chat.completions.events(chatParams, { resume: true, signal: controller.signal }));
-    await waitUntil(() => stream.values.length === 2, 'the first frames');
+    await stream.until(() => stream.values.length === 2, 'the first frames');
     controller.abort();
     await stream.done;
     expect(stream.error).toBeInstanceOf(StreamAbortError);
@@ -185,7 +183,7 @@ describe.each(TRANSPORTS)('resumable streams over %s', (_name, transport) => {
         record(clientOf(target).chat.completions.events(chatParams, { resume: true })),
         record(clientOf(target).resumeStream(target.streamId)),
       ];
-      await waitUntil(() => readers.every((reader) => reader.values.length === 3), 'the frames');
+      await Promise.all(readers.map((reader) => reader.until(() => reader.values.length === 3, 'the frames')));
       for (const reader of readers) reader.subscription.unsubscribe();
       await target.waitForCancels(2);
       expect(target.cancelAnswers).toEqual(['cancelling', 'finished']);
@@ -194,11 +192,11 @@ describe.each(TRANSPORTS)('resumable streams over %s', (_name, transport) => {
       const gone = await relay({ frames: CHAT, held: 3 });
       const { transport: spy, sent, settled } = recording(transport);
       const second = record(clientOf(gone, spy).chat.completions.events(chatParams, { resume: true }));
-      await waitUntil(() => second.values.length === 3, 'the frames');
+      await second.until(() => second.values.length === 3, 'the frames');
       await gone.close();
       second.subscription.unsubscribe();
       expect(cancelsIn(sent)).toHaveLength(1);
-      await waitUntil(() => settled() === sent.length, 'every request to settle');
+      await settled.reaches(sent.length, 'every request to settle');
       // An unhandled rejection is reported once the microtasks after it ran.
       await new Promise((resolve) => setImmediate(resolve));
     } finally {
@@ -245,13 +243,13 @@ describe.each(TRANSPORTS)('resumable streams over %s', (_name, transport) => {
     const forget = () => sessionStorage.removeItem('streamId');
     const keep = ({ streamId }: ResponseHead) => streamId && sessionStorage.setItem('streamId', streamId);
     const before = record(client.chat.completions.stream(ask(), { resume: true, head: keep }).pipe(accumulateChatCompletion(), finalize(forget)));
-    await waitUntil(() => before.values.length === 2, 'the first snapshots');
+    await before.until(() => before.values.length === 2, 'the first snapshots');
     expect(sessionStorage.getItem('streamId')).toBe(target.streamId);
 
     // The reloaded page: the old one is gone (here it just stays unread).
     const streamId = sessionStorage.getItem('streamId');
     const after = record(client.resumeStream(streamId ?? '').pipe(chatChunks(), accumulateChatCompletion(), finalize(forget)));
-    await waitUntil(() => after.values.length === 2, 'the replayed snapshots');
+    await after.until(() => after.values.length === 2, 'the replayed snapshots');
     target.release();
     await Promise.all([before.done, after.done]);
     expect(after.values.at(-1)).toEqual(before.values.at(-1));
@@ -279,7 +277,7 @@ describe.each(TRANSPORTS)('resumable streams over %s', (_name, transport) => {
     test('re-attaches when its own connection breaks, and cancels when unsubscribed', async () => {
       const target = await relay({ frames: CHAT, held: 5, cuts: [3] });
       const stream = record(clientOf(target).resumeStream(target.streamId, { resume }));
-      await waitUntil(() => stream.values.length === 5, 'every frame');
+      await stream.until(() => stream.values.length === 5, 'every frame');
       stream.subscription.unsubscribe();
       await target.waitForCancels(1);
       expect(stream.values).toEqual(numbered(CHAT.slice(0, 5)));
@@ -290,7 +288,7 @@ describe.each(TRANSPORTS)('resumable streams over %s', (_name, transport) => {
       const target = await relay({ frames: CHAT, held: 2 });
       const { transport: spy, sent } = recording(transport);
       const stream = record(clientOf(target, spy).resumeStream(target.streamId, { resume: { cancelOnUnsubscribe: false } }));
-      await waitUntil(() => stream.values.length === 2, 'the frames');
+      await stream.until(() => stream.values.length === 2, 'the frames');
       stream.subscription.unsubscribe();
       expect(cancelsIn(sent)).toEqual([]);
     });
@@ -307,7 +305,7 @@ describe.each(TRANSPORTS)('resumable streams over %s', (_name, transport) => {
     test('a relay that cancelled the stream ends it with the cancelled error frame', async () => {
       const target = await relay({ frames: CHAT, held: 2 });
       const stream = record(clientOf(target).resumeStream(target.streamId));
-      await waitUntil(() => stream.values.length === 2, 'the frames');
+      await stream.until(() => stream.values.length === 2, 'the frames');
       await cancelFrom(target);
       await stream.done;
       expect(stream.completed).toBe(true);

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeSse } from '../../src/sse/encodeSse';
 import type { SseFrame } from '../../src/sse/types';
+import { watchedList } from './changes';
 import { sseHead, startServer, type RecordedRequest, type TestServer } from './server';
 
 export interface FakeResumeRelayConfig {
@@ -53,6 +54,7 @@ export async function startFakeResumeRelay(config: FakeResumeRelayConfig): Promi
   const readers = new Map<ServerResponse, number>();
   const kinds = new Map<RecordedRequest, 'start' | 'reattach' | 'cancel'>();
   const cancelAnswers: string[] = [];
+  const cancels = watchedList<RecordedRequest>();
   let connections = 0;
   let available = config.held ?? wire.length;
   let finished = config.held === undefined;
@@ -80,6 +82,7 @@ export async function startFakeResumeRelay(config: FakeResumeRelayConfig): Promi
     const url = new URL(req.url ?? '/', 'http://relay');
     if (req.method === 'POST' && url.pathname.startsWith(`${prefix}/streams/`) && url.pathname.endsWith('/cancel')) {
       kinds.set(recorded, 'cancel');
+      cancels.push(recorded);
       if (url.pathname !== `${streamPath}/cancel`) return notFound(res);
       const status = finished ? 'finished' : 'cancelling';
       cancelAnswers.push(status);
@@ -106,9 +109,7 @@ export async function startFakeResumeRelay(config: FakeResumeRelayConfig): Promi
     streamId,
     requestsOf,
     cancelAnswers,
-    waitForCancels: async (count) => {
-      while (requestsOf('cancel').length < count) await server.waitForRequests(server.requests.length + 1);
-    },
+    waitForCancels: (count) => cancels.reaches(count, `${count} cancels`),
     release() {
       available = wire.length;
       finished = true;

@@ -3,7 +3,8 @@ import { CANCEL_TIMEOUT_MS, sendStreamCancel } from '../../src/resume/clientCanc
 import { scriptedTransport } from '../../src/testing/scriptedTransport';
 import type { PromiseTransport, Transport, TransportRequest } from '../../src/transport/types';
 import { startServer, type TestServer } from '../helpers/server';
-import { TRANSPORTS, waitUntil } from '../helpers/streams';
+import { watchedList } from '../helpers/changes';
+import { TRANSPORTS } from '../helpers/streams';
 
 const headers = { authorization: 'Bearer sk-cancel', accept: 'application/json' };
 
@@ -16,7 +17,7 @@ describe.each(TRANSPORTS)('sendStreamCancel over %s', (_name, transport) => {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"cancelling"}');
     });
     const sent: TransportRequest[] = [];
-    const answered: string[] = [];
+    const answered = watchedList<'end'>();
     const spy: PromiseTransport = async (request) => {
       sent.push(request);
       const response = await transport(request);
@@ -28,7 +29,7 @@ describe.each(TRANSPORTS)('sendStreamCancel over %s', (_name, transport) => {
     expect(server.requests[0]).toMatchObject({ method: 'POST', url: '/v1/streams/abc/cancel', body: '' });
     expect(server.requests[0].headers.authorization).toBe('Bearer sk-cancel');
     expect(sent[0].keepalive).toBe(true);
-    await waitUntil(() => answered.length === 1, 'the answer to be read to its end');
+    await answered.reaches(1, 'the answer to be read to its end');
   });
 
   test('a refused connection, an error status, a transport that throws or rejects: nothing escapes', async () => {
@@ -40,7 +41,7 @@ describe.each(TRANSPORTS)('sendStreamCancel over %s', (_name, transport) => {
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
-    const settled: string[] = [];
+    const settled = watchedList<string>();
     const observed =
       (inner: Transport, name: string): PromiseTransport =>
       (request) =>
@@ -53,7 +54,7 @@ describe.each(TRANSPORTS)('sendStreamCancel over %s', (_name, transport) => {
       sendStreamCancel({ transport: () => Promise.reject(new Error('rejected')), url: `${server.url}/c`, headers });
       sendStreamCancel({ transport: observed(transport, 'refused'), url: `${closed.url}/c`, headers });
       sendStreamCancel({ transport: observed(transport, '500'), url: `${server.url}/c`, headers });
-      await waitUntil(() => settled.length === 2, 'both requests to settle');
+      await settled.reaches(2, 'both requests to settle');
       // An unhandled rejection is reported once the microtasks after it ran.
       await new Promise((resolve) => setImmediate(resolve));
     } finally {
