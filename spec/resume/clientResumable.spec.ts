@@ -86,12 +86,19 @@ test('comments replayed after the last event, and events at or before it, are de
   });
 });
 
-test('event ids that are not numbers count as frames without one', () => {
+test('events without a number are never skipped: the relay\'s final error frame after a replay still arrives', () => {
   jest.spyOn(Math, 'random').mockReturnValue(0);
   const odd = sseEvent(chatChunk('x'), { id: 'abc' });
-  const relay = scriptedRelay([broken(e(1), odd), { headers: resumable, body: sseText([odd, e(2), DONE]) }]);
+  const ending = sseEvent({ error: { message: 'The stream was cancelled.', code: 'stream_cancelled' } });
+  const relay = scriptedRelay([broken(e(1), odd, sseComment('heartbeat')), { headers: resumable, body: sseText([odd, ending]) }]);
   testScheduler.run(({ expectObservable }) => {
-    expectObservable(relay.client.chat.completions.events(params, { resume: true })).toBe('(abcd|)', { a: e(1), b: odd, c: e(2), d: DONE });
+    expectObservable(relay.client.chat.completions.events(params, { resume: true })).toBe('(abcde|)', {
+      a: e(1),
+      b: odd,
+      c: sseComment('heartbeat'),
+      d: odd,
+      e: ending,
+    });
   });
 });
 

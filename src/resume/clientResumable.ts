@@ -3,7 +3,7 @@ import { APIConnectionError, APIError, StreamAbortError, StreamTimeoutError } fr
 import { isRetryableError } from '../operators/retryStream.js';
 import { onAbort } from '../sse/onAbort.js';
 import { sseFrames } from '../sse/sseFrames.js';
-import type { ResponseHead, SseFrame, SseRequest } from '../sse/types.js';
+import type { ResponseHead, SseEventFrame, SseFrame, SseRequest } from '../sse/types.js';
 import { StreamNotFoundError } from './clientErrors.js';
 
 /** How a resumable stream re-attaches after its connection broke. `resume: true` takes every default. */
@@ -57,7 +57,7 @@ const EVENT_NUMBER = /^\d{1,15}$/;
  * closed after the head, or the idle timeout fired), the frames go on from a
  * `GET …/streams/{id}` with `Last-Event-ID`: each frame reaches `build` once,
  * comments too (the frames after an event are the same on every read, so the
- * ones already delivered since the last id are skipped). Other errors pass
+ * comments already delivered since the last id are skipped). Other errors pass
  * through; a relay that no longer knows the stream is a `StreamNotFoundError`.
  *
  * Unsubscribing, or the request's signal firing, aborts the connection and
@@ -164,43 +164,46 @@ function resumeSession(plan: ResumePlan, config: ResumeConfig): ResumeSession {
 
 /**
  * Where the subscriber is in the stream: the last event number delivered, and
- * how many frames without a number (comments, the relay's final error frame)
- * came after it. After a re-attach, as many of those are skipped.
+ * how many comments came after it. A re-attach replays from that event, so as
+ * many comments are skipped. Events without a number (the relay's final error
+ * frame) are never skipped: a frame seen twice is better than an ending lost.
+ * A relay heartbeat is not replayed: after one, a stored comment may be
+ * skipped instead, which costs no content.
  */
 function framePosition(after: number) {
   let last = after;
-  let sinceLast = 0;
+  let commentsSinceLast = 0;
   let toSkip = 0;
   return {
     last: () => last,
     /** A new connection replays from `last`. */
     rewind() {
-      toSkip = sinceLast;
+      toSkip = commentsSinceLast;
     },
-    /** Counts the frame in: `delivered` before (skip it), a new numbered `event`, or an unnumbered `frame`. */
+    /** Counts the frame in: `delivered` before (skip it), a new numbered `event`, or another `frame`. */
     admit(frame: SseFrame): 'delivered' | 'event' | 'frame' {
-      const number = eventNumber(frame);
-      if (number === undefined) {
+      if (frame.type === 'comment') {
         if (toSkip > 0) {
           toSkip--;
           return 'delivered';
         }
-        sinceLast++;
+        commentsSinceLast++;
         return 'frame';
       }
+      const number = eventNumber(frame);
+      if (number === undefined) return 'frame';
       // A relay that replays more than was asked for: those events were delivered.
       if (number <= last) return 'delivered';
       last = number;
-      sinceLast = 0;
+      commentsSinceLast = 0;
       toSkip = 0;
       return 'event';
     },
   };
 }
 
-function eventNumber(frame: SseFrame): number | undefined {
-  if (frame.type !== 'event' || frame.id === undefined || !EVENT_NUMBER.test(frame.id)) return undefined;
-  return Number(frame.id);
+function eventNumber(frame: SseEventFrame): number | undefined {
+  return frame.id !== undefined && EVENT_NUMBER.test(frame.id) ? Number(frame.id) : undefined;
 }
 
 /** A break of the connection that started the stream: it closed after the head arrived, or went idle. */
