@@ -15,7 +15,7 @@ export interface ResumeConfig {
   /** The largest backoff ceiling; default 8000 ms. */
   maxDelayMs?: number;
   /**
-   * Whether unsubscribing sends `POST …/streams/{id}/cancel`; default `true`. `false` leaves the generation
+   * Whether unsubscribing (or the request's signal) sends `POST …/streams/{id}/cancel`; default `true`. `false` leaves the generation
    * running on the relay, to be picked up later with `client.resumeStream(id)` (the relay aborts it if nobody
    * re-attaches within its `abandonAfterMs`).
    */
@@ -118,7 +118,6 @@ function resumeSession(plan: ResumePlan, config: ResumeConfig): ResumeSession {
       connection = sseFrames({
         ...request,
         timeout,
-        scheduler: first.scheduler,
         head(head) {
           headArrived = true;
           onHead(head);
