@@ -1,7 +1,8 @@
 import type { RelayOptions, RelaySummary } from '../../src/index.node';
 import { startServer, type Handler, type TestServer } from '../helpers/server';
 import type { RelayKind } from './bothRelays';
-import { eventually, type Listening } from './relayHelpers';
+import { watchedList, type WatchedList } from '../helpers/changes';
+import type { Listening } from './relayHelpers';
 
 /** An upstream and a relay in front of it, started by a test and closed after it. */
 export interface RelayFixture {
@@ -25,13 +26,13 @@ export interface RelayFixture {
 export function relayFixture(kind: RelayKind, apiKey: string): RelayFixture {
   let upstream: TestServer | undefined;
   let relay: Listening | undefined;
-  let summaries: RelaySummary<unknown>[] = [];
+  let summaries: WatchedList<RelaySummary<unknown>> = watchedList();
 
   afterEach(async () => {
     await relay?.close();
     await upstream?.close();
     relay = upstream = undefined;
-    summaries = [];
+    summaries = watchedList();
   });
 
   return {
@@ -44,7 +45,7 @@ export function relayFixture(kind: RelayKind, apiKey: string): RelayFixture {
     },
     summaries: () => summaries,
     async settled(count = 1) {
-      await eventually(() => summaries.length >= count, `${count} summaries`);
+      await summaries.reaches(count, `${count} summaries`);
       return summaries;
     },
   };

@@ -64,7 +64,7 @@ export function settledLine(
 ): string {
   const field = (text: string | undefined, name: keyof typeof FIELD_CHARS) => (text === undefined ? undefined : printable(text, FIELD_CHARS[name]));
   const parts = [
-    `${field(summary.request.method ?? '?', 'method')} ${field(summary.request.url ?? '/', 'url')}`,
+    `${field(summary.request.method ?? '?', 'method')} ${field(withoutStreamIds(summary.request.url ?? '/'), 'url')}`,
     field(summary.model, 'model'),
     `${summary.status} ${summary.outcome}`,
     summary.stream ? `${summary.frames} frames` : `${summary.bytes} bytes`,
@@ -73,4 +73,9 @@ export function settledLine(
     summary.error && summary.outcome !== 'client-closed' ? field(summary.error.message, 'error') : undefined,
   ];
   return parts.filter((part) => part !== undefined && part !== '').join(' · ');
+}
+
+/** A stream id is a capability: the log shows its first six characters, enough to tell streams apart. */
+export function withoutStreamIds(url: string): string {
+  return url.replace(/\/streams\/([^/?#]{0,6})[^/?#]*/g, '/streams/$1…');
 }

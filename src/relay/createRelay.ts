@@ -72,6 +72,8 @@ function nodeSink(req: IncomingMessage, res: ServerResponse, bodyRefused: () => 
       // The rest of a refused body is not read, so the connection cannot carry another request.
       if (bodyRefused()) res.shouldKeepAlive = false;
       res.writeHead(status, { ...headers, 'content-length': String(body.byteLength) });
+      // The head goes out first: a `100 Continue` Node owes a pipelined request must not land inside this body.
+      res.flushHeaders();
       res.end(body);
     },
     open(status, headers) {

@@ -11,6 +11,9 @@ export type FetchRelayOptions = RelayOptions<Request>;
 /** A fetch-style handler: Next.js route handlers, Hono, Deno.serve, Bun.serve, workers. */
 export type FetchRelay = (request: Request) => Promise<Response>;
 
+/** Statuses a `Response` must have no body for. */
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
 /** Bytes the response stream holds for a slow client before reading upstream pauses. */
 const STREAM_HIGH_WATER_MARK = 64 * 1024;
 
@@ -55,7 +58,7 @@ function fetchSink(request: Request, resolve: (response: Response) => void): Rel
   return {
     send(status, headers, body) {
       settled();
-      resolve(new Response(body.byteLength > 0 || status !== 204 ? body : null, { status, headers }));
+      resolve(new Response(NULL_BODY_STATUSES.has(status) ? null : body, { status, headers }));
     },
     open(status, headers) {
       const body = new ReadableStream<Uint8Array>(

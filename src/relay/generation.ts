@@ -1,5 +1,5 @@
 import type { Observable, Subscription } from 'rxjs';
-import { StreamTruncatedError } from '../errors.js';
+import { StreamProtocolError, StreamTruncatedError } from '../errors.js';
 import type { SseBlock } from '../sse/sseBlocks.js';
 import type { ResponseHead, SseFrame } from '../sse/types.js';
 import type { FrameLog, LogEntry, LogEnding } from './frameLog.js';
@@ -98,13 +98,26 @@ export function startGeneration<Req>(
     events.counted(dataEvents + comments);
     return [{ bytes: read.bytes, events: dataEvents }];
   };
-  const complete = () => finish(inStreamError ? { outcome: 'upstream-error', error: inStreamError } : { outcome: 'completed' });
+  const complete = () => {
+    awaitingLF?.unsubscribe();
+    finish(inStreamError ? { outcome: 'upstream-error', error: inStreamError } : { outcome: 'completed' });
+  };
+  // The finishing event's block ended with a CR at the end of a read: the LF of its CRLF may be in the next one.
+  let awaitingLF: Subscription | undefined;
   const read = (upstreamRead: UpstreamRead) => {
     const { blocks, finishedAt, cutMidLine } = upstreamRead;
+    if (awaitingLF) {
+      if (upstreamRead.bytes[0] === LF) log.append([{ bytes: upstreamRead.bytes.subarray(0, 1), events: 0 }]);
+      complete();
+      return;
+    }
     if (finishedAt >= 0) {
       // Nothing after the finishing event is relayed, wherever the network split the body.
-      log.append(blocks.slice(0, finishedAt + 1).map(entryOf));
-      complete();
+      const finishing = blocks.slice(0, finishedAt + 1);
+      log.append(finishing.map(entryOf));
+      const { bytes } = finishing[finishing.length - 1];
+      if (bytes[bytes.length - 1] !== CR || finishedAt < blocks.length - 1) complete();
+      else awaitingLF = relay.scheduler.schedule(complete, TRAILING_LF_WAIT_MS);
       return;
     }
     log.append(entriesOf(upstreamRead));
@@ -118,6 +131,12 @@ export function startGeneration<Req>(
       request.path,
       request.body,
       (head) => {
+        if (head.status === 204 || head.status === 205) {
+          // A status that carries no body cannot be the event stream asked for.
+          upstream?.unsubscribe();
+          fail(new StreamProtocolError({ message: `The upstream API answered a stream request with ${head.status}, which has no body`, problem: 'content-type' }));
+          return;
+        }
         started = true;
         events.head(head);
       },
@@ -128,10 +147,16 @@ export function startGeneration<Req>(
   return {
     stop() {
       finished = true;
+      awaitingLF?.unsubscribe();
       upstream?.unsubscribe();
     },
   };
 }
+
+const LF = 10;
+const CR = 13;
+/** How long the end of a response waits for the LF of a finishing event's CRLF split from it by the network. */
+const TRAILING_LF_WAIT_MS = 100;
 
 /** A read whose text has none of these cannot carry usage or an error: its blocks go on unparsed. */
 function mayMatterToAudit(text: string): boolean {

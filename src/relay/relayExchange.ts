@@ -55,7 +55,8 @@ export function startExchange<Req>(relay: RelayRuntime<Req>, incoming: RelayInco
 
   /** A JSON answer: one write when small, else through a writer that drops a client that stops reading. */
   const answer = ({ status, headers, text, outcome, error }: Omit<JsonAnswer, 'kind'>) => {
-    const body = encoder.encode(text);
+    // 204, 205 and 304 carry no body, whatever upstream sent with them.
+    const body = status === 204 || status === 205 || status === 304 ? new Uint8Array() : encoder.encode(text);
     recorder.status(status);
     const allHeaders = { 'content-type': JSON_CONTENT_TYPE, ...headers };
     if (body.byteLength <= SMALL_ANSWER) {
