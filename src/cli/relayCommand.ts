@@ -22,6 +22,7 @@ export async function relayCommand(argv: string[], output: CliOutput, env: NodeJ
       upstream: { type: 'string' },
       'api-key': { type: 'string' },
       'metrics-port': { type: 'string' },
+      resume: { type: 'boolean' },
       verbose: { type: 'boolean', short: 'v' },
     },
     output,
@@ -36,13 +37,13 @@ export async function relayCommand(argv: string[], output: CliOutput, env: NodeJ
   const metricsPort = values['metrics-port'] === undefined ? undefined : portOption(values['metrics-port'], '--metrics-port');
   // Metrics only ever on the loopback interface: they name models and upstream hosts.
   const metrics = metricsPort === undefined ? undefined : await startMetricsServer(metricsPort, '127.0.0.1');
-  const server = await startRelayServer({ port, host: values.host, upstream, output, verbose: values.verbose, limits, cors, telemetry: metrics?.telemetry }).catch(
+  const server = await startRelayServer({ port, host: values.host, upstream, output, verbose: values.verbose, limits, cors, telemetry: metrics?.telemetry, resume: values.resume }).catch(
     async (error: unknown) => {
       await metrics?.close();
       throw error;
     },
   );
-  output.out(`openai-rx relay listening on ${server.url}/v1 → upstream ${describeUpstream(upstream)}\n`);
+  output.out(`openai-rx relay listening on ${server.url}/v1 → upstream ${describeUpstream(upstream)}${values.resume ? ' (resume mode)' : ''}\n`);
   if (metrics) output.out(`metrics (Prometheus) at ${metrics.url}${METRICS_PATH}\n`);
   // The relay first: requests still open record their end before the metrics server closes.
   return serveUntilStopped(output, metrics ? [server, metrics] : [server]);
