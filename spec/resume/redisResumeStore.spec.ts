@@ -1,0 +1,211 @@
+import { randomBytes } from 'node:crypto';
+import { createClient, type RedisClientType } from 'redis';
+import { OpenAIRxError } from '../../src/errors';
+import { redisResumeStore, type RedisResumeStoreConfig } from '../../src/resume/redisResumeStore';
+import { startRedisServer, type RedisServer } from '../helpers/redisServer';
+import { event, eventually, openReader, readCount, readToEnd, resumeStoreContract, shown, streamId } from './storeContract';
+
+let server: RedisServer;
+
+beforeAll(async () => {
+  server = await startRedisServer();
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+/** A prefix of its own per test: keys and channels of one test never meet another's. */
+const freshPrefix = () => `rx-test-${randomBytes(6).toString('hex')}`;
+
+describe('redisResumeStore', () => {
+  resumeStoreContract({
+    async stores(config) {
+      const shared: RedisResumeStoreConfig = { url: server.url, prefix: freshPrefix(), ...config };
+      return [redisResumeStore(shared), redisResumeStore(shared)];
+    },
+  });
+});
+
+/** A node-redis client of the test's own (an `error` listener, as node-redis requires). */
+async function client(): Promise<RedisClientType> {
+  const redis = createClient({ url: server.url }) as RedisClientType;
+  redis.on('error', () => undefined);
+  await redis.connect();
+  return redis;
+}
+
+/** Every key under `prefix` (SCAN, bounded). */
+async function keysUnder(redis: RedisClientType, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const page of redis.scanIterator({ MATCH: `${prefix}:*`, COUNT: 1000 })) {
+    keys.push(...page);
+    if (keys.length > 1_000_000) throw new Error('too many keys');
+  }
+  return keys;
+}
+
+/** Keys under `prefix` without a TTL. */
+async function keysWithoutTtl(redis: RedisClientType, prefix: string): Promise<string[]> {
+  const keys = await keysUnder(redis, prefix);
+  const ttls = await Promise.all(keys.map((key) => redis.pTTL(key)));
+  return keys.filter((_key, index) => ttls[index] === -1);
+}
+
+const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+const listenerCounts = (redis: RedisClientType) => redis.eventNames().map((name) => `${String(name)}:${redis.listenerCount(name)}`);
+const connectedClients = async (redis: RedisClientType) => (await redis.clientList()).length;
+
+describe('redisResumeStore against a real redis-server', () => {
+  const closeAfter: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const close of closeAfter.splice(0).reverse()) await close().catch(() => undefined);
+  });
+  const store = (config: Omit<RedisResumeStoreConfig, 'url' | 'client'> & { client?: RedisClientType }) => {
+    const created = redisResumeStore(config.client ? config : { url: server.url, ...config });
+    closeAfter.push(() => created.close());
+    return created;
+  };
+  const ownClient = async () => {
+    const redis = await client();
+    closeAfter.push(async () => redis.isOpen && (await redis.close()));
+    return redis;
+  };
+
+  test('lost: an owner that stops refreshing (its connection destroyed mid-stream) is lost to readers elsewhere within ~leaseMs', async () => {
+    const prefix = freshPrefix();
+    const leaseMs = 600;
+    const ownerClient = await ownClient();
+    const admin = await ownClient();
+    const owner = store({ client: ownerClient, prefix, leaseMs });
+    const other = store({ prefix, leaseMs });
+    const id = streamId();
+    const recording = await owner.create(id, { createdAt: 1 });
+    recording.append([event(1), event(2)]);
+    const reader = await openReader(other, id, 0);
+    expect(shown(await readCount(reader, 2))).toEqual(shown([event(1), event(2)]));
+    // Live, before any refresh: the stream, its meta and the lease already expire by themselves.
+    expect((await keysUnder(admin, prefix)).filter((key) => key.includes(id))).toHaveLength(3);
+    expect(await keysWithoutTtl(admin, prefix)).toEqual([]);
+    const waiting = reader.next();
+    const crashedAt = Date.now();
+    ownerClient.destroy();
+    expect(await waiting).toEqual({ entries: [], ending: 'lost' });
+    expect(Date.now() - crashedAt).toBeLessThanOrEqual(leaseMs + 400);
+    reader.close();
+    expect(await keysWithoutTtl(admin, prefix)).toEqual([]);
+  });
+
+  test('abandon: a reader whose instance died stops counting leaseMs after its last announcement', async () => {
+    const prefix = freshPrefix();
+    const leaseMs = 600;
+    const abandonAfterMs = 200;
+    const owner = store({ prefix, leaseMs });
+    const readerClient = await ownClient();
+    const other = store({ client: readerClient, prefix, leaseMs });
+    const id = streamId();
+    const recording = await owner.create(id, { createdAt: 1 });
+    recording.append([event(1)]);
+    const reader = await openReader(other, id, 0);
+    await readCount(reader, 1);
+    let firedAt = 0;
+    const fired = new Promise<void>((resolve) =>
+      recording.onAbandoned(abandonAfterMs, () => {
+        firedAt = Date.now();
+        resolve();
+      }),
+    );
+    // The reader's instance dies: no detach, no more announcements.
+    await other.close();
+    readerClient.destroy();
+    const diedAt = Date.now();
+    await fired;
+    // Its last announcement was at most leaseMs / 3 before it died; it counted leaseMs after that one.
+    expect(firedAt - diedAt).toBeGreaterThanOrEqual((2 / 3) * leaseMs + abandonAfterMs - 20);
+    expect(firedAt - diedAt).toBeLessThanOrEqual(leaseMs + abandonAfterMs + 300);
+    recording.release();
+  });
+
+  test('Redis killed mid-stream: the owner fails, readers elsewhere get an error; once Redis is back new streams work', async () => {
+    const prefix = freshPrefix();
+    const owner = store({ prefix, commandTimeoutMs: 1000 });
+    const other = store({ prefix, commandTimeoutMs: 1000 });
+    const id = streamId();
+    const recording = await owner.create(id, { createdAt: 1 });
+    const failed = new Promise<Error>((resolve) => recording.onFailure(resolve));
+    recording.append([event(1)]);
+    const reader = await openReader(other, id, 0);
+    await readCount(reader, 1);
+    const waiting = reader.next();
+    await server.kill();
+    await expect(waiting).rejects.toBeInstanceOf(OpenAIRxError);
+    expect(await failed).toBeInstanceOf(OpenAIRxError);
+    recording.append([event(2)]);
+    await expect(recording.finish({ outcome: 'completed' })).rejects.toBeInstanceOf(OpenAIRxError);
+    recording.release();
+    reader.close();
+
+    await server.restart();
+    const again = streamId();
+    const second = await owner.create(again, { createdAt: 2 });
+    second.append([event(1)]);
+    const secondReader = await openReader(other, again, 0);
+    await second.finish({ outcome: 'completed' });
+    second.release();
+    const read = await readToEnd(secondReader);
+    expect(shown(read.entries)).toEqual(shown([event(1)]));
+    expect(read.ending).toEqual({ outcome: 'completed' });
+    secondReader.close();
+  });
+
+  test('bounds: 200 streams × 500 entries finished: every key has a TTL, none is left once retainMs passed; MAXLEN holds', async () => {
+    const prefix = freshPrefix();
+    const retainMs = 1000;
+    const maxEntriesPerStream = 300;
+    const owner = store({ prefix, retainMs, maxEntriesPerStream });
+    const admin = await ownClient();
+    const block = Buffer.alloc(100, 'x');
+    const ids = Array.from({ length: 200 }, () => streamId());
+    await Promise.all(
+      ids.map(async (id) => {
+        const recording = await owner.create(id, { createdAt: 1 });
+        for (let n = 1; n <= 500; n++) recording.append([{ event: n, bytes: block }]);
+        await recording.finish({ outcome: 'completed' });
+        recording.release();
+      }),
+    );
+    const lengths = await Promise.all(ids.map((id) => admin.xLen(`${prefix}:{${id}}:frames`)));
+    expect(Math.min(...lengths)).toBeGreaterThanOrEqual(maxEntriesPerStream);
+    // MAXLEN ~ trims whole stream nodes (100 entries each by default).
+    expect(Math.max(...lengths)).toBeLessThanOrEqual(maxEntriesPerStream + 100);
+    expect(await keysUnder(admin, prefix)).toHaveLength(2 * ids.length);
+    expect(await keysWithoutTtl(admin, prefix)).toEqual([]);
+    await eventually(async () => (await keysUnder(admin, prefix)).length === 0, retainMs + 5_000);
+  }, 60_000);
+
+  test('1,000 create/read/cancel cycles leave no key without a TTL, no timer, no listener, no connection', async () => {
+    const prefix = freshPrefix();
+    const ownerClient = await ownClient();
+    const otherClient = await ownClient();
+    const admin = await ownClient();
+    const owner = store({ client: ownerClient, prefix });
+    const other = store({ client: otherClient, prefix });
+    const cycle = async () => {
+      const id = streamId();
+      const recording = await owner.create(id, { createdAt: 1 });
+      recording.onCancel(() => void recording.finish({ outcome: 'cancelled' }).then(() => recording.release()));
+      recording.onAbandoned(60_000, () => undefined);
+      recording.append([event(1)]);
+      const reader = await openReader(other, id, 0);
+      expect(await other.cancel(id)).toBe('cancelling');
+      const { ending } = await readToEnd(reader);
+      reader.close();
+      expect(ending).toEqual({ outcome: 'cancelled' });
+    };
+    await cycle();
+    const before = { timers: timers(), owner: listenerCounts(ownerClient), other: listenerCounts(otherClient), clients: await connectedClients(admin) };
+    for (let i = 0; i < 1000; i++) await cycle();
+    expect(await keysWithoutTtl(admin, prefix)).toEqual([]);
+    expect({ timers: timers(), owner: listenerCounts(ownerClient), other: listenerCounts(otherClient), clients: await connectedClients(admin) }).toEqual(before);
+  }, 60_000);
+});
