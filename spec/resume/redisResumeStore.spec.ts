@@ -96,6 +96,58 @@ describe('redisResumeStore against a real redis-server', () => {
     expect(await keysWithoutTtl(admin, prefix)).toEqual([]);
   });
 
+  test('abandon: a reader elsewhere keeps counting while it stays attached, by announcing itself every leaseMs / 3', async () => {
+    const prefix = freshPrefix();
+    const leaseMs = 300;
+    const abandonAfterMs = 200;
+    const owner = store({ prefix, leaseMs });
+    const other = store({ prefix, leaseMs });
+    const id = streamId();
+    const recording = await owner.create(id, { createdAt: 1 });
+    const reader = await openReader(other, id, 0);
+    let firedAt = 0;
+    const fired = new Promise<void>((resolve) =>
+      recording.onAbandoned(abandonAfterMs, () => {
+        firedAt = Date.now();
+        resolve();
+      }),
+    );
+    // Attached five leases long: only its announcements keep it counting.
+    await new Promise((resolve) => setTimeout(resolve, 5 * leaseMs));
+    const leftAt = Date.now();
+    reader.close();
+    await fired;
+    expect(firedAt - leftAt).toBeGreaterThanOrEqual(abandonAfterMs - 5);
+    recording.release();
+  });
+
+  test('one blocking connection serves the readers of many streams: a wait for a stream it does not watch yet wakes it', async () => {
+    const prefix = freshPrefix();
+    const owner = store({ prefix });
+    const other = store({ prefix });
+    const streams = await Promise.all([1, 2, 3].map(async () => {
+      const id = streamId();
+      const recording = await owner.create(id, { createdAt: 1 });
+      return { recording, reader: await openReader(other, id, 0) };
+    }));
+    // The first reader waits (the blocked call watches its stream), then the others join one by one.
+    const waits: Array<Promise<unknown>> = [];
+    for (const { reader } of streams) {
+      waits.push(reader.next());
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const appendedAt = Date.now();
+    for (const { recording } of streams.slice().reverse()) recording.append([event(1)]);
+    const reads = (await Promise.all(waits)) as Array<{ entries: unknown[] }>;
+    // Well within the lease (3 s), the deadline of the blocked call had it not been woken.
+    expect(Date.now() - appendedAt).toBeLessThan(1000);
+    expect(reads.map((read) => read.entries.length)).toEqual([1, 1, 1]);
+    for (const { recording, reader } of streams) {
+      reader.close();
+      recording.release();
+    }
+  });
+
   test('abandon: a reader whose instance died stops counting leaseMs after its last announcement', async () => {
     const prefix = freshPrefix();
     const leaseMs = 600;
