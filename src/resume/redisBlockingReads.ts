@@ -96,8 +96,7 @@ export class BlockingReads {
 
   private async run(): Promise<void> {
     while (this.waiters.size > 0 && !this.closed) {
-      const positions = lowestPositions(this.waiters);
-      const deadline = Math.min(...[...this.waiters].map((waiter) => waiter.deadline));
+      const { positions, deadline } = watchList(this.waiters);
       const block = Math.max(1, Math.ceil(deadline - Date.now()));
       this.watching = { keys: new Set(positions.keys()), deadline, woken: false };
       let reply: StreamsReply;
@@ -142,17 +141,20 @@ export class BlockingReads {
 
 type StreamsReply = Array<{ name: string | Buffer; messages: Array<{ id: string | Buffer }> }> | null;
 
-function lowestPositions(waiters: Iterable<Waiter>): Map<string, string> {
+/** Each watched stream at the lowest position waited for, and the earliest deadline. */
+function watchList(waiters: Iterable<Waiter>): { positions: Map<string, string>; deadline: number } {
   const positions = new Map<string, string>();
-  for (const { key, position } of waiters) {
-    const lowest = positions.get(key);
-    if (lowest === undefined || compareEntryIds(position, lowest) < 0) positions.set(key, position);
+  let deadline = Infinity;
+  for (const waiter of waiters) {
+    const lowest = positions.get(waiter.key);
+    if (lowest === undefined || compareEntryIds(waiter.position, lowest) < 0) positions.set(waiter.key, waiter.position);
+    deadline = Math.min(deadline, waiter.deadline);
   }
-  return positions;
+  return { positions, deadline };
 }
 
 /** Orders stream entry ids (`ms-seq`). */
-export function compareEntryIds(a: string, b: string): number {
+function compareEntryIds(a: string, b: string): number {
   const [aMs, aSeq] = a.split('-').map(Number);
   const [bMs, bSeq] = b.split('-').map(Number);
   return aMs - bMs || aSeq - bSeq;

@@ -73,10 +73,10 @@ export class RedisReader implements StoreReader {
     while (!this.closed) {
       if (this.ending) return { entries: [], ending: this.ending };
       const owner = this.config.owner();
+      if (owner?.failed) throw new OpenAIRxError({ message: 'The resume store failed under this stream', cause: owner.failed });
       const seen = owner?.writes ?? 0;
       const { leaseTtl, entries } = await this.fetch();
       if (entries.length > 0) return this.take(entries);
-      if (owner?.failed) throw new OpenAIRxError({ message: 'The resume store failed under this stream', cause: owner.failed });
       if (leaseTtl === -2) {
         this.ending = 'lost';
         continue;

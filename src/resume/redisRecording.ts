@@ -53,7 +53,7 @@ export class RedisRecording implements StreamRecording {
   private pending: Pending[] = [];
   private pendingBytes = 0;
   private writing = false;
-  private ending: { ending: StoredEnding; resolve(): void; reject(error: Error): void; promise: Promise<void> } | undefined;
+  private ending: { ending: StoredEnding; stored: Promise<void>; settle(): void } | undefined;
   private ended = false;
   private released = false;
   private failure: Error | undefined;
@@ -91,14 +91,14 @@ export class RedisRecording implements StreamRecording {
     this.pump();
   }
 
+  /** Resolves once the ending is stored, or once the recording failed (`onFailure` reports that, once). */
   finish(ending: StoredEnding): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.ending) return this.ending.promise;
-    let settle!: Pick<NonNullable<RedisRecording['ending']>, 'resolve' | 'reject'>;
-    const promise = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
-    this.ending = { ending, promise, ...settle };
+    if (this.failure) return Promise.resolve();
+    if (this.ending) return this.ending.stored;
+    let stored!: () => void;
+    this.ending = { ending, stored: new Promise<void>((resolve) => (stored = resolve)), settle: () => stored() };
     this.pump();
-    return promise;
+    return this.ending.stored;
   }
 
   onCancel(callback: () => void): void {
@@ -174,7 +174,7 @@ export class RedisRecording implements StreamRecording {
     this.pendingBytes = 0;
     this.stopLease();
     this.readers.stop();
-    this.ending?.reject(error);
+    this.ending?.settle();
     this.failureCallback?.(error);
     this.wake();
     // Tells readers elsewhere at once when Redis itself is fine (the generation outran it).
@@ -194,7 +194,7 @@ export class RedisRecording implements StreamRecording {
       this.stopLease();
       this.write(this.endingCommands(ending.ending), 'finish', () => {
         this.ended = true;
-        ending.resolve();
+        ending.settle();
       });
     } else if (this.released) {
       this.ended = true;
