@@ -201,16 +201,47 @@ describe('redisResumeStore against a real redis-server', () => {
     reader.close();
 
     await server.restart();
+    // Everything again: writes, a blocking read elsewhere, a cancel through pub/sub.
     const again = streamId();
     const second = await owner.create(again, { createdAt: 2 });
-    second.append([event(1)]);
     const secondReader = await openReader(other, again, 0);
-    await second.finish({ outcome: 'completed' });
+    const waitingAgain = secondReader.next();
+    second.append([event(1)]);
+    expect(shown((await waitingAgain).entries)).toEqual(shown([event(1)]));
+    second.onCancel(() => void second.finish({ outcome: 'cancelled' }));
+    expect(await other.cancel(again)).toBe('cancelling');
+    expect(await readToEnd(secondReader)).toEqual({ entries: [], ending: { outcome: 'cancelled' } });
     second.release();
-    const read = await readToEnd(secondReader);
-    expect(shown(read.entries)).toEqual(shown([event(1)]));
-    expect(read.ending).toEqual({ outcome: 'completed' });
     secondReader.close();
+  });
+
+  test('a subscriber connection that broke loses nothing: the generation goes on, a cancel sent meanwhile arrives by the flag', async () => {
+    const prefix = freshPrefix();
+    const leaseMs = 600;
+    const owner = store({ prefix, leaseMs });
+    const other = store({ prefix, leaseMs });
+    const admin = await ownClient();
+    const id = streamId();
+    const recording = await owner.create(id, { createdAt: 1 });
+    let failure: Error | undefined;
+    recording.onFailure((error) => (failure = error));
+    const cancelled = new Promise<void>((resolve) => recording.onCancel(resolve));
+    expect(await other.meta(id)).toEqual({ createdAt: 1 }); // connected
+    // Every subscriber of this Redis (both stores') is cut off, and no new connection is let in: the message is lost.
+    const clients = await connectedClients(admin);
+    const { maxclients } = await admin.configGet('maxclients');
+    closeAfter.push(() => admin.configSet('maxclients', maxclients));
+    await admin.multi().configSet('maxclients', String(clients - 2)).addCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']).exec();
+    const cancelledAt = Date.now();
+    expect(await other.cancel(id)).toBe('cancelling');
+    await cancelled;
+    expect(Date.now() - cancelledAt).toBeLessThanOrEqual(leaseMs / 3 + 300);
+    await admin.configSet('maxclients', maxclients);
+    recording.append([event(1)]);
+    await recording.finish({ outcome: 'cancelled' });
+    expect(failure).toBeUndefined();
+    expect(shown((await readToEnd(await openReader(other, id, 0))).entries)).toEqual(shown([event(1)]));
+    recording.release();
   });
 
   test('bounds: 200 streams × 500 entries finished: every key has a TTL, none is left once retainMs passed; MAXLEN holds', async () => {

@@ -240,7 +240,10 @@ export class RedisRecording implements StreamRecording {
       .exec();
   }
 
-  /** Keeps the lease (only while it still exists: a lease that lapsed may already read as `lost` elsewhere). */
+  /**
+   * Keeps the lease (only while it still exists: a lease that lapsed may already read as `lost` elsewhere), and
+   * looks for a cancel whose message this instance missed (pub/sub delivers only to a connected subscriber).
+   */
   private refreshLease(): void {
     if (this.refreshing || this.failure) return;
     this.refreshing = true;
@@ -251,12 +254,16 @@ export class RedisRecording implements StreamRecording {
       .set(keys.lease, instanceId, { expiration: { type: 'PX', value: leaseMs }, condition: 'XX' })
       .pExpire(keys.frames, liveTtl)
       .pExpire(keys.meta, liveTtl)
+      .exists(keys.cancel)
       .exec();
     withDeadline(refresh, commandTimeoutMs, 'refresh the lease').then(
-      ([lease]) => {
+      ([lease, , , cancelled]) => {
         this.refreshing = false;
-        if (lease === null && !this.ended) {
+        if (this.ended) return;
+        if (lease === null) {
           this.fail(new OpenAIRxError({ message: 'The owner lost its lease: the generation was not refreshed in time' }));
+        } else if (Number(cancelled) === 1) {
+          this.cancel();
         }
       },
       (error: unknown) => {

@@ -48,7 +48,7 @@ const DEFAULTS = {
 };
 
 /** Entries a reader takes per read. */
-const READ_BATCH = 512;
+const READ_BATCH = 1000;
 /** An instance's wake key outlives its last wake by this much. */
 const WAKE_TTL_MS = 60_000;
 /** Announcements longer than this are not ours: instance id, count, stream id. */
@@ -182,7 +182,8 @@ class RedisResumeStore implements ResumeStore {
     if (Number(exists) === 0) return 'unknown';
     // The ending deletes the lease in the same MULTI; no lease and no ending is an owner that died: over as well.
     if (Number(leaseTtl) === -2) return 'finished';
-    await this.command(commands.publish(this.channels.cancel, id));
+    const flag = { expiration: { type: 'PX', value: RedisRecording.liveTtlMs(this.settings) }, condition: 'NX' } as const;
+    await this.command(Promise.all([commands.set(keys.cancel, '1', flag), commands.publish(this.channels.cancel, id)]));
     return 'cancelling';
   }
 
@@ -239,7 +240,7 @@ class RedisResumeStore implements ResumeStore {
     const opened: RedisClientType[] = [];
     const open = async (client: RedisClientType) => {
       opened.push(client);
-      client.on('error', this.onConnectionError);
+      this.watchConnection(client);
       await withDeadline(client.connect(), this.settings.commandTimeoutMs, 'connect');
       return client;
     };
@@ -269,11 +270,34 @@ class RedisResumeStore implements ResumeStore {
     }
   }
 
-  /** A connection of the store broke (Redis went away): no stream generated here can be kept. */
-  private readonly onConnectionError = (error: unknown): void => {
+  /**
+   * When a connection of the store breaks (its first error after it was ready; node-redis then reconnects and
+   * reports each failed attempt, which are not news), asks Redis whether it is still there: a PING on the command
+   * connection. No answer: no stream generated here can be kept. An answer: only that connection broke (cancels
+   * are also flagged in Redis and readers announce themselves again, so the subscriber's blips lose nothing).
+   */
+  private watchConnection(client: RedisClientType): void {
+    let ready = false;
+    client.on('ready', () => (ready = true));
+    client.on('error', (error: unknown) => {
+      if (!ready) return;
+      ready = false;
+      void this.checkRedis(error);
+    });
+  }
+
+  private async checkRedis(error: unknown): Promise<void> {
+    const connections = await this.started?.catch(() => undefined);
+    if (!connections || this.live.size === 0) return;
+    const { commandTimeoutMs, leaseMs } = this.settings;
+    const answered = await withDeadline(connections.commands.ping(), Math.min(commandTimeoutMs, leaseMs / 3), 'ping').then(
+      () => true,
+      () => false,
+    );
+    if (answered) return;
     const failure = new OpenAIRxError({ message: 'The resume store lost its connection to Redis', cause: error });
     for (const recording of [...this.live.values()]) recording.fail(failure);
-  };
+  }
 
   /** `{instance} {count} {stream id}`: an instance's readers of a stream (0: none left). */
   private heard(message: string): void {

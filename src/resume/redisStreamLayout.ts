@@ -16,6 +16,8 @@ export interface StreamKeys {
   meta: string;
   /** Exists while the owner is alive: set with PX and refreshed by the owner while it generates. */
   lease: string;
+  /** Set by a cancel, beside its message: the owner finds it at its next refresh if the message did not reach it. */
+  cancel: string;
 }
 
 /** Stream ids are chosen by relays (128 random bits, URL-safe); longer ones are not ids of ours. */
@@ -23,7 +25,7 @@ export const MAX_STREAM_ID_LENGTH = 256;
 
 export function streamKeys(prefix: string, id: string): StreamKeys {
   const base = `${prefix}:{${id}}`;
-  return { frames: `${base}:frames`, meta: `${base}:meta`, lease: `${base}:lease` };
+  return { frames: `${base}:frames`, meta: `${base}:meta`, lease: `${base}:lease`, cancel: `${base}:cancel` };
 }
 
 /** The stream position just after event `event` (0: before everything). */
