@@ -52,7 +52,37 @@ async function keysWithoutTtl(redis: RedisClientType, prefix: string): Promise<s
   return keys.filter((_key, index) => ttls[index] === -1);
 }
 
-const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+/**
+ * Counts the timers started from now on (global setTimeout / setInterval, which the store uses) that have neither
+ * fired nor been cleared. `getActiveResourcesInfo()` would not see them: the store's timers are unref'd.
+ */
+function trackTimers(): { live(): number; restore(): void } {
+  const original = { setTimeout, setInterval, clearTimeout, clearInterval };
+  const live = new Set<unknown>();
+  const g = globalThis as any;
+  g.setTimeout = (callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+    const handle = original.setTimeout((...values: unknown[]) => {
+      live.delete(handle);
+      callback(...values);
+    }, ms, ...args);
+    live.add(handle);
+    return handle;
+  };
+  g.setInterval = (callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+    const handle = original.setInterval(callback, ms, ...args);
+    live.add(handle);
+    return handle;
+  };
+  g.clearTimeout = (handle: any) => {
+    live.delete(handle);
+    original.clearTimeout(handle);
+  };
+  g.clearInterval = (handle: any) => {
+    live.delete(handle);
+    original.clearInterval(handle);
+  };
+  return { live: () => live.size, restore: () => Object.assign(globalThis, original) };
+}
 const listenerCounts = (redis: RedisClientType) => redis.eventNames().map((name) => `${String(name)}:${redis.listenerCount(name)}`);
 const connectedClients = async (redis: RedisClientType) => (await redis.clientList()).length;
 
@@ -289,9 +319,15 @@ describe('redisResumeStore against a real redis-server', () => {
       expect(ending).toEqual({ outcome: 'cancelled' });
     };
     await cycle();
-    const before = { timers: timers(), owner: listenerCounts(ownerClient), other: listenerCounts(otherClient), clients: await connectedClients(admin) };
-    for (let i = 0; i < 1000; i++) await cycle();
+    const before = { owner: listenerCounts(ownerClient), other: listenerCounts(otherClient), clients: await connectedClients(admin) };
+    const timers = trackTimers();
+    try {
+      for (let i = 0; i < 1000; i++) await cycle();
+      expect(timers.live()).toBe(0);
+    } finally {
+      timers.restore();
+    }
     expect(await keysWithoutTtl(admin, prefix)).toEqual([]);
-    expect({ timers: timers(), owner: listenerCounts(ownerClient), other: listenerCounts(otherClient), clients: await connectedClients(admin) }).toEqual(before);
+    expect({ owner: listenerCounts(ownerClient), other: listenerCounts(otherClient), clients: await connectedClients(admin) }).toEqual(before);
   }, 60_000);
 });
