@@ -274,6 +274,29 @@ describe('redisResumeStore against a real redis-server', () => {
     recording.release();
   });
 
+  test('close() quits the connections the store opened and leaves a client it was given open', async () => {
+    const prefix = freshPrefix();
+    const admin = await ownClient();
+    const given = await ownClient();
+    const before = await connectedClients(admin);
+    const fromUrl = redisResumeStore({ url: server.url, prefix });
+    const fromClient = redisResumeStore({ client: given, prefix });
+    const id = streamId();
+    const recording = await fromUrl.create(id, { createdAt: 1 });
+    const reader = await openReader(fromClient, id, 0);
+    const waiting = reader.next();
+    recording.append([event(1)]);
+    await waiting;
+    // The URL's store: its client, subscriber and blocking reader; the given client's: a subscriber and a blocking reader.
+    expect(await connectedClients(admin)).toBe(before + 5);
+    reader.close();
+    recording.release();
+    await Promise.all([fromUrl.close(), fromClient.close()]);
+    await eventually(async () => (await connectedClients(admin)) === before, 2_000);
+    expect(given.isReady).toBe(true);
+    expect(await given.ping()).toBe('PONG');
+  });
+
   test('bounds: 200 streams × 500 entries finished: every key has a TTL, none is left once retainMs passed; MAXLEN holds', async () => {
     const prefix = freshPrefix();
     const retainMs = 1000;
