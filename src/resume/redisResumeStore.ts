@@ -70,11 +70,13 @@ interface Connections {
  * The resume store of every relay instance sharing one Redis (node-redis, `openai-rx/redis`). A stream's blocks
  * are a Redis Stream whose entry ids are the event numbers (`XADD` with `MAXLEN ~`), its meta a hash and its owner a
  * lease key; every key has a TTL, refreshed with the lease while the owner generates and `retainMs` once it ended.
- * Cancels go to the owner by `PUBLISH {prefix}:cancel`; readers on other instances announce themselves on
- * `{prefix}:attached` (for the owner's abandon watch) and wait in one shared `XREAD BLOCK`; readers on the owner's
- * instance read from Redis too, woken by the owner's writes (so a client only ever sees what Redis holds, and any
- * instance can resume it). An owner that dies leaves its lease to expire: readers elsewhere end with `lost` within
- * `leaseMs`. When Redis goes away, the owner's `onFailure` runs and readers' `next()` rejects.
+ * Cancels go to the owner by `PUBLISH {prefix}:cancel`, and as a flag the owner also checks at each lease refresh
+ * (a message reaches only a connected subscriber); readers on other instances announce themselves on
+ * `{prefix}:attached` every `leaseMs / 3` (for the owner's abandon watch) and wait in one shared `XREAD BLOCK`;
+ * readers on the owner's instance read from Redis too, woken by the owner's writes rather than by Redis (so a
+ * client only ever sees what Redis holds, and any instance can resume it). An owner that dies leaves its lease to
+ * expire: readers elsewhere end with `lost` within `leaseMs`. When Redis goes away, the owner's `onFailure` runs
+ * and readers' `next()` rejects; node-redis reconnects, and new streams work once Redis is back.
  *
  * Each store holds three connections (the client's, a subscriber, a blocking reader): one per instance, whatever
  * the number of streams and readers.
