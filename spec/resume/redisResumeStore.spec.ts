@@ -86,6 +86,12 @@ function trackTimers(): { live(): number; restore(): void } {
 const listenerCounts = (redis: RedisClientType) => redis.eventNames().map((name) => `${String(name)}:${redis.listenerCount(name)}`);
 const connectedClients = async (redis: RedisClientType) => (await redis.clientList()).length;
 
+test('redisResumeStore takes a client or a URL, and positive integers for its times and caps', () => {
+  expect(() => redisResumeStore({})).toThrow('either `client` or `url`');
+  expect(() => redisResumeStore({ url: 'redis://127.0.0.1:1', leaseMs: 0 })).toThrow('leaseMs is a positive integer');
+  expect(() => redisResumeStore({ url: 'redis://127.0.0.1:1', retainMs: 1.5 })).toThrow('retainMs is a positive integer');
+});
+
 describe('redisResumeStore against a real redis-server', () => {
   const closeAfter: Array<() => Promise<unknown>> = [];
   afterEach(async () => {

@@ -108,6 +108,9 @@ class RedisResumeStore implements ResumeStore {
     for (const key of Object.keys(DEFAULTS) as Array<keyof Settings>) {
       if (config[key] !== undefined) Object.assign(settings, { [key]: config[key] });
     }
+    for (const key of ['retainMs', 'leaseMs', 'maxEntriesPerStream', 'commandTimeoutMs'] as const) {
+      if (!Number.isSafeInteger(settings[key]) || settings[key] < 1) throw new OpenAIRxError({ message: `redisResumeStore: ${key} is a positive integer` });
+    }
     this.settings = settings;
     this.channels = { cancel: `${settings.prefix}:cancel`, attached: `${settings.prefix}:attached` };
     this.wakeKey = `${settings.prefix}:wake:${this.instanceId}`;
