@@ -16,6 +16,12 @@ export interface RedisServer {
 
 const READY = 'Ready to accept connections';
 
+/** Every server still running, killed when the test process exits, however it ends (a test that timed out mid-restart). */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export async function startRedisServer(): Promise<RedisServer> {
   const port = await freePort();
   let child = await launch(port);
@@ -45,6 +51,8 @@ async function freePort(): Promise<number> {
 function launch(port: number): Promise<ChildProcess> {
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
   const child = spawn(process.env.REDIS_SERVER ?? 'redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   return new Promise((resolve, reject) => {
     let output = '';
     const timer = setTimeout(() => fail(new Error(`redis-server did not start within 10 s:\n${output}`)), 10_000);
@@ -56,12 +64,13 @@ function launch(port: number): Promise<ChildProcess> {
     child.on('error', (error: NodeJS.ErrnoException) =>
       fail(error.code === 'ENOENT' ? new Error('redis-server not found: install it (apt-get install redis-server)') : error),
     );
-    child.on('exit', (code) => fail(new Error(`redis-server exited (${code}) before it was ready:\n${output}`)));
+    const exitedEarly = (code: number | null) => fail(new Error(`redis-server exited (${code}) before it was ready:\n${output}`));
+    child.on('exit', exitedEarly);
     const onOutput = (chunk: Buffer) => {
       output += chunk.toString('utf8');
       if (!output.includes(READY)) return;
       clearTimeout(timer);
-      child.removeAllListeners('exit');
+      child.off('exit', exitedEarly);
       child.stdout?.off('data', onOutput);
       child.stdout?.resume();
       child.stderr?.resume();
