@@ -4,6 +4,7 @@ import { corsPolicy, type RelayCorsOption } from '../relay/cors.js';
 import { ExitCode, UsageError } from './exitCodes.js';
 import type { CliOutput } from './io.js';
 import { METRICS_PATH, startMetricsServer } from './metricsServer.js';
+import { redisStoreFrom } from './resumeStore.js';
 import { startRelayServer } from './relayServer.js';
 import { serveUntilStopped } from './serveUntilStopped.js';
 import { describeUpstream, resolveUpstream } from './upstream.js';
@@ -23,6 +24,7 @@ export async function relayCommand(argv: string[], output: CliOutput, env: NodeJ
       'api-key': { type: 'string' },
       'metrics-port': { type: 'string' },
       resume: { type: 'boolean' },
+      redis: { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
     },
     output,
@@ -35,18 +37,22 @@ export async function relayCommand(argv: string[], output: CliOutput, env: NodeJ
   const limits = serverLimitsFrom(values);
   const cors = corsFrom(values.cors);
   const metricsPort = values['metrics-port'] === undefined ? undefined : portOption(values['metrics-port'], '--metrics-port');
+  const redis = values.redis === undefined ? undefined : await redisStoreFrom(values.redis);
   // Metrics only ever on the loopback interface: they name models and upstream hosts.
   const metrics = metricsPort === undefined ? undefined : await startMetricsServer(metricsPort, '127.0.0.1');
-  const server = await startRelayServer({ port, host: values.host, upstream, output, verbose: values.verbose, limits, cors, telemetry: metrics?.telemetry, resume: values.resume }).catch(
+  const resume = redis ? { store: redis.store } : values.resume;
+  const others = [...(metrics ? [metrics] : []), ...(redis ? [redis.stoppable] : [])];
+  const server = await startRelayServer({ port, host: values.host, upstream, output, verbose: values.verbose, limits, cors, telemetry: metrics?.telemetry, resume }).catch(
     async (error: unknown) => {
-      await metrics?.close();
+      for (const other of others) await other.close();
       throw error;
     },
   );
-  output.out(`openai-rx relay listening on ${server.url}/v1 → upstream ${describeUpstream(upstream)}${values.resume ? ' (resume mode)' : ''}\n`);
+  const mode = redis ? ' (resume mode, streams in Redis)' : values.resume ? ' (resume mode)' : '';
+  output.out(`openai-rx relay listening on ${server.url}/v1 → upstream ${describeUpstream(upstream)}${mode}\n`);
   if (metrics) output.out(`metrics (Prometheus) at ${metrics.url}${METRICS_PATH}\n`);
-  // The relay first: requests still open record their end before the metrics server closes.
-  return serveUntilStopped(output, metrics ? [server, metrics] : [server]);
+  // The relay first: requests still open record their end before the metrics server and the store close.
+  return serveUntilStopped(output, [server, ...others]);
 }
 
 /** `--cors <origin>`, repeatable: the origins listed, or `*` alone for any origin; checked before the server starts. */

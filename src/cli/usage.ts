@@ -84,6 +84,8 @@ Options:
       --resume           resume mode: a generation outlives its connection
                          (x-stream-id, GET /v1/streams/<id>, POST
                          /v1/streams/<id>/cancel), kept in this process
+      --redis <url>      resume mode with the streams in Redis, shared by every
+                         relay instance on it (needs the redis package)
   -v, --verbose          also log relay errors in full
   -h, --help             show this help
 
