@@ -614,7 +614,7 @@ async function runCase(kind: RelayKind, plan: ClientPlan, watch: SeedWatch): Pro
   expect(summaryProblems(relay, mark)).toEqual([]);
   expect(answerProblems(plan, received)).toEqual([]);
   expect(upstreamProblems()).toEqual([]);
-  expectNothingLeft(relay, watch);
+  await expectNothingLeft(relay, watch);
 }
 
 test.each(fuzzRuns(SEEDS, CASES_PER_SEED).map((run) => [run.seed, run.cases] as const))(
