@@ -528,9 +528,9 @@ function answerProblems(script: UpstreamScript, plan: ClientPlan, answer: Answer
     else if (!script.sse) problems.push(`a ${status} event stream for an upstream ${script.status} that is none`);
     else problems.push(...eventStreamProblems(script, script.sse, answer, summary));
   } else if (completion(script) === 'yes' && script.status < 300 && script.body.length <= MAX_RESPONSE_BYTES) {
-    // JSON answers pass as upstream's text (a null-body status without one).
-    const expected = [204, 205].includes(script.status) ? '' : new TextDecoder().decode(script.body);
-    if (body.toString('utf8') !== expected) problems.push(`the JSON answer differs from upstream's: ${JSON.stringify(body.toString('utf8').slice(0, 200))}`);
+    // JSON answers pass as upstream's bytes (a null-body status without any).
+    const expected = [204, 205].includes(script.status) ? Buffer.alloc(0) : script.body;
+    if (!body.equals(expected)) problems.push(`the JSON answer differs from upstream's: ${JSON.stringify(body.toString('latin1').slice(0, 200))}`);
   }
   if (summary) problems.push(...summaryProblems(script, plan, answer, summary));
   return problems;
