@@ -8,7 +8,7 @@ import { inView, launchChromium, singleLines, startDemoCli, type DemoCli } from 
  * runs as a real CLI process; its upstream is a mock in this process, so the
  * spec sees every request the relay sends and when its socket closes.
  * DEMO_SCREENSHOT=docs/demo.png writes the README's screenshot (a long answer
- * from the embedded mock, done).
+ * from the embedded mock, mid-stream).
  */
 
 const KEY = 'sk-demo-e2e-secret-90b1';
@@ -178,12 +178,19 @@ describe('with the embedded mock (no key)', () => {
   test('a long answer streams to its end with both panels following it', async () => {
     await page.goto(`${mockDemo.url}/`);
     await page.click('#presets [data-preset="long"]');
+    await page.waitForFunction(() => document.querySelectorAll('#frames li.frame').length >= 100, null, { timeout: 20_000 });
+    expect(await state()).toBe('streaming');
+    expect(await inView(page, '#frames li.frame:nth-of-type(100)')).toBe(true);
+    if (process.env.DEMO_SCREENSHOT) {
+      // The README's picture: mid-answer, the pointer off the buttons.
+      await page.mouse.move(0, VIEWPORT.height - 1);
+      await page.screenshot({ path: process.env.DEMO_SCREENSHOT });
+    }
     await page.waitForSelector('#status[data-state="done"]', { timeout: 30_000 });
     expect(await detail()).toMatch(/^160 tokens in /);
     expect(await text()).not.toContain('error');
     expect(await inView(page, '#frames li.end')).toBe(true);
     expect(await page.$eval('#answer', (body) => body.scrollTop + body.clientHeight >= body.scrollHeight - 2)).toBe(true);
-    if (process.env.DEMO_SCREENSHOT) await page.screenshot({ path: process.env.DEMO_SCREENSHOT });
   });
 });
 

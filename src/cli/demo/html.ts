@@ -24,7 +24,10 @@ function presetButtons(mock: boolean): string {
   return GROUPS.map(([group, title]) => {
     const buttons = offered
       .filter((preset) => preset.group === group)
-      .map((preset) => `<button type="button" class="chip ${group}" data-preset="${escape(preset.id)}" title="${escape(preset.hint)}">${escape(preset.label)}</button>`);
+      .map((preset) => {
+        const directive = mock && preset.mock ? ` data-directive="${escape(preset.mock)}"` : '';
+        return `<button type="button" class="chip ${group}" data-preset="${escape(preset.id)}"${directive} title="${escape(preset.hint)}">${escape(preset.label)}</button>`;
+      });
     return buttons.length === 0 ? '' : `<div class="group"><span class="group-title">${title}</span>${buttons.join('')}</div>`;
   }).join('');
 }
@@ -70,8 +73,9 @@ const STYLE = `
   #history .turn b { color: var(--text); font-weight: 600; margin-right: 6px; }
   textarea { display: block; width: 100%; border: 0; padding: 2px 0; resize: vertical; min-height: 48px; background: transparent;
     color: inherit; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; outline: none; }
-  .bar { display: flex; align-items: center; gap: 10px; margin-top: 6px; }
-  #scenario { display: flex; align-items: center; gap: 8px; font-size: 13px; background: var(--accent-soft); border-radius: 999px; padding: 3px 4px 3px 12px; max-width: 60%; }
+  .bar { display: flex; flex-wrap: wrap; align-items: center; gap: 10px; margin-top: 6px; }
+  #scenario { display: flex; align-items: center; gap: 8px; min-width: 0; max-width: 60%; font-size: 13px; white-space: nowrap;
+    background: var(--accent-soft); border-radius: 999px; padding: 3px 4px 3px 12px; }
   #scenario[hidden] { display: none; }
   #scenario code { font-size: 11.5px; color: var(--muted); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
   #clear-scenario { border: 0; background: none; padding: 0 8px; font-size: 16px; line-height: 1; color: var(--muted); }
@@ -155,7 +159,15 @@ const STYLE = `
   .end[data-kind="error"] { background: var(--err-soft); color: var(--err); }
 
   footer { margin-top: 16px; font-size: 12.5px; color: var(--muted); }
-  @media (max-width: 860px) { .page { padding: 16px; } .panels { grid-template-columns: 1fr; } .upstream { margin-left: 0; } .keys { display: none; } }
+  @media (max-width: 860px) {
+    .page { padding: 16px; }
+    .panels { grid-template-columns: 1fr; }
+    .upstream { margin-left: 0; }
+    .keys { display: none; }
+    #scenario { max-width: 100%; }
+    #stop { margin-left: auto; }
+    .frame { grid-template-columns: 2.6em 8em minmax(0, 1fr); gap: 8px; padding: 0 10px; }
+  }
 `;
 
 /** The demo page: a prompt box with scenarios, a status line, the parsed answer and the raw frames side by side. */
