@@ -106,10 +106,20 @@ function status(value: string | undefined): number {
   return code;
 }
 
-const SUBJECTS = ['The stream', 'Each token', 'An observable', 'The server', 'A subscriber', 'The relay', 'Every chunk', 'The model'];
-const VERBS = ['carries', 'delivers', 'cancels', 'buffers', 'emits', 'forwards', 'retries', 'completes with'];
-const OBJECTS = ['the next delta', 'a typed error', 'every frame in order', 'the final answer', 'one request', 'the open socket', 'a usage report', 'the partial text'];
-const ENDINGS = ['', ' without delay', ' as soon as it arrives', ' when asked to stop', ' in virtual time'];
+// Any lead, subject, predicate and ending make a sentence that reads like part of an answer about streams.
+const LEADS = ['In practice,', 'Put simply,', 'As a rule,', 'In other words,', 'For a chat app,', 'Most of the time,', 'Better still,', 'Either way,'];
+const SUBJECTS = ['a cold observable', 'the stream', 'the request', 'each pipeline', 'the producer', 'the source', 'the model call', 'the whole chain'];
+const PREDICATES = [
+  'starts only when someone subscribes',
+  'does nothing until it is needed',
+  'ends as soon as nobody listens',
+  'hands over its values in order',
+  'can be repeated from a clean start',
+  'cleans up after itself',
+  'runs once for every subscriber',
+  'finishes with a clear result',
+];
+const ENDINGS = ['', ', so nothing is wasted', ', with no extra code', ', which keeps the page responsive', ', even on a slow network'];
 
 /**
  * The simulated model's answer: an opening that names `topic`, then
@@ -119,7 +129,7 @@ const ENDINGS = ['', ' without delay', ' as soon as it arrives', ' when asked to
 export function derivedAnswer(topic: string, opening: string, tokens?: number): string {
   const random = seededRandom(topic);
   const pick = (words: readonly string[]) => words[Math.floor(random() * words.length)];
-  const sentence = () => ` ${pick(SUBJECTS)} ${pick(VERBS)} ${pick(OBJECTS)}${pick(ENDINGS)}.`;
+  const sentence = () => ` ${pick(LEADS)} ${pick(SUBJECTS)} ${pick(PREDICATES)}${pick(ENDINGS)}.`;
   let text = opening;
   if (tokens === undefined) {
     const sentences = 2 + Math.floor(random() * 3);
