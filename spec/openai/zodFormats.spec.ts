@@ -192,7 +192,7 @@ describe('zodFunction', () => {
     expect(notJson.success).toBe(false);
     expect(!notJson.success && notJson.error).toBeInstanceOf(OutputValidationError);
     expect(!notJson.success && notJson.error.message).toBe(
-      'The arguments could not be parsed as JSON: Invalid JSON: unexpected "P" in an object, expected a value (at position 9)',
+      'The arguments could not be parsed as JSON: Invalid JSON: unexpected "P", expected a value (at position 9)',
     );
     const wrong = parseToolArguments(getWeather, '{"city": 7, "unit": "K"}');
     expect(!wrong.success && wrong.error.issues.map((issue) => issue.path)).toEqual([['city'], ['unit']]);

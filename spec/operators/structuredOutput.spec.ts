@@ -96,7 +96,7 @@ describe('structuredOutput', () => {
     source.next(', age: 3');
     expect(error).toBeInstanceOf(OutputValidationError);
     expect((error as OutputValidationError).message).toBe(
-      'The output could not be parsed as JSON: Invalid JSON: unexpected "a" in an object, expected a key (at position 16)',
+      'The output could not be parsed as JSON: Invalid JSON: unexpected "a", expected a key (at position 16)',
     );
     expect((error as OutputValidationError).cause).toBeInstanceOf(PartialJsonError);
     expect((error as OutputValidationError).text).toBe('{"name": "Ada", age: 3');
@@ -120,7 +120,7 @@ describe('structuredOutput', () => {
   test('an empty answer (a refusal that contentDeltas() left out) says what to pipe instead', async () => {
     const { error } = await outcome(Person, []);
     expect(error).toBeInstanceOf(OutputValidationError);
-    expect((error as OutputValidationError).message).toContain('pipe contentOrRefusal()');
+    expect((error as OutputValidationError).message).toContain('contentOrRefusal()');
   });
 });
 

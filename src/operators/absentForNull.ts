@@ -23,13 +23,10 @@ interface Def {
   getter?: () => z.$ZodType;
   shape?: Record<string, z.$ZodType>;
   element?: z.$ZodType;
-  valueType?: z.$ZodType;
-  items?: readonly z.$ZodType[];
   options?: readonly z.$ZodType[];
   left?: z.$ZodType;
   right?: z.$ZodType;
   values?: readonly unknown[];
-  entries?: Record<string, unknown>;
 }
 
 const defOf = (schema: z.$ZodType): Def => schema._zod.def as unknown as Def;
@@ -47,11 +44,7 @@ export function absentForNull(schema: z.$ZodType, value: unknown): unknown {
     case 'object':
       return Array.isArray(value) ? value : objectWithoutNulls(def.shape ?? {}, value as Record<string, unknown>);
     case 'array':
-      return Array.isArray(value) ? mapElements(value, () => def.element) : value;
-    case 'tuple':
-      return Array.isArray(value) ? mapElements(value, (index) => def.items?.[index]) : value;
-    case 'record':
-      return Array.isArray(value) ? value : mapValues(value as Record<string, unknown>, def.valueType);
+      return Array.isArray(value) && def.element ? elementsWithoutNulls(def.element, value) : value;
     case 'union': {
       const option = optionFor(def.options ?? [], value);
       return option ? absentForNull(option, value) : value;
@@ -83,31 +76,16 @@ function objectWithoutNulls(shape: Record<string, z.$ZodType>, value: Record<str
   return result ?? value;
 }
 
-function mapElements(array: readonly unknown[], schemaAt: (index: number) => z.$ZodType | undefined): unknown[] {
+function elementsWithoutNulls(element: z.$ZodType, array: readonly unknown[]): unknown[] {
   let result: unknown[] | undefined;
   for (let index = 0; index < array.length; index++) {
-    const schema = schemaAt(index);
-    if (!schema) continue;
-    const next = absentForNull(schema, array[index]);
+    const next = absentForNull(element, array[index]);
     if (next !== array[index]) {
       result ??= array.slice();
       result[index] = next;
     }
   }
   return result ?? (array as unknown[]);
-}
-
-function mapValues(record: Record<string, unknown>, schema: z.$ZodType | undefined): Record<string, unknown> {
-  if (!schema) return record;
-  let result: Record<string, unknown> | undefined;
-  for (const key of Object.keys(record)) {
-    const next = absentForNull(schema, record[key]);
-    if (next !== record[key]) {
-      result ??= { ...record };
-      setOwnKey(result, key, next);
-    }
-  }
-  return result ?? record;
 }
 
 /** The schema under wrappers that do not change the value's shape. */
@@ -143,21 +121,12 @@ function innerOf(def: Def): z.$ZodType | undefined {
 }
 
 /** Whether `null` is a valid input of `schema`, by its structure (refinements aside). */
-export function acceptsNull(schema: z.$ZodType): boolean {
+function acceptsNull(schema: z.$ZodType): boolean {
   let node = schema;
   for (let step = 0; step < MAX_UNWRAP; step++) {
     const def = defOf(node);
-    switch (def.type) {
-      case 'nullable':
-      case 'null':
-      case 'any':
-      case 'unknown':
-        return true;
-      case 'literal':
-        return def.values?.includes(null) ?? false;
-      case 'union':
-        return (def.options ?? []).some((option) => acceptsNull(option));
-    }
+    if (def.type === 'nullable' || def.type === 'null') return true;
+    if (def.type === 'union') return (def.options ?? []).some(acceptsNull);
     const inner = innerOf(def);
     if (!inner) return false;
     node = inner;
@@ -166,31 +135,20 @@ export function acceptsNull(schema: z.$ZodType): boolean {
 }
 
 /**
- * The union option a value is meant for: among the options of its kind
- * (object or array), the first whose literal properties (a discriminator)
- * match the value's.
+ * The union option a value is meant for: the first array option for an
+ * array; for an object, the first object option whose literal properties (a
+ * discriminator) match the value's.
  */
 function optionFor(options: readonly z.$ZodType[], value: object): z.$ZodType | undefined {
-  const isArray = Array.isArray(value);
-  let first: z.$ZodType | undefined;
-  for (const option of options) {
+  return options.find((option) => {
     const def = defOf(unwrap(option));
-    const kind = def.type === 'array' || def.type === 'tuple' ? 'array' : def.type === 'object' || def.type === 'record' ? 'object' : 'other';
-    if (kind !== (isArray ? 'array' : 'object')) continue;
-    if (kind === 'object' && def.shape && !literalsMatch(def.shape, value as Record<string, unknown>)) {
-      first ??= option;
-      continue;
-    }
-    return option;
-  }
-  return first;
+    if (Array.isArray(value)) return def.type === 'array';
+    return def.type === 'object' && Object.keys(def.shape ?? {}).every((key) => literalAllows(def.shape![key], (value as Record<string, unknown>)[key]));
+  });
 }
 
-function literalsMatch(shape: Record<string, z.$ZodType>, value: Record<string, unknown>): boolean {
-  for (const key of Object.keys(shape)) {
-    const def = defOf(unwrap(shape[key]));
-    if (def.type === 'literal' && !def.values?.includes(value[key])) return false;
-    if (def.type === 'enum' && def.entries && !Object.values(def.entries).includes(value[key])) return false;
-  }
-  return true;
+/** Whether `schema`, if a literal, allows `value`; any other schema does. */
+function literalAllows(schema: z.$ZodType, value: unknown): boolean {
+  const def = defOf(unwrap(schema));
+  return def.type !== 'literal' || (def.values ?? []).includes(value);
 }

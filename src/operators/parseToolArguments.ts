@@ -1,6 +1,6 @@
 import type * as z from 'zod/v4/core';
 import { PartialJsonError } from '../errors.js';
-import { PartialJsonParser, type PartialJsonConfig } from './partialJsonParser.js';
+import { partialJsonParser, type PartialJsonConfig } from './partialJsonParser.js';
 import { jsonFailure, validateOutput, type OutputResult } from './validateOutput.js';
 
 /** What `parseToolArguments` needs of a tool: its arguments' zod schema (a `zodFunction` tool has it). */
@@ -21,7 +21,7 @@ export interface SchemaTool<S extends z.$ZodType = z.$ZodType> {
  * const output = result.success ? await getWeather.execute(result.data, { signal }) : result.error.message;
  */
 export function parseToolArguments<S extends z.$ZodType>(tool: SchemaTool<S>, text: string, config: PartialJsonConfig = {}): OutputResult<z.output<S>> {
-  const parser = new PartialJsonParser(config);
+  const parser = partialJsonParser(config);
   try {
     // Some servers send no arguments at all for a tool that takes none.
     parser.push(text.trim() === '' ? '{}' : text);

@@ -1,6 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
 import { defineOperator } from '../defineOperator.js';
-import { PartialJsonParser, type JsonValue, type PartialJsonConfig } from './partialJsonParser.js';
+import { partialJsonParser, type JsonValue, type PartialJsonConfig } from './partialJsonParser.js';
 
 export type { JsonValue, PartialJsonConfig };
 
@@ -24,7 +24,7 @@ export type { JsonValue, PartialJsonConfig };
  */
 export function partialJson(config: PartialJsonConfig = {}): OperatorFunction<string, JsonValue> {
   return defineOperator((subscriber) => {
-    const parser = new PartialJsonParser(config);
+    const parser = partialJsonParser(config);
     return {
       next(delta) {
         if (parser.push(delta)) subscriber.next(parser.value as JsonValue);

@@ -1,6 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
 import { defineOperator } from '../defineOperator.js';
-import { PartialJsonParser, type JsonValue, type PartialJsonConfig } from './partialJsonParser.js';
+import { partialJsonParser, type JsonValue, type PartialJsonConfig, type PartialJsonParser } from './partialJsonParser.js';
 
 /** A tool-call fragment as `toolCallDeltas()` emits it. */
 export interface ToolCallFragment {
@@ -40,7 +40,7 @@ export function partialToolCalls(config: PartialJsonConfig = {}): OperatorFuncti
         let entry = calls.get(fragment.index);
         const isNew = !entry;
         if (!entry) {
-          entry = { call: { index: fragment.index, arguments: undefined }, parser: new PartialJsonParser(config) };
+          entry = { call: { index: fragment.index, arguments: undefined }, parser: partialJsonParser(config) };
           calls.set(fragment.index, entry);
         }
         const { call, parser } = entry;

@@ -2,7 +2,7 @@ import type { OperatorFunction } from 'rxjs';
 import type * as z from 'zod/v4/core';
 import { defineOperator } from '../defineOperator.js';
 import { OutputValidationError, PartialJsonError, RefusalError } from '../errors.js';
-import { PartialJsonParser, type JsonValue, type PartialJsonConfig } from './partialJsonParser.js';
+import { partialJsonParser, type JsonValue, type PartialJsonConfig } from './partialJsonParser.js';
 import { jsonFailure, validateOutput } from './validateOutput.js';
 
 /**
@@ -68,7 +68,7 @@ export function structuredOutput<S extends z.$ZodType>(
 ): OperatorFunction<string | RefusalDelta, StructuredOutputEvent<z.output<S>, z.input<S>>> {
   type Partial = DeepPartial<z.input<S>>;
   return defineOperator((subscriber) => {
-    const parser = new PartialJsonParser(config);
+    const parser = partialJsonParser(config);
     let refusal: string | undefined;
     const parse = (step: () => boolean) => {
       try {
@@ -99,8 +99,7 @@ export function structuredOutput<S extends z.$ZodType>(
 function notJson(error: PartialJsonError): OutputValidationError {
   if (error.text.length > 0) return jsonFailure(error, 'The output');
   return new OutputValidationError({
-    message:
-      'The output is empty (a refusal? pipe contentOrRefusal() or outputTextOrRefusal() instead of contentDeltas() or outputTextDeltas() to get a RefusalError)',
+    message: 'The output is empty (a refusal? contentOrRefusal() and outputTextOrRefusal() pass refusals on)',
     text: '',
     cause: error,
   });
