@@ -241,7 +241,7 @@ export class RefusalError extends OpenAIRxError {
 }
 
 export interface StrictSchemaErrorInit extends ErrorInit {
-  /** Where in the schema, as a JSON pointer into the generated JSON Schema (`''` for the root). */
+  /** Where in the schema: a property path such as `address.tags[]`, or `(root)`. */
   path: string;
 }
 

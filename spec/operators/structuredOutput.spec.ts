@@ -117,6 +117,12 @@ describe('structuredOutput', () => {
     expect((error as RefusalError).message).toBe('The model refused: I cannot help with that.');
   });
 
+  test('after a refusal, text that follows is not parsed: the refusal wins', async () => {
+    const { error } = await outcome(Person, [{ refusal: 'No.' }, 'I cannot answer in JSON']);
+    expect(error).toBeInstanceOf(RefusalError);
+    expect((error as RefusalError).refusal).toBe('No.');
+  });
+
   test('an empty answer (a refusal that contentDeltas() left out) says what to pipe instead', async () => {
     const { error } = await outcome(Person, []);
     expect(error).toBeInstanceOf(OutputValidationError);

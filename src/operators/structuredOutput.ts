@@ -79,8 +79,9 @@ export function structuredOutput<S extends z.$ZodType>(
     };
     return {
       next(delta) {
-        if (typeof delta === 'string') parse(() => parser.push(delta));
-        else refusal = (refusal ?? '') + delta.refusal;
+        if (typeof delta !== 'string') refusal = (refusal ?? '') + delta.refusal;
+        // After a refusal, text is no answer to parse: the stream ends with the refusal.
+        else if (refusal === undefined) parse(() => parser.push(delta));
       },
       complete() {
         if (refusal !== undefined) throw new RefusalError({ refusal });
