@@ -66,12 +66,14 @@ describe('structuredOutput', () => {
       inner: z.object({ unit: z.enum(['cm', 'in']).optional() }).optional(),
       items: z.array(z.object({ label: z.string().optional() })),
       choice: z.discriminatedUnion('kind', [z.object({ kind: z.literal('a'), a: z.string().optional() }), z.object({ kind: z.literal('b'), b: z.number().optional() })]),
+      both: z.intersection(z.object({ a: z.string().optional() }), z.object({ b: z.number() })),
     });
-    const text = '{"nickname": null, "note": null, "size": null, "inner": {"unit": null}, "items": [{"label": null}, {"label": "x"}], "choice": {"kind": "b", "b": null}}';
+    const text =
+      '{"nickname": null, "note": null, "size": null, "inner": {"unit": null}, "items": [{"label": null}, {"label": "x"}], "choice": {"kind": "b", "b": null}, "both": {"a": null, "b": 1}}';
     const { events, error } = await outcome(schema, [text]);
     expect(error).toBeUndefined();
     const last = events.at(-1);
-    expect(last?.done && last.value).toStrictEqual({ note: null, size: 1, inner: {}, items: [{}, { label: 'x' }], choice: { kind: 'b' } });
+    expect(last?.done && last.value).toStrictEqual({ note: null, size: 1, inner: {}, items: [{}, { label: 'x' }], choice: { kind: 'b' }, both: { b: 1 } });
     // The partial values stay what the model wrote.
     expect(last?.partial).toEqual(JSON.parse(text));
   });

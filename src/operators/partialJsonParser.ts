@@ -10,8 +10,8 @@ export interface PartialJsonConfig {
   maxLength?: number;
 }
 
-export const DEFAULT_PARTIAL_JSON_MAX_DEPTH = 128;
-export const DEFAULT_PARTIAL_JSON_MAX_LENGTH = 16 * 1024 * 1024;
+const DEFAULT_PARTIAL_JSON_MAX_DEPTH = 128;
+const DEFAULT_PARTIAL_JSON_MAX_LENGTH = 16 * 1024 * 1024;
 
 /**
  * A streaming JSON parser: `push` each piece of the text as it arrives; it
