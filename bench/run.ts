@@ -12,6 +12,7 @@ import { concurrentScenario } from './scenarios/concurrent.js';
 import { relayScenario } from './scenarios/relay.js';
 import { slowClientScenario } from './scenarios/slowClient.js';
 import { soakScenario } from './scenarios/soak.js';
+import { structuredScenario } from './scenarios/structured.js';
 import { throughputScenario } from './scenarios/throughput.js';
 
 /*
@@ -32,6 +33,7 @@ const SCENARIOS: Record<string, (context: BenchContext) => Promise<Section>> = {
   'slow-client': slowClientScenario,
   soak: soakScenario,
   bundle: bundleScenario,
+  structured: structuredScenario,
 };
 
 const root = new URL('../', import.meta.url);

@@ -165,3 +165,97 @@ export class StreamAbortError extends OpenAIRxError {
 export function excerpt(text: string, maxChars: number): string {
   return text.length > maxChars ? `${text.slice(0, maxChars)}${CUT_MARK}` : text;
 }
+
+export type PartialJsonProblem = 'invalid' | 'unfinished' | 'too-deep' | 'too-long';
+
+export interface PartialJsonErrorInit {
+  problem: PartialJsonProblem;
+  /** Index in `text` of the character where the JSON went wrong (`text.length` when it ended unfinished). */
+  position: number;
+  /** The text received so far. */
+  text: string;
+  /** What went wrong at `position`, without the text. */
+  reason: string;
+}
+
+/**
+ * Streamed JSON went wrong: a character that cannot continue it (`invalid`,
+ * raised at that character), an end before the value was complete
+ * (`unfinished`), or a limit (`too-deep`, `too-long`).
+ */
+export class PartialJsonError extends OpenAIRxError {
+  override name = 'PartialJsonError';
+  readonly problem: PartialJsonProblem;
+  readonly position: number;
+  readonly text: string;
+
+  constructor(init: PartialJsonErrorInit) {
+    super({ message: `${init.reason} (at position ${init.position})` });
+    this.problem = init.problem;
+    this.position = init.position;
+    this.text = init.text;
+  }
+}
+
+/** One way the output failed its schema; zod's issues have this shape (and more fields). */
+export interface OutputIssue {
+  readonly code?: string;
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+}
+
+export interface OutputValidationErrorInit extends ErrorInit {
+  /** The whole text that failed. */
+  text: string;
+  /** The schema's issues; empty when the text was not JSON (then `cause` is the {@link PartialJsonError}). */
+  issues?: readonly OutputIssue[];
+}
+
+/** A model's structured output is not valid JSON, or fails its schema. Keeps the text and the schema's issues. */
+export class OutputValidationError extends OpenAIRxError {
+  override name = 'OutputValidationError';
+  readonly text: string;
+  readonly issues: readonly OutputIssue[];
+
+  constructor(init: OutputValidationErrorInit) {
+    super(init);
+    this.text = init.text;
+    this.issues = init.issues ?? [];
+  }
+}
+
+export interface RefusalErrorInit {
+  /** The model's refusal text. */
+  refusal: string;
+}
+
+/** The model refused to answer (a chat `refusal`, a Responses refusal part) instead of giving structured output. */
+export class RefusalError extends OpenAIRxError {
+  override name = 'RefusalError';
+  readonly refusal: string;
+
+  constructor(init: RefusalErrorInit) {
+    super({ message: `The model refused: ${excerpt(init.refusal, 200)}` });
+    this.refusal = init.refusal;
+  }
+}
+
+export interface StrictSchemaErrorInit extends ErrorInit {
+  /** Where in the schema: a property path such as `address.tags[]`, or `(root)`. */
+  path: string;
+}
+
+/**
+ * A zod schema that OpenAI's strict structured outputs cannot express (a record,
+ * a tuple, `z.any()`, a root that is not an object…), raised where the format
+ * or tool is defined instead of a 400 from the API later.
+ */
+export class StrictSchemaError extends OpenAIRxError {
+  override name = 'StrictSchemaError';
+  readonly path: string;
+
+  constructor(init: StrictSchemaErrorInit) {
+    super(init);
+    this.path = init.path;
+  }
+}
