@@ -7,7 +7,7 @@ import { responseEvents } from '../openai/responseEvents.js';
 import { isKnownResponseEvent, type ResponseStreamEvent } from '../openai/responseTypes.js';
 import { encodeSse } from '../sse/encodeSse.js';
 import type { SseFrame, StreamTimeouts } from '../sse/types.js';
-import { errorInFrame } from '../relay/relayAudit.js';
+import { errorInFrame } from '../openai/streamErrors.js';
 import { startMockUpstream, type MockUpstream } from '../testing/mockUpstream.js';
 import { millisecondsOption, parseCommand, printableUrl } from './args.js';
 import { describeError } from './errorReport.js';
