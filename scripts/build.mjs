@@ -29,11 +29,30 @@ function compile(project) {
 
 const writeJson = (path, value) => writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
 
-/** `{ "./node": { require: "./dist/cjs/node.js" } }` → folder `node/` with main and types into dist/cjs. */
+/** Walks an "exports" target the way Node does, with the given conditions (in the map's order, "default" always matching). */
+function resolveTarget(target, conditions) {
+  if (typeof target === 'string') return target;
+  for (const [condition, next] of Object.entries(target)) {
+    if (condition === 'default' || conditions.includes(condition)) return resolveTarget(next, conditions);
+  }
+  return undefined;
+}
+
+/**
+ * `{ "./testing": { node: { require: … }, require: … } }` → folder `testing/` with a package.json for resolvers
+ * without "exports": `main` is the plain `require` build (an old bundler may be building for a browser), `types`
+ * what TypeScript reads under the `node` condition (node10 is Node's own resolution), so that it names
+ * everything the entry exports on Node (`startMockUpstream` in `openai-rx/testing`).
+ */
 function legacySubpaths(exportsMap) {
   return Object.entries(exportsMap)
-    .filter(([subpath, target]) => subpath.startsWith('./') && typeof target === 'object' && target.require)
-    .map(([subpath, target]) => ({ dir: join(root, subpath), main: target.require }));
+    .filter(([subpath, target]) => subpath.startsWith('./') && typeof target === 'object')
+    .map(([subpath, target]) => ({
+      dir: join(root, subpath),
+      main: resolveTarget(target, ['require']),
+      types: resolveTarget(target, ['types', 'node', 'require'])?.replace(/\.js$/, '.d.ts'),
+    }))
+    .filter(({ main, types }) => main && types);
 }
 
 /** Refuses to overwrite a folder that holds anything but a generated package.json (say, a real source folder). */
@@ -57,9 +76,8 @@ for (const { dir, type } of outputs) {
 // The demo page's browser bundle, next to the compiled CLI: an installed package has no esbuild to make it.
 const { writePrebuiltDemoBundle } = await import('../dist/esm/cli/demo/pageBundle.js');
 await writePrebuiltDemoBundle();
-for (const { dir, main } of subpaths) {
-  const target = relative(dir, join(root, main));
+for (const { dir, main, types } of subpaths) {
   await mkdir(dir, { recursive: true });
-  await writeJson(join(dir, 'package.json'), { main: target, types: target.replace(/\.js$/, '.d.ts') });
+  await writeJson(join(dir, 'package.json'), { main: relative(dir, join(root, main)), types: relative(dir, join(root, types)) });
 }
 console.log(`built ${outputs.map(({ dir, type }) => `${dir} (${type})`).join(', ')}`);
