@@ -1,8 +1,9 @@
 // Builds dist/esm (ES modules) and dist/cjs (CommonJS), each with declarations, using plain tsc.
 // Each output folder gets its own package.json "type" so Node and TypeScript read every .js and
-// .d.ts file in the module format it was actually compiled to. Each subpath export (`openai-rx/node`)
-// also gets a folder with a package.json pointing into dist/cjs, for resolvers that predate "exports"
-// (TypeScript's `moduleResolution: node10`, older bundlers); the package.json "exports" is the source.
+// .d.ts file in the module format it was actually compiled to, and the root's "sideEffects" for
+// bundlers. Each subpath export (`openai-rx/node`) also gets a folder with a package.json pointing
+// into dist/cjs, for resolvers that predate "exports" (TypeScript's `moduleResolution: node10`,
+// older bundlers); the package.json "exports" is the source.
 import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -63,15 +64,17 @@ async function assertGenerated(dir) {
   }
 }
 
-const { exports: exportsMap } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
+const { exports: exportsMap, sideEffects } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
 const subpaths = legacySubpaths(exportsMap);
 
 await Promise.all(subpaths.map(({ dir }) => assertGenerated(dir)));
 await rm(join(root, 'dist'), { recursive: true, force: true });
 await Promise.all(outputs.map(({ project }) => compile(project)));
+// Bundlers read "sideEffects" from the package.json nearest to a file, which for dist is this one: without
+// it a browser bundle keeps every module the entry re-exports (the relay, the resume store) unused.
 for (const { dir, type } of outputs) {
   await mkdir(join(root, dir), { recursive: true });
-  await writeJson(join(root, dir, 'package.json'), { type });
+  await writeJson(join(root, dir, 'package.json'), { type, sideEffects });
 }
 // The demo page's browser bundle, next to the compiled CLI: an installed package has no esbuild to make it.
 const { writePrebuiltDemoBundle } = await import('../dist/esm/cli/demo/pageBundle.js');
