@@ -7,9 +7,8 @@ import * as z from './schema.js';
  * accumulated result wrong is rejected (a `choices` that is not an array, text
  * that is not a string).
  *
- * Built with zod/mini's functions on `zod/v4/core` (./schema.ts, no default
- * locale): the classic `zod` API would add ~20 KB min+gzip to every browser
- * bundle (bench/bundle-size.ts).
+ * Built with ./schema.ts (zod core, no default locale): the classic `zod` API
+ * would add ~20 KB min+gzip to every browser bundle (bench/bundle-size.ts).
  */
 
 export const nullableString = z.nullish(z.string());

@@ -7,14 +7,11 @@ export type FastCheck = (value: unknown) => boolean;
 interface SchemaDef {
   type: string;
   checks?: unknown[];
-  format?: string;
   fn?: FastCheck;
   shape?: Record<string, Schema>;
   catchall?: Schema;
   innerType?: Schema;
   element?: Schema;
-  keyType?: Schema;
-  valueType?: Schema;
 }
 type Schema = { _zod: { def: SchemaDef } };
 
@@ -25,12 +22,12 @@ const compiled = new WeakMap<object, FastCheck | null>();
  *
  * zod (core, chosen for the browser bundle) validates objects with its generic,
  * allocating parser, which costs more per event than `JSON.parse` itself. Our
- * stream schemas only say "these keys have these JSON types; keep the rest", so
- * a conforming value can be accepted as it is. The check is built from the
- * schema's own definition, so the schema stays the one source of truth; a
- * value the check does not accept goes through zod, which decides and words
- * the error. Schemas using anything beyond plain JSON types and `custom`
- * checks (number formats, refinements, transforms, defaults, stripping
+ * stream schemas (./schema.ts) only say "these keys hold values these checks
+ * accept; keep the rest", so a conforming value can be accepted as it is. The
+ * check is built from the schema's own definition, so the schema stays the one
+ * source of truth; a value the check does not accept goes through zod, which
+ * decides and words the error. Schemas using anything but what ./schema.ts
+ * builds (zod's own primitives, refinements, transforms, defaults, stripping
  * objects) get no fast check (`null`).
  */
 export function fastCheckOf(schema: z.Schema): FastCheck | null {
@@ -46,14 +43,7 @@ function compile(schema: Schema): FastCheck | null {
   const def = schema._zod.def;
   if (def.checks && def.checks.length > 0) return null;
   switch (def.type) {
-    case 'string':
-      return (value) => typeof value === 'string';
-    case 'number':
-      return def.format === undefined ? (value) => Number.isFinite(value) : null;
-    case 'boolean':
-      return (value) => typeof value === 'boolean';
     case 'unknown':
-    case 'any':
       return () => true;
     case 'custom':
       return def.fn ?? null;

@@ -2,10 +2,8 @@ import {
   $ZodArray,
   $ZodCustom,
   $ZodNullable,
-  $ZodNumber,
   $ZodObject,
   $ZodOptional,
-  $ZodString,
   $ZodUnknown,
   type $catchall,
   type $loose,
@@ -16,12 +14,13 @@ import {
 } from 'zod/v4/core';
 
 /*
- * The schema builders of the stream schemas: zod/mini's functions of the same names and definitions,
- * built on `zod/v4/core` directly. The schemas are zod's and zod parses them (`safeParse` from
- * `zod/v4/core`); what is left out is zod/mini's layer of methods (`.parse`, `.check`, `.clone` …),
- * which nothing here calls and every browser bundle would carry (~0.8 KB min+gzip). Number formats and
- * literals are `custom` checks: zod's own cost ~0.7 KB more, for one integer range and the event
- * `type` that the Responses schemas are looked up by.
+ * The builders of the stream schemas, named like zod/mini's functions and built on `zod/v4/core`
+ * directly. zod composes the objects, arrays, optional and nullable values and parses
+ * them (`safeParse` from `zod/v4/core`); what is left out is zod/mini's layer of methods (`.parse`,
+ * `.check`, `.clone` …), which nothing here calls and every browser bundle would carry. The leaves
+ * (a string, a finite number, an index, an event `type`) are `custom` checks worded the way
+ * `issueSummary` words zod's own (`expected string`): zod's string, number, number-format and
+ * literal schemas cost ~1 KB min+gzip more for the same checks (bench/bundle-size.ts).
  *
  * @example
  * const usage = looseObject({ total_tokens: optional(number()) });
@@ -32,9 +31,10 @@ export { safeParse, type $ZodLooseShape as LooseShape, type $ZodType as Schema, 
 
 // The constructors are typed for any schema; each builder states what it makes, as zod/mini's functions do.
 
-export const string = (): $ZodString<string> => new $ZodString({ type: 'string' }) as never;
+export const string = (): $ZodCustom<string, string> => custom((value) => typeof value === 'string', 'expected string');
 
-export const number = (): $ZodNumber<number> => new $ZodNumber({ type: 'number', checks: [] }) as never;
+/** A finite number, as JSON has: `1e999` parses to Infinity. */
+export const number = (): $ZodCustom<number, number> => custom(Number.isFinite, 'expected number');
 
 export const unknown = (): $ZodUnknown => new $ZodUnknown({ type: 'unknown' });
 
