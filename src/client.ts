@@ -168,7 +168,10 @@ export function buildClient(options: ClientOptions & { transport: Transport }): 
   };
   // The body is read at subscribe: what a retry or a later subscription sends is the params as they are then.
   const frames = (path: string, body: () => unknown, request?: RequestOptions): Observable<SseFrame> =>
-    defer(() => sseFrames(sseRequest(config, path, body(), request)));
+    defer(() => {
+      assertSendable(options.apiKey, config.baseURL, request?.headers ? { ...config.headers, ...request.headers } : config.headers);
+      return sseFrames(sseRequest(config, path, body(), request));
+    });
   const endpoint = <Params extends object, Event>(
     route: TelemetryEndpoint,
     parse: () => OperatorFunction<SseFrame, Event>,
@@ -193,6 +196,23 @@ export function buildClient(options: ClientOptions & { transport: Transport }): 
     responses: endpoint('responses', responseEvents),
     sse: (path, body, request) => redact(frames(path, () => body, request), request),
   };
+}
+
+/** OpenAI's own API, which answers every request without a key with a 401. */
+const OPENAI_API = /^https:\/\/api\.openai\.com(?:[/:?#]|$)/i;
+
+/**
+ * Throws the `InvalidRequestError` of a request that cannot go out as configured, before anything is sent:
+ * a key with a line break (read from a file with its newline), which no header can carry, or OpenAI's own
+ * API without a key. The key is never quoted.
+ */
+function assertSendable(apiKey: string | undefined, baseURL: string, headers: Record<string, string>): void {
+  if (apiKey && /[\r\n]/.test(apiKey)) {
+    throw new InvalidRequestError({ message: "The API key (apiKey) contains a line break, so the 'authorization' header cannot be sent" });
+  }
+  if (OPENAI_API.test(baseURL) && credentialsIn(headers).length === 0) {
+    throw new InvalidRequestError({ message: `No API key for ${baseURL}: set apiKey (on Node OPENAI_API_KEY) or an 'authorization' header` });
+  }
 }
 
 /** The headers of every request a client sends: a JSON body, `accept`, `options.headers`, then `apiKey` as a bearer token. */

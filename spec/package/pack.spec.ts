@@ -139,6 +139,17 @@ test('a browser bundler resolves the installed package to the fetch build, free 
   expect(bundle.code).not.toContain('node:');
 });
 
+// Bytes are deterministic for a given tree, so the budget is a test, not a benchmark: a change that pushes a
+// typical browser import of the installed package past it fails here. bench/bundle-size.ts is an ES module
+// (import.meta), so it runs as the command it also is.
+test('a typical browser import of the installed package stays within the min+gzip budget, with no bundler warning', async () => {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/bundle-size.ts', '--installed-in', consumerDir], { cwd: repoRoot });
+
+  expect(stdout).toMatch(/min\+gzip \d+ B \([\d.]+ KB, within the 15\.0 KB budget by \d+ B\); .*warnings: 0/);
+  // Measured from the package's browser build (dist/esm), not from src.
+  expect(stdout).toMatch(/^ +\d+ B {2}client$/m);
+});
+
 test('the installed openai-rx command streams from its embedded mock, and its demo serves the prebuilt page bundle', async () => {
   const bin = join(consumerDir, 'node_modules', '.bin', 'openai-rx');
   const env = { PATH: process.env.PATH ?? '', NO_COLOR: '1' };
