@@ -133,9 +133,10 @@ export class StreamTruncatedError<T = unknown> extends OpenAIRxError {
 }
 
 /**
- * The request could not be sent as configured: a header value with a CR, LF or
- * NUL (an API key pasted with its newline), a URL the transport cannot parse.
- * Trying again cannot help, so `retryStream` never does.
+ * The request could not be sent as configured: OpenAI's own API without a
+ * key, an API key or another header value with a CR, LF or NUL (a key read
+ * from a file with its newline), a URL the transport cannot parse. Trying
+ * again cannot help, so `retryStream` never does.
  */
 export class InvalidRequestError extends OpenAIRxError {
   override name = 'InvalidRequestError';
