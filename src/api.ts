@@ -3,6 +3,7 @@ export type {
   ClientOptions,
   OpenAIRxClient,
   RequestOptions,
+  ResumeStreamOptions,
   StreamEndpoint,
 } from './client.js';
 export { DEFAULT_BASE_URL } from './client.js';
@@ -163,6 +164,8 @@ export { toolCallDeltas, type ToolCallDelta } from './openai/toolCallDeltas.js';
 export { paceText, type PaceTextConfig } from './operators/paceText.js';
 export { isRetryableError, retryStream, type RetryInfo, type RetryStreamConfig } from './operators/retryStream.js';
 export type { CorsConfig, CorsOrigins, RelayCorsOption } from './relay/cors.js';
+export { StreamNotFoundError } from './resume/clientErrors.js';
+export type { ResumeConfig, ResumeOption } from './resume/clientResumable.js';
 export type { FetchRelay, FetchRelayOptions } from './relay/fetchRelay.js';
 export { RelayRejection, type OpenAIErrorBody, type RelayRejectionInit } from './relay/relayErrors.js';
 export type {
@@ -171,9 +174,22 @@ export type {
   RelayOptions,
   RelayOutcome,
   RelayRequestBody,
+  RelayResumeOptions,
   RelayRoute,
+  RelayRoutesOption,
   RelaySummary,
 } from './relay/types.js';
+export { memoryResumeStore, type MemoryResumeStoreConfig } from './resume/memoryResumeStore.js';
+export type {
+  ResumeStore,
+  StoredEnding,
+  StoredEntry,
+  StoreOpenFailure,
+  StoreRead,
+  StoreReader,
+  StreamMeta,
+  StreamRecording,
+} from './resume/types.js';
 export { encodeSse } from './sse/encodeSse.js';
 export { sseFrames } from './sse/sseFrames.js';
 export {

@@ -9,6 +9,8 @@ import type { ResponseCreateParams, ResponseStreamEvent } from './openai/respons
 import { sseFrames } from './sse/sseFrames.js';
 import type { ResponseHead, SseFrame, SseRequest, StreamTimeouts } from './sse/types.js';
 import { createRedactor, credentialsIn } from './redaction.js';
+import { sendStreamCancel } from './resume/clientCancelStream.js';
+import { resumable, type ResumeConfig, type ResumeOption, type ResumeOrigin } from './resume/clientResumable.js';
 import { observeOperation } from './telemetry/observeOperation.js';
 import type { Telemetry, TelemetryEndpoint } from './telemetry/types.js';
 import type { Transport } from './transport/types.js';
@@ -51,6 +53,22 @@ export interface RequestOptions {
    * head.subscribe(({ requestId }) => console.log('request', requestId));
    */
   head?: ((head: ResponseHead) => void) | Partial<Observer<ResponseHead>>;
+  /**
+   * For a relay in resume mode (`createRelay({ resume: true })`): a connection that breaks mid-stream is
+   * re-attached (`GET …/streams/{id}` with `Last-Event-ID`) and the stream goes on, each frame once; unsubscribing
+   * (or `signal`) also sends `POST …/streams/{id}/cancel`, which stops the generation on the relay. A server that
+   * sends no `x-stream-id` is read as without it. `head` is called once, with the first response's head.
+   *
+   * @example
+   * client.chat.completions.stream(params, { resume: { attempts: 3 } }).pipe(accumulateChatCompletion()).subscribe(render);
+   */
+  resume?: ResumeOption;
+}
+
+/** {@link OpenAIRxClient.resumeStream}'s options: the request options, and where to pick the stream up. */
+export interface ResumeStreamOptions extends RequestOptions {
+  /** The last event id (`SseEventFrame.id`) the app has seen; the frames after it follow. Default 0: from the start. */
+  after?: number;
 }
 
 /**
@@ -77,6 +95,17 @@ export interface OpenAIRxClient {
   responses: StreamEndpoint<ResponseCreateParams, ResponseStreamEvent>;
   /** Raw frames from any other SSE endpoint: POSTs `body` as JSON to `baseURL + path`. */
   sse(path: string, body: unknown, options?: RequestOptions): Observable<SseFrame>;
+  /**
+   * Re-attaches to a stream of a relay in resume mode, e.g. after a page reload: the frames after `after`, then
+   * the live ones, to the stream's end. Breaks are re-attached as with `resume: true` (`resume: false` does not),
+   * and unsubscribing cancels the generation unless `resume: { cancelOnUnsubscribe: false }`. A stream the relay
+   * does not know (wrong id, expired) fails with `StreamNotFoundError`.
+   *
+   * @example
+   * const id = sessionStorage.getItem('streamId');
+   * if (id) client.resumeStream(id).pipe(chatChunks(), accumulateChatCompletion()).subscribe(render);
+   */
+  resumeStream(streamId: string, options?: ResumeStreamOptions): Observable<SseFrame>;
 }
 
 export const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -131,17 +160,47 @@ export function clientConfig(options: ClientOptions & { transport: Transport }):
  */
 export function sseRequest(config: ClientConfig, path: string, body: unknown, request: RequestOptions = {}): SseRequest {
   return {
-    transport: config.transport,
+    ...requestBase(config, request),
     url: endpointURL(config.baseURL, path),
     method: 'POST',
-    headers: request.headers ? { ...config.headers, ...request.headers } : config.headers,
+    headers: mergedHeaders(config, request),
     body: serialize(body),
+    head: headCallback(request.head),
+  };
+}
+
+/** The `GET {baseURL}/streams/{id}` that re-attaches to a resumable stream after event `after`. */
+export function reattachRequest(config: ClientConfig, streamId: string, after: number, request: RequestOptions = {}): SseRequest {
+  return {
+    ...requestBase(config, request),
+    url: streamURL(config, streamId, ''),
+    method: 'GET',
+    headers: { ...bodilessHeaders(mergedHeaders(config, request)), 'last-event-id': String(after) },
+  };
+}
+
+/** What every stream request of `request` shares. */
+function requestBase(config: ClientConfig, request: RequestOptions): Omit<SseRequest, 'url'> {
+  return {
+    transport: config.transport,
     signal: request.signal,
     timeout: request.timeout ? { ...config.timeout, ...request.timeout } : config.timeout,
     maxEventSize: request.maxEventSize ?? config.maxEventSize,
-    head: headCallback(request.head),
     scheduler: config.scheduler,
   };
+}
+
+function mergedHeaders(config: ClientConfig, request: RequestOptions): Record<string, string> {
+  return request.headers ? { ...config.headers, ...request.headers } : config.headers;
+}
+
+/** The headers without a `content-type`: the request has no body. */
+function bodilessHeaders(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== 'content-type'));
+}
+
+function streamURL(config: ClientConfig, streamId: string, action: '' | '/cancel'): string {
+  return endpointURL(config.baseURL, `/streams/${encodeURIComponent(streamId)}${action}`);
 }
 
 function serialize(body: unknown): string {
@@ -167,11 +226,41 @@ export function buildClient(options: ClientOptions & { transport: Transport }): 
     return source.pipe(catchError((error: unknown) => throwError(() => redactor.error(error))));
   };
   // The body is read at subscribe: what a retry or a later subscription sends is the params as they are then.
-  const frames = (path: string, body: () => unknown, request?: RequestOptions): Observable<SseFrame> =>
-    defer(() => {
-      assertSendable(options.apiKey, config.baseURL, request?.headers ? { ...config.headers, ...request.headers } : config.headers);
-      return sseFrames(sseRequest(config, path, body(), request));
-    });
+  const frames = <T>(
+    path: string,
+    body: () => unknown,
+    request: RequestOptions | undefined,
+    build: (frames: Observable<SseFrame>) => Observable<T>,
+  ): Observable<T> => {
+    const start = () => {
+      assertSendable(options.apiKey, config.baseURL, mergedHeaders(config, request ?? {}));
+      return sseRequest(config, path, body(), request);
+    };
+    if (!request?.resume) return build(defer(() => sseFrames(start())));
+    return resumed({ start }, request, request.resume, build);
+  };
+  const resumed = <T>(
+    origin: ResumeOrigin,
+    request: RequestOptions,
+    resume: ResumeOption,
+    build: (frames: Observable<SseFrame>) => Observable<T>,
+  ): Observable<T> =>
+    resumable(
+      {
+        origin,
+        reattach: (streamId, after) => reattachRequest(config, streamId, after, request),
+        cancel: (streamId) =>
+          sendStreamCancel({
+            transport: config.transport,
+            url: streamURL(config, streamId, '/cancel'),
+            headers: { ...bodilessHeaders(mergedHeaders(config, request)), accept: 'application/json' },
+            scheduler: config.scheduler,
+          }),
+        head: headCallback(request.head),
+      },
+      resumeConfig(resume),
+      build,
+    );
   const endpoint = <Params extends object, Event>(
     route: TelemetryEndpoint,
     parse: () => OperatorFunction<SseFrame, Event>,
@@ -181,7 +270,7 @@ export function buildClient(options: ClientOptions & { transport: Transport }): 
         options.telemetry,
         () => ({ endpoint: route, model: (params as { model?: string }).model, url: config.baseURL }),
         // Redacted after parsing: an in-stream error event may echo the key.
-        (readFrames) => redact(frames(`/${route}`, () => ({ ...params, stream: true }), request).pipe(readFrames, pipeline), request),
+        (readFrames) => frames(`/${route}`, () => ({ ...params, stream: true }), request, (frames$) => redact(frames$.pipe(readFrames, pipeline), request)),
       );
     return {
       events: (params, request) => request$(params, request, identity),
@@ -194,8 +283,20 @@ export function buildClient(options: ClientOptions & { transport: Transport }): 
     chat: { completions: endpoint('chat/completions', chatChunks) },
     completions: endpoint('completions', completionChunks),
     responses: endpoint('responses', responseEvents),
-    sse: (path, body, request) => redact(frames(path, () => body, request), request),
+    sse: (path, body, request) => frames(path, () => body, request, (frames$) => redact(frames$, request)),
+    resumeStream: (streamId, { after = 0, resume = true, ...request } = {}) => {
+      if (!Number.isSafeInteger(after) || after < 0) {
+        return throwError(() => new InvalidRequestError({ message: `resumeStream: 'after' must be an event id (an integer from 0), got ${String(after)}` }));
+      }
+      return resumed({ streamId, after }, request, resume, (frames$) => redact(frames$, request));
+    },
   };
+}
+
+/** `true`: every default; `false` (only `resumeStream` reads it): no re-attach. */
+function resumeConfig(resume: ResumeOption): ResumeConfig {
+  if (typeof resume === 'object') return resume;
+  return resume ? {} : { attempts: 0 };
 }
 
 /** OpenAI's own API, which answers every request without a key with a 401. */

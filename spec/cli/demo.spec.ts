@@ -51,7 +51,9 @@ test('without a key: the embedded mock; GET / serves the page, /demo.js its bund
   expect(stream.headers['content-type']).toMatch(/^text\/event-stream/);
   const contents = [...stream.text.matchAll(/"content":"([^"]*)"/g)].map((match) => match[1]).join('');
   expect(contents).toBe('Through the demo relay.');
-  expect(stream.text.endsWith('data: [DONE]\n\n')).toBe(true);
+  // The demo relay runs in resume mode: every event carries its id, and the answer names its stream.
+  expect(stream.text).toMatch(/data: \[DONE\]\nid: \d+\n\n$/);
+  expect(stream.headers['x-stream-id']).toMatch(/^[A-Za-z0-9_-]{24}$/);
   await demo.waitFor((_, stderr) => /200 completed/.test(stderr), 'the relay log line');
 
   demo.child.kill('SIGINT');

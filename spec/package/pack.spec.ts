@@ -45,8 +45,8 @@ beforeAll(async () => {
   const [tarball] = (await readdir(workDir)).filter((name) => name.endsWith('.tgz'));
   await mkdir(consumerDir);
   await writeFile(join(consumerDir, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
-  // What a TypeScript consumer on Node has beside the package: Node's types, and the optional peer it imports.
-  const consumerTypes = await Promise.all(['@types/node', '@opentelemetry/api'].map(async (name) => `${name}@${await installedVersion(name)}`));
+  // What a TypeScript consumer on Node has beside the package: Node's types, and the optional peers it imports.
+  const consumerTypes = await Promise.all(['@types/node', '@opentelemetry/api', 'redis'].map(async (name) => `${name}@${await installedVersion(name)}`));
   await run(npm, ['install', join(workDir, tarball), ...consumerTypes, ...quietNpm], { cwd: consumerDir });
 
   server = await startServer((_req, res) => {
@@ -190,6 +190,7 @@ const typedExports: Record<string, string> = {
   './node': 'createRelay',
   './testing': 'startMockUpstream',
   './opentelemetry': 'openTelemetry',
+  './redis': 'redisResumeStore',
 };
 
 test.each([

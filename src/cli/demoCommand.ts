@@ -68,6 +68,8 @@ export async function demoCommand(argv: string[], output: CliOutput, env: NodeJS
       output,
       pages: demoPages({ model, mock: useMock, upstreamLabel }, bundle.code),
       limits,
+      // A reload mid-answer picks the answer up: the generation outlives the page's connection.
+      resume: true,
     });
     stoppables.push(server);
     if (mock) {

@@ -5,6 +5,7 @@ import { ExitCode, UsageError } from './exitCodes.js';
 import type { CliOutput } from './io.js';
 import { METRICS_PATH, startMetricsServer } from './metricsServer.js';
 import { DEFAULT_MOCK_PORT } from './mockCommand.js';
+import { redisStoreFrom } from './resumeStore.js';
 import { startRelayServer } from './relayServer.js';
 import { serveUntilStopped } from './serveUntilStopped.js';
 import { describeUpstream, resolveUpstream } from './upstream.js';
@@ -23,6 +24,8 @@ export async function relayCommand(argv: string[], output: CliOutput, env: NodeJ
       upstream: { type: 'string' },
       'api-key': { type: 'string' },
       'metrics-port': { type: 'string' },
+      resume: { type: 'boolean' },
+      redis: { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
     },
     output,
@@ -42,18 +45,22 @@ export async function relayCommand(argv: string[], output: CliOutput, env: NodeJ
     env,
     withoutKey: `relay to an upstream that needs none (--upstream URL; openai-rx mock runs one on port ${DEFAULT_MOCK_PORT})`,
   });
+  const redis = values.redis === undefined ? undefined : await redisStoreFrom(values.redis);
   // Metrics only ever on the loopback interface: they name models and upstream hosts.
   const metrics = metricsPort === undefined ? undefined : await startMetricsServer(metricsPort, '127.0.0.1');
-  const server = await startRelayServer({ port, host: values.host, upstream, output, verbose: values.verbose, limits, cors, telemetry: metrics?.telemetry }).catch(
+  const resume = redis ? { store: redis.store } : values.resume;
+  const others = [...(metrics ? [metrics] : []), ...(redis ? [redis.stoppable] : [])];
+  const server = await startRelayServer({ port, host: values.host, upstream, output, verbose: values.verbose, limits, cors, telemetry: metrics?.telemetry, resume }).catch(
     async (error: unknown) => {
-      await metrics?.close();
+      for (const other of others) await other.close();
       throw error;
     },
   );
-  output.out(`openai-rx relay listening on ${server.url}/v1 → upstream ${describeUpstream(upstream)}\n`);
+  const mode = redis ? ' (resume mode, streams in Redis)' : values.resume ? ' (resume mode)' : '';
+  output.out(`openai-rx relay listening on ${server.url}/v1 → upstream ${describeUpstream(upstream)}${mode}\n`);
   if (metrics) output.out(`metrics (Prometheus) at ${metrics.url}${METRICS_PATH}\n`);
-  // The relay first: requests still open record their end before the metrics server closes.
-  return serveUntilStopped(output, metrics ? [server, metrics] : [server]);
+  // The relay first: requests still open record their end before the metrics server and the store close.
+  return serveUntilStopped(output, [server, ...others]);
 }
 
 /** `--cors <origin>`, repeatable: the origins listed, or `*` alone for any origin; checked before the server starts. */

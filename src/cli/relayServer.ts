@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RelayCorsOption } from '../relay/cors.js';
-import type { RelaySummary } from '../relay/types.js';
+import type { RelayResumeOptions, RelaySummary } from '../relay/types.js';
 import { createRelay } from '../relay/createRelay.js';
 import type { Telemetry } from '../telemetry/types.js';
 import { stackFrames } from './errorReport.js';
@@ -23,6 +23,8 @@ export interface RelayServerOptions {
   cors?: RelayCorsOption<IncomingMessage>;
   /** Records the relayed requests (`--metrics-port`). */
   telemetry?: Telemetry;
+  /** Resume mode (`--resume`, `--redis`); default off. */
+  resume?: RelayResumeOptions<IncomingMessage> | boolean;
 }
 
 /** The node:http relay (`/v1/...`) on its own server, logging one line per request to stderr. */
@@ -33,6 +35,7 @@ export function startRelayServer(options: RelayServerOptions): Promise<RunningSe
     baseURL: options.upstream.baseURL,
     cors: options.cors,
     telemetry: options.telemetry,
+    resume: options.resume,
     onSettled: (summary) => output.err(settledLine(summary, (text, maxChars) => output.printable(text, maxChars))),
     onError: (error) => {
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

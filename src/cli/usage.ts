@@ -83,6 +83,11 @@ Options:
                          conventions) at http://127.0.0.1:<port>/metrics; needs
                          @opentelemetry/api, @opentelemetry/sdk-metrics and
                          @opentelemetry/exporter-prometheus installed
+      --resume           resume mode: a generation outlives its connection
+                         (x-stream-id, GET /v1/streams/<id>, POST
+                         /v1/streams/<id>/cancel), kept in this process
+      --redis <url>      resume mode with the streams in Redis, shared by every
+                         relay instance on it (needs the redis package)
   -v, --verbose          also log relay errors in full
   -h, --help             show this help
 

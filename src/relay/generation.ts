@@ -58,7 +58,14 @@ export function startGeneration<Req>(
     // A finished response: the source keeps its connection for reuse if the body ends soon.
     upstream?.unsubscribe();
   };
+  // The finishing event's block ended with a CR at the end of a read: the LF of its CRLF may be in the next one.
+  let awaitingLF: Subscription | undefined;
   const fail = (error: unknown) => {
+    // The response had finished; only the LF of its last CRLF was still awaited.
+    if (awaitingLF) {
+      complete();
+      return;
+    }
     if (!started) {
       finished = true;
       events.failedBeforeHead(error);
@@ -72,13 +79,20 @@ export function startGeneration<Req>(
     let event = 0;
     let bytes = block.bytes;
     for (const frame of block.frames) {
-      events.frame(frame);
-      if (frame.type !== 'event') continue;
+      if (frame.type !== 'event') {
+        events.frame(frame);
+        continue;
+      }
       event = 1;
       const error = errorInFrame(frame);
-      if (!error) continue;
+      if (!error) {
+        events.frame(frame);
+        continue;
+      }
+      // An error may echo a credential: the hooks, like the client, see it redacted.
       inStreamError ??= relay.redactError(error);
       bytes = relay.redactBytes(bytes);
+      events.frame({ ...frame, data: relay.redact(frame.data) });
     }
     return { bytes, events: event };
   };
@@ -102,10 +116,8 @@ export function startGeneration<Req>(
     awaitingLF?.unsubscribe();
     finish(inStreamError ? { outcome: 'upstream-error', error: inStreamError } : { outcome: 'completed' });
   };
-  // The finishing event's block ended with a CR at the end of a read: the LF of its CRLF may be in the next one.
-  let awaitingLF: Subscription | undefined;
   const read = (upstreamRead: UpstreamRead) => {
-    const { blocks, finishedAt, cutMidLine } = upstreamRead;
+    const { blocks, finishedAt, tail } = upstreamRead;
     if (awaitingLF) {
       if (upstreamRead.bytes[0] === LF) log.append([{ bytes: upstreamRead.bytes.subarray(0, 1), events: 0 }]);
       complete();
@@ -121,7 +133,7 @@ export function startGeneration<Req>(
       return;
     }
     log.append(entriesOf(upstreamRead));
-    if (cutMidLine && !wholeEvents(blocks[blocks.length - 1].frames)) {
+    if (tail && !wholeEvents(blocks[blocks.length - 1].frames)) {
       finish({ outcome: 'truncated', error: new StreamTruncatedError({ message: 'The upstream stream ended in the middle of an event', partial: undefined }) });
     }
   };

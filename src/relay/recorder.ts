@@ -106,7 +106,7 @@ function isTelemetryEndpoint(route: string | undefined): route is TelemetryEndpo
 /** How telemetry sees an outcome: a client that left is a cancellation, not an error. */
 function operationOutcome(outcome: RelayOutcome, error: unknown): OperationOutcome {
   if (outcome === 'completed') return {};
-  if (outcome === 'client-closed') return { cancelled: true };
+  if (outcome === 'client-closed' || outcome === 'cancelled' || outcome === 'abandoned') return { cancelled: true };
   if (outcome === 'client-stalled' || outcome === 'truncated') return { error, errorType: outcome };
   return { error };
 }

@@ -170,6 +170,7 @@ export function startExchange<Req>(relay: RelayRuntime<Req>, incoming: RelayInco
     answer,
     fail,
     abortClient: () => sink.abort(),
+    dropStalledClient,
     whenClientGone(handler) {
       clientGone = handler;
     },

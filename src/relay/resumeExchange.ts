@@ -24,6 +24,8 @@ export interface ExchangeIO<Req> {
   fail(error: unknown): void;
   /** Drops the client's connection (it stopped reading). */
   abortClient(): void;
+  /** Drops a client that stopped reading and settles the exchange as `client-stalled`. */
+  dropStalledClient(): void;
   /** Replaces what the client leaving means for this exchange. */
   whenClientGone(handler: () => void): void;
   stopWriting(): void;
@@ -127,7 +129,7 @@ export async function resumeStream<Req>(io: ExchangeIO<Req>, streamId: string, a
   io.write(storeLogReader(reader), (result) => {
     reader.close();
     if (result.kind === 'ended') recorder.settle(result.ending.outcome, result.ending.error);
-    else io.abortClient();
+    else io.dropStalledClient();
   });
 }
 

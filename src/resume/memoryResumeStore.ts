@@ -144,7 +144,12 @@ function recording(stream: MemoryStream, limits: typeof DEFAULTS, scheduler: Sch
       retain();
     },
     onCancel(callback) {
-      stream.cancel = callback;
+      let called = false;
+      stream.cancel = () => {
+        if (called) return;
+        called = true;
+        callback();
+      };
     },
     onAbandoned(abandonAfterMs, callback) {
       const watch = () => {
@@ -202,6 +207,8 @@ function reader(stream: MemoryStream, afterEvent: number, stillKept: () => boole
   if (typeof start !== 'number') return start;
   let position = start;
   let closed = false;
+  /** The pending `next()`'s wait, settled with nothing on close. */
+  let pending: { wait: () => void; resolve: (read: StoreRead) => void } | undefined;
   stream.attached++;
   stream.onAttachChange?.();
   const read = (): StoreRead | undefined => {
@@ -222,14 +229,21 @@ function reader(stream: MemoryStream, afterEvent: number, stillKept: () => boole
           const later = read();
           if (!later) return;
           stream.waiting.delete(wait);
+          pending = undefined;
           resolve(later);
         };
+        pending = { wait, resolve };
         stream.waiting.add(wait);
       });
     },
     close() {
       if (closed) return;
       closed = true;
+      if (pending) {
+        stream.waiting.delete(pending.wait);
+        pending.resolve({ entries: [] });
+        pending = undefined;
+      }
       stream.attached--;
       stream.onAttachChange?.();
     },

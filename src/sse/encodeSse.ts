@@ -1,11 +1,14 @@
 import type { SseFrame } from './types.js';
 
 /**
- * A frame back to wire text. For OpenAI's `data: …\n\n` events and `: comment`
- * keep-alives the result is byte for byte what the server sent; other framings
- * (CRLF, `data:` without a space, a comment without its space) come out as the
- * same frames in canonical form, which any SSE parser reads alike. `retry:`
- * lines are not frames (openai-rx does not reconnect) and are not reproduced.
+ * A parsed frame (what the client's `events()` gives) back to wire text, in
+ * canonical form: `event:`, `id:`, then `data: ` lines, LF line endings, a
+ * blank line. For OpenAI's `data: …\n\n` events and `: comment` keep-alives
+ * that is byte for byte what the server sent; other framings (CRLF, `data:`
+ * without a space, a comment without its space, other field orders) come out
+ * as the same frames, not the same bytes, which any SSE parser reads alike.
+ * `retry:` lines and `id:`-only blocks are not frames and are not reproduced.
+ * The relays do not re-encode: they pass upstream's bytes on unchanged.
  *
  * @example
  * client.chat.completions.events(params).pipe(map(encodeSse)).subscribe((text) => res.write(text));

@@ -185,6 +185,8 @@ export function eventSource<T>(
           if (!subscriber.closed) subscriber.complete();
         },
         error(cause) {
+          // The body is over either way: a finished response's grace has nothing left to wait for.
+          finishBody();
           const reason = describeCause(cause);
           fail(new APIConnectionError({ message: `The connection closed before the stream ended${reason ? `: ${reason}` : ''}`, cause }));
         },

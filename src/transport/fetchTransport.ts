@@ -16,10 +16,10 @@ export interface FetchTransportConfig {
  * const client = createClient({ baseURL: '/v1', transport: fetchTransport() });
  */
 export function fetchTransport(config: FetchTransportConfig = {}): PromiseTransport {
-  return async ({ url, method, headers, body, signal }) => {
+  return async ({ url, method, headers, body, signal, keepalive }) => {
     const fetchImpl = config.fetch ?? globalThis.fetch;
     // 'manual', not 'error': fetch's 'error' rejects like a network failure (retried, status unknown).
-    const response = await fetchImpl(url, { method, headers, body, signal, redirect: 'manual' });
+    const response = await fetchImpl(url, { method, headers, body, signal, redirect: 'manual', keepalive });
     const flat: Record<string, string> = {};
     response.headers.forEach((value, name) => {
       flat[name] = value;

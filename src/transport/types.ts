@@ -14,6 +14,11 @@ export interface TransportRequest {
   body?: string;
   /** Aborting it must abort the request and release the socket. */
   signal: AbortSignal;
+  /**
+   * The request should outlive the page that sends it (fetch's `keepalive`), as a stream's cancel sent while
+   * the page unloads must. A transport without such a notion (undici) ignores it.
+   */
+  keepalive?: boolean;
 }
 
 export interface TransportResponse {

@@ -1,0 +1,374 @@
+import { randomBytes } from 'node:crypto';
+import { createClient, type RedisClientType } from 'redis';
+import { OpenAIRxError } from '../../src/errors';
+import { redisResumeStore, type RedisResumeStoreConfig } from '../../src/resume/redisResumeStore';
+import { startRedisServer, type RedisServer } from '../helpers/redisServer';
+import { event, eventually, openReader, readCount, readToEnd, resumeStoreContract, shown, streamId } from './storeContract';
+
+let server: RedisServer;
+
+beforeAll(async () => {
+  server = await startRedisServer();
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+/** A prefix of its own per test: keys and channels of one test never meet another's. */
+const freshPrefix = () => `rx-test-${randomBytes(6).toString('hex')}`;
+
+describe('redisResumeStore', () => {
+  resumeStoreContract({
+    async stores(config) {
+      const shared: RedisResumeStoreConfig = { url: server.url, prefix: freshPrefix(), ...config };
+      return [redisResumeStore(shared), redisResumeStore(shared)];
+    },
+  });
+});
+
+/** A node-redis client of the test's own (an `error` listener, as node-redis requires). */
+async function client(): Promise<RedisClientType> {
+  const redis = createClient({ url: server.url }) as RedisClientType;
+  redis.on('error', () => undefined);
+  await redis.connect();
+  return redis;
+}
+
+/** Every key under `prefix` (SCAN, bounded). */
+async function keysUnder(redis: RedisClientType, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const page of redis.scanIterator({ MATCH: `${prefix}:*`, COUNT: 1000 })) {
+    keys.push(...page);
+    if (keys.length > 1_000_000) throw new Error('too many keys');
+  }
+  return keys;
+}
+
+/** Keys under `prefix` without a TTL. */
+async function keysWithoutTtl(redis: RedisClientType, prefix: string): Promise<string[]> {
+  const keys = await keysUnder(redis, prefix);
+  const ttls = await Promise.all(keys.map((key) => redis.pTTL(key)));
+  return keys.filter((_key, index) => ttls[index] === -1);
+}
+
+/**
+ * Counts the timers started from now on (global setTimeout / setInterval, which the store uses) that have neither
+ * fired nor been cleared. `getActiveResourcesInfo()` would not see them: the store's timers are unref'd.
+ */
+function trackTimers(): { live(): number; restore(): void } {
+  const original = { setTimeout, setInterval, clearTimeout, clearInterval };
+  const live = new Set<unknown>();
+  const g = globalThis as any;
+  g.setTimeout = (callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+    const handle = original.setTimeout((...values: unknown[]) => {
+      live.delete(handle);
+      callback(...values);
+    }, ms, ...args);
+    live.add(handle);
+    return handle;
+  };
+  g.setInterval = (callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+    const handle = original.setInterval(callback, ms, ...args);
+    live.add(handle);
+    return handle;
+  };
+  g.clearTimeout = (handle: any) => {
+    live.delete(handle);
+    original.clearTimeout(handle);
+  };
+  g.clearInterval = (handle: any) => {
+    live.delete(handle);
+    original.clearInterval(handle);
+  };
+  return { live: () => live.size, restore: () => Object.assign(globalThis, original) };
+}
+const listenerCounts = (redis: RedisClientType) => redis.eventNames().map((name) => `${String(name)}:${redis.listenerCount(name)}`);
+const connectedClients = async (redis: RedisClientType) => (await redis.clientList()).length;
+
+test('redisResumeStore takes a client or a URL, and positive integers for its times and caps', () => {
+  expect(() => redisResumeStore({})).toThrow('either `client` or `url`');
+  expect(() => redisResumeStore({ url: 'redis://127.0.0.1:1', leaseMs: 0 })).toThrow('leaseMs is a positive integer');
+  expect(() => redisResumeStore({ url: 'redis://127.0.0.1:1', retainMs: 1.5 })).toThrow('retainMs is a positive integer');
+});
+
+describe('redisResumeStore against a real redis-server', () => {
+  const closeAfter: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const close of closeAfter.splice(0).reverse()) await close().catch(() => undefined);
+  });
+  const store = (config: Omit<RedisResumeStoreConfig, 'url' | 'client'> & { client?: RedisClientType }) => {
+    const created = redisResumeStore(config.client ? config : { url: server.url, ...config });
+    closeAfter.push(() => created.close());
+    return created;
+  };
+  const ownClient = async () => {
+    const redis = await client();
+    closeAfter.push(async () => redis.isOpen && (await redis.close()));
+    return redis;
+  };
+
+  test('lost: an owner that stops refreshing (its connection destroyed mid-stream) is lost to readers elsewhere within ~leaseMs', async () => {
+    const prefix = freshPrefix();
+    const leaseMs = 600;
+    const ownerClient = await ownClient();
+    const admin = await ownClient();
+    const owner = store({ client: ownerClient, prefix, leaseMs });
+    const other = store({ prefix, leaseMs });
+    const id = streamId();
+    const recording = await owner.create(id, { createdAt: 1 });
+    recording.append([event(1), event(2)]);
+    const reader = await openReader(other, id, 0);
+    expect(shown(await readCount(reader, 2))).toEqual(shown([event(1), event(2)]));
+    // Live, before any refresh: the stream, its meta and the lease already expire by themselves.
+    expect((await keysUnder(admin, prefix)).filter((key) => key.includes(id))).toHaveLength(3);
+    expect(await keysWithoutTtl(admin, prefix)).toEqual([]);
+    const waiting = reader.next();
+    const crashedAt = Date.now();
+    ownerClient.destroy();
+    expect(await waiting).toEqual({ entries: [], ending: 'lost' });
+    // A second of slack for a loaded machine: what matters is that it ends, soon, instead of hanging.
+    expect(Date.now() - crashedAt).toBeLessThanOrEqual(leaseMs + 1000);
+    reader.close();
+    expect(await keysWithoutTtl(admin, prefix)).toEqual([]);
+  });
+
+  test('abandon: a reader elsewhere keeps counting while it stays attached, by announcing itself every leaseMs / 3', async () => {
+    const prefix = freshPrefix();
+    const leaseMs = 600;
+    const abandonAfterMs = 200;
+    const owner = store({ prefix, leaseMs });
+    const other = store({ prefix, leaseMs });
+    const id = streamId();
+    const recording = await owner.create(id, { createdAt: 1 });
+    const reader = await openReader(other, id, 0);
+    let firedAt = 0;
+    const fired = new Promise<void>((resolve) =>
+      recording.onAbandoned(abandonAfterMs, () => {
+        firedAt = Date.now();
+        resolve();
+      }),
+    );
+    // Attached four leases long: only its announcements keep it counting.
+    await new Promise((resolve) => setTimeout(resolve, 4 * leaseMs));
+    const leftAt = Date.now();
+    reader.close();
+    await fired;
+    expect(firedAt - leftAt).toBeGreaterThanOrEqual(abandonAfterMs - 5);
+    recording.release();
+  });
+
+  test('one blocking connection serves the readers of many streams: a wait for a stream it does not watch yet wakes it', async () => {
+    const prefix = freshPrefix();
+    const owner = store({ prefix });
+    const other = store({ prefix });
+    const streams = await Promise.all([1, 2, 3].map(async () => {
+      const id = streamId();
+      const recording = await owner.create(id, { createdAt: 1 });
+      return { recording, reader: await openReader(other, id, 0) };
+    }));
+    // The first reader waits (the blocked call watches its stream), then the others join one by one.
+    const waits: Array<Promise<unknown>> = [];
+    for (const { reader } of streams) {
+      waits.push(reader.next());
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // The first stream stays quiet: only a woken call watches the others.
+    const appendedAt = Date.now();
+    for (const { recording } of streams.slice(1)) recording.append([event(1)]);
+    const reads = (await Promise.all(waits.slice(1))) as Array<{ entries: unknown[] }>;
+    // Well within the lease (3 s), the deadline of the blocked call had it not been woken.
+    expect(Date.now() - appendedAt).toBeLessThan(1500);
+    expect(reads.map((read) => read.entries.length)).toEqual([1, 1]);
+    for (const { recording, reader } of streams) {
+      reader.close();
+      recording.release();
+    }
+  });
+
+  test('abandon: a reader whose instance died stops counting leaseMs after its last announcement', async () => {
+    const prefix = freshPrefix();
+    const leaseMs = 600;
+    const abandonAfterMs = 200;
+    const owner = store({ prefix, leaseMs });
+    const readerClient = await ownClient();
+    const other = store({ client: readerClient, prefix, leaseMs });
+    const id = streamId();
+    const recording = await owner.create(id, { createdAt: 1 });
+    recording.append([event(1)]);
+    const reader = await openReader(other, id, 0);
+    await readCount(reader, 1);
+    let firedAt = 0;
+    const fired = new Promise<void>((resolve) =>
+      recording.onAbandoned(abandonAfterMs, () => {
+        firedAt = Date.now();
+        resolve();
+      }),
+    );
+    // The reader's instance dies: no detach, no more announcements.
+    await other.close();
+    readerClient.destroy();
+    const diedAt = Date.now();
+    await fired;
+    // Its last announcement was at most leaseMs / 3 before it died; it counted leaseMs after that one.
+    expect(firedAt - diedAt).toBeGreaterThanOrEqual((2 / 3) * leaseMs + abandonAfterMs - 20);
+    expect(firedAt - diedAt).toBeLessThanOrEqual(leaseMs + abandonAfterMs + 1000);
+    recording.release();
+  });
+
+  test('Redis killed mid-stream: the owner fails, readers elsewhere get an error; once Redis is back new streams work', async () => {
+    const prefix = freshPrefix();
+    const owner = store({ prefix, commandTimeoutMs: 1000 });
+    const other = store({ prefix, commandTimeoutMs: 1000 });
+    const id = streamId();
+    const recording = await owner.create(id, { createdAt: 1 });
+    const failed = new Promise<Error>((resolve) => recording.onFailure(resolve));
+    recording.append([event(1)]);
+    const reader = await openReader(other, id, 0);
+    await readCount(reader, 1);
+    const waiting = reader.next();
+    await server.kill();
+    recording.append([event(2)]);
+    // Settles however the failure shows first (the connection's error, or the write's).
+    const finishing = recording.finish({ outcome: 'completed' });
+    await expect(waiting).rejects.toBeInstanceOf(OpenAIRxError);
+    expect(await failed).toBeInstanceOf(OpenAIRxError);
+    await finishing;
+    recording.release();
+    reader.close();
+
+    await server.restart();
+    // Everything again: writes, a blocking read elsewhere, a cancel through pub/sub.
+    const again = streamId();
+    const second = await owner.create(again, { createdAt: 2 });
+    const secondReader = await openReader(other, again, 0);
+    const waitingAgain = secondReader.next();
+    second.append([event(1)]);
+    expect(shown((await waitingAgain).entries)).toEqual(shown([event(1)]));
+    second.onCancel(() => void second.finish({ outcome: 'cancelled' }));
+    expect(await other.cancel(again)).toBe('cancelling');
+    expect(await readToEnd(secondReader)).toEqual({ entries: [], ending: { outcome: 'cancelled' } });
+    second.release();
+    secondReader.close();
+  });
+
+  test('a subscriber connection that broke loses nothing: the generation goes on, a cancel sent meanwhile arrives by the flag', async () => {
+    const prefix = freshPrefix();
+    const leaseMs = 600;
+    const owner = store({ prefix, leaseMs });
+    const other = store({ prefix, leaseMs });
+    const admin = await ownClient();
+    const id = streamId();
+    const recording = await owner.create(id, { createdAt: 1 });
+    let failure: Error | undefined;
+    recording.onFailure((error) => (failure = error));
+    const cancelled = new Promise<void>((resolve) => recording.onCancel(resolve));
+    expect(await other.meta(id)).toEqual({ createdAt: 1 }); // connected
+    // Every subscriber of this Redis (both stores') is cut off, and no new connection is let in: the message is lost.
+    const clients = await connectedClients(admin);
+    const { maxclients } = await admin.configGet('maxclients');
+    closeAfter.push(() => admin.configSet('maxclients', maxclients));
+    await admin.multi().configSet('maxclients', String(clients - 2)).addCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']).exec();
+    const cancelledAt = Date.now();
+    expect(await other.cancel(id)).toBe('cancelling');
+    await cancelled;
+    expect(Date.now() - cancelledAt).toBeLessThanOrEqual(leaseMs / 3 + 1000);
+    await admin.configSet('maxclients', maxclients);
+    recording.append([event(1)]);
+    await recording.finish({ outcome: 'cancelled' });
+    expect(failure).toBeUndefined();
+    expect(shown((await readToEnd(await openReader(other, id, 0))).entries)).toEqual(shown([event(1)]));
+    recording.release();
+  });
+
+  test('close() quits the connections the store opened and leaves a client it was given open', async () => {
+    const prefix = freshPrefix();
+    const admin = await ownClient();
+    const given = await ownClient();
+    const before = await connectedClients(admin);
+    const fromUrl = redisResumeStore({ url: server.url, prefix });
+    const fromClient = redisResumeStore({ client: given, prefix });
+    const id = streamId();
+    const recording = await fromUrl.create(id, { createdAt: 1 });
+    const reader = await openReader(fromClient, id, 0);
+    const waiting = reader.next();
+    recording.append([event(1)]);
+    await waiting;
+    // The URL's store: its client, subscriber and blocking reader; the given client's: a subscriber and a blocking reader.
+    expect(await connectedClients(admin)).toBe(before + 5);
+    reader.close();
+    recording.release();
+    await Promise.all([fromUrl.close(), fromClient.close()]);
+    await eventually(async () => (await connectedClients(admin)) === before, 2_000);
+    expect(given.isReady).toBe(true);
+    expect(await given.ping()).toBe('PONG');
+  });
+
+  test('bounds: 200 streams × 500 entries finished: every key expires within retainMs, none is left after; MAXLEN holds', async () => {
+    const prefix = freshPrefix();
+    const retainMs = 2000;
+    const maxEntriesPerStream = 300;
+    const owner = store({ prefix, retainMs, maxEntriesPerStream });
+    const admin = await ownClient();
+    const block = Buffer.alloc(100, 'x');
+    const stream = async () => {
+      const id = streamId();
+      const recording = await owner.create(id, { createdAt: 1 });
+      let failure: Error | undefined;
+      recording.onFailure((error) => (failure = error));
+      for (let n = 1; n <= 500; n++) recording.append([{ event: n, bytes: block }]);
+      await recording.finish({ outcome: 'completed' });
+      recording.release();
+      if (failure) throw failure;
+      return admin.xLen(`${prefix}:{${id}}:frames`);
+    };
+    // 20 generations at a time: a busy relay, not 100,000 blocks queued at once behind the command timeout.
+    const lengths: number[] = [];
+    for (let group = 0; group < 10; group++) lengths.push(...(await Promise.all(Array.from({ length: 20 }, stream))));
+    expect(Math.min(...lengths)).toBeGreaterThanOrEqual(maxEntriesPerStream);
+    // MAXLEN ~ trims whole stream nodes (100 entries each by default).
+    expect(Math.max(...lengths)).toBeLessThanOrEqual(maxEntriesPerStream + 100);
+    const keys = await keysUnder(admin, prefix);
+    const ttls = await Promise.all(keys.map((key) => admin.pTTL(key)));
+    // -1: no TTL; -2: gone since the SCAN (the first groups' keys expire while the last ones are checked).
+    expect(keys.filter((_key, index) => ttls[index] === -1 || ttls[index] > retainMs)).toEqual([]);
+    await eventually(async () => (await keysUnder(admin, prefix)).length === 0, retainMs + 5_000);
+  }, 60_000);
+
+  test('1,000 create/read/cancel cycles leave no key without a TTL, no timer, no listener, no connection', async () => {
+    const prefix = freshPrefix();
+    const ownerClient = await ownClient();
+    const otherClient = await ownClient();
+    const admin = await ownClient();
+    const owner = store({ client: ownerClient, prefix });
+    const other = store({ client: otherClient, prefix });
+    const cycle = async () => {
+      const id = streamId();
+      const recording = await owner.create(id, { createdAt: 1 });
+      const released = new Promise<void>((resolve) =>
+        recording.onCancel(() => void recording.finish({ outcome: 'cancelled' }).then(() => resolve(recording.release()))),
+      );
+      recording.onAbandoned(60_000, () => undefined);
+      recording.append([event(1)]);
+      const reader = await openReader(other, id, 0);
+      expect(await other.cancel(id)).toBe('cancelling');
+      const { ending } = await readToEnd(reader);
+      reader.close();
+      expect(ending).toEqual({ outcome: 'cancelled' });
+      await released;
+    };
+    await cycle();
+    const before = { owner: listenerCounts(ownerClient), other: listenerCounts(otherClient), clients: await connectedClients(admin) };
+    const timers = trackTimers();
+    try {
+      for (let i = 0; i < 1000; i++) await cycle();
+      expect(timers.live()).toBe(0);
+    } finally {
+      timers.restore();
+    }
+    expect(await keysWithoutTtl(admin, prefix)).toEqual([]);
+    expect({ owner: listenerCounts(ownerClient), other: listenerCounts(otherClient) }).toEqual({ owner: before.owner, other: before.other });
+    // Connections other tests closed may still be listed for a moment; one the cycles opened would stay.
+    await eventually(async () => (await connectedClients(admin)) <= before.clients, 2_000);
+  }, 60_000);
+});

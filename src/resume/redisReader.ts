@@ -1,0 +1,134 @@
+import type { RedisClientType } from 'redis';
+import { OpenAIRxError } from '../errors.js';
+import type { BlockingReads } from './redisBlockingReads.js';
+import type { RedisRecording } from './redisRecording.js';
+import { decodeEntry, type RawEntry, type StreamKeys } from './redisStreamLayout.js';
+import type { StoredEnding, StoredEntry, StoreRead, StoreReader } from './types.js';
+
+export interface RedisReaderConfig {
+  /** Commands with the store's timeout, blob strings as Buffers. */
+  buffers: RedisClientType;
+  keys: StreamKeys;
+  blockingReads: BlockingReads;
+  /** The stream's owner when it runs on this instance. */
+  owner(): RedisRecording | undefined;
+  leaseMs: number;
+  /** Entries per read, at most. */
+  batch: number;
+  /** The reader is done: it no longer counts as attached. */
+  onClose(): void;
+}
+
+/** Where a reader starts: after the entry `position`, whose index is `nextIndex - 1`. */
+export interface ReaderStart {
+  position: string;
+  nextIndex: number;
+}
+
+/** A wait past the lease's expiry, so that the read after it finds the lease gone. */
+const PAST_LEASE_MS = 10;
+
+/**
+ * A reader of one stream in Redis. Each `next()` reads what is new (`XREAD` from its position, beside the lease's
+ * `PTTL`); when nothing is, it waits: for the owner's next write when the owner runs on this instance, else in
+ * the instance's shared `XREAD BLOCK` until the lease would expire. Nothing new and no lease means the owner
+ * stopped without an ending: `lost`. An entry whose index is not the next one means trimming dropped what it had
+ * not read: `evicted`.
+ *
+ * @example
+ * const reader = await store.read(id, 41); // a RedisReader, or why not
+ * const { entries, ending } = await reader.next();
+ */
+export class RedisReader implements StoreReader {
+  private position: string;
+  private nextIndex: number;
+  private ending: StoredEnding | 'lost' | undefined;
+  private closed = false;
+  private waiting: { cancel(): void } | undefined;
+  /** Reads run one after the other, whatever the caller does. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly config: RedisReaderConfig,
+    start: ReaderStart,
+  ) {
+    this.position = start.position;
+    this.nextIndex = start.nextIndex;
+  }
+
+  next(): Promise<StoreRead> {
+    const read = this.queue.then(() => this.read());
+    this.queue = read.catch(() => undefined);
+    return read;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.waiting?.cancel();
+    this.config.onClose();
+  }
+
+  private async read(): Promise<StoreRead> {
+    while (!this.closed) {
+      if (this.ending) return { entries: [], ending: this.ending };
+      const owner = this.config.owner();
+      if (owner?.failed) throw new OpenAIRxError({ message: 'The resume store failed under this stream', cause: owner.failed });
+      const seen = owner?.writes ?? 0;
+      const { leaseTtl, entries } = await this.fetch();
+      if (entries.length > 0) return this.take(entries);
+      if (leaseTtl === -2) {
+        this.ending = 'lost';
+        continue;
+      }
+      await this.waitForMore(owner, seen, leaseTtl);
+    }
+    return { entries: [] };
+  }
+
+  private async fetch(): Promise<{ leaseTtl: number; entries: RawEntry[] }> {
+    const { buffers, keys, batch } = this.config;
+    try {
+      // One connection runs them in order: a lease gone before the read means its ending (if any) is in the read.
+      const [leaseTtl, reply] = await Promise.all([
+        buffers.pTTL(keys.lease),
+        buffers.xRead({ key: keys.frames, id: this.position }, { COUNT: batch }),
+      ]);
+      const streams = reply as Array<{ messages: RawEntry[] }> | null;
+      return { leaseTtl: Number(leaseTtl), entries: streams?.[0]?.messages ?? [] };
+    } catch (error) {
+      throw new OpenAIRxError({ message: 'The resume store could not read from Redis', cause: error });
+    }
+  }
+
+  private async waitForMore(owner: RedisRecording | undefined, seen: number, leaseTtl: number): Promise<void> {
+    const { keys, blockingReads, leaseMs } = this.config;
+    const untilLeaseExpires = (leaseTtl > 0 ? Math.min(leaseTtl, leaseMs) : leaseMs) + PAST_LEASE_MS;
+    const wait = owner ? owner.changedSince(seen) : blockingReads.wait(keys.frames, this.position, untilLeaseExpires);
+    this.waiting = wait;
+    try {
+      await wait.done;
+    } finally {
+      this.waiting = undefined;
+    }
+  }
+
+  private take(raws: RawEntry[]): StoreRead {
+    const entries: StoredEntry[] = [];
+    for (const raw of raws) {
+      const decoded = decodeEntry(raw);
+      if (decoded.index !== this.nextIndex) {
+        this.ending = { outcome: 'evicted' };
+        return { entries, ending: this.ending };
+      }
+      this.nextIndex++;
+      this.position = decoded.id;
+      if ('ending' in decoded) {
+        this.ending = decoded.ending;
+        return { entries, ending: decoded.ending };
+      }
+      entries.push(decoded.entry);
+    }
+    return { entries };
+  }
+}

@@ -1,0 +1,285 @@
+import type { RedisClientType } from 'redis';
+import { OpenAIRxError } from '../errors.js';
+import { AttachedReaders } from './attachedReaders.js';
+import { endingFields, entryFields, EntryNumbering, type StreamKeys } from './redisStreamLayout.js';
+import type { StoredEnding, StoredEntry, StreamRecording } from './types.js';
+import { withDeadline } from './withDeadline.js';
+
+export interface RedisRecordingConfig {
+  /** Commands with the store's timeout, replies as strings. */
+  commands: RedisClientType;
+  keys: StreamKeys;
+  /** This instance, as the lease's value (who owns the stream, for whoever looks). */
+  instanceId: string;
+  leaseMs: number;
+  retainMs: number;
+  maxEntriesPerStream: number;
+  commandTimeoutMs: number;
+  /** The store forgets the recording (it no longer routes cancels and announcements to it). */
+  onRelease(): void;
+}
+
+/**
+ * Memory of the blocks waiting to be written, at most: past it Redis does not keep up and the generation fails.
+ * (Not fewer blocks: trimming keeps the stream's oldest entries going first, so its entries stay contiguous.)
+ */
+const MAX_PENDING_BYTES = 16 * 1024 * 1024;
+/** What a waiting block costs beside its bytes (its id, fields and queue slot), roughly. */
+const ENTRY_OVERHEAD = 128;
+/** Blocks per `MULTI`. */
+const BATCH = 1000;
+
+interface Pending {
+  id: string;
+  fields: Record<string, string | Buffer>;
+}
+
+/**
+ * The owner's side of a stream in Redis. Appends queue in memory and go out in order, one `MULTI` at a time (each
+ * `XADD` with the `MAXLEN ~` cap, and the key's TTL); the lease is refreshed every `leaseMs / 3` together with the
+ * TTL of the stream's keys (`retainMs + leaseMs` while generating); the ending is the stream's last entry, written
+ * with the `retainMs` TTL, and deletes the lease. Anything Redis refuses, or does not answer in time, fails the
+ * recording: `onFailure` runs once and nothing more is written.
+ *
+ * @example
+ * const recording = await store.create(id, { createdAt: Date.now() }); // a RedisRecording
+ * recording.append([{ event: 1, bytes }]);
+ * await recording.finish({ outcome: 'completed' });
+ */
+export class RedisRecording implements StreamRecording {
+  /** Readers attached to this stream, here and elsewhere. */
+  readonly readers: AttachedReaders;
+  private readonly numbering = new EntryNumbering();
+  private pending: Pending[] = [];
+  private pendingBytes = 0;
+  private writing = false;
+  private ending: { ending: StoredEnding; stored: Promise<void>; settle(): void } | undefined;
+  private ended = false;
+  private released = false;
+  private failure: Error | undefined;
+  /** Counts completed writes; local readers wait for it to change. */
+  private version = 0;
+  private readonly changeWaiters = new Set<() => void>();
+  private cancelled = false;
+  private cancelCallback: (() => void) | undefined;
+  private failureCallback: ((error: Error) => void) | undefined;
+  private leaseTimer: ReturnType<typeof setInterval> | undefined;
+  private refreshing = false;
+
+  constructor(private readonly config: RedisRecordingConfig) {
+    this.readers = new AttachedReaders(config.leaseMs);
+    this.leaseTimer = setInterval(() => this.refreshLease(), Math.max(1, Math.floor(config.leaseMs / 3)));
+    this.leaseTimer.unref();
+  }
+
+  /** The TTL of the stream's keys while it is generated: readable `retainMs` after a crash too. */
+  static liveTtlMs(config: Pick<RedisRecordingConfig, 'leaseMs' | 'retainMs'>): number {
+    return config.retainMs + config.leaseMs;
+  }
+
+  append(entries: StoredEntry[]): void {
+    if (this.ending || this.released || this.failure) return;
+    for (const { event, bytes } of entries) {
+      const { id, index } = this.numbering.next(event);
+      this.pending.push({ id, fields: entryFields(index, bytes) });
+      this.pendingBytes += bytes.byteLength + ENTRY_OVERHEAD;
+    }
+    if (this.pendingBytes > MAX_PENDING_BYTES) {
+      this.fail(new OpenAIRxError({ message: 'Redis does not keep up with the generation: 16 MiB of blocks wait to be written' }));
+      return;
+    }
+    this.pump();
+  }
+
+  /** Resolves once the ending is stored, or once the recording failed (`onFailure` reports that, once). */
+  finish(ending: StoredEnding): Promise<void> {
+    if (this.failure) return Promise.resolve();
+    if (this.ending) return this.ending.stored;
+    let stored!: () => void;
+    this.ending = { ending, stored: new Promise<void>((resolve) => (stored = resolve)), settle: () => stored() };
+    this.pump();
+    return this.ending.stored;
+  }
+
+  onCancel(callback: () => void): void {
+    this.cancelCallback = callback;
+    if (this.cancelled) callback();
+  }
+
+  onAbandoned(abandonAfterMs: number, callback: () => void): void {
+    if (this.generating) this.readers.onAbandoned(abandonAfterMs, callback);
+  }
+
+  onFailure(callback: (error: Error) => void): void {
+    this.failureCallback = callback;
+    if (this.failure) callback(this.failure);
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.readers.stop();
+    this.cancelCallback = this.failureCallback = undefined;
+    this.config.onRelease();
+    this.wake();
+    // Without an ending the lease goes once the queue is written: readers elsewhere see `lost` at once.
+    if (!this.ending) this.pump();
+  }
+
+  /** A cancel arrived for this stream (from any instance); `false` when it had already ended. */
+  cancel(): boolean {
+    if (this.ending || this.failure || this.released) return false;
+    if (!this.cancelled) {
+      this.cancelled = true;
+      this.cancelCallback?.();
+    }
+    return true;
+  }
+
+  /** The generation still runs here: it has been neither finished, released nor failed. */
+  get generating(): boolean {
+    return !this.ending && !this.released && !this.failure;
+  }
+
+  /** Why the recording failed, if it did. */
+  get failed(): Error | undefined {
+    return this.failure;
+  }
+
+  /** Settles once a write completed after `seenVersion` (or at once if one did), or on failure or release. */
+  changedSince(seenVersion: number): { done: Promise<void>; cancel(): void } {
+    if (this.version > seenVersion || this.failure || this.released || this.ended) {
+      return { done: Promise.resolve(), cancel: () => undefined };
+    }
+    let wake!: () => void;
+    const done = new Promise<void>((resolve) => (wake = resolve));
+    this.changeWaiters.add(wake);
+    return {
+      done,
+      cancel: () => {
+        if (this.changeWaiters.delete(wake)) wake();
+      },
+    };
+  }
+
+  get writes(): number {
+    return this.version;
+  }
+
+  /** The store failed under the recording (Redis went away, the store closed). */
+  fail(error: Error): void {
+    if (this.failure || this.ended) return;
+    this.failure = error;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.stopLease();
+    this.readers.stop();
+    this.ending?.settle();
+    this.failureCallback?.(error);
+    this.wake();
+    // Tells readers elsewhere at once when Redis itself is fine (the generation outran it).
+    this.config.commands.del(this.config.keys.lease).catch(() => undefined);
+  }
+
+  /** Writes what waits, one `MULTI` at a time; after the blocks, the ending (or, released without one, the lease goes). */
+  private pump(): void {
+    if (this.writing || this.failure || this.ended) return;
+    if (this.pending.length > 0) {
+      const batch = this.pending.splice(0, BATCH);
+      for (const { fields } of batch) this.pendingBytes -= (fields.b as Buffer).byteLength + ENTRY_OVERHEAD;
+      this.write(this.appendCommands(batch), 'append', () => this.pump());
+    } else if (this.ending) {
+      const ending = this.ending;
+      // A refresh sent after the ending would give the keys the live TTL again.
+      this.stopLease();
+      this.write(this.endingCommands(ending.ending), 'finish', () => {
+        this.ended = true;
+        ending.settle();
+      });
+    } else if (this.released) {
+      this.ended = true;
+      this.stopLease();
+      this.config.commands.del(this.config.keys.lease).catch(() => undefined);
+    }
+  }
+
+  private write(commands: Promise<unknown>, what: string, then: () => void): void {
+    this.writing = true;
+    withDeadline(commands, this.config.commandTimeoutMs, what).then(
+      () => {
+        this.writing = false;
+        this.version++;
+        this.wake();
+        then();
+      },
+      (error: unknown) => {
+        this.writing = false;
+        this.fail(new OpenAIRxError({ message: 'The resume store could not write to Redis', cause: error }));
+      },
+    );
+  }
+
+  private appendCommands(batch: Pending[]): Promise<unknown> {
+    const { commands, keys, maxEntriesPerStream } = this.config;
+    const multi = commands.multi();
+    for (const { id, fields } of batch) {
+      multi.xAdd(keys.frames, id, fields, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: maxEntriesPerStream } });
+    }
+    return multi.pExpire(keys.frames, RedisRecording.liveTtlMs(this.config)).exec();
+  }
+
+  private endingCommands(ending: StoredEnding): Promise<unknown> {
+    const { commands, keys, retainMs, maxEntriesPerStream } = this.config;
+    const { id, index } = this.numbering.next(0);
+    return commands
+      .multi()
+      .xAdd(keys.frames, id, endingFields(index, ending), { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: maxEntriesPerStream } })
+      .pExpire(keys.frames, retainMs)
+      .pExpire(keys.meta, retainMs)
+      .del(keys.lease)
+      .exec();
+  }
+
+  /**
+   * Keeps the lease (only while it still exists: a lease that lapsed may already read as `lost` elsewhere), and
+   * looks for a cancel whose message this instance missed (pub/sub delivers only to a connected subscriber).
+   */
+  private refreshLease(): void {
+    if (this.refreshing || this.failure) return;
+    this.refreshing = true;
+    const { commands, keys, instanceId, leaseMs, commandTimeoutMs } = this.config;
+    const liveTtl = RedisRecording.liveTtlMs(this.config);
+    const refresh = commands
+      .multi()
+      .set(keys.lease, instanceId, { expiration: { type: 'PX', value: leaseMs }, condition: 'XX' })
+      .pExpire(keys.frames, liveTtl)
+      .pExpire(keys.meta, liveTtl)
+      .exists(keys.cancel)
+      .exec();
+    withDeadline(refresh, commandTimeoutMs, 'refresh the lease').then(
+      ([lease, , , cancelled]) => {
+        this.refreshing = false;
+        if (this.ended) return;
+        if (lease === null) {
+          this.fail(new OpenAIRxError({ message: 'The owner lost its lease: the generation was not refreshed in time' }));
+        } else if (Number(cancelled) === 1) {
+          this.cancel();
+        }
+      },
+      (error: unknown) => {
+        this.refreshing = false;
+        this.fail(new OpenAIRxError({ message: 'The resume store could not refresh its lease in Redis', cause: error }));
+      },
+    );
+  }
+
+  private stopLease(): void {
+    clearInterval(this.leaseTimer);
+    this.leaseTimer = undefined;
+  }
+
+  private wake(): void {
+    for (const wake of [...this.changeWaiters]) wake();
+    this.changeWaiters.clear();
+  }
+}
