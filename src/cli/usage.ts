@@ -42,7 +42,9 @@ Options:
       --json             print each parsed chunk (Responses API: event) as one JSON line
       --responses        use the Responses API (/responses) instead of chat completions
       --timeout <ms>     fail when the headers, the first event or the next event
-                         take longer than <ms>
+                         take longer than <ms>; 0 waits without a limit (default:
+                         10 min for the headers and for the first event, which a
+                         reasoning model sends after thinking; 5 min between events)
   -q, --quiet            no live status, no stats line (errors are still printed)
   -v, --verbose          print the request and response, and the details of errors
   -h, --help             show this help
