@@ -6,6 +6,8 @@ import { completionChunks } from './openai/completionChunks.js';
 import type { CompletionChunk, CompletionCreateParams } from './openai/completionTypes.js';
 import { responseEvents } from './openai/responseEvents.js';
 import type { ResponseCreateParams, ResponseStreamEvent } from './openai/responseTypes.js';
+import { errorInFrame } from './openai/streamErrors.js';
+import { isFinishingFrame } from './sse/finishingFrame.js';
 import { sseFrames } from './sse/sseFrames.js';
 import type { ResponseHead, SseFrame, SseRequest, StreamTimeouts } from './sse/types.js';
 import { createRedactor, credentialsIn } from './redaction.js';
@@ -256,6 +258,7 @@ export function buildClient(options: ClientOptions & { transport: Transport }): 
             headers: { ...bodilessHeaders(mergedHeaders(config, request)), accept: 'application/json' },
             scheduler: config.scheduler,
           }),
+        isLast: (frame) => isFinishingFrame(frame) || (frame.type === 'event' && errorInFrame(frame) !== undefined),
         head: headCallback(request.head),
       },
       resumeConfig(resume),
