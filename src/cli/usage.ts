@@ -99,7 +99,9 @@ Example:
 Runs the mock upstream: an OpenAI-compatible server (chat completions,
 completions, responses; streamed or not) with a deterministic simulated model.
 The same prompt always gets the same answer, token by token; a request with
-tools gets a tool call; stream_options.include_usage adds usage.
+tools gets a tool call (its string arguments the prompt), tool results get
+"The tool returned …"; a json_schema response_format (Responses: text.format)
+gets JSON fitting the schema; stream_options.include_usage adds usage.
 
 Directives in the last user message change one answer:
   [[mock:text=Hello there]]   answer exactly this text
@@ -111,6 +113,9 @@ Directives in the last user message change one answer:
   [[mock:cut]]  [[mock:cut=N]]      destroy the socket halfway / after N tokens
   [[mock:error-mid-stream]]   an error event inside the stream, then the end
   [[mock:times=N]]            the fault only for the first N identical requests
+  [[mock:parallel]]           two tool calls at once (two tools, or one tool for the
+                              prompt's parts before and after its first "and" or comma)
+  [[mock:tool-rounds=N]]      N turns of tool calls before the text answer (default 1)
 
 Options:
   -p, --port <port>      port (default 8788; 0 picks a free one)
