@@ -41,6 +41,11 @@ Options:
                          framing byte for byte what the upstream sent)
       --json             print each parsed chunk (Responses API: event) as one JSON line
       --responses        use the Responses API (/responses) instead of chat completions
+      --schema <file>    structured output: send the JSON Schema in <file> as a strict
+                         json_schema response format (Responses: text.format). On a
+                         terminal the object is shown growing on one line, then
+                         pretty-printed; into a pipe only the final JSON, on one line.
+                         An answer that is not JSON exits 6, a refusal 1
       --timeout <ms>     fail when the headers, the first event or the next event
                          take longer than <ms>
   -q, --quiet            no live status, no stats line (errors are still printed)
@@ -55,6 +60,7 @@ Examples:
   openai-rx chat --mock "What is a cold observable?"
   openai-rx chat -m gpt-4o-mini -s "Answer in one sentence." "Why is the sky blue?"
   openai-rx chat --mock --raw "hi" | head -n 4
+  openai-rx chat --mock --schema person.json "Describe Ada Lovelace" | jq .name
   echo "Summarize: $(cat notes.txt)" | openai-rx chat
 `,
 
