@@ -136,9 +136,12 @@ Options:
 
 Serves the demo page at / and the relay at /v1. The page streams one
 request into two panels: the parsed text (chatChunks -> contentDeltas) and the
-raw SSE frames (encodeSse), with a Stop button. The upstream is
-OPENAI_BASE_URL / OPENAI_API_KEY when a key is set, else the embedded mock
-(the page then offers buttons for an error, a stall and a cut stream).
+raw SSE frames (encodeSse), with a Stop button. Scenarios: a long answer, a
+reload mid-answer, a tool call, structured output (a form filling in as the
+JSON streams: structuredOutput) and the tool loop (runTools, with a tool in
+the page that Stop cancels). The upstream is OPENAI_BASE_URL / OPENAI_API_KEY
+when a key is set, else the embedded mock (the page then offers buttons for
+an error, a stall and a cut stream).
 
 Options:
   -p, --port <port>      port (default PORT, else 8787; 0 picks a free one)
