@@ -42,15 +42,15 @@ export interface APIErrorInit extends ErrorInit {
 /** The provider answered with an error: an HTTP status, or an error event inside the stream. */
 export class APIError extends OpenAIRxError {
   override name = 'APIError';
-  readonly status: number | undefined;
-  readonly type: string | undefined;
-  readonly code: string | number | null | undefined;
-  readonly param: string | null | undefined;
-  readonly requestId: string | undefined;
-  readonly headers: Record<string, string>;
-  readonly body: unknown;
-  readonly retryAfterMs: number | undefined;
-  readonly inStream: boolean;
+  declare readonly status: number | undefined;
+  declare readonly type: string | undefined;
+  declare readonly code: string | number | null | undefined;
+  declare readonly param: string | null | undefined;
+  declare readonly requestId: string | undefined;
+  declare readonly headers: Record<string, string>;
+  declare readonly body: unknown;
+  declare readonly retryAfterMs: number | undefined;
+  declare readonly inStream: boolean;
 
   constructor(init: APIErrorInit) {
     super(init);
@@ -81,8 +81,8 @@ export interface StreamTimeoutErrorInit {
 /** No response headers, no first event, no data for too long, or the whole stream took too long. */
 export class StreamTimeoutError extends OpenAIRxError {
   override name = 'StreamTimeoutError';
-  readonly phase: TimeoutPhase;
-  readonly timeoutMs: number;
+  declare readonly phase: TimeoutPhase;
+  declare readonly timeoutMs: number;
 
   constructor(init: StreamTimeoutErrorInit) {
     super({ message: `Stream timed out in phase '${init.phase}' after ${init.timeoutMs} ms` });
@@ -102,8 +102,8 @@ export interface StreamProtocolErrorInit extends ErrorInit {
 /** The server spoke, but not the protocol we expected. `data` carries the offending raw text, if any. */
 export class StreamProtocolError extends OpenAIRxError {
   override name = 'StreamProtocolError';
-  readonly problem: ProtocolProblem;
-  readonly data: string | undefined;
+  declare readonly problem: ProtocolProblem;
+  declare readonly data: string | undefined;
 
   constructor(init: StreamProtocolErrorInit) {
     super(init);
@@ -124,7 +124,7 @@ export interface StreamTruncatedErrorInit<T> extends ErrorInit {
  */
 export class StreamTruncatedError<T = unknown> extends OpenAIRxError {
   override name = 'StreamTruncatedError';
-  readonly partial: T;
+  declare readonly partial: T;
 
   constructor(init: StreamTruncatedErrorInit<T>) {
     super(init);
@@ -133,9 +133,10 @@ export class StreamTruncatedError<T = unknown> extends OpenAIRxError {
 }
 
 /**
- * The request could not be sent as configured: a header value with a CR, LF or
- * NUL (an API key pasted with its newline), a URL the transport cannot parse.
- * Trying again cannot help, so `retryStream` never does.
+ * The request could not be sent as configured: OpenAI's own API without a
+ * key, an API key or another header value with a CR, LF or NUL (a key read
+ * from a file with its newline), a URL the transport cannot parse. Trying
+ * again cannot help, so `retryStream` never does.
  */
 export class InvalidRequestError extends OpenAIRxError {
   override name = 'InvalidRequestError';
@@ -149,7 +150,7 @@ export interface StreamAbortErrorInit {
 /** The caller's `AbortSignal` fired. Unsubscribing is silent and never produces this. */
 export class StreamAbortError extends OpenAIRxError {
   override name = 'StreamAbortError';
-  readonly reason: unknown;
+  declare readonly reason: unknown;
 
   constructor(init: StreamAbortErrorInit = {}) {
     super({ message: 'The request was aborted by its signal' });

@@ -4,7 +4,7 @@ import { join, sep } from 'node:path';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import * as z from 'zod';
 import { chatChunks, contentDeltas, partialJson, structuredOutput, type SseFrame } from '../../src/index.node.js';
-import { formatBundleSize, measureBundleSize, TYPICAL_IMPORTS } from '../bundle-size.js';
+import { formatBundleSize, measurePackedBundleSize, TYPICAL_IMPORTS } from '../bundle-size.js';
 import { SIZES, type BenchContext } from '../context.js';
 import { bytes, int, judge, ms, ratio, spreadText, type Check, type Section } from '../report.js';
 import { rotate, spread, type Spread } from '../stats.js';
@@ -112,9 +112,9 @@ export async function structuredScenario(context: BenchContext): Promise<Section
     checks.push({ scenario: 'structured, chat pipeline', figure: 'validated value equals the answer', measured: 'differs', target: 'equal', verdict: 'FAIL' });
   }
 
-  const typical = await measureBundleSize();
-  const withStructured = await measureBundleSize({ imports: [...TYPICAL_IMPORTS, 'structuredOutput'] });
-  const withFormats = await measureBundleSize({ imports: [...TYPICAL_IMPORTS, 'structuredOutput', 'zodResponseFormat'] });
+  const typical = await measurePackedBundleSize();
+  const withStructured = await measurePackedBundleSize([...TYPICAL_IMPORTS, 'structuredOutput']);
+  const withFormats = await measurePackedBundleSize([...TYPICAL_IMPORTS, 'structuredOutput', 'zodResponseFormat']);
   const added = withStructured.gzipBytes - typical.gzipBytes;
   checks.push({
     scenario: 'structured, browser bundle',

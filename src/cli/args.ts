@@ -11,14 +11,37 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 type StrictConfig<T extends Options> = { args: string[]; options: T; strict: true; allowPositionals: true };
 export type ParsedCommandArgs<T extends Options> = ReturnType<typeof parseArgs<StrictConfig<T>>>;
 
-/** `node:util` parseArgs, strict, with its errors turned into {@link UsageError}s naming the command. */
+/**
+ * `node:util` parseArgs, strict, with its errors turned into {@link UsageError}s naming the command. A value
+ * that starts with a dash but is no option (`--timeout -5`) is taken as the option's value, so that the
+ * option's own check words what is wrong with it.
+ */
 export function parseCommandArgs<T extends Options>(command: string, argv: string[], options: T): ParsedCommandArgs<T> {
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: true });
+    return parseArgs({ args: withDashValues(argv, options), options, strict: true, allowPositionals: true });
   } catch (error) {
-    const message = error instanceof Error ? error.message.replace(/\. To specify a positional argument.*$/s, '') : String(error);
+    const message = error instanceof Error ? error.message.replace(/\. To specify a positional argument.*$/s, '').replace(/\s*\n\s*/g, ' ') : String(error);
     throw new UsageError(`${command}: ${message}`);
   }
+}
+
+/** `['--timeout', '-5']` → `['--timeout=-5']` (and `-p -1` → `--port=-1`), for options that take a value. */
+function withDashValues(argv: string[], options: Options): string[] {
+  const byShort = new Map(Object.entries(options).flatMap(([name, option]) => (option.short ? [[option.short, name] as const] : [])));
+  const nameOf = (arg: string) => (arg.startsWith('--') ? arg.slice(2).split('=')[0] : /^-[^-]$/.test(arg) ? byShort.get(arg[1]) : undefined);
+  const isOption = (arg: string) => arg.startsWith('--') ? Object.hasOwn(options, nameOf(arg) ?? '') : arg.length > 1 && byShort.has(arg[1]);
+  const args: string[] = [];
+  for (let at = 0; at < argv.length; at++) {
+    const arg = argv[at];
+    const next = argv[at + 1];
+    if (arg === '--') return [...args, ...argv.slice(at)];
+    const name = arg.includes('=') ? undefined : nameOf(arg);
+    if (name !== undefined && options[name]?.type === 'string' && next?.startsWith('-') && next !== '-' && !isOption(next)) {
+      args.push(`--${name}=${next}`);
+      at++;
+    } else args.push(arg);
+  }
+  return args;
 }
 
 const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;

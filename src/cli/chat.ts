@@ -1,4 +1,5 @@
 import { EMPTY, catchError, identity, ignoreElements, merge, share, tap, type Observable, type OperatorFunction } from 'rxjs';
+import { Agent } from 'undici';
 import { unknown } from 'zod/mini';
 import type { OpenAIRxClient, RequestOptions } from '../client.js';
 import { createClient } from '../index.node.js';
@@ -12,9 +13,11 @@ import { structuredOutput, type RefusalDelta, type StructuredOutputEvent } from 
 import { OutputValidationError, RefusalError } from '../errors.js';
 import { encodeSse } from '../sse/encodeSse.js';
 import type { SseFrame, StreamTimeouts } from '../sse/types.js';
-import { errorInFrame } from '../relay/relayAudit.js';
+import { errorInFrame } from '../openai/streamErrors.js';
 import { startMockUpstream, type MockUpstream } from '../testing/mockUpstream.js';
-import { jsonSchemaFile, millisecondsOption, parseCommand, printableUrl, type NamedJsonSchema } from './args.js';
+import { undiciTransport } from '../transport/undiciTransport.js';
+import { jsonSchemaFile, parseCommand, printableUrl, type NamedJsonSchema } from './args.js';
+import { chatTimeouts, describeTimeouts } from './chatTimeouts.js';
 import { describeError } from './errorReport.js';
 import { escapeForTerminal, escapeJsonForTerminal, escapeTerminalControls } from './escapeForTerminal.js';
 import { ExitCode, UsageError, exitCodeOf, exitCodeOfSignal } from './exitCodes.js';
@@ -143,14 +146,13 @@ export async function chatCommand(argv: string[], output: CliOutput, env: NodeJS
   if (values.mock && (values['base-url'] !== undefined || values['api-key'] !== undefined)) {
     throw new UsageError('chat: --mock answers from the embedded mock; it takes no --base-url or --api-key');
   }
-  const timeoutMs = values.timeout === undefined ? undefined : millisecondsOption(values.timeout, '--timeout');
   const options: ChatOptions = {
     prompt: positionals.length > 0 && positionals.join('') !== '-' ? positionals.join(' ') : await readPromptFromStdin(),
     model: values.model ?? DEFAULT_MODEL,
     system: values.system,
     format: values.raw ? 'raw' : values.json ? 'json' : 'text',
     responses: values.responses ?? false,
-    timeout: timeoutMs === undefined ? undefined : { headersMs: timeoutMs, firstEventMs: timeoutMs, idleMs: timeoutMs },
+    timeout: chatTimeouts(values.timeout),
     quiet: values.quiet ?? false,
     verbose: values.verbose ?? false,
     schema: values.schema === undefined ? undefined : await jsonSchemaFile(values.schema),
@@ -164,7 +166,13 @@ export async function chatCommand(argv: string[], output: CliOutput, env: NodeJS
       mock = await startMockUpstream({ tokenDelayMs: MOCK_TOKEN_DELAY_MS });
       upstream = { baseURL: mock.baseURL, apiKey: undefined, keySource: undefined };
     } else {
-      upstream = resolveUpstream({ url: values['base-url'], urlFlag: '--base-url', apiKey: values['api-key'], env });
+      upstream = resolveUpstream({
+        url: values['base-url'],
+        urlFlag: '--base-url',
+        apiKey: values['api-key'],
+        env,
+        withoutKey: 'use the embedded mock (--mock)',
+      });
     }
     const endpoint: Endpoint<unknown> = (options.responses ? responsesEndpoint : chatEndpoint) as Endpoint<unknown>;
     return await streamAnswer(endpoint, upstream, options, output, values.mock ? 'embedded mock' : undefined);
@@ -186,7 +194,10 @@ async function streamAnswer(
   output: CliOutput,
   upstreamLabel: string | undefined,
 ): Promise<number> {
-  const client = createClient({ apiKey: upstream.apiKey, baseURL: upstream.baseURL });
+  // The command's timeouts are the limits: undici's own (5 minutes for the headers and between body chunks)
+  // would cut a reasoning model's silence short of them, and no limit at all with `--timeout 0`.
+  const transport = undiciTransport({ dispatcher: new Agent({ headersTimeout: 0, bodyTimeout: 0 }) });
+  const client = createClient({ apiKey: upstream.apiKey, baseURL: upstream.baseURL, transport });
   const stats = new StreamStats();
   const model = escapeForTerminal(options.model, MODEL_LABEL_CHARS);
   const status =
@@ -211,6 +222,7 @@ async function streamAnswer(
   if (options.verbose) {
     const key = upstream.keySource ? `API key from ${upstream.keySource}` : 'no API key';
     output.err(`POST ${printableUrl(client.baseURL)}${endpoint.path} · model ${model} · ${upstreamLabel ?? key}`);
+    output.err(describeTimeouts(options.timeout));
   }
   const frames$ = endpoint
     .events(client, options, {

@@ -47,7 +47,9 @@ Options:
                          pretty-printed; into a pipe only the final JSON, on one line.
                          An answer that is not JSON exits 6, a refusal 1
       --timeout <ms>     fail when the headers, the first event or the next event
-                         take longer than <ms>
+                         take longer than <ms>; 0 waits without a limit (default:
+                         10 min for the headers and for the first event, which a
+                         reasoning model sends after thinking; 5 min between events)
   -q, --quiet            no live status, no stats line (errors are still printed)
   -v, --verbose          print the request and response, and the details of errors
   -h, --help             show this help

@@ -3,7 +3,7 @@ import { StreamProtocolError, StreamTruncatedError } from '../errors.js';
 import type { SseBlock } from '../sse/sseBlocks.js';
 import type { ResponseHead, SseFrame } from '../sse/types.js';
 import type { FrameLog, LogEntry, LogEnding } from './frameLog.js';
-import { errorInFrame } from './relayAudit.js';
+import { errorInFrame } from '../openai/streamErrors.js';
 import { errorFrame, relayErrorResponse } from './relayErrors.js';
 import type { RelayRuntime } from './relayRuntime.js';
 import type { UpstreamRead } from './upstreamBlocks.js';
