@@ -102,13 +102,10 @@ function addProperty(payload: ParsePayload, input: Record<string, unknown>, key:
 
 /** The parse of each kind, by `def.type`; `inst` is for the issues zod's own types also name it in. */
 const parsers: Record<KindDef['type'], (def: KindDef, inst: SomeType) => Parse> = {
-  custom: (def, inst) => (payload) => {
-    if (!def.fn!(payload.value)) payload.issues.push({ code: 'invalid_type', expected: def.expected as never, input: payload.value, inst: inst as never });
-    return payload;
-  },
+  custom: (def, inst) => (payload) => (def.fn!(payload.value) ? payload : invalid(payload, def.expected!, inst)),
   unknown: () => (payload) => payload,
-  optional: (def) => (payload, ctx) => (payload.value === undefined ? payload : def.innerType!._zod.run(payload, ctx) as ParsePayload),
-  nullable: (def) => (payload, ctx) => (payload.value === null ? payload : def.innerType!._zod.run(payload, ctx) as ParsePayload),
+  optional: (def) => skipping(undefined, def.innerType!),
+  nullable: (def) => skipping(null, def.innerType!),
   array: (def, inst) => (payload, ctx) => {
     const input = payload.value;
     if (!Array.isArray(input)) return invalid(payload, 'array', inst);
@@ -132,9 +129,15 @@ const parsers: Record<KindDef['type'], (def: KindDef, inst: SomeType) => Parse> 
   },
 };
 
-function invalid(payload: ParsePayload, expected: 'array' | 'object', inst: SomeType): ParsePayload {
-  payload.issues.push({ expected, code: 'invalid_type', input: payload.value, inst: inst as never });
+/** zod's `invalid_type` issue: the value is not what `expected` says. */
+function invalid(payload: ParsePayload, expected: string, inst: SomeType): ParsePayload {
+  payload.issues.push({ code: 'invalid_type', expected: expected as never, input: payload.value, inst: inst as never });
   return payload;
+}
+
+/** An optional (`skip` undefined) or nullable (`skip` null) value: `skip` as it is, anything else as `inner` parses it. */
+function skipping(skip: undefined | null, inner: SomeType): Parse {
+  return (payload, ctx) => (payload.value === skip ? payload : (inner._zod.run(payload, ctx) as ParsePayload));
 }
 
 const $Kind = /* @__PURE__ */ $constructor<$ZodType & { _zod: Internals }, KindDef>('$OpenAIRxSchema', (inst, def) => {
