@@ -4,6 +4,7 @@ import { chatCompletionChunkSchema } from '../../src/openai/chatTypes';
 import { completionChunkSchema } from '../../src/openai/completionTypes';
 import { responseEventSchemaOf } from '../../src/openai/responseTypes';
 import * as schema from '../../src/openai/schema';
+import { fieldPaths, withField } from '../helpers/fieldMutations';
 
 /*
  * The builders of ./schema.ts parse each kind as zod parses its kind of the same name. Each stream schema is
@@ -71,25 +72,6 @@ const cases: Array<[string, z.core.$ZodType, unknown]> = [
 
 const replacements: unknown[] = [null, undefined, 7, 'text', [], {}, [1], { a: 1 }, -1, JSON.parse('1e999'), JSON.parse('{"__proto__": {"p": 1}, "b": 2}')];
 
-function paths(value: unknown, prefix: Array<string | number> = []): Array<Array<string | number>> {
-  const found: Array<Array<string | number>> = [prefix];
-  if (Array.isArray(value)) value.forEach((item, index) => found.push(...paths(item, [...prefix, index])));
-  else if (typeof value === 'object' && value !== null) for (const [key, item] of Object.entries(value)) found.push(...paths(item, [...prefix, key]));
-  return found;
-}
-
-function replaced(value: unknown, path: Array<string | number>, replacement: unknown): unknown {
-  if (path.length === 0) return replacement;
-  const copy = structuredClone(value) as Record<string | number, unknown>;
-  let target = copy;
-  for (const key of path.slice(0, -1)) target = target[key] as Record<string | number, unknown>;
-  const key = path[path.length - 1];
-  if (replacement !== undefined) target[key] = replacement;
-  else if (Array.isArray(target)) target.splice(Number(key), 1);
-  else delete target[key];
-  return copy;
-}
-
 /** What is compared of a parse: its success, its output, and each issue's code, path and expectation. */
 function outcome(result: { success: boolean; data?: unknown; error?: { issues: ReadonlyArray<{ code?: string; path?: PropertyKey[]; expected?: unknown }> } }) {
   return result.success
@@ -103,9 +85,9 @@ describe.each(cases)('the %s schema', (_name, ours, sample) => {
   test('parses every single-field mutation of a valid value as its zod twin does', () => {
     let failures = 0;
     let compared = 0;
-    for (const path of paths(sample)) {
+    for (const path of fieldPaths(sample)) {
       for (const replacement of replacements) {
-        const candidate = replaced(sample, path, replacement);
+        const candidate = withField(sample, path, replacement);
         const mine = outcome(schema.safeParse(ours, candidate));
         const zods = outcome(z.safeParse(twin, candidate));
         expect({ path, replacement, ...mine }).toEqual({ path, replacement, ...zods });
