@@ -1,5 +1,4 @@
 import { EMPTY, catchError, identity, ignoreElements, merge, share, tap, type Observable, type OperatorFunction } from 'rxjs';
-import { Agent } from 'undici';
 import { unknown } from 'zod/mini';
 import type { OpenAIRxClient, RequestOptions } from '../client.js';
 import { createClient } from '../index.node.js';
@@ -15,9 +14,8 @@ import { encodeSse } from '../sse/encodeSse.js';
 import type { SseFrame, StreamTimeouts } from '../sse/types.js';
 import { errorInFrame } from '../openai/streamErrors.js';
 import { startMockUpstream, type MockUpstream } from '../testing/mockUpstream.js';
-import { undiciTransport } from '../transport/undiciTransport.js';
 import { jsonSchemaFile, parseCommand, printableUrl, type NamedJsonSchema } from './args.js';
-import { chatTimeouts, describeTimeouts } from './chatTimeouts.js';
+import { describeTimeouts, transportWithoutUndiciLimits, upstreamTimeouts } from './upstreamTimeouts.js';
 import { describeError } from './errorReport.js';
 import { escapeForTerminal, escapeJsonForTerminal, escapeTerminalControls } from './escapeForTerminal.js';
 import { ExitCode, UsageError, exitCodeOf, exitCodeOfSignal } from './exitCodes.js';
@@ -152,7 +150,7 @@ export async function chatCommand(argv: string[], output: CliOutput, env: NodeJS
     system: values.system,
     format: values.raw ? 'raw' : values.json ? 'json' : 'text',
     responses: values.responses ?? false,
-    timeout: chatTimeouts(values.timeout),
+    timeout: upstreamTimeouts(values.timeout),
     quiet: values.quiet ?? false,
     verbose: values.verbose ?? false,
     schema: values.schema === undefined ? undefined : await jsonSchemaFile(values.schema),
@@ -194,10 +192,7 @@ async function streamAnswer(
   output: CliOutput,
   upstreamLabel: string | undefined,
 ): Promise<number> {
-  // The command's timeouts are the limits: undici's own (5 minutes for the headers and between body chunks)
-  // would cut a reasoning model's silence short of them, and no limit at all with `--timeout 0`.
-  const transport = undiciTransport({ dispatcher: new Agent({ headersTimeout: 0, bodyTimeout: 0 }) });
-  const client = createClient({ apiKey: upstream.apiKey, baseURL: upstream.baseURL, transport });
+  const client = createClient({ apiKey: upstream.apiKey, baseURL: upstream.baseURL, transport: transportWithoutUndiciLimits() });
   const stats = new StreamStats();
   const model = escapeForTerminal(options.model, MODEL_LABEL_CHARS);
   const status =

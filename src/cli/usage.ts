@@ -94,6 +94,10 @@ Options:
                          /v1/streams/<id>/cancel), kept in this process
       --redis <url>      resume mode with the streams in Redis, shared by every
                          relay instance on it (needs the redis package)
+      --timeout <ms>     fail a request when upstream's headers, first event
+                         or next event take longer (504 or an error frame;
+                         default 10 min to the first event, 5 min between
+                         events; 0 for no limit)
   -v, --verbose          also log relay errors in full
   -h, --help             show this help
 
