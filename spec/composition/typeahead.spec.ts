@@ -32,6 +32,7 @@ test('only the last query runs to completion; every earlier request is closed on
   );
   const answers = record(answer$);
   const lastAnswer = () => answers.values.at(-1) ?? '';
+  const firstTokens = () => answers.values.filter((answer) => answer === 'Mock').length;
 
   // Three keystrokes inside one debounce window: one request, for the last of them.
   input$.next('r');
@@ -58,6 +59,8 @@ test('only the last query runs to completion; every earlier request is closed on
   clock.advanceBy(30);
   await upstream.waitFor(() => upstream.requests.length === 2 && upstream.requests[0].state === 'aborted');
   await upstream.waitFor(() => upstream.requests[1].tokensSent === 1);
+  // Sent is not yet received: the next query must come once this answer's first token has arrived.
+  await answers.until(() => firstTokens() === 2, 'the first token of the answer to "rx"');
   input$.next('rxjs');
   clock.advanceBy(30);
   await upstream.waitFor(() => upstream.requests.length === 3 && upstream.requests[1].state === 'aborted');
@@ -71,7 +74,7 @@ test('only the last query runs to completion; every earlier request is closed on
   ]);
   // The abandoned answers stopped at their first token; from the last new start on, every value grows the answer to "rxjs".
   const finalAnswer = lastAnswer();
-  expect(answers.values.filter((answer) => answer === 'Mock')).toHaveLength(3);
+  expect(firstTokens()).toBe(3);
   for (const answer of answers.values.slice(answers.values.lastIndexOf('Mock'))) expect(finalAnswer.startsWith(answer)).toBe(true);
   expect(answers.errored).toBe(false);
   // The sockets of the two abandoned requests were closed, not left to drain.
