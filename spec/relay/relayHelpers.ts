@@ -183,3 +183,16 @@ export function gatedProvider(heldFrom: number): { handler: Handler; release(): 
     },
   };
 }
+
+/** Reads a fetch body until `needle` arrived; returns the reader so the test can go on or cancel (as a closed tab does). */
+export async function readUntil(response: Response, needle: string): Promise<{ reader: ReadableStreamDefaultReader<Uint8Array>; text: string }> {
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  for (let reads = 0; !text.includes(needle) && reads < 1000; reads++) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+  }
+  return { reader, text };
+}
