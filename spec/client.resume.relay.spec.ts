@@ -8,37 +8,14 @@ import { createRelay } from '../src/node';
 import { accumulateChatCompletion } from '../src/openai/accumulateChatCompletion';
 import { memoryResumeStore } from '../src/resume/memoryResumeStore';
 import type { SseFrame } from '../src/sse/types';
-import { watchedList, type WatchedList } from './helpers/changes';
-import { sseHead, startServer, type Handler, type TestServer } from './helpers/server';
+import { firstMatch, watchedList, type WatchedList } from './helpers/changes';
+import { startServer, type Handler, type TestServer } from './helpers/server';
 import { record, TRANSPORTS } from './helpers/streams';
 import { startTcpProxy, type TcpProxy } from './helpers/tcpProxy';
-import { CHAT_STREAM_PARTS, listen, nextTurn, type Listening } from './relay/relayHelpers';
+import { gatedProvider, listen, type Listening } from './relay/relayHelpers';
 
 const params = { model: 'm', messages: [{ role: 'user' as const, content: 'hi' }] };
 const resume = { initialDelayMs: 0 };
-
-/** CHAT_STREAM_PARTS (a comment, event 1, a comment, events 2–5) with everything from part `heldFrom` on held back until `release()`. */
-function gatedProvider(heldFrom: number): { handler: Handler; release(): void } {
-  let released = false;
-  const waiting: Array<() => void> = [];
-  const gate = () => (released ? Promise.resolve() : new Promise<void>((resolve) => waiting.push(resolve)));
-  return {
-    handler: async (_req, res) => {
-      sseHead(res);
-      for (const [index, part] of CHAT_STREAM_PARTS.entries()) {
-        if (index === heldFrom) await gate();
-        if (res.destroyed) return;
-        res.write(part);
-        await nextTurn();
-      }
-      res.end();
-    },
-    release() {
-      released = true;
-      for (const resolve of waiting.splice(0)) resolve();
-    },
-  };
-}
 
 const eventIds = (frames: SseFrame[]) => frames.flatMap((frame) => (frame.type === 'event' ? [frame.id] : []));
 
@@ -70,14 +47,7 @@ describe.each(TRANSPORTS)('resume mode against the relay, over %s', (_name, tran
     await relay?.close();
     await upstream?.close();
   });
-  /** The first summary `predicate` picks, once it was reported. */
-  const settledWith = async (predicate: (summary: RelaySummary<IncomingMessage>) => boolean, what: string) => {
-    for (let seen = 1; ; seen++) {
-      await summaries.reaches(seen, what);
-      const found = summaries.find(predicate);
-      if (found) return found;
-    }
-  };
+  const settledWith = (predicate: (summary: RelaySummary<IncomingMessage>) => boolean, what: string) => firstMatch(summaries, predicate, what);
 
   test('a connection cut mid-stream: every frame once, in order, as an uncut run; upstream asked once', async () => {
     const provider = gatedProvider(3);

@@ -65,3 +65,12 @@ export function watchedList<T>(): WatchedList<T> {
   });
   return list as WatchedList<T>;
 }
+
+/** The first item of `list` that `predicate` picks, once it was pushed. */
+export async function firstMatch<T>(list: WatchedList<T>, predicate: (item: T) => boolean, what: string): Promise<T> {
+  for (let seen = 1; ; seen++) {
+    await list.reaches(seen, what);
+    const found = list.find(predicate);
+    if (found) return found;
+  }
+}

@@ -3,6 +3,7 @@ import express from 'express';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { APIError, RelayRejection, StreamTimeoutError, type RelaySummary } from '../../src/index.node';
 import { createRelay, type NodeRelayOptions } from '../../src/node';
+import { memoryResumeStore } from '../../src/resume/memoryResumeStore';
 import { undiciTransport } from '../../src/transport/undiciTransport';
 import { watchedList } from '../helpers/changes';
 import { chatData, sseHead, startServer, type Handler, type TestServer } from '../helpers/server';
@@ -439,6 +440,39 @@ describe('hostile requests are answered without contacting upstream', () => {
       ['rejected', 500],
     ]);
     expect(upstream.requests).toHaveLength(0);
+  });
+});
+
+describe('the relay failing once the request set out upstream is relay-error, never rejected', () => {
+  const RELAY_ERROR = { error: { message: 'The relay failed to handle the request.', type: 'server_error', param: null, code: 'relay_error' } };
+
+  test('a transport that breaks its contract after upstream answered: 500 relay_error, outcome relay-error, reported to onError', async () => {
+    const base = undiciTransport();
+    const { upstream, url } = await start(streamParts(CHAT_STREAM_PARTS), {
+      // Upstream got the request and answered; what the transport hands the relay is not a response.
+      transport: async (request) => {
+        const response = await base(request);
+        response.body.cancel();
+        return { ...response, headers: null as unknown as Record<string, string> };
+      },
+    });
+    const response = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(CHAT_BODY) });
+    expect([response.status, response.json()]).toEqual([500, RELAY_ERROR]);
+    expect(upstream.requests).toHaveLength(1);
+    expect(await settled()).toMatchObject({ outcome: 'relay-error', status: 500 });
+    expect(hookErrors).toEqual([expect.any(TypeError)]);
+  });
+
+  test('resume mode, a store that cannot create the stream: 500 relay_error, outcome relay-error; upstream is not asked', async () => {
+    const store = memoryResumeStore();
+    const { upstream, url } = await start(streamParts(CHAT_STREAM_PARTS), {
+      resume: { store: { ...store, create: () => Promise.reject(new Error('the store is down')) } },
+    });
+    const response = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(CHAT_BODY) });
+    expect([response.status, response.json()]).toEqual([500, RELAY_ERROR]);
+    expect(upstream.requests).toHaveLength(0);
+    expect(await settled()).toMatchObject({ outcome: 'relay-error', status: 500 });
+    expect(hookErrors).toEqual([new Error('the store is down')]);
   });
 });
 

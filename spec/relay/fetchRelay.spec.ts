@@ -2,7 +2,7 @@ import { createFetchRelay as createBrowserFetchRelay } from '../../src/index';
 import { createFetchRelay, type FetchRelayOptions, type RelaySummary } from '../../src/index.node';
 import { watchedList } from '../helpers/changes';
 import { startServer, type Handler, type TestServer } from '../helpers/server';
-import { CHAT_BODY, CHAT_STREAM_PARTS, chatProvider, hangAfterOneFrame, streamParts } from './relayHelpers';
+import { CHAT_BODY, CHAT_STREAM_PARTS, chatProvider, hangAfterOneFrame, readUntil, streamParts } from './relayHelpers';
 
 const KEY = 'sk-relay-secret-0123456789';
 
@@ -38,19 +38,6 @@ function post(path: string, body: unknown, init: RequestInit = {}): Request {
     body: typeof body === 'string' ? body : JSON.stringify(body),
     ...init,
   });
-}
-
-/** Reads a body until `needle` arrived; returns the reader so the test can go on or cancel. */
-async function readUntil(response: Response, needle: string) {
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  for (let reads = 0; !text.includes(needle) && reads < 1000; reads++) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    text += decoder.decode(value, { stream: true });
-  }
-  return { reader, text };
 }
 
 describe('createFetchRelay', () => {

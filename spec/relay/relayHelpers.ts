@@ -160,3 +160,39 @@ export const chatProvider =
     (JSON.parse(recorded.body) as { model: string }).model.endsWith('hang')
       ? hangAfterOneFrame(req, res, recorded)
       : streamParts(CHAT_STREAM_PARTS, headers)(req, res, recorded);
+
+/** CHAT_STREAM_PARTS (a comment, event 1, a comment, events 2–5) with everything from part `heldFrom` on held back until `release()`. */
+export function gatedProvider(heldFrom: number): { handler: Handler; release(): void } {
+  let released = false;
+  const waiting: Array<() => void> = [];
+  const gate = () => (released ? Promise.resolve() : new Promise<void>((resolve) => waiting.push(resolve)));
+  return {
+    handler: async (_req, res) => {
+      sseHead(res);
+      for (const [index, part] of CHAT_STREAM_PARTS.entries()) {
+        if (index === heldFrom) await gate();
+        if (res.destroyed) return;
+        res.write(part);
+        await nextTurn();
+      }
+      res.end();
+    },
+    release() {
+      released = true;
+      for (const resolve of waiting.splice(0)) resolve();
+    },
+  };
+}
+
+/** Reads a fetch body until `needle` arrived; returns the reader so the test can go on or cancel (as a closed tab does). */
+export async function readUntil(response: Response, needle: string): Promise<{ reader: ReadableStreamDefaultReader<Uint8Array>; text: string }> {
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  for (let reads = 0; !text.includes(needle) && reads < 1000; reads++) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+  }
+  return { reader, text };
+}

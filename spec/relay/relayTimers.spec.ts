@@ -1,12 +1,14 @@
 // The relay's timers in virtual time: a fetch relay over a scripted transport has no real I/O, so a VirtualClock
 // moved on action by action (with the promise work of each settled before the next) makes every write land on its
-// exact frame. Heartbeats, stream timeouts, JSON deadlines and stalled clients, with no real waiting.
+// exact frame. Heartbeats, stream timeouts, JSON deadlines, stalled clients and resume mode's abandon, with no real waiting.
 import { StreamTimeoutError, type TimeoutPhase } from '../../src/errors';
 import { createFetchRelay, type FetchRelayOptions, type RelaySummary } from '../../src/index.node';
 import type { StreamTimeouts } from '../../src/sse/types';
 import { scriptedTransport, wait, type Script, type ScriptedTransport } from '../../src/testing';
 import { watchedList } from '../helpers/changes';
 import { VirtualClock } from '../helpers/virtualClock';
+import { readUntil } from './relayHelpers';
+import { memoryResumeStore } from '../../src/resume/memoryResumeStore';
 
 const event = (name: string) => `data: ${name}\n\n`;
 const KEEP_ALIVE = ': keep-alive\n\n';
@@ -18,10 +20,11 @@ interface VirtualRelay {
   summaries: RelaySummary<Request>[];
   /** Sends a request to the relay; resolves with the response and the frame it came at. */
   send(body: object): Promise<{ response: Response; at: number }>;
+  /** A GET to the relay (resume mode's re-attach). */
+  get(path: string, headers: Record<string, string>): Promise<Response>;
 }
 
-function virtualRelay(script: Script, options: FetchRelayOptions = {}): VirtualRelay {
-  const clock = new VirtualClock();
+function virtualRelay(script: Script, options: FetchRelayOptions = {}, clock = new VirtualClock()): VirtualRelay {
   const transport = scriptedTransport(script, { scheduler: clock });
   const summaries = watchedList<RelaySummary<Request>>();
   const relay = createFetchRelay({
@@ -41,7 +44,8 @@ function virtualRelay(script: Script, options: FetchRelayOptions = {}): VirtualR
     const response = await relay(request);
     return { response, at: clock.now() };
   };
-  return { clock, transport, summaries, send };
+  const get = (path: string, headers: Record<string, string>) => relay(new Request(`http://relay.test${path}`, { headers }));
+  return { clock, transport, summaries, send, get };
 }
 
 /** Reads a body as it comes: the frame and text of each read, and the frame it ended at. */
@@ -187,5 +191,54 @@ describe('JSON deadlines', () => {
     expect([response.status, at]).toEqual([200, pieces.length * 100]);
     expect(await response.text()).toBe(completion);
     expect(relay.summaries).toEqual([expect.objectContaining({ outcome: 'completed', durationMs: pieces.length * 100, error: undefined })]);
+  });
+});
+
+describe('resume mode: abandon', () => {
+  const ABANDON_AFTER_MS = 1000;
+
+  /** A resumable generation that sends one event and stays open; its first reader has read that event. */
+  async function abandonable() {
+    const clock = new VirtualClock();
+    const relay = virtualRelay(
+      { body: [event('a')], end: 'hang' },
+      { heartbeatMs: 0, resume: { store: memoryResumeStore({ scheduler: clock }), abandonAfterMs: ABANDON_AFTER_MS } },
+      clock,
+    );
+    const { response } = await answered(relay, { stream: true }, 0);
+    const streamId = response.headers.get('x-stream-id') ?? '';
+    const { reader, text } = await readUntil(response, 'id: 1');
+    expect(text).toBe('data: a\nid: 1\n\n');
+    return { relay, streamId, reader };
+  }
+
+  test('a client that left with nobody re-attaching: the upstream request is cancelled exactly abandonAfterMs later', async () => {
+    const { relay, reader } = await abandonable();
+    await reader.cancel();
+    await relay.clock.play(ABANDON_AFTER_MS - 1);
+    expect(states(relay.transport)).toEqual(['streaming']);
+    expect(relay.summaries).toEqual([]);
+    await relay.clock.play(1);
+    expect(states(relay.transport)).toEqual(['cancelled']);
+    expect(relay.summaries).toEqual([expect.objectContaining({ outcome: 'abandoned', durationMs: ABANDON_AFTER_MS })]);
+  });
+
+  test('a reader re-attaching in time keeps the generation; abandonAfterMs counts again from when it leaves', async () => {
+    const { relay, streamId, reader } = await abandonable();
+    await reader.cancel();
+    await relay.clock.play(600);
+    const reattached = relay.get(`/v1/streams/${streamId}`, { 'last-event-id': '1' });
+    await relay.clock.play(0);
+    const again = (await reattached).body!.getReader();
+    // Long past the first deadline (1000): the reader holds the generation.
+    await relay.clock.play(2 * ABANDON_AFTER_MS);
+    expect(states(relay.transport)).toEqual(['streaming']);
+    await again.cancel();
+    await relay.clock.play(ABANDON_AFTER_MS - 1);
+    expect(states(relay.transport)).toEqual(['streaming']);
+    await relay.clock.play(1);
+    expect(states(relay.transport)).toEqual(['cancelled']);
+    const generation = relay.summaries.find((summary) => summary.route === 'chat/completions');
+    expect(generation).toMatchObject({ outcome: 'abandoned', durationMs: 600 + 2 * ABANDON_AFTER_MS + ABANDON_AFTER_MS });
   });
 });

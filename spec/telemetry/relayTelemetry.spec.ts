@@ -1,11 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import { SpanStatusCode } from '@opentelemetry/api';
-import type { RelaySummary } from '../../src/index.node';
+import { createFetchRelay, type RelaySummary } from '../../src/index.node';
 import { createRelay } from '../../src/node';
 import { startMockUpstream, type MockUpstream } from '../../src/testing/index.node';
+import { watchedList } from '../helpers/changes';
+import { serveFetch } from '../helpers/serveFetch';
 import { chatData, sseHead, startServer, type Handler, type TestServer } from '../helpers/server';
-import { CHAT_BODY, listen, openStream, rawRequest, type Listening } from '../relay/relayHelpers';
-import { onlySpan, otelHarness, type OtelHarness } from './otelHarness';
+import { CHAT_BODY, CHAT_STREAM_PARTS, listen, openStream, rawRequest, streamParts, type Listening } from '../relay/relayHelpers';
+import { onlySpan, otelHarness, type HistogramPoint, type OtelHarness } from './otelHarness';
 
 // A relay with `telemetry` records every relayed generation as a GenAI operation, as the client does.
 
@@ -38,6 +40,26 @@ async function startWith(handler: Handler): Promise<string> {
   const server = await startServer(handler);
   upstream = server;
   return start(server.url);
+}
+
+/** The attributes every metric point of a chat request for model `m` to the test server carries. */
+function requestAttributes(server: TestServer): Record<string, unknown> {
+  return {
+    'gen_ai.operation.name': 'chat',
+    'gen_ai.provider.name': 'openai',
+    'gen_ai.request.model': 'm',
+    'server.address': '127.0.0.1',
+    'server.port': Number(new URL(server.url).port),
+  };
+}
+
+/** Each histogram's points, attributes and count only, by metric name; histograms without points are left out. */
+async function metricPoints(): Promise<Record<string, Array<Pick<HistogramPoint, 'attributes' | 'count'>>>> {
+  const points: Record<string, Array<Pick<HistogramPoint, 'attributes' | 'count'>>> = {};
+  for (const [name, each] of await harness.histograms()) {
+    if (each.length > 0) points[name] = each.map(({ attributes, count }) => ({ attributes, count }));
+  }
+  return points;
 }
 
 test('a completed stream: the span and the four metrics, with usage and finish reasons', async () => {
@@ -83,6 +105,12 @@ test('a client that left: recorded as cancelled, not as an error', async () => {
   expect(span.status.code).toBe(SpanStatusCode.UNSET);
   expect(span.attributes['openai_rx.cancelled']).toBe(true);
   expect(span.attributes['error.type']).toBeUndefined();
+  // A cancellation is no error in the metrics either: the duration point carries no error.type.
+  const attributes = { ...requestAttributes(upstream as TestServer), 'gen_ai.response.model': 'm' };
+  expect(await metricPoints()).toEqual({
+    'gen_ai.client.operation.duration': [{ attributes, count: 1 }],
+    'gen_ai.client.operation.time_to_first_chunk': [{ attributes, count: 1 }],
+  });
 });
 
 test('an upstream 429: error.type is the status, and the key is in no attribute', async () => {
@@ -97,6 +125,12 @@ test('an upstream 429: error.type is the status, and the key is in no attribute'
   expect(span.status.code).toBe(SpanStatusCode.ERROR);
   expect(span.attributes['error.type']).toBe('429');
   expect(JSON.stringify({ attributes: span.attributes, status: span.status, events: span.events })).not.toContain(KEY);
+  // Nothing streamed: one duration point, labelled with the status; no token or chunk metrics.
+  const points = await metricPoints();
+  expect(points).toEqual({
+    'gen_ai.client.operation.duration': [{ attributes: { ...requestAttributes(upstream as TestServer), 'error.type': '429' }, count: 1 }],
+  });
+  expect(JSON.stringify(points)).not.toContain(KEY);
 });
 
 test('an in-stream error event: error.type from the event, outcome upstream-error', async () => {
@@ -110,6 +144,44 @@ test('an in-stream error event: error.type from the event, outcome upstream-erro
   const span = onlySpan(harness);
   expect(span.status.code).toBe(SpanStatusCode.ERROR);
   expect(span.attributes['error.type']).toBe('503');
+  const attributes = { ...requestAttributes(upstream as TestServer), 'gen_ai.response.model': 'm' };
+  expect(await metricPoints()).toEqual({
+    'gen_ai.client.operation.duration': [{ attributes: { ...attributes, 'error.type': '503' }, count: 1 }],
+    'gen_ai.client.operation.time_to_first_chunk': [{ attributes, count: 1 }],
+  });
+});
+
+test('createFetchRelay records the same: finish reasons and usage on the span, token points by type', async () => {
+  const server = await startServer(streamParts(CHAT_STREAM_PARTS));
+  upstream = server;
+  const summaries = watchedList<RelaySummary<Request>>();
+  relay = await listen(
+    serveFetch(createFetchRelay({ apiKey: KEY, baseURL: server.url, telemetry: harness.telemetry, heartbeatMs: 0, onSettled: (summary) => summaries.push(summary) })),
+  );
+  const response = await rawRequest(`${relay.url}/v1/chat/completions`, { body: JSON.stringify(CHAT_BODY) });
+  expect(response.text).toBe(CHAT_STREAM_PARTS.join(''));
+  await summaries.reaches(1, 'onSettled');
+  expect(summaries.map((summary) => summary.outcome)).toEqual(['completed']);
+  const span = onlySpan(harness);
+  expect(span.attributes).toMatchObject({
+    'gen_ai.request.model': 'm',
+    'gen_ai.response.model': 'm',
+    'gen_ai.response.finish_reasons': ['stop'],
+    'gen_ai.usage.input_tokens': 5,
+    'gen_ai.usage.output_tokens': 3,
+  });
+  expect(span.attributes['error.type']).toBeUndefined();
+  const attributes = { ...requestAttributes(server), 'gen_ai.response.model': 'm' };
+  expect(await metricPoints()).toEqual({
+    'gen_ai.client.operation.duration': [{ attributes, count: 1 }],
+    'gen_ai.client.token.usage': [
+      { attributes: { ...attributes, 'gen_ai.token.type': 'input' }, count: 1 },
+      { attributes: { ...attributes, 'gen_ai.token.type': 'output' }, count: 1 },
+    ],
+    'gen_ai.client.operation.time_to_first_chunk': [{ attributes, count: 1 }],
+    // Four data events before [DONE] (two deltas, the finish, the usage): three gaps after the first.
+    'gen_ai.client.operation.time_per_output_chunk': [{ attributes, count: 3 }],
+  });
 });
 
 test('routes that are not generations (models) record no operation', async () => {

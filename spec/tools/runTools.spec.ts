@@ -174,6 +174,39 @@ describe('runTools over the mock upstream', () => {
     expect(doneOf(run.events).reason).toBe('answered');
   });
 
+  test('calls that finish out of order: the results still go back to the model in call order', async () => {
+    const finish = new Map<string, () => void>();
+    const tool = zodFunction({
+      name: 'get_weather',
+      parameters: City,
+      execute: ({ city }) => new Promise<string>((resolve) => finish.set(city, () => resolve(`sunny in ${city}`))),
+    });
+    const run = recordRun(runTools(mock.client, ask('Paris and Oslo [[mock:parallel]]'), { tools: [tool] }));
+    await run.until((events) => events.filter((event) => event.type === 'tool-call').length === 2, 'both calls to start');
+
+    // Call 1 (Oslo) finishes first; call 0 (Paris) only once Oslo's result was reported.
+    finish.get('Oslo')!();
+    await run.until((events) => resultOf(events).length === 1, 'the first result');
+    finish.get('Paris')!();
+    await run.ended();
+
+    expect(resultOf(run.events).map((event) => event.content)).toEqual(['sunny in Oslo', 'sunny in Paris']);
+    const second = mock.upstream.requests[1].body as { messages: ChatCompletionMessageParam[] };
+    expect(second.messages.slice(1)).toEqual([
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { id: 'call_mock_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+          { id: 'call_mock_1_2', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } },
+        ],
+      },
+      { role: 'tool', tool_call_id: 'call_mock_1', content: 'sunny in Paris' },
+      { role: 'tool', tool_call_id: 'call_mock_1_2', content: 'sunny in Oslo' },
+    ]);
+    expect(doneOf(run.events).reason).toBe('answered');
+  });
+
   test('arguments that fail the schema go back to the model as the result; the tool does not run', async () => {
     let ran = false;
     const strict = zodFunction({

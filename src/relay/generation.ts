@@ -71,7 +71,7 @@ export function startGeneration<Req>(
       events.failedBeforeHead(error);
       return;
     }
-    const answer = relayErrorResponse(error, true);
+    const answer = relayErrorResponse(error, { upstreamStarted: true, streamStarted: true });
     finish({ outcome: answer.outcome, error, frame: errorFrame(relay.redact(JSON.stringify(answer.body))) });
   };
   /** A block's log entry; its frames are read (audit, hooks, redaction of an echoing error) only when `inspect`. */

@@ -64,6 +64,16 @@ export interface RelayErrorResponse {
   headers: Record<string, string>;
   body: unknown;
   outcome: RelayOutcome;
+  /** A failure nobody planned for (a bug, a store or transport that broke): the relay reports it to `onError`. */
+  unexpected?: true;
+}
+
+/** How far the request had got when it failed. */
+export interface RelayProgress {
+  /** The request was on its way upstream: it had passed the relay's checks and hooks. */
+  upstreamStarted: boolean;
+  /** The client's response had started (status and headers sent). */
+  streamStarted: boolean;
 }
 
 /**
@@ -72,7 +82,7 @@ export interface RelayErrorResponse {
  * limits); the relay's messages for connection failures and timeouts name no
  * host, so internal addresses stay internal.
  */
-export function relayErrorResponse(error: unknown, streamStarted: boolean): RelayErrorResponse {
+export function relayErrorResponse(error: unknown, { upstreamStarted, streamStarted }: RelayProgress): RelayErrorResponse {
   if (error instanceof RelayRejection) {
     return {
       status: error.status,
@@ -115,8 +125,10 @@ export function relayErrorResponse(error: unknown, streamStarted: boolean): Rela
     status: 500,
     headers: {},
     body: openAIErrorBody('The relay failed to handle the request.', 'server_error', 'relay_error'),
-    // Before upstream was contacted, a failing hook (transformRequest) is the deployment refusing the request.
-    outcome: streamStarted ? 'relay-error' : 'rejected',
+    // Before the request set out upstream, a failing hook (transformRequest) is the deployment refusing it; after,
+    // the relay itself failed, whether or not the client's response had started.
+    outcome: upstreamStarted ? 'relay-error' : 'rejected',
+    unexpected: true,
   };
 }
 

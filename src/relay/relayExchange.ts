@@ -6,7 +6,7 @@ import { startGeneration } from './generation.js';
 import { relayJson, type JsonAnswer } from './jsonAnswer.js';
 import { writeLog, type WriteResult } from './logWriter.js';
 import { createRecorder } from './recorder.js';
-import { errorFrame, RelayRejection, relayErrorResponse } from './relayErrors.js';
+import { errorFrame, relayErrorResponse } from './relayErrors.js';
 import { EVENT_STREAM_HEADERS, forwardedResponseHeaders, JSON_CONTENT_TYPE } from './relayHeaders.js';
 import { planRequest, type RelayPlan } from './relayRequest.js';
 import type { RelayRuntime } from './relayRuntime.js';
@@ -34,6 +34,8 @@ export function startExchange<Req>(relay: RelayRuntime<Req>, incoming: RelayInco
   let stopUpstream: (() => void) | undefined;
   let stopWriting: (() => void) | undefined;
   let opened = false;
+  // Set once the request passed the checks and hooks: a failure after it is the relay's own, not a refusal.
+  let upstreamStarted = false;
   // Added to every answer once the origin is known to be allowed.
   let corsHeaders: Record<string, string> = {};
 
@@ -99,9 +101,10 @@ export function startExchange<Req>(relay: RelayRuntime<Req>, incoming: RelayInco
 
   /** Before the response started: the error's status, headers and JSON body. After: one error frame, then the end. */
   const fail = (error: unknown) => {
+    const response = relayErrorResponse(error, { upstreamStarted, streamStarted: opened });
+    if (response.unexpected) relay.report(error, context);
     if (recorder.settled) return;
     if (error instanceof APIError) context.requestId ??= error.requestId;
-    const response = relayErrorResponse(error, opened);
     const body = relay.redact(JSON.stringify(response.body));
     if (!opened) {
       answer({ status: response.status, headers: redactValues(relay, response.headers), body, outcome: response.outcome, error });
@@ -188,6 +191,7 @@ export function startExchange<Req>(relay: RelayRuntime<Req>, incoming: RelayInco
     if (recorder.settled) return;
     if (plan.kind === 'cancel') return cancelStream(io, plan.streamId);
     if (plan.kind === 'resume') return resumeStream(io, plan.streamId, plan.after);
+    upstreamStarted = true;
     recorder.upstreamStarted(relay.baseURL);
     if (plan.kind === 'stream') {
       if (relay.resume) await startResumableStream(io, plan, relay.resume);
@@ -202,10 +206,7 @@ export function startExchange<Req>(relay: RelayRuntime<Req>, incoming: RelayInco
     else answer(result);
   };
 
-  run().catch((error: unknown) => {
-    if (!(error instanceof RelayRejection)) relay.report(error, context);
-    fail(error);
-  });
+  run().catch(fail);
 }
 
 function redactValues<Req>(relay: RelayRuntime<Req>, headers: Record<string, string>): Record<string, string> {

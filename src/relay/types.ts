@@ -30,7 +30,8 @@ export interface RelayRoutesOption {
  * - `preflight`: a CORS preflight the relay answered (no upstream request);
  * - `cancelled`: resume mode: the generation was stopped by a cancel request;
  * - `abandoned`: resume mode: nobody read the generation for `abandonAfterMs`, so it was stopped;
- * - `relay-error`: the relay itself failed after contacting upstream (reported to `onError`).
+ * - `relay-error`: the relay itself failed once the request had passed its checks and hooks and set out upstream (a
+ *   resume store or a transport that failed, a bug), whether or not the response had started (reported to `onError`).
  */
 export type RelayOutcome =
   | 'completed'
