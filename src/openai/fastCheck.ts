@@ -71,19 +71,35 @@ function compileObject(def: SchemaDef): FastCheck | null {
   const catchall = def.catchall && compile(def.catchall);
   if (!catchall) return null;
   const shape = def.shape ?? {};
-  const keys = Object.keys(shape);
-  const checks: FastCheck[] = [];
-  for (const key of keys) {
+  const fields = new Map<string, Field>();
+  let required = 0;
+  for (const key of Object.keys(shape)) {
     const check = compile(shape[key]);
     if (!check) return null;
-    checks.push(check);
+    const isRequired = !check(undefined);
+    if (isRequired) required++;
+    fields.set(key, { check, isRequired });
   }
-  const checksOthers = def.catchall?._zod.def.type !== 'unknown';
+  const others = def.catchall?._zod.def.type === 'unknown' ? undefined : catchall;
+  // A walk over the keys the value has, not over the shape: providers send a few of the fields a shape names.
   return (value) => {
-    // zod leaves an own `__proto__` key (JSON.parse makes one) out of its output; zod decides such values.
-    if (!isRecord(value) || Object.hasOwn(value, '__proto__')) return false;
-    for (let i = 0; i < keys.length; i++) if (!checks[i](value[keys[i]])) return false;
-    if (checksOthers) for (const key in value) if (!Object.hasOwn(shape, key) && !catchall(value[key])) return false;
-    return true;
+    if (!isRecord(value)) return false;
+    let requiredSeen = 0;
+    for (const key in value) {
+      // zod leaves an own `__proto__` key (JSON.parse makes one) out of its output; zod decides such values.
+      if (key === '__proto__') return false;
+      const field = fields.get(key);
+      if (field === undefined) {
+        if (others && !others(value[key])) return false;
+      } else if (!field.check(value[key])) return false;
+      else if (field.isRequired) requiredSeen++;
+    }
+    return requiredSeen === required;
   };
+}
+
+interface Field {
+  check: FastCheck;
+  /** Its check rejects `undefined`: a value without the key does not conform. */
+  isRequired: boolean;
 }
