@@ -9,6 +9,7 @@ import { environment, renderMarkdown, type Section } from './report.js';
 import { bufferedCancelScenario, pacedCancelScenario } from './scenarios/cancel.js';
 import { bundleScenario } from './scenarios/bundle.js';
 import { concurrentScenario } from './scenarios/concurrent.js';
+import { hostileAccumulateScenario } from './scenarios/hostileAccumulate.js';
 import { relayScenario } from './scenarios/relay.js';
 import { slowClientScenario } from './scenarios/slowClient.js';
 import { soakScenario } from './scenarios/soak.js';
@@ -34,6 +35,7 @@ const SCENARIOS: Record<string, (context: BenchContext) => Promise<Section>> = {
   soak: soakScenario,
   bundle: bundleScenario,
   structured: structuredScenario,
+  'hostile-accumulate': hostileAccumulateScenario,
 };
 
 const root = new URL('../', import.meta.url);
