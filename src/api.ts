@@ -192,6 +192,10 @@ export {
   type StructuredOutputEvent,
 } from './operators/structuredOutput.js';
 export type { OutputResult } from './operators/validateOutput.js';
+export type { RunToolContext } from './tools/executeTool.js';
+export { runResponseTools, type ResponseToolRunEvent, type RunResponseToolsParams } from './tools/runResponseTools.js';
+export { runTools, type ChatToolRunEvent, type RunnableTool, type RunToolsOptions, type RunToolsParams } from './tools/runTools.js';
+export type { ToolCall, ToolOutcome, ToolRunDone, ToolRunEndReason, ToolRunEvent } from './tools/toolRunEvents.js';
 export type { CorsConfig, CorsOrigins, RelayCorsOption } from './relay/cors.js';
 export { StreamNotFoundError } from './resume/clientErrors.js';
 export type { ResumeConfig, ResumeOption } from './resume/clientResumable.js';

@@ -1,4 +1,4 @@
-import { catchError, defer, identity, throwError, type Observable, type Observer, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { catchError, defer, identity, pipe, throwError, type Observable, type Observer, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { InvalidRequestError } from './errors.js';
 import { chatChunks } from './openai/chatChunks.js';
 import type { ChatCompletionChunk, ChatCompletionCreateParams } from './openai/chatTypes.js';
@@ -6,13 +6,11 @@ import { completionChunks } from './openai/completionChunks.js';
 import type { CompletionChunk, CompletionCreateParams } from './openai/completionTypes.js';
 import { responseEvents } from './openai/responseEvents.js';
 import type { ResponseCreateParams, ResponseStreamEvent } from './openai/responseTypes.js';
-import { errorInFrame } from './openai/streamErrors.js';
-import { isFinishingFrame } from './sse/finishingFrame.js';
 import { sseFrames } from './sse/sseFrames.js';
 import type { ResponseHead, SseFrame, SseRequest, StreamTimeouts } from './sse/types.js';
 import { createRedactor, credentialsIn } from './redaction.js';
 import { sendStreamCancel } from './resume/clientCancelStream.js';
-import { resumable, type ResumeConfig, type ResumeOption, type ResumeOrigin } from './resume/clientResumable.js';
+import { resumable, type ResumeOption, type ResumePlan } from './resume/clientResumable.js';
 import { observeOperation } from './telemetry/observeOperation.js';
 import type { Telemetry, TelemetryEndpoint } from './telemetry/types.js';
 import type { Transport } from './transport/types.js';
@@ -161,34 +159,25 @@ export function clientConfig(options: ClientOptions & { transport: Transport }):
  * the time the Observable was made.
  */
 export function sseRequest(config: ClientConfig, path: string, body: unknown, request: RequestOptions = {}): SseRequest {
-  return {
-    ...requestBase(config, request),
-    url: endpointURL(config.baseURL, path),
-    method: 'POST',
-    headers: mergedHeaders(config, request),
-    body: serialize(body),
-    head: headCallback(request.head),
-  };
+  return { ...requestBase(config, request), url: endpointURL(config.baseURL, path), method: 'POST', body: serialize(body) };
 }
 
 /** The `GET {baseURL}/streams/{id}` that re-attaches to a resumable stream after event `after`. */
-export function reattachRequest(config: ClientConfig, streamId: string, after: number, request: RequestOptions = {}): SseRequest {
-  return {
-    ...requestBase(config, request),
-    url: streamURL(config, streamId, ''),
-    method: 'GET',
-    headers: { ...bodilessHeaders(mergedHeaders(config, request)), 'last-event-id': String(after) },
-  };
+function reattachRequest(config: ClientConfig, streamId: string, after: number, request: RequestOptions): SseRequest {
+  const base = requestBase(config, request);
+  return { ...base, url: streamURL(config, streamId, ''), method: 'GET', headers: { ...bodilessHeaders(base.headers), 'last-event-id': String(after) } };
 }
 
 /** What every stream request of `request` shares. */
-function requestBase(config: ClientConfig, request: RequestOptions): Omit<SseRequest, 'url'> {
+function requestBase(config: ClientConfig, request: RequestOptions): Omit<SseRequest, 'url'> & { headers: Record<string, string> } {
   return {
     transport: config.transport,
+    headers: mergedHeaders(config, request),
     signal: request.signal,
     timeout: request.timeout ? { ...config.timeout, ...request.timeout } : config.timeout,
     maxEventSize: request.maxEventSize ?? config.maxEventSize,
     scheduler: config.scheduler,
+    head: headCallback(request.head),
   };
 }
 
@@ -219,51 +208,43 @@ function headCallback(head: RequestOptions['head']): ((head: ResponseHead) => vo
   return (value) => head.next?.(value);
 }
 
+/** Where a stream starts: its first request, and for a known stream its id and the last event seen. */
+type StreamStart = Pick<ResumePlan, 'first' | 'streamId' | 'after'>;
+
 /** The client without a default transport; each entry point supplies its own. */
 export function buildClient(options: ClientOptions & { transport: Transport }): OpenAIRxClient {
   const config = clientConfig(options);
-  const redact = <T>(source: Observable<T>, request?: RequestOptions): Observable<T> => {
-    const redactor = createRedactor(credentialsIn(request?.headers ? { ...config.headers, ...request.headers } : config.headers));
-    if (!redactor.active) return source;
-    return source.pipe(catchError((error: unknown) => throwError(() => redactor.error(error))));
+  /** The frames of one call through `pipeline`, re-attached when `resume` says so; errors redacted of the request's credentials. */
+  const open = <T>(start: StreamStart, request: RequestOptions, resume: ResumeOption | undefined, pipeline: OperatorFunction<SseFrame, T>): Observable<T> => {
+    const redactor = createRedactor(credentialsIn(mergedHeaders(config, request)));
+    const answer$ = resume
+      ? resumable(
+          {
+            ...start,
+            reattach: (streamId, after) => reattachRequest(config, streamId, after, request),
+            cancel: (streamId) =>
+              sendStreamCancel({
+                transport: config.transport,
+                url: streamURL(config, streamId, '/cancel'),
+                headers: { ...bodilessHeaders(mergedHeaders(config, request)), accept: 'application/json' },
+                scheduler: config.scheduler,
+              }),
+          },
+          resume === true ? {} : resume,
+          pipeline,
+        )
+      : defer(() => sseFrames(start.first())).pipe(pipeline);
+    // Redacted after parsing: an in-stream error event may echo the key.
+    return answer$.pipe(catchError((error: unknown) => throwError(() => redactor.error(error))));
   };
   // The body is read at subscribe: what a retry or a later subscription sends is the params as they are then.
-  const frames = <T>(
-    path: string,
-    body: () => unknown,
-    request: RequestOptions | undefined,
-    build: (frames: Observable<SseFrame>) => Observable<T>,
-  ): Observable<T> => {
-    const start = () => {
-      assertSendable(options.apiKey, config.baseURL, mergedHeaders(config, request ?? {}));
+  const post = <T>(path: string, body: () => unknown, request: RequestOptions = {}, pipeline: OperatorFunction<SseFrame, T>): Observable<T> => {
+    const first = () => {
+      assertSendable(options.apiKey, config.baseURL, mergedHeaders(config, request));
       return sseRequest(config, path, body(), request);
     };
-    if (!request?.resume) return build(defer(() => sseFrames(start())));
-    return resumed({ start }, request, request.resume, build);
+    return open({ first, after: 0 }, request, request.resume, pipeline);
   };
-  const resumed = <T>(
-    origin: ResumeOrigin,
-    request: RequestOptions,
-    resume: ResumeOption,
-    build: (frames: Observable<SseFrame>) => Observable<T>,
-  ): Observable<T> =>
-    resumable(
-      {
-        origin,
-        reattach: (streamId, after) => reattachRequest(config, streamId, after, request),
-        cancel: (streamId) =>
-          sendStreamCancel({
-            transport: config.transport,
-            url: streamURL(config, streamId, '/cancel'),
-            headers: { ...bodilessHeaders(mergedHeaders(config, request)), accept: 'application/json' },
-            scheduler: config.scheduler,
-          }),
-        isLast: (frame) => isFinishingFrame(frame) || (frame.type === 'event' && errorInFrame(frame) !== undefined),
-        head: headCallback(request.head),
-      },
-      resumeConfig(resume),
-      build,
-    );
   const endpoint = <Params extends object, Event>(
     route: TelemetryEndpoint,
     parse: () => OperatorFunction<SseFrame, Event>,
@@ -272,8 +253,7 @@ export function buildClient(options: ClientOptions & { transport: Transport }): 
       observeOperation(
         options.telemetry,
         () => ({ endpoint: route, model: (params as { model?: string }).model, url: config.baseURL }),
-        // Redacted after parsing: an in-stream error event may echo the key.
-        (readFrames) => frames(`/${route}`, () => ({ ...params, stream: true }), request, (frames$) => redact(frames$.pipe(readFrames, pipeline), request)),
+        (readFrames) => post(`/${route}`, () => ({ ...params, stream: true }), request, pipe(readFrames, pipeline)),
       );
     return {
       events: (params, request) => request$(params, request, identity),
@@ -286,20 +266,16 @@ export function buildClient(options: ClientOptions & { transport: Transport }): 
     chat: { completions: endpoint('chat/completions', chatChunks) },
     completions: endpoint('completions', completionChunks),
     responses: endpoint('responses', responseEvents),
-    sse: (path, body, request) => frames(path, () => body, request, (frames$) => redact(frames$, request)),
+    sse: (path, body, request) => post(path, () => body, request, identity),
     resumeStream: (streamId, { after = 0, resume = true, ...request } = {}) => {
       if (!Number.isSafeInteger(after) || after < 0) {
         return throwError(() => new InvalidRequestError({ message: `resumeStream: 'after' must be an event id (an integer from 0), got ${String(after)}` }));
       }
-      return resumed({ streamId, after }, request, resume, (frames$) => redact(frames$, request));
+      // `resume: false` here means one attempt: the stream is still a resumable one, cancelled when left.
+      const first = () => reattachRequest(config, streamId, after, request);
+      return open({ first, streamId, after }, request, resume || { attempts: 0 }, identity);
     },
   };
-}
-
-/** `true`: every default; `false` (only `resumeStream` reads it): no re-attach. */
-function resumeConfig(resume: ResumeOption): ResumeConfig {
-  if (typeof resume === 'object') return resume;
-  return resume ? {} : { attempts: 0 };
 }
 
 /** OpenAI's own API, which answers every request without a key with a 401. */

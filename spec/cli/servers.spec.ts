@@ -59,6 +59,29 @@ test('relay: streams through to the upstream with its own key, logs each request
   expect(result.stdout.toString() + result.stderr).not.toContain(KEY);
 });
 
+test('relay --timeout: a stalled upstream ends the stream with an upstream_timeout error frame and a timeout log line', async () => {
+  const relay = startCli(['relay', '--port', '0', '--upstream', upstream.baseURL, '--timeout', '300'], cliEnv({ OPENAI_API_KEY: KEY }));
+  await relay.waitFor((stdout) => stdout.includes('listening on'), 'the relay to listen');
+  const url = listeningUrl(relay.stdout().toString());
+  const failed = await lastValueFrom(
+    createClient({ baseURL: `${url}/v1` })
+      .chat.completions.stream({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Wait [[mock:stall=1]]' }] })
+      .pipe(toArray()),
+  ).then(
+    () => undefined,
+    (error: Error & { code?: string }) => error,
+  );
+  expect(failed).toMatchObject({ name: 'APIError', code: 'upstream_timeout' });
+  await relay.waitFor((_, stderr) => / 200 timeout /.test(stderr), 'the log line');
+  const request = upstream.requests.find((candidate) => candidate.prompt === 'Wait [[mock:stall=1]]')!;
+  await upstream.waitFor(() => request.state === 'aborted', 5000);
+});
+
+test('relay --timeout takes milliseconds only', async () => {
+  const result = await runCli(['relay', '--port', '0', '--upstream', upstream.baseURL, '--timeout', '-5'], cliEnv({ OPENAI_API_KEY: KEY }));
+  expect([result.code, result.stderr]).toEqual([2, expect.stringContaining('--timeout')]);
+});
+
 test('relay: TRACE, TRACK and CONNECT each get an HTTP answer, and the relay goes on serving', async () => {
   const relay = startCli(['relay', '--port', '0', '--upstream', upstream.baseURL], cliEnv({ OPENAI_API_KEY: KEY }));
   await relay.waitFor((stdout) => stdout.includes('listening on'), 'the relay to listen');

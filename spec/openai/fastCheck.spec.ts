@@ -5,6 +5,7 @@ import { completionChunkSchema } from '../../src/openai/completionTypes';
 import { fastCheckOf } from '../../src/openai/fastCheck';
 import { responseEventSchemaOf } from '../../src/openai/responseTypes';
 import * as schema from '../../src/openai/schema';
+import { fieldPaths, withField } from '../helpers/fieldMutations';
 
 const chatChunk = {
   id: 'chatcmpl-1',
@@ -92,35 +93,6 @@ const replacements: unknown[] = [
   JSON.parse('{"__proto__": {"polluted": 1}, "b": 2}'),
 ];
 
-/** Every path to a value inside `value`, so each can be swapped for a value of another type. */
-function paths(value: unknown, prefix: Array<string | number> = []): Array<Array<string | number>> {
-  const found: Array<Array<string | number>> = [prefix];
-  if (Array.isArray(value)) value.forEach((item, index) => found.push(...paths(item, [...prefix, index])));
-  else if (typeof value === 'object' && value !== null)
-    for (const [key, item] of Object.entries(value)) found.push(...paths(item, [...prefix, key]));
-  return found;
-}
-
-/** A deep copy made in this realm (structuredClone's objects have another realm's prototype, which isDeepStrictEqual tells apart). */
-function clone(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(clone);
-  if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, clone(item)]));
-}
-
-/** `value` with the field at `path` swapped; `undefined` removes it, as JSON has no undefined values. */
-function replaced(value: unknown, path: Array<string | number>, replacement: unknown): unknown {
-  if (path.length === 0) return replacement;
-  const copy = clone(value) as Record<string | number, unknown>;
-  let target = copy;
-  for (const key of path.slice(0, -1)) target = target[key] as Record<string | number, unknown>;
-  const key = path[path.length - 1];
-  if (replacement !== undefined) target[key] = replacement;
-  else if (Array.isArray(target)) target.splice(Number(key), 1);
-  else delete target[key];
-  return copy;
-}
-
 describe.each(schemas)('fastCheckOf(%s schema)', (_name, schema, samples) => {
   const check = fastCheckOf(schema);
 
@@ -140,9 +112,9 @@ describe.each(schemas)('fastCheckOf(%s schema)', (_name, schema, samples) => {
     let compared = 0;
     let rejected = 0;
     for (const sample of samples) {
-      for (const path of paths(sample)) {
+      for (const path of fieldPaths(sample)) {
         for (const replacement of replacements) {
-          const candidate = replaced(sample, path, replacement);
+          const candidate = withField(sample, path, replacement);
           const result = z.safeParse(schema, candidate);
           const zodKeepsIt = result.success && isDeepStrictEqual(result.data, candidate);
           expect({ path, replacement, accepted: check?.(candidate) }).toEqual({ path, replacement, accepted: zodKeepsIt });

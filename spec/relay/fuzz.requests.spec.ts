@@ -39,7 +39,7 @@ const MAX_BODY_BYTES = 32 * 1024;
  * Default seeds. Any seed should pass: node:http's automatic `100 Continue` to a pipelined `Expect: 100-continue`
  * request no longer lands inside the relay's answer (FUZZ_SEED=28:211 replays the case that found it).
  */
-const SEEDS = [4, 11, 17, 21, 23, 24, 25, 34];
+const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8];
 const CASES_PER_SEED = 60;
 /** Generous for a loaded machine: a case that takes this long has hung. */
 const DEADLINE_MS = 8000;

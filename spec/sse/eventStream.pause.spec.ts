@@ -1,6 +1,7 @@
 import { Subject, tap } from 'rxjs';
 import { OpenAIRxError } from '../../src/errors';
 import { eventStream } from '../../src/sse/sseFrames';
+import { pausedBy } from '../../src/sse/pausedBy';
 import { chatData, sseHead, startServer, type TestServer } from '../helpers/server';
 import { TRANSPORTS, record } from '../helpers/streams';
 
@@ -20,7 +21,7 @@ describe.each(TRANSPORTS)('eventStream over %s: the pause signal', (_name, trans
       const pause$ = new Subject<boolean>();
       let firstFrame!: () => void;
       const framed = new Promise<void>((resolve) => (firstFrame = resolve));
-      const recording = record(eventStream({ transport, url: server.url }, { pause$ }).pipe(tap(() => firstFrame())));
+      const recording = record(eventStream({ transport, url: server.url }, pausedBy(pause$)).pipe(tap(() => firstFrame())));
       // The pause signal is watched once the body is read.
       await framed;
       const broken = new Error('pause source failed');

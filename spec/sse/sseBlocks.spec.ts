@@ -121,6 +121,20 @@ describe('sseBlockSplitter', () => {
     }
   });
 
+  test('behind a BOM the first block is read as it is without one: its data line counts, its oversize event is found', () => {
+    const bom = [0xef, 0xbb, 0xbf];
+    const withData = new Uint8Array([...bom, ...encoder.encode('data: x\n\n')]);
+    for (let offset = 0; offset <= withData.length; offset++) {
+      expect(split(withData, [offset]).blocks.map((block) => block.hasData)).toEqual([true]);
+    }
+    // Found by the upstream fuzz (seed 3): behind a BOM, an oversize first event went on, and so did what followed.
+    const oversize = new Uint8Array([...bom, ...encoder.encode(`data: ${'x'.repeat(300)}\n\ndata: [DONE]\n\n`)]);
+    for (const offsets of [[], [1], [200], [310]]) {
+      const { blocks, oversize: found } = split(oversize, offsets, 100);
+      expect([blocks.length, found > 0]).toEqual([0, true]);
+    }
+  });
+
   test('multi-byte characters split across reads come out whole', () => {
     const body = encoder.encode('data: wörld 👋\n\n');
     for (let offset = 0; offset <= body.length; offset++) {

@@ -1,6 +1,7 @@
 import { BehaviorSubject, lastValueFrom, toArray } from 'rxjs';
 import { StreamTimeoutError } from '../../src/errors';
 import { eventStream, sseFrames } from '../../src/sse/sseFrames';
+import { pausedBy } from '../../src/sse/pausedBy';
 import { chatData, sseHead, startServer, type TestServer } from '../helpers/server';
 import { SSE_FIXTURES } from '../helpers/sseFixtures';
 import { TRANSPORTS, chunkRecordingTransport, record } from '../helpers/streams';
@@ -59,7 +60,7 @@ describe('sseFrames: pause$, on a stack that tells when it handed the body on', 
     });
     const clock = new VirtualClock();
     const pause$ = new BehaviorSubject(false);
-    const recording = record(eventStream({ transport: stack.transports[name], url: server.url, timeout: { idleMs: 150 }, scheduler: clock }, { pause$ }));
+    const recording = record(eventStream({ transport: stack.transports[name], url: server.url, timeout: { idleMs: 150 }, scheduler: clock }, pausedBy(pause$)));
     await recording.until(() => recording.values.length === 1, 'the first frame');
     pause$.next(true);
     write(second);

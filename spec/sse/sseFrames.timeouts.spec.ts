@@ -5,6 +5,7 @@ import { map, type Observable } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
 import { APIError, StreamTimeoutError, type TimeoutPhase } from '../../src/errors';
 import { eventStream, sseFrames } from '../../src/sse/sseFrames';
+import { pausedBy } from '../../src/sse/pausedBy';
 import type { SseFrame, StreamTimeouts } from '../../src/sse/types';
 import { scriptedTransport, wait, type ScriptedResponse, type ScriptedTransport } from '../../src/testing';
 import { marbleScheduler } from '../helpers/marbles';
@@ -96,7 +97,7 @@ describe('idleMs', () => {
     /** The answer as letters, read while `pause` (a marble of `t` for pause, `f` for resume) allows; call it inside `run`. */
     const readWhile = (pause: string, transport: ScriptedTransport) => {
       const pause$ = testScheduler.createColdObservable(pause, { t: true, f: false });
-      return letters(eventStream({ transport, url, timeout: { idleMs: 100 } }, { pause$ }));
+      return letters(eventStream({ transport, url, timeout: { idleMs: 100 } }, pausedBy(pause$)));
     };
 
     test('silence does not fire it, however long', () => {

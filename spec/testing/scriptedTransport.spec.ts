@@ -1,6 +1,7 @@
 import { BehaviorSubject, lastValueFrom, toArray } from 'rxjs';
 import { APIConnectionError, APIError, contentDeltas, createClient, StreamTimeoutError, type Transport } from '../../src/index.node';
 import { chatFrames, scriptedTransport, sseText, wait, type Script } from '../../src/testing';
+import { pausedBy } from '../../src/sse/pausedBy';
 import { eventStream } from '../../src/sse/sseFrames';
 import { chatChunks } from '../../src/index.node';
 import { marbleScheduler } from '../helpers/marbles';
@@ -89,7 +90,7 @@ describe('scriptedTransport in virtual time', () => {
     const testScheduler = marbleScheduler();
     testScheduler.run(({ expectObservable }) => {
       const pause$ = new BehaviorSubject(true);
-      const answer$ = eventStream({ transport, url: 'https://api.test/v1/chat/completions' }, { pause$ }).pipe(chatChunks(), contentDeltas());
+      const answer$ = eventStream({ transport, url: 'https://api.test/v1/chat/completions' }, pausedBy(pause$)).pipe(chatChunks(), contentDeltas());
       testScheduler.schedule(() => pause$.next(false), 100);
       expectObservable(answer$).toBe('100ms (abc|)', { a: 'a', b: 'b', c: 'c' });
     });

@@ -1,4 +1,7 @@
+import { readFile, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json.js';
 import { UsageError } from './exitCodes.js';
 import type { HttpServerLimits } from './httpServer.js';
 import type { CliOutput } from './io.js';
@@ -127,4 +130,46 @@ export function printableUrl(value: string): string {
   }
   const names = [...url.searchParams.keys()].map((name) => `${encodeURIComponent(name)}=[redacted]`);
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '') + (names.length > 0 ? `?${names.join('&')}` : '');
+}
+
+/** A JSON Schema read from a file, with the name the request gives it. */
+export interface NamedJsonSchema {
+  /** The schema's `title` if it is a valid name, else the file's name made into one. */
+  name: string;
+  schema: Record<string, unknown>;
+}
+
+/** Larger schema files are refused rather than read without bound. */
+const MAX_SCHEMA_FILE_BYTES = 1024 * 1024;
+const FORMAT_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * `--schema <file>`: a JSON Schema object, as structured output sends it.
+ *
+ * @example
+ * await jsonSchemaFile('person.json') // { name: 'person', schema: { type: 'object', … } }
+ */
+export async function jsonSchemaFile(path: string, flag = '--schema'): Promise<NamedJsonSchema> {
+  let text: string;
+  try {
+    const file = await stat(path);
+    if (!file.isFile()) throw new UsageError(`${flag}: ${path} is not a file`);
+    if (file.size > MAX_SCHEMA_FILE_BYTES) throw new UsageError(`${flag}: ${path} is larger than ${MAX_SCHEMA_FILE_BYTES} bytes`);
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`${flag}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  if (nestsDeeperThan(text)) throw new UsageError(`${flag}: ${path} nests deeper than ${MAX_JSON_DEPTH} levels`);
+  let schema: unknown;
+  try {
+    schema = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${flag}: ${path} is not JSON: ${(error as Error).message}`);
+  }
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) throw new UsageError(`${flag}: ${path} must hold a JSON Schema object`);
+  const title = (schema as { title?: unknown }).title;
+  const fromFile = basename(path).replace(/\.json$/i, '').replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 64);
+  const name = typeof title === 'string' && FORMAT_NAME.test(title) ? title : FORMAT_NAME.test(fromFile) ? fromFile : 'output';
+  return { name, schema: schema as Record<string, unknown> };
 }

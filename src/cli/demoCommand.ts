@@ -7,6 +7,7 @@ import { ExitCode } from './exitCodes.js';
 import type { CliOutput } from './io.js';
 import { DEFAULT_RELAY_PORT } from './relayCommand.js';
 import { startRelayServer } from './relayServer.js';
+import { upstreamTimeouts } from './upstreamTimeouts.js';
 import { serveUntilStopped, type Stoppable } from './serveUntilStopped.js';
 import { describeUpstream, MOCK_TOKEN_DELAY_MS, resolveUpstream, type Upstream } from './upstream.js';
 
@@ -70,6 +71,7 @@ export async function demoCommand(argv: string[], output: CliOutput, env: NodeJS
       limits,
       // A reload mid-answer picks the answer up: the generation outlives the page's connection.
       resume: true,
+      timeout: upstreamTimeouts(undefined),
     });
     stoppables.push(server);
     if (mock) {

@@ -1,3 +1,4 @@
+import { createRedactor, type Redactor } from '../redaction.js';
 import { escapeForTerminal } from './escapeForTerminal.js';
 
 /** A stderr line longer than this is cut: a verbose error body (2000 characters) and its label fit. */
@@ -15,6 +16,7 @@ export class CliOutput {
   readonly stdoutIsTTY: boolean;
   readonly stderrIsTTY: boolean;
   private readonly secrets: string[] = [];
+  private redactor: Redactor = createRedactor([]);
   private closed = false;
   private readonly closedListeners = new Set<() => void>();
 
@@ -32,6 +34,7 @@ export class CliOutput {
   /** Never written to stderr: API keys given on the command line or found in the environment. */
   addSecrets(...secrets: Array<string | undefined>): void {
     for (const secret of secrets) if (secret) this.secrets.push(secret);
+    this.redactor = createRedactor(this.secrets);
   }
 
   get outputClosed(): boolean {
@@ -54,7 +57,7 @@ export class CliOutput {
   }
 
   redact(text: string): string {
-    return this.secrets.reduce((result, secret) => result.split(secret).join('[redacted]'), text);
+    return this.redactor.text(text);
   }
 
   /** Foreign text as one safe line: secrets removed first (a cut never leaves part of a key), then escaped and cut to `maxChars`. */

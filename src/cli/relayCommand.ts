@@ -9,6 +9,7 @@ import { redisStoreFrom } from './resumeStore.js';
 import { startRelayServer } from './relayServer.js';
 import { serveUntilStopped } from './serveUntilStopped.js';
 import { describeUpstream, resolveUpstream } from './upstream.js';
+import { upstreamTimeouts } from './upstreamTimeouts.js';
 
 export const DEFAULT_RELAY_PORT = 8787;
 
@@ -26,6 +27,7 @@ export async function relayCommand(argv: string[], output: CliOutput, env: NodeJ
       'metrics-port': { type: 'string' },
       resume: { type: 'boolean' },
       redis: { type: 'string' },
+      timeout: { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
     },
     output,
@@ -37,6 +39,7 @@ export async function relayCommand(argv: string[], output: CliOutput, env: NodeJ
   const port = portFrom(values.port, env, DEFAULT_RELAY_PORT);
   const limits = serverLimitsFrom(values);
   const cors = corsFrom(values.cors);
+  const timeout = upstreamTimeouts(values.timeout);
   const metricsPort = values['metrics-port'] === undefined ? undefined : portOption(values['metrics-port'], '--metrics-port');
   const upstream = resolveUpstream({
     url: values.upstream,
@@ -50,7 +53,7 @@ export async function relayCommand(argv: string[], output: CliOutput, env: NodeJ
   const metrics = metricsPort === undefined ? undefined : await startMetricsServer(metricsPort, '127.0.0.1');
   const resume = redis ? { store: redis.store } : values.resume;
   const others = [...(metrics ? [metrics] : []), ...(redis ? [redis.stoppable] : [])];
-  const server = await startRelayServer({ port, host: values.host, upstream, output, verbose: values.verbose, limits, cors, telemetry: metrics?.telemetry, resume }).catch(
+  const server = await startRelayServer({ port, host: values.host, upstream, output, verbose: values.verbose, limits, cors, telemetry: metrics?.telemetry, resume, timeout }).catch(
     async (error: unknown) => {
       for (const other of others) await other.close();
       throw error;

@@ -2,12 +2,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RelayCorsOption } from '../relay/cors.js';
 import type { RelayResumeOptions, RelaySummary } from '../relay/types.js';
 import { createRelay } from '../relay/createRelay.js';
+import type { StreamTimeouts } from '../sse/types.js';
 import type { Telemetry } from '../telemetry/types.js';
 import { stackFrames } from './errorReport.js';
 import { escapeForTerminal } from './escapeForTerminal.js';
 import { listenHttp, type HttpServerLimits, type RunningServer } from './httpServer.js';
 import type { CliOutput } from './io.js';
 import type { Upstream } from './upstream.js';
+import { transportWithoutUndiciLimits } from './upstreamTimeouts.js';
 
 export interface RelayServerOptions {
   port: number;
@@ -25,6 +27,8 @@ export interface RelayServerOptions {
   telemetry?: Telemetry;
   /** Resume mode (`--resume`, `--redis`); default off. */
   resume?: RelayResumeOptions<IncomingMessage> | boolean;
+  /** Upstream timeouts (`--timeout`); default none. */
+  timeout?: StreamTimeouts;
 }
 
 /** The node:http relay (`/v1/...`) on its own server, logging one line per request to stderr. */
@@ -36,6 +40,8 @@ export function startRelayServer(options: RelayServerOptions): Promise<RunningSe
     cors: options.cors,
     telemetry: options.telemetry,
     resume: options.resume,
+    timeout: options.timeout,
+    transport: transportWithoutUndiciLimits(),
     onSettled: (summary) => output.err(settledLine(summary, (text, maxChars) => output.printable(text, maxChars))),
     onError: (error) => {
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

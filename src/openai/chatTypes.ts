@@ -20,7 +20,7 @@ export const nullableString = z.nullish(z.string());
  */
 export const indexSchema = z.custom<number>(
   (value) => Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 0xffff_ffff,
-  'expected an index (an integer from 0)',
+  'an index (an integer from 0)',
 );
 
 const tokenLogprob = z.looseObject({

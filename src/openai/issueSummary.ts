@@ -1,9 +1,15 @@
-import type * as z from 'zod/mini';
-
 /** The first problem zod found, said plainly: where (`messages.0.role`, or `null` at the top) and what. */
 export interface IssueSummary {
   path: string | null;
   text: string;
+}
+
+/** What is read of one of zod's issues: those of zod's own errors, and the raw ones of `safeParse` in ./schema.ts. */
+export interface SummarizedIssue {
+  readonly code?: string;
+  readonly path?: readonly PropertyKey[];
+  readonly expected?: string;
+  readonly message?: string;
 }
 
 /**
@@ -13,9 +19,9 @@ export interface IssueSummary {
  * @example
  * const { path, text } = issueSummary(result.error); // { path: 'messages', text: 'expected array' }
  */
-export function issueSummary(error: z.core.$ZodError): IssueSummary {
+export function issueSummary(error: { readonly issues: readonly SummarizedIssue[] }): IssueSummary {
   const issue = error.issues[0];
-  const path = issue && issue.path.length > 0 ? issue.path.join('.') : null;
+  const path = issue?.path?.length ? issue.path.join('.') : null;
   const text =
     issue?.code === 'invalid_type' ? `expected ${issue.expected}` : issue?.code === 'too_small' ? 'must not be empty' : (issue?.message ?? 'invalid');
   return { path, text };

@@ -1,5 +1,6 @@
 import type { Observable } from 'rxjs';
 import { isFinishingFrame, mayFinish } from '../sse/finishingFrame.js';
+import { pausedBy } from '../sse/pausedBy.js';
 import { eventSource, type DecodedOutput } from '../sse/sseFrames.js';
 import { sseBlockSplitter, type SseBlock } from '../sse/sseBlocks.js';
 import type { SseRequest } from '../sse/types.js';
@@ -27,7 +28,7 @@ export interface UpstreamRead {
  * upstreamBlocks(request, pause$).subscribe(({ blocks }) => log.append(blocks));
  */
 export function upstreamBlocks(request: SseRequest, pause$: Observable<boolean>): Observable<UpstreamRead> {
-  return eventSource<UpstreamRead>(request, { pause$ }, (output) => {
+  return eventSource<UpstreamRead>(request, pausedBy(pause$), (output) => {
     const splitter = sseBlockSplitter(output.maxEventSize);
     const hand = (blocks: SseBlock[], bytes: Uint8Array, text: string, tail: boolean, oversize: boolean) => {
       for (const block of blocks) if (block.hasData && !output.dataEvent()) return;

@@ -14,18 +14,4 @@ import { APIError } from '../errors.js';
  */
 export class StreamNotFoundError extends APIError {
   override name = 'StreamNotFoundError';
-
-  /** The same fields as the relay's `APIError`, under this class. */
-  static from(error: APIError): StreamNotFoundError {
-    return new StreamNotFoundError({
-      message: error.message,
-      status: error.status,
-      type: error.type,
-      code: error.code,
-      param: error.param,
-      requestId: error.requestId,
-      headers: error.headers,
-      body: error.body,
-    });
-  }
 }

@@ -1,9 +1,11 @@
-import { asyncScheduler, defer, finalize, Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, defer, finalize, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import { APIConnectionError, APIError, StreamAbortError, StreamTimeoutError } from '../errors.js';
+import { errorInFrame } from '../openai/streamErrors.js';
 import { isRetryableError } from '../operators/retryStream.js';
+import { isFinishingFrame } from '../sse/finishingFrame.js';
 import { onAbort } from '../sse/onAbort.js';
 import { sseFrames } from '../sse/sseFrames.js';
-import type { ResponseHead, SseEventFrame, SseFrame, SseRequest } from '../sse/types.js';
+import type { SseEventFrame, SseFrame, SseRequest } from '../sse/types.js';
 import { StreamNotFoundError } from './clientErrors.js';
 
 /** How a resumable stream re-attaches after its connection broke. `resume: true` takes every default. */
@@ -28,20 +30,18 @@ export interface ResumeConfig {
 /** A request's `resume` option. */
 export type ResumeOption = boolean | ResumeConfig;
 
-/** Where a resumable stream begins: a request that starts a generation, or a known stream after event `after`. */
-export type ResumeOrigin = { start: () => SseRequest } | { streamId: string; after: number };
-
 /** The requests of one resumable stream, made by the client. */
 export interface ResumePlan {
-  origin: ResumeOrigin;
+  /** The first request: the one that starts a generation, or a re-attach to a known stream. */
+  first: () => SseRequest;
+  /** The stream's id when it is known before the first response (`client.resumeStream`); else its `x-stream-id`. */
+  streamId?: string;
+  /** The last event id seen before the first request; 0 when it starts the generation. */
+  after: number;
   /** The `GET …/streams/{id}` with `Last-Event-ID: after`. */
   reattach: (streamId: string, after: number) => SseRequest;
   /** Sends the cancel; never throws. */
   cancel: (streamId: string) => void;
-  /** Whether the generation is over once `frame` arrived (its last event, or an error event): leaving then cancels nothing. */
-  isLast: (frame: SseFrame) => boolean;
-  /** The caller's `head` option: called once, with the first response head. */
-  head?: (head: ResponseHead) => void;
 }
 
 const DEFAULT_ATTEMPTS = 5;
@@ -55,76 +55,66 @@ const STREAM_ID = /^[\w~.-]{1,256}$/;
 const EVENT_NUMBER = /^\d{1,15}$/;
 
 /**
- * The Observable `build` makes from one unbroken stream of frames. When a
- * connection of a relay in resume mode breaks mid-stream (the connection
- * closed after the head, or the idle timeout fired), the frames go on from a
- * `GET …/streams/{id}` with `Last-Event-ID`: each frame reaches `build` once,
- * comments too (the frames after an event are the same on every read, so the
- * comments already delivered since the last id are skipped). Other errors pass
- * through; a relay that no longer knows the stream is a `StreamNotFoundError`.
+ * One unbroken stream of frames through `pipeline`. When a connection of a
+ * relay in resume mode breaks mid-stream (the connection closed after the
+ * head, or the idle timeout fired), the frames go on from a
+ * `GET …/streams/{id}` with `Last-Event-ID`: each frame reaches `pipeline`
+ * once, comments too (the frames after an event are the same on every read,
+ * so the comments already delivered since the last id are skipped). Other
+ * errors pass through; a relay that no longer knows the stream is a
+ * `StreamNotFoundError`. The first request's `head` is called once, with the
+ * first response's head.
  *
  * Leaving a generation that still runs stops it: unsubscribing, the
- * request's signal, a timeout or an error of `build`'s pipeline abort the
+ * request's signal, a timeout or an error of the pipeline abort the
  * connection and send the cancel (once the stream id is known). A generation
  * that is over (the stream completed, or its last event or an error event
  * arrived) sends none, however the subscriber leaves. A `totalMs` timeout
  * bounds the whole stream, re-attaches included.
  *
  * @example
- * resumable(plan, { attempts: 3 }, (frames) => frames.pipe(chatChunks())).subscribe(render);
+ * resumable(plan, { attempts: 3 }, chatChunks()).subscribe(render);
  */
-export function resumable<T>(plan: ResumePlan, config: ResumeConfig, build: (frames: Observable<SseFrame>) => Observable<T>): Observable<T> {
+export function resumable<T>(plan: ResumePlan, config: ResumeConfig, pipeline: OperatorFunction<SseFrame, T>): Observable<T> {
   return defer(() => {
-    const session = resumeSession(plan, config);
-    return build(session.frames).pipe(finalize(session.leave));
+    const stream = { id: plan.streamId, over: false };
+    return resumedFrames(plan, config, stream).pipe(
+      pipeline,
+      finalize(() => {
+        if (!stream.over && stream.id !== undefined && config.cancelOnUnsubscribe !== false) plan.cancel(stream.id);
+      }),
+    );
   });
 }
 
-interface ResumeSession {
-  frames: Observable<SseFrame>;
-  /** The subscriber is gone, however it left: cancel the generation unless it is over. */
-  leave: () => void;
+/** What one subscription knows of its stream: the id once known, and whether the generation is over. */
+interface StreamState {
+  id: string | undefined;
+  over: boolean;
 }
 
-function resumeSession(plan: ResumePlan, config: ResumeConfig): ResumeSession {
-  const { origin } = plan;
-  let streamId = 'streamId' in origin ? origin.streamId : undefined;
-  let over = false;
-  const leave = () => {
-    if (over || streamId === undefined) return;
-    over = true;
-    if (config.cancelOnUnsubscribe !== false) plan.cancel(streamId);
-  };
-  const frames = new Observable<SseFrame>((subscriber) => {
-    const first = 'start' in origin ? origin.start() : plan.reattach(origin.streamId, origin.after);
+function resumedFrames(plan: ResumePlan, config: ResumeConfig, stream: StreamState): Observable<SseFrame> {
+  return new Observable<SseFrame>((subscriber) => {
+    const first = plan.first();
     const scheduler = config.scheduler ?? first.scheduler ?? asyncScheduler;
     const { totalMs, ...timeout } = first.timeout ?? {};
-    const position = framePosition('after' in origin ? origin.after : 0);
+    const position = framePosition(plan.after);
+    let head = first.head;
     let failures = 0;
-    let headDelivered = false;
     let connection: Subscription | undefined;
     let pause: Subscription | undefined;
 
-    const fail = (error: unknown) => {
-      if (subscriber.closed) return;
-      if (error instanceof StreamNotFoundError) over = true;
-      subscriber.error(error);
-    };
-    const onHead = (head: ResponseHead) => {
-      if (streamId === undefined && head.streamId !== undefined && STREAM_ID.test(head.streamId)) streamId = head.streamId;
-      if (headDelivered) return;
-      headDelivered = true;
-      plan.head?.(head);
-    };
     const connect = (request: SseRequest, reattaching: boolean) => {
       let headArrived = false;
       connection?.unsubscribe();
       connection = sseFrames({
         ...request,
         timeout,
-        head(head) {
+        head(response) {
           headArrived = true;
-          onHead(head);
+          if (stream.id === undefined && STREAM_ID.test(response.streamId ?? '')) stream.id = response.streamId;
+          head?.(response);
+          head = undefined;
         },
       }).subscribe({
         next(frame) {
@@ -132,30 +122,36 @@ function resumeSession(plan: ResumePlan, config: ResumeConfig): ResumeSession {
           if (admitted === 'delivered') return;
           // A new event: the stream moves on, so the re-attaches that failed before it do not count any more.
           if (admitted === 'event') failures = 0;
-          if (plan.isLast(frame)) over = true;
+          if (endsGeneration(frame)) stream.over = true;
           subscriber.next(frame);
         },
-        error: (error: unknown) =>
-          reattaching ? broke(isNotFound(error) ? StreamNotFoundError.from(error) : error, isReattachable(error)) : broke(error, isBreak(error, headArrived)),
+        error(error: unknown) {
+          if (reattaching && isNotFound(error)) {
+            stream.over = true;
+            subscriber.error(new StreamNotFoundError({ ...error, message: error.message }));
+          } else if (reattaching ? isRetryableError(error) : isBreak(error, headArrived)) reattach(error);
+          else subscriber.error(error);
+        },
         complete() {
-          over = true;
+          stream.over = true;
           subscriber.complete();
         },
       });
     };
-    const broke = (error: unknown, resumable: boolean) => {
-      const id = streamId;
-      if (id === undefined || !resumable || failures >= (config.attempts ?? DEFAULT_ATTEMPTS)) return fail(error);
+    const reattach = (error: unknown) => {
+      const id = stream.id;
+      if (id === undefined || failures >= (config.attempts ?? DEFAULT_ATTEMPTS)) return subscriber.error(error);
       failures++;
       position.rewind();
       pause = scheduler.schedule(() => connect(plan.reattach(id, position.last()), true), delayFor(error, failures, config));
     };
 
     const { signal } = first;
-    const stopWatching = signal && onAbort(signal, () => fail(new StreamAbortError({ reason: signal.reason })));
-    const total = totalMs === undefined ? undefined : scheduler.schedule(() => fail(new StreamTimeoutError({ phase: 'total', timeoutMs: totalMs })), totalMs);
-    if (signal?.aborted) fail(new StreamAbortError({ reason: signal.reason }));
-    else connect(first, !('start' in origin));
+    const aborted = () => subscriber.error(new StreamAbortError({ reason: signal?.reason }));
+    const stopWatching = signal && onAbort(signal, aborted);
+    const total = totalMs === undefined ? undefined : scheduler.schedule(() => subscriber.error(new StreamTimeoutError({ phase: 'total', timeoutMs: totalMs })), totalMs);
+    if (signal?.aborted) aborted();
+    else connect(first, plan.streamId !== undefined);
     return () => {
       stopWatching?.();
       total?.unsubscribe();
@@ -163,7 +159,6 @@ function resumeSession(plan: ResumePlan, config: ResumeConfig): ResumeSession {
       connection?.unsubscribe();
     };
   });
-  return { frames, leave };
 }
 
 /**
@@ -210,16 +205,17 @@ function eventNumber(frame: SseEventFrame): number | undefined {
   return frame.id !== undefined && EVENT_NUMBER.test(frame.id) ? Number(frame.id) : undefined;
 }
 
+/** Whether the generation is over once `frame` arrived: its last event, or an error event. */
+function endsGeneration(frame: SseFrame): boolean {
+  return isFinishingFrame(frame) || (frame.type === 'event' && errorInFrame(frame) !== undefined);
+}
+
 /** A break of the connection that started the stream: it closed after the head arrived, or went idle. */
 function isBreak(error: unknown, headArrived: boolean): boolean {
   return (error instanceof APIConnectionError && headArrived) || (error instanceof StreamTimeoutError && error.phase === 'idle');
 }
 
-/** A re-attach that failed in a way another may not: a break, a timeout, a relay briefly down (5xx, 429). */
-function isReattachable(error: unknown): boolean {
-  return isRetryableError(error) && !isNotFound(error);
-}
-
+/** The relay's answer to a re-attach to a stream it does not know (an error event inside a stream is not one). */
 function isNotFound(error: unknown): error is APIError {
   return error instanceof APIError && error.status === 404 && !error.inStream;
 }

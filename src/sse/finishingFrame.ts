@@ -1,6 +1,7 @@
 import type { SseFrame } from './types.js';
 
-const FINISHING_TYPES = new Set<unknown>(['response.completed', 'response.incomplete', 'response.failed']);
+/** The Responses events after which a response is complete. */
+export const FINISHING_TYPES: ReadonlySet<unknown> = new Set(['response.completed', 'response.incomplete', 'response.failed']);
 
 /**
  * Whether the response is complete after `frame`: `[DONE]`, or a Responses

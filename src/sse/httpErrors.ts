@@ -4,18 +4,19 @@ import { foreignJsonText, parseForeignJson } from '../json.js';
 /** How much of a non-JSON error body (an HTML page from a proxy) goes into the message. */
 const EXCERPT_CHARS = 200;
 
+/** The fields of an `APIError` that an error object in a body or an event says. */
+type ErrorFields = Pick<APIErrorInit, 'message' | 'type' | 'code' | 'param'>;
+
 /**
  * Reads an OpenAI-shaped error object from any of the shapes providers use:
  * `{"error":{"message","type","code","param"}}`, `{"error":"text"}`, or a flat
  * `{"object":"error","message",…}` (vLLM) / `{"type":"error",…}` (Responses).
  * Returns `undefined` when the value carries no error.
  */
-export function readErrorObject(value: unknown): Pick<APIErrorInit, 'message' | 'type' | 'code' | 'param'> | undefined {
+export function readErrorObject(value: unknown): ErrorFields | undefined {
   if (!carriesError(value)) return undefined;
   const nested = value.error;
-  if (isRecord(nested)) return fields(nested);
-  if (typeof nested === 'string' && nested !== '') return { message: nested };
-  return fields(value);
+  return typeof nested === 'string' && nested ? { message: nested } : fields(isRecord(nested) ? nested : value);
 }
 
 /** Whether a value has one of the shapes {@link readErrorObject} reads; looks at its top level only. */
@@ -29,21 +30,22 @@ export function carriesError(value: unknown): value is Record<string, unknown> {
  * {@link readErrorObject}, and also a bare `{"message"}` or FastAPI's `{"detail"}`: the shapes of HTTP error
  * bodies and of the data of an explicit `event: error`, where there is no doubt that it is an error.
  */
-export function readErrorBody(value: unknown): Pick<APIErrorInit, 'message' | 'type' | 'code' | 'param'> | undefined {
+export function readErrorBody(value: unknown): ErrorFields | undefined {
   const read = readErrorObject(value);
   if (read || !isRecord(value)) return read;
-  if (typeof value.message === 'string') return fields(value);
-  if (value.detail !== undefined) return { message: typeof value.detail === 'string' ? value.detail : foreignJsonText(value.detail) };
+  const { message, detail } = value;
+  if (typeof message === 'string') return fields(value);
+  if (detail !== undefined) return { message: typeof detail === 'string' ? detail : foreignJsonText(detail) };
   return undefined;
 }
 
-function fields(source: Record<string, unknown>): Pick<APIErrorInit, 'message' | 'type' | 'code' | 'param'> {
-  const message = typeof source.message === 'string' && source.message ? source.message : foreignJsonText(source);
+function fields(source: Record<string, unknown>): ErrorFields {
+  const { message, type, code, param } = source;
   return {
-    message,
-    type: typeof source.type === 'string' ? source.type : undefined,
-    code: typeof source.code === 'string' || typeof source.code === 'number' ? source.code : null,
-    param: typeof source.param === 'string' ? source.param : null,
+    message: typeof message === 'string' && message ? message : foreignJsonText(source),
+    type: typeof type === 'string' ? type : undefined,
+    code: typeof code === 'string' || typeof code === 'number' ? code : null,
+    param: typeof param === 'string' ? param : null,
   };
 }
 

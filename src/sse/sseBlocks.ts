@@ -68,9 +68,9 @@ export function sseBlockSplitter(maxEventSize: number): SseBlockSplitter {
    * A block of more bytes than the limit has characters may hold an oversize event: a parser of its own tells
    * (the shared one stops for good at an oversize event, and the blocks before this one may not be parsed yet).
    */
-  const tooLarge = (block: SseBlock) => {
+  const tooLarge = (block: Block) => {
     if (!oversized && block.bytes.byteLength > maxEventSize) {
-      lazyFrames(createFrameParser, maxEventSize, () => (oversized = true))(block.bytes, false, false);
+      lazyFrames(createFrameParser, maxEventSize, () => (oversized = true))(block.bytes, false, block.first);
     }
     return oversized;
   };
@@ -79,8 +79,12 @@ export function sseBlockSplitter(maxEventSize: number): SseBlockSplitter {
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   let first = true;
   let blocksMade = 0;
-  const next = (bytes: Uint8Array, known: { hasData: boolean; comments: number } | undefined, atEnd = false): SseBlock =>
-    new Block(bytes, known ?? classify(bytes), frames, blocksMade++ === 0, atEnd);
+  const next = (bytes: Uint8Array, known: { hasData: boolean; comments: number } | undefined, atEnd = false): Block => {
+    const first = blocksMade++ === 0;
+    // The scan read the BOM as the first line's start.
+    const withoutBom = first && startsWithBom(bytes) ? bytes.subarray(BOM.length) : undefined;
+    return new Block(bytes, withoutBom ? classify(withoutBom) : (known ?? classify(bytes)), frames, first, atEnd);
+  };
   let held: Uint8Array[] = [];
   let heldBytes = 0;
   let atLineStart = true;
@@ -243,7 +247,7 @@ class Block implements SseBlock {
     readonly bytes: Uint8Array,
     known: { hasData: boolean; comments: number },
     private readonly framesOf: FramesOf,
-    private readonly first: boolean,
+    readonly first: boolean,
     private readonly atEnd: boolean,
   ) {
     this.hasData = known.hasData;
@@ -284,6 +288,11 @@ function lineEnd(bytes: Uint8Array, start: number): number {
 }
 
 const DATA = [100, 97, 116, 97];
+const BOM = [0xef, 0xbb, 0xbf];
+
+function startsWithBom(bytes: Uint8Array): boolean {
+  return bytes[0] === BOM[0] && bytes[1] === BOM[1] && bytes[2] === BOM[2];
+}
 
 /** The line at `start` begins with the field name `data`. */
 function isDataWord(bytes: Uint8Array, start: number): boolean {

@@ -2,7 +2,6 @@ import { asyncScheduler, from, Observable, throwError, timer, type Subscription 
 import {
   APIConnectionError,
   InvalidRequestError,
-  OpenAIRxError,
   StreamAbortError,
   StreamProtocolError,
   StreamTimeoutError,
@@ -45,10 +44,13 @@ export function sseFrames(request: SseRequest): Observable<SseFrame> {
   return eventStream(request, {});
 }
 
-/** What a relay adds to a request, beside what every caller may ask for. */
+/** What a relay adds to a request, beside what every caller may ask for (see ./pausedBy.ts). */
 export interface StreamPlumbing {
-  /** While it emits `true` the body is not read: backpressure reaches the server through TCP. */
-  pause$?: Observable<boolean>;
+  /**
+   * Called once the body is read; may pause and resume it (backpressure reaches the server through TCP), telling
+   * `paused` first, so that silence while paused is no idle timeout. Its subscription ends with the stream.
+   */
+  control?: (body: ByteStream, paused: (paused: boolean) => void, fail: (error: unknown) => void) => Subscription;
 }
 
 /** {@link sseFrames} with the relay's plumbing. */
@@ -106,7 +108,7 @@ export function eventSource<T>(
     let onBodyEnd: (() => void) | undefined;
     let lastFrame: SseFrame | undefined;
     let sawDataEvent = false;
-    let paused = false;
+    let isPaused = false;
     let idle: IdleWatch | undefined;
     let phaseTimer: Subscription | undefined;
     let stopWatchingSignal: (() => void) | undefined;
@@ -130,7 +132,7 @@ export function eventSource<T>(
       idle = watchIdle(
         idleMs,
         () => {
-          if (!paused) fail(new StreamTimeoutError({ phase: 'idle', timeoutMs: idleMs }));
+          if (!isPaused) fail(new StreamTimeoutError({ phase: 'idle', timeoutMs: idleMs }));
         },
         scheduler,
       );
@@ -158,20 +160,6 @@ export function eventSource<T>(
         fail(new StreamProtocolError({ message: `An SSE event exceeded the maximum size of ${maxEventSize} characters`, problem: 'event-too-large' })),
     });
 
-    const watchPause = (stream: ByteStream, pause$: Observable<boolean>) =>
-      pause$.subscribe({
-        next(pause) {
-          if (pause === paused) return;
-          paused = pause;
-          if (pause) stream.pause();
-          else {
-            idle?.touch();
-            stream.resume();
-          }
-        },
-        error: (cause: unknown) => fail(new OpenAIRxError({ message: 'The pause signal of the stream failed', cause })),
-      });
-
     const readEvents = (stream: ByteStream) => {
       phaseTimer = timeoutAfter('first-event', timeout.firstEventMs);
       stream.read({
@@ -191,7 +179,11 @@ export function eventSource<T>(
           fail(new APIConnectionError({ message: `The connection closed before the stream ended${reason ? `: ${reason}` : ''}`, cause }));
         },
       });
-      if (plumbing.pause$) subscriptions.push(watchPause(stream, plumbing.pause$));
+      const paused = (pause: boolean) => {
+        isPaused = pause;
+        if (!pause) idle?.touch();
+      };
+      if (plumbing.control) subscriptions.push(plumbing.control(stream, paused, fail));
     };
 
     /** A non-2xx answer, or a 2xx that is not an event stream: its body (bounded in size and time) becomes the error. */

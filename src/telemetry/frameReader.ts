@@ -1,6 +1,7 @@
 import { parseForeignJson } from '../json.js';
 import { mayCarryUsage } from '../openai/usage.js';
 import { errorInFrame } from '../openai/streamErrors.js';
+import { FINISHING_TYPES } from '../sse/finishingFrame.js';
 import type { SseEventFrame, SseFrame } from '../sse/types.js';
 import { errorTypeOf } from './errorType.js';
 import { answerOf, choiceFinishReasons, responseInfoOf } from './responseInfo.js';
@@ -19,7 +20,6 @@ export interface FrameSink {
 const MAX_CHOICES = 128;
 
 const FINISH_HINT = /"finish_reason"\s*:\s*"/;
-const RESPONSE_END_EVENTS: ReadonlySet<string> = new Set(['response.completed', 'response.incomplete', 'response.failed']);
 const RESPONSE_END_HINT = /"type"\s*:\s*"response\.(?:completed|incomplete|failed)"/;
 const DELTA_HINT = /"type"\s*:\s*"[^"]*\.delta"/;
 
@@ -72,7 +72,7 @@ function carriesFinishReason(data: string): boolean {
 }
 
 function endsResponse(frame: SseEventFrame): boolean {
-  return frame.event !== undefined ? RESPONSE_END_EVENTS.has(frame.event) : RESPONSE_END_HINT.test(frame.data);
+  return frame.event !== undefined ? FINISHING_TYPES.has(frame.event) : RESPONSE_END_HINT.test(frame.data);
 }
 
 function isDelta(frame: SseEventFrame): boolean {

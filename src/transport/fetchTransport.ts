@@ -29,63 +29,48 @@ export function fetchTransport(config: FetchTransportConfig = {}): PromiseTransp
 }
 
 /**
- * Adapts a WHATWG `ReadableStream` to a {@link ByteStream}. Pausing is exact: a
- * read already under way when `pause()` is called is held back until `resume()`.
+ * Adapts a WHATWG `ReadableStream` to a {@link ByteStream}. Pausing is exact: no
+ * read starts while paused, and a read already under way when `pause()` is
+ * called is held back until `resume()`.
  */
 export function readerByteStream(stream: ReadableStream<Uint8Array> | null): ByteStream {
   const reader = stream?.getReader();
-  let sink: ByteSink | undefined;
-  let paused = false;
-  let pumping = false;
   let cancelled = false;
-  let held: ReadableStreamReadResult<Uint8Array> | undefined;
+  /** Pending while paused; `resume()` settles it. */
+  let paused: Promise<void> | undefined;
+  let release = () => {};
 
-  const deliver = (result: ReadableStreamReadResult<Uint8Array>): boolean => {
-    if (result.done) sink?.end();
-    else sink?.data(result.value);
-    return !result.done;
-  };
-
-  const pump = async () => {
-    if (!reader || pumping) return;
-    pumping = true;
+  const pump = async (source: ReadableStreamDefaultReader<Uint8Array>, sink: ByteSink) => {
     try {
-      while (!paused && !cancelled) {
-        const result = await reader.read();
+      for (;;) {
+        while (paused) await paused;
         if (cancelled) return;
-        if (paused) {
-          held = result;
-          return;
-        }
-        if (!deliver(result)) return;
+        const result = await source.read();
+        while (paused) await paused;
+        if (cancelled) return;
+        if (result.done) return sink.end();
+        sink.data(result.value);
       }
     } catch (error) {
-      if (!cancelled) sink?.error(error);
-    } finally {
-      pumping = false;
+      if (!cancelled) sink.error(error);
     }
   };
 
   return {
-    read(target) {
-      sink = target;
-      if (!reader) target.end();
-      else void pump();
+    read(sink) {
+      if (reader) void pump(reader, sink);
+      else sink.end();
     },
     pause() {
-      paused = true;
+      paused ??= new Promise((resolve) => (release = resolve));
     },
     resume() {
-      if (!paused || cancelled) return;
-      paused = false;
-      const result = held;
-      held = undefined;
-      if (result && !deliver(result)) return;
-      if (!paused) void pump();
+      release();
+      paused = undefined;
     },
     cancel() {
       cancelled = true;
-      held = undefined;
+      release();
       reader?.cancel().catch(() => undefined);
     },
   };

@@ -1,5 +1,5 @@
 import { TimeoutError } from 'rxjs';
-import { APIConnectionError, APIError, StreamNotFoundError, StreamTimeoutError } from '../../index.js';
+import { APIConnectionError, APIError, OutputValidationError, RefusalError, StreamNotFoundError, StreamTimeoutError } from '../../index.js';
 
 export interface ErrorExplanation {
   /** For anyone: what happened, in a sentence. */
@@ -44,6 +44,8 @@ export function explainError(error: unknown, limits: { silenceMs: number }): Err
   if (error instanceof APIError) return { message: apiErrorMessage(error), detail: detailOf(error, text) };
   if (error instanceof APIConnectionError) return { message: 'The connection to the relay was lost.', detail: `${name} · ${text}` };
   if (error instanceof StreamTimeoutError) return { message: 'The server took too long to answer.', detail: `${name} · ${error.phase} · ${text}` };
+  if (error instanceof OutputValidationError) return { message: 'The answer is not the JSON the schema asks for.', detail: `${name} · ${text}` };
+  if (error instanceof RefusalError) return { message: 'The model refused to answer.', detail: `${name} · ${text}` };
   return { message: 'Something went wrong.', detail: `${name} · ${text}` };
 }
 

@@ -1,4 +1,4 @@
-import { DEFAULT_PROMPT, presetsFor, type DemoPreset } from './presets.js';
+import { DEFAULT_PROMPT, PIPELINES, presetsFor, type DemoPreset } from './presets.js';
 
 export interface DemoPageConfig {
   /** The model the page asks for. */
@@ -122,10 +122,38 @@ const STYLE = `
   #resumed[hidden] { display: none; }
   .answer-body { flex: 1; overflow: auto; padding: 16px 20px; font-size: 15.5px; line-height: 1.7; }
   #text { white-space: pre-wrap; overflow-wrap: break-word; }
-  .answer-body:not(:has(#ending:not([hidden]))) #tool-calls:empty + #text:empty:not([data-live])::before { content: "The answer appears here as it streams."; color: var(--muted); }
+  .answer-body:not(:has(#ending:not([hidden]))) #structured:empty + #steps:empty + #tool-calls:empty + #text:empty:not([data-live])::before { content: "The answer appears here as it streams."; color: var(--muted); }
   #text[data-live]::after { content: ""; display: inline-block; width: 8px; height: 1.05em; margin-left: 2px; vertical-align: -2px;
     background: var(--accent); border-radius: 1px; animation: pulse 1s steps(2, start) infinite; }
-  #tool-calls:empty { display: none; }
+  #tool-calls:empty, #structured:empty, #steps:empty { display: none; }
+
+  .plan { border: 1px solid var(--line); border-radius: 12px; overflow: hidden; }
+  .plan > header { display: flex; align-items: center; gap: 10px; padding: 8px 14px; background: var(--soft); border-bottom: 1px solid var(--line); font-weight: 600; font-size: 14px; }
+  .plan-badge { margin-left: auto; font-size: 12px; font-weight: 600; border-radius: 999px; padding: 1px 10px; background: var(--accent-soft); color: var(--accent); }
+  .plan[data-valid="true"] .plan-badge { background: var(--ok-soft); color: var(--ok); }
+  .plan[data-valid="false"] .plan-badge { background: var(--err-soft); color: var(--err); }
+  .field { display: grid; grid-template-columns: 8.5em minmax(0, 1fr); gap: 12px; padding: 6px 14px; border-bottom: 1px solid var(--line); font-size: 14px; transition: background .2s; }
+  .field:last-child { border-bottom: 0; }
+  .field-label { color: var(--muted); }
+  .field output { overflow-wrap: anywhere; }
+  .field output ul { margin: 0; padding-left: 1.1em; }
+  .field[data-state="empty"] output::before { content: "…"; color: var(--muted); }
+  .field[data-state="filling"] { background: var(--accent-soft); }
+
+  .step { margin-bottom: 14px; }
+  .step h3 { font-size: 12px; font-weight: 600; text-transform: uppercase; letter-spacing: .07em; color: var(--muted); margin: 0 0 6px; }
+  .step-text { white-space: pre-wrap; overflow-wrap: break-word; }
+  .step-text:empty { display: none; }
+  .tool-run { border: 1px solid var(--line); border-radius: 10px; margin: 8px 0; overflow: hidden; }
+  .tool-run header { display: flex; align-items: baseline; gap: 10px; padding: 6px 12px; background: var(--soft); font-size: 13px; }
+  .run-tool { font-weight: 600; }
+  .run-args { color: var(--muted); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+  .tool-state { margin-left: auto; font-size: 12px; font-weight: 600; white-space: nowrap; }
+  .tool-run[data-state="running"] .tool-state { color: var(--accent); animation: pulse 1.2s ease-in-out infinite; }
+  .tool-run[data-state="done"] .tool-state { color: var(--ok); }
+  .tool-run[data-state="failed"] .tool-state, .tool-run[data-state="cancelled"] .tool-state { color: var(--err); }
+  .tool-result { margin: 0; padding: 8px 12px; font: 12.5px/1.5 var(--mono); white-space: pre-wrap; overflow-wrap: anywhere; }
+  .tool-result:empty { display: none; }
   .tool-call { border: 1px solid var(--line); border-radius: 10px; margin-bottom: 12px; overflow: hidden; }
   .tool-call header { font-size: 13px; padding: 6px 12px; background: var(--soft); border-bottom: 1px solid var(--line); color: var(--muted); }
   .tool-call header code { color: var(--text); font-weight: 600; }
@@ -201,8 +229,10 @@ export function demoHtml(config: DemoPageConfig): string {
 <div id="status" data-state="idle" role="status"><span class="icon"></span><span id="status-text">Ready</span><span id="status-detail"></span><span id="meter" hidden><span></span></span></div>
 <main class="panels">
   <section class="panel" aria-labelledby="answer-title">
-    <header><h2 id="answer-title">Answer</h2><code>chatChunks() → contentDeltas() → paceText()</code><span id="resumed" hidden>↻ resumed after reload</span></header>
+    <header><h2 id="answer-title">Answer</h2><code id="pipeline">${escape(PIPELINES.text)}</code><span id="resumed" hidden>↻ resumed after reload</span></header>
     <div class="answer-body" id="answer">
+      <div id="structured"></div>
+      <div id="steps"></div>
       <div id="tool-calls"></div>
       <div id="text" aria-live="polite"></div>
       <p id="ending" hidden></p>

@@ -1,29 +1,55 @@
-import { animationFrameScheduler, connect, finalize, ignoreElements, interval, merge, Subscription, tap, timeout, type Observable } from 'rxjs';
+import {
+  animationFrameScheduler,
+  connect,
+  finalize,
+  ignoreElements,
+  interval,
+  merge,
+  pipe,
+  Subscription,
+  tap,
+  timeout,
+  type MonoTypeOperatorFunction,
+  type Observable,
+} from 'rxjs';
 import {
   chatChunks,
   contentDeltas,
+  contentOrRefusal,
   createClient,
+  OutputValidationError,
   paceText,
+  RefusalError,
+  structuredOutput,
   toolCallDeltas,
+  type ChatCompletionChunk,
   type ChatCompletionCreateParams,
+  type ChatToolRunEvent,
   type ResponseHead,
   type SseFrame,
   type ToolCallDelta,
 } from '../../index.js';
 import { answerPanel } from './answerPanel.js';
 import { explainError } from './explainError.js';
-import { DEFAULT_PROMPT, presetById, type DemoPreset } from './presets.js';
+import { DEFAULT_PROMPT, PIPELINES, presetById, type DemoPreset } from './presets.js';
 import { rawPanel } from './rawPanel.js';
 import { runStats, type RunStats } from './runStats.js';
 import { statusBar, type DemoState } from './statusBar.js';
 import { forgetStream, keepStream, storedStream } from './storedStream.js';
+import { structuredPanel } from './structuredPanel.js';
+import { toolRunPanel } from './toolRunPanel.js';
+import { toolsRun } from './toolsRun.js';
+import { TripPlan } from './tripPlan.js';
 
 /*
  * The demo page (bundled for the browser, served by `openai-rx demo`). One
  * request, two pipelines: connect() hands the frames of
  * `chat.completions.events()` to the raw panel and to the parsed pipeline
  * (chatChunks → contentDeltas / toolCallDeltas), whose text is drawn at most
- * once per animation frame (paceText). Everything lives in one subscription:
+ * once per animation frame (paceText); the structured scenario parses the
+ * text into a form instead (contentOrRefusal → structuredOutput), and the
+ * tools scenario runs the tool loop (runTools) over the same events, step
+ * after step. Everything lives in one subscription:
  * Stop unsubscribes, which closes the connection and sends the relay the
  * cancel. The relay runs in resume mode: the stream id from the response head
  * is kept in sessionStorage while the answer streams, so a reload picks the
@@ -57,6 +83,8 @@ const answer = answerPanel({
   ending: element('ending'),
   resumed: element('resumed'),
 });
+const form = structuredPanel(element('structured'));
+const toolSteps = toolRunPanel(element('steps'), element('answer'));
 const status = statusBar({ root: element('status'), text: element('status-text'), detail: element('status-detail'), meter: element('meter') });
 const model = document.body.dataset.model ?? 'gpt-4o-mini';
 const mockUpstream = document.body.dataset.upstream === 'mock';
@@ -67,7 +95,12 @@ interface Run {
   stats: RunStats;
   resumed: boolean;
   state: DemoState;
+  /** The tool loop's running tools and steps; absent for a single answer. */
+  tools?: () => { steps: number; calls: number; running: number };
 }
+
+/** How an answer's chunks are shown: the pipeline that draws them, subscribed for the run. */
+type AnswerView = (chunks$: Observable<ChatCompletionChunk>, stats: RunStats) => Observable<unknown>;
 
 let current: Run | undefined;
 let scenario: DemoPreset | undefined;
@@ -76,6 +109,10 @@ let scenario: DemoPreset | undefined;
 function ask(): void {
   const prompt = promptBox.value.trim() || DEFAULT_PROMPT;
   const preset = scenario;
+  if (preset?.kind === 'tools') return playTools(requestFor(prompt, preset));
+  if (preset?.kind === 'structured') {
+    return play(client.chat.completions.events(requestFor(prompt, preset), { resume: RESUME }), false, () => undefined, structuredView);
+  }
   let streamId: string | undefined;
   const keep = (head: ResponseHead) => {
     if (head.streamId === undefined) return;
@@ -83,9 +120,14 @@ function ask(): void {
     keepStream({ streamId, prompt, presetId: preset?.id });
   };
   const frames$ = client.chat.completions.events(requestFor(prompt, preset), { resume: RESUME, head: keep });
-  play(frames$, false, () => {
-    if (streamId !== undefined) forgetStream(streamId);
-  });
+  play(
+    frames$,
+    false,
+    () => {
+      if (streamId !== undefined) forgetStream(streamId);
+    },
+    textView,
+  );
 }
 
 /** After a reload: the answer that was streaming, rebuilt from its first frame, then the rest as it is generated. */
@@ -94,7 +136,7 @@ function pickUp(): void {
   if (!stored) return;
   promptBox.value = stored.prompt;
   choose(presetById(stored.presetId));
-  play(client.resumeStream(stored.streamId, { after: 0, resume: RESUME }), true, () => forgetStream(stored.streamId));
+  play(client.resumeStream(stored.streamId, { after: 0, resume: RESUME }), true, () => forgetStream(stored.streamId), textView);
 }
 
 function requestFor(prompt: string, preset: DemoPreset | undefined): ChatCompletionCreateParams {
@@ -107,49 +149,78 @@ function requestFor(prompt: string, preset: DemoPreset | undefined): ChatComplet
   };
 }
 
-/** Shows one answer's frames in both panels, in one subscription. */
-function play(frames$: Observable<SseFrame>, resumed: boolean, ended: () => void): void {
+/** A new run of `kind`: both panels cleared, the status line ticking. */
+function begin(resumed: boolean, kind: keyof typeof PIPELINES): Run {
   current?.subscription.unsubscribe();
   raw.clear();
   answer.clear(resumed);
-  answer.live(true);
-  const stats = runStats({ resumed });
-  const countArguments = (delta: ToolCallDelta) => {
-    if (delta.arguments) stats.delta();
-  };
-  const run: Run = { subscription: new Subscription(), stats, resumed, state: 'waiting' };
+  form.clear();
+  toolSteps.clear();
+  element('pipeline').textContent = PIPELINES[kind];
+  const run: Run = { subscription: new Subscription(), stats: runStats({ resumed }), resumed, state: 'waiting' };
   current = run;
   show(run);
+  run.subscription.add(interval(TICK_MS).subscribe(() => show(run)));
+  return run;
+}
 
+/** Every frame: counted, held to the page's limits (a model that falls silent is dropped, which cancels it), shown raw. */
+function rawFrames(stats: RunStats): MonoTypeOperatorFunction<SseFrame> {
+  return pipe(tap(stats.frame), timeout({ first: FIRST_FRAME_LIMIT_MS, each: SILENCE_LIMIT_MS }), tap(raw.append));
+}
+
+/** Shows one answer's frames in both panels, in one subscription. */
+function play(frames$: Observable<SseFrame>, resumed: boolean, ended: () => void, view: AnswerView): void {
+  const run = begin(resumed, view === structuredView ? 'structured' : 'text');
+  // The caret follows streaming text; a form or a tool loop shows progress its own way.
+  answer.live(view === textView);
   const drawn$ = frames$.pipe(
-    tap(stats.frame),
-    // A model that falls silent: the timeout unsubscribes, and unsubscribing sends the cancel.
-    timeout({ first: FIRST_FRAME_LIMIT_MS, each: SILENCE_LIMIT_MS }),
-    connect((shared$) =>
-      merge(
-        shared$.pipe(tap(raw.append), ignoreElements()),
-        shared$.pipe(
-          chatChunks(),
-          connect((chunks$) =>
-            merge(
-              chunks$.pipe(tap(stats.chunk), ignoreElements()),
-              chunks$.pipe(toolCallDeltas(), tap(countArguments), tap(answer.appendToolCall), ignoreElements()),
-              chunks$.pipe(contentDeltas(), tap(stats.delta), paceText({ scheduler: animationFrameScheduler, intervalMs: 0 }), tap(stats.render), tap(answer.appendText), ignoreElements()),
-            ),
-          ),
-        ),
-      ),
-    ),
+    rawFrames(run.stats),
+    chatChunks(),
+    connect((chunks$) => merge(chunks$.pipe(tap(run.stats.chunk), ignoreElements()), view(chunks$, run.stats).pipe(ignoreElements()))),
     finalize(ended),
   );
   run.subscription.add(drawn$.subscribe({ error: (error: unknown) => failed(run, error), complete: () => done(run) }));
-  run.subscription.add(interval(TICK_MS).subscribe(() => show(run)));
+}
+
+/** The answer as text (and tool calls as they stream), drawn at most once per animation frame. */
+const textView: AnswerView = (chunks$, stats) => {
+  const countArguments = (delta: ToolCallDelta) => {
+    if (delta.arguments) stats.delta();
+  };
+  return merge(
+    chunks$.pipe(toolCallDeltas(), tap(countArguments), tap(answer.appendToolCall)),
+    chunks$.pipe(contentDeltas(), tap(stats.delta), paceText({ scheduler: animationFrameScheduler, intervalMs: 0 }), tap(stats.render), tap(answer.appendText)),
+  );
+};
+
+/** The answer as a trip plan: the form fills in as the JSON streams, and is validated by the zod schema at the end. */
+const structuredView: AnswerView = (chunks$, stats) =>
+  chunks$.pipe(contentOrRefusal(), tap(stats.delta), structuredOutput(TripPlan), tap(form.update));
+
+/** The tool loop: each step's frames in the raw panel, its text and tool calls in the answer panel. */
+function playTools(params: ChatCompletionCreateParams): void {
+  const run = begin(false, 'tools');
+  run.tools = toolSteps.counts;
+  const count = (event: ChatToolRunEvent) => {
+    if (event.type === 'completion') raw.end('done', `end of step ${event.step}`);
+    if (event.type !== 'chunk') return;
+    run.stats.chunk(event.chunk);
+    if (event.chunk.choices[0]?.delta?.content) run.stats.delta();
+  };
+  const loop$ = toolsRun({ client, params, frames: rawFrames(run.stats), request: { resume: RESUME }, cancelled: toolSteps.cancelled });
+  run.subscription.add(
+    loop$.pipe(tap(count), tap(toolSteps.show)).subscribe({ error: (error: unknown) => failed(run, error), complete: () => done(run) }),
+  );
 }
 
 /** The status line of a running answer: waiting, streaming or silent, with its figures. */
 function show(run: Run): void {
   const silence = run.stats.silenceMs();
-  if (!run.stats.heard()) {
+  const tools = run.tools?.();
+  if (tools && tools.running > 0) {
+    setState(run, 'streaming', `Running ${tools.running === 1 ? 'a tool' : `${tools.running} tools`}…`, `step ${tools.steps} · ${tools.calls} tool ${tools.calls === 1 ? 'call' : 'calls'} · ${run.stats.progress()}`);
+  } else if (!run.stats.heard()) {
     setState(run, 'waiting', run.resumed ? 'Picking the answer up after the reload…' : `Waiting for ${model}…`, seconds(silence));
   } else if (silence >= QUIET_AFTER_MS) {
     setState(run, 'stalled', 'The model has gone quiet', `no data for ${seconds(silence)}; the page stops waiting at ${seconds(SILENCE_LIMIT_MS)}`);
@@ -161,21 +232,29 @@ function show(run: Run): void {
 
 function done(run: Run): void {
   end(run);
-  setState(run, 'done', 'Done', run.stats.summary());
-  raw.end('done', 'end of stream');
+  const tools = run.tools?.();
+  const loop = tools ? `${tools.steps} steps, ${tools.calls} tool ${tools.calls === 1 ? 'call' : 'calls'}. ` : '';
+  setState(run, 'done', 'Done', loop + run.stats.summary());
+  // A tool loop's raw panel already marks the end of each step's stream.
+  if (!tools) raw.end('done', 'end of stream');
 }
 
 function failed(run: Run, error: unknown): void {
   end(run);
   const { message, detail } = explainError(error, { silenceMs: SILENCE_LIMIT_MS });
   setState(run, 'error', message, detail);
+  if (error instanceof OutputValidationError || error instanceof RefusalError) form.failed(message);
   answer.end('error', run.stats.tokens() > 0 ? 'The answer broke off here.' : message);
   raw.end('error', 'the stream ended with an error');
 }
 
 function stopped(run: Run): void {
+  const toolsRunning = run.tools?.().running ?? 0;
   end(run);
-  setState(run, 'stopped', 'Stopped', `You stopped the answer ${run.stats.stoppedAfter()}. The page unsubscribed: its connection closed and the relay cancelled the generation.`);
+  const why = toolsRunning > 0
+    ? `The page unsubscribed from the tool loop: the running ${toolsRunning === 1 ? "tool's signal" : "tools' signals"} aborted, and no further request was sent.`
+    : 'The page unsubscribed: its connection closed and the relay cancelled the generation.';
+  setState(run, 'stopped', 'Stopped', `You stopped the answer ${run.stats.stoppedAfter()}. ${why}`);
   answer.end('stopped', 'Stopped by you');
   raw.end('stopped', 'stopped: the page closed the connection and sent the cancel');
 }

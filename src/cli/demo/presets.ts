@@ -1,4 +1,5 @@
 import type { ChatCompletionCreateParams, ChatCompletionMessageParam } from '../../index.js';
+import { TRIP_PLAN_FORMAT } from './tripPlan.js';
 
 /**
  * One scenario the demo page offers as a button. The server renders the
@@ -25,9 +26,23 @@ export interface DemoPreset {
   mock?: string;
   /** Request fields added to the chat request: `tools`, `response_format`, … */
   request?: Partial<Omit<ChatCompletionCreateParams, 'model' | 'messages'>>;
+  /**
+   * How the page runs it and shows the answer: `text` (default) streams one request as text;
+   * `structured` fills a form from the JSON as it streams (`structuredOutput(TripPlan)`, see tripPlan.ts);
+   * `tools` runs the tool loop (`runTools`) with the page's own slow `get_weather` (toolsRun.ts).
+   */
+  kind?: 'text' | 'structured' | 'tools';
 }
 
 export const DEFAULT_PROMPT = 'Explain cold observables in a few sentences.';
+
+/** What the answer panel's header says the page does with the stream, per kind of scenario. */
+export const PIPELINES = {
+  text: 'chatChunks() → contentDeltas() → paceText()',
+  structured: 'chatChunks() → contentOrRefusal() → structuredOutput(TripPlan)',
+  tools: 'runTools(client, params, { tools: [getWeather] })',
+} as const;
+
 
 const WEATHER_TOOL = {
   type: 'function',
@@ -70,6 +85,28 @@ export const DEMO_PRESETS: readonly DemoPreset[] = [
     ],
     prompt: 'Paris',
     request: { tools: [WEATHER_TOOL] },
+  },
+  {
+    id: 'structured',
+    label: 'Structured output',
+    hint: 'The answer is JSON for a zod schema: a form fills in as it streams, and is validated at the end',
+    group: 'answer',
+    kind: 'structured',
+    prompt: 'Lisbon weekend: trams, tiles, pastries, fado. Plan it.',
+    request: { response_format: TRIP_PLAN_FORMAT },
+  },
+  {
+    id: 'tools',
+    label: 'Tool loop',
+    hint: 'runTools: the model calls get_weather (a tool in this page that takes a second), gets the results and answers; Stop cancels the tool',
+    group: 'answer',
+    kind: 'tools',
+    history: [
+      { role: 'user', content: 'Should I pack an umbrella?' },
+      { role: 'assistant', content: 'Where are you going?' },
+    ],
+    prompt: 'Paris and Oslo',
+    mock: '[[mock:parallel]]',
   },
   {
     id: 'rate-limit',

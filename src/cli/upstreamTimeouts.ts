@@ -1,8 +1,11 @@
+import { Agent } from 'undici';
 import type { StreamTimeouts } from '../sse/types.js';
+import type { Transport } from '../transport/types.js';
+import { undiciTransport } from '../transport/undiciTransport.js';
 import { millisecondsOption } from './args.js';
 
 /**
- * How long `openai-rx chat` waits before the first event: for the headers, then for the first event. A
+ * How long `openai-rx chat` and `openai-rx relay` wait upstream before the first event: for the headers, then for the first event. A
  * reasoning model sends nothing on chat completions until it has thought, which takes minutes at high effort;
  * a local server may load the model or read a long prompt first. 10 minutes is what OpenAI's own SDKs wait
  * for a response by default (their `timeout`, 600 s).
@@ -18,18 +21,27 @@ export const DEFAULT_FIRST_EVENT_MS = 10 * 60_000;
 export const DEFAULT_IDLE_MS = 5 * 60_000;
 
 /**
- * The chat command's timeouts: the defaults above, or `--timeout <ms>` for the headers, the first event and
- * each next event alike; `--timeout 0` waits without a limit.
+ * The upstream timeouts of `chat` and `relay`: the defaults above, or `--timeout <ms>` for the headers, the
+ * first event and each next event alike; `--timeout 0` waits without a limit (a relay request upstream then
+ * lasts as long as its client stays).
  *
  * @example
- * chatTimeouts(undefined) // { headersMs: 600000, firstEventMs: 600000, idleMs: 300000 }
- * chatTimeouts('2000')    // { headersMs: 2000, firstEventMs: 2000, idleMs: 2000 }
- * chatTimeouts('0')       // undefined
+ * upstreamTimeouts(undefined) // { headersMs: 600000, firstEventMs: 600000, idleMs: 300000 }
+ * upstreamTimeouts('2000')    // { headersMs: 2000, firstEventMs: 2000, idleMs: 2000 }
+ * upstreamTimeouts('0')       // undefined
  */
-export function chatTimeouts(flag: string | undefined): StreamTimeouts | undefined {
+export function upstreamTimeouts(flag: string | undefined): StreamTimeouts | undefined {
   if (flag === undefined) return { headersMs: DEFAULT_FIRST_EVENT_MS, firstEventMs: DEFAULT_FIRST_EVENT_MS, idleMs: DEFAULT_IDLE_MS };
   const ms = millisecondsOption(flag, '--timeout', 0);
   return ms === 0 ? undefined : { headersMs: ms, firstEventMs: ms, idleMs: ms };
+}
+
+/**
+ * undici without its own limits (5 minutes for the headers and between body chunks), which would cut a
+ * reasoning model's silence short of the command's: `--timeout` decides, and `--timeout 0` means no limit.
+ */
+export function transportWithoutUndiciLimits(): Transport {
+  return undiciTransport({ dispatcher: new Agent({ headersTimeout: 0, bodyTimeout: 0 }) });
 }
 
 /** `timeouts: 10 min to the headers, …` for `--verbose`. */
