@@ -14,6 +14,8 @@ export const CLIENTS = {
   'rx-raw': 'openai-rx raw frames, `chat.completions.events()` (SSE frames, no JSON parsing)',
   'rx-chat': 'openai-rx chat chunks, `chat.completions.stream()` (parsed and validated)',
   'rx-accumulate': 'openai-rx `stream().pipe(accumulateChatCompletion())` (a snapshot per chunk)',
+  'rx-content': 'openai-rx `stream().pipe(contentDeltas())` (the text of each chunk)',
+  'rx-pace': 'openai-rx `stream().pipe(contentDeltas(), paceText())` (text batched at most every 50 ms)',
   'rx-chat-unlimited': 'openai-rx chat chunks through an undici Agent without a per-origin connection limit',
 } as const;
 

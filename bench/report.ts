@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import type { Spread } from './stats.js';
+import { spread, type Spread } from './stats.js';
 
 /*
  * What a run produces, and its markdown. Every figure in the output comes from the run; the text around them is
@@ -67,7 +67,12 @@ export function environment(mode: 'quick' | 'full', command: string, root: URL):
   };
 }
 
-export function renderMarkdown(env: Environment, sections: Section[], failures: string[]): string {
+/**
+ * The markdown of a run of one or more rounds: the summary and tables of the last round, and with several rounds
+ * each summary figure of every round with its median.
+ */
+export function renderMarkdown(env: Environment, rounds: Section[][], failures: string[]): string {
+  const sections = rounds.at(-1) ?? [];
   const out: string[] = [];
   const load = (values: number[]) => values.map((value) => value.toFixed(2)).join(' / ');
   out.push('## Run', '');
@@ -96,6 +101,7 @@ export function renderMarkdown(env: Environment, sections: Section[], failures: 
     }),
     '',
   );
+  if (rounds.length > 1) out.push(...spreadOfRounds(rounds));
   if (failures.length > 0) out.push('**The harness failed:**', '', ...failures.map((failure) => `- ${failure}`), '');
   for (const section of sections) {
     out.push(`## ${section.title}`, '', section.setup, '');
@@ -104,6 +110,44 @@ export function renderMarkdown(env: Environment, sections: Section[], failures: 
     if (section.notes.length > 0) out.push('');
   }
   return out.join('\n');
+}
+
+/** Every summary figure of every round and their median (figures with one number and a unit); judged on the median. */
+function spreadOfRounds(rounds: Section[][]): string[] {
+  const rows = rounds[0].flatMap((section) => section.checks).map((first, at) => {
+    const each = rounds.map((sections) => sections.flatMap((section) => section.checks)[at]);
+    const numbers = each.map((check) => numberAndUnit(check?.measured));
+    const unit = numbers[0]?.unit;
+    const comparable = numbers.every((number) => number !== undefined && number.unit === unit);
+    const median = comparable ? spread(numbers.map((number) => number!.value)).median : undefined;
+    const decimals = Math.max(...each.map((check) => check?.measured.match(/\.(\d+)/)?.[1].length ?? 0));
+    const bound = /^([≥≤<])\s*([\d,.]+)\s*([a-zA-Z]*)/.exec(first.target);
+    const judged = median !== undefined && bound && bound[3] === (unit === '×' ? '' : unit)
+      ? verdictText({ ...first, ...judge(median, Number(bound[2].replace(/,/g, '')), bound[1] === '≥' ? 'higher' : 'lower') })
+      : '';
+    return [
+      first.scenario,
+      first.figure,
+      ...each.map((check) => check?.measured ?? ''),
+      median === undefined ? '' : `${median.toFixed(decimals)}${unit === '×' ? '×' : unit ? ` ${unit}` : ''}`,
+      first.target,
+      judged,
+    ];
+  });
+  return [
+    `## Spread over ${rounds.length} rounds`,
+    '',
+    `Every summary figure in each of ${rounds.length} full rounds of every scenario, run one after another in this run, and the median of the rounds, judged against the target. The tables below are the last round's.`,
+    '',
+    table({ head: ['scenario', 'figure', ...rounds.map((_, at) => `round ${at + 1}`), 'median', 'target', 'median result'], rows }),
+    '',
+  ];
+}
+
+/** `0.73×` → 0.73 and `×`; `1.53 ms` → 1.53 and `ms`; anything else (several numbers, words) → undefined. */
+function numberAndUnit(measured: string | undefined): { value: number; unit: string } | undefined {
+  const match = measured === undefined ? null : /^([\d,]+(?:\.\d+)?)\s*(×|[a-zA-Z]+)?$/.exec(measured);
+  return match ? { value: Number(match[1].replace(/,/g, '')), unit: match[2] ?? '' } : undefined;
 }
 
 function verdictText(check: Check): string {

@@ -52,6 +52,7 @@ export interface ThroughputResult {
 async function throughput({ client, baseURL, events }: ThroughputArgs): Promise<ThroughputResult> {
   const open = await opener(client, baseURL);
   let count = 0;
+  let chars = 0;
   let last: unknown;
   const cpu = process.cpuUsage();
   const startedAt = performance.now();
@@ -60,12 +61,18 @@ async function throughput({ client, baseURL, events }: ThroughputArgs): Promise<
     { mode: 'burst', events },
     (value) => {
       count++;
+      if (typeof value === 'string') chars += value.length;
       last = value;
     },
     120_000,
   );
   const ms = performance.now() - startedAt;
   const { user, system } = process.cpuUsage(cpu);
+  // Text clients deliver the answer's text (paced text in fewer values than events).
+  if (client === 'rx-content' || client === 'rx-pace') {
+    if (chars !== events * TOKEN.length) throw new Error(`${client} delivered ${chars} chars, expected ${events * TOKEN.length}`);
+    return { ms, eventsPerSecond: (events / ms) * 1000, cpuMs: (user + system) / 1000 };
+  }
   // raw frames also count the finishing chunk and [DONE]; parsed clients the finishing chunk.
   if (count < events) throw new Error(`${client} delivered ${count} of ${events} events`);
   if (client === 'rx-accumulate') {

@@ -1,10 +1,10 @@
 import type { Observable } from 'rxjs';
 import { Agent } from 'undici';
-import { accumulateChatCompletion, createClient, type ChatCompletionCreateParams } from '../../src/index.node.js';
+import { accumulateChatCompletion, contentDeltas, createClient, paceText, type ChatCompletionCreateParams } from '../../src/index.node.js';
 import { undiciTransport } from '../../src/node.js';
 import { API_KEY, type OpenStream } from './types.js';
 
-export type RxClientName = 'rx-raw' | 'rx-chat' | 'rx-accumulate' | 'rx-chat-unlimited';
+export type RxClientName = 'rx-raw' | 'rx-chat' | 'rx-accumulate' | 'rx-content' | 'rx-pace' | 'rx-chat-unlimited';
 
 /** openai-rx as users write it: subscribe to the client's Observable, unsubscribe to stop. */
 export function rxOpener(name: RxClientName, baseURL: string): OpenStream {
@@ -17,6 +17,8 @@ export function rxOpener(name: RxClientName, baseURL: string): OpenStream {
     const completions = client.chat.completions;
     if (name === 'rx-raw') return completions.events(params);
     if (name === 'rx-accumulate') return completions.stream(params).pipe(accumulateChatCompletion());
+    if (name === 'rx-content') return completions.stream(params).pipe(contentDeltas());
+    if (name === 'rx-pace') return completions.stream(params).pipe(contentDeltas(), paceText());
     return completions.stream(params);
   };
   return (body, sink) => {

@@ -12,7 +12,9 @@ interface Entry {
 }
 
 /** The openai-rx clients judged against the floor, with their targets (events/s ÷ floor). */
-const TARGETS: Partial<Record<ClientName, number>> = { 'rx-raw': 0.9, 'rx-chat': 0.55, 'rx-accumulate': 0.45 };
+const TARGETS: Partial<Record<ClientName, number>> = { 'rx-raw': 0.9, 'rx-chat': 0.75, 'rx-accumulate': 0.6 };
+/** The text operators' events/s ÷ chat chunks': at most 5% added. */
+const TEXT_TARGET = 0.95;
 /** accumulate's events/s on the long answer ÷ on the short one: 1 when the cost per chunk is constant. */
 const GROWTH_TARGET = 0.9;
 
@@ -26,6 +28,8 @@ export async function throughputScenario(context: BenchContext): Promise<Section
     { label: 'openai-rx raw frames', client: 'rx-raw', events },
     { label: 'openai-rx chat chunks', client: 'rx-chat', events },
     { label: 'openai-rx accumulate', client: 'rx-accumulate', events },
+    { label: 'openai-rx contentDeltas', client: 'rx-content', events },
+    { label: 'openai-rx contentDeltas, paceText', client: 'rx-pace', events },
     { label: `openai-rx accumulate, ${int(sizes.shortAnswerEvents)} events`, client: 'rx-accumulate', events: sizes.shortAnswerEvents },
   ];
   const run = async (entry: Entry, eventCount: number) =>
@@ -67,6 +71,7 @@ export async function throughputScenario(context: BenchContext): Promise<Section
   });
 
   const checks: Check[] = [];
+  const [, , , chat, accumulate, content, paced, shortAccumulate] = entries;
   for (const entry of entries.slice(1, 5)) {
     const value = rate(entry).median / floor.median;
     const target = TARGETS[entry.client];
@@ -78,7 +83,17 @@ export async function throughputScenario(context: BenchContext): Promise<Section
       ...(target === undefined ? { verdict: 'info' as const } : judge(value, target, 'higher')),
     });
   }
-  const growth = rate(entries[4]).median / rate(entries[5]).median;
+  for (const entry of [content, paced]) {
+    const value = rate(entry).median / rate(chat).median;
+    checks.push({
+      scenario: `throughput, ${int(events)} events`,
+      figure: `${entry.label}, events/s ÷ chat chunks`,
+      measured: ratio(value),
+      target: `≥ ${TEXT_TARGET} (adds ≤ 5%)`,
+      ...judge(value, TEXT_TARGET, 'higher'),
+    });
+  }
+  const growth = rate(accumulate).median / rate(shortAccumulate).median;
   checks.push({
     scenario: 'throughput, accumulate',
     figure: `events/s on ${int(events)} events ÷ on ${int(sizes.shortAnswerEvents)}`,

@@ -65,7 +65,7 @@ class ChoiceState {
       if (typeof delta.refusal === 'string') this.refusal = (this.refusal ?? '') + delta.refusal;
       if (typeof delta.reasoning_content === 'string') this.reasoningContent = (this.reasoningContent ?? '') + delta.reasoning_content;
       if (typeof delta.reasoning === 'string') this.reasoning = (this.reasoning ?? '') + delta.reasoning;
-      for (const fragment of delta.tool_calls ?? []) this.toolCalls.update(this.indexOf(fragment), (call) => withFragment(call, fragment));
+      if (delta.tool_calls) for (const fragment of delta.tool_calls) this.toolCalls.update(this.indexOf(fragment), (call) => withFragment(call, fragment));
     }
     if (choice.finish_reason) this.finishReason = choice.finish_reason;
     const logprobs = choice.logprobs;

@@ -94,8 +94,8 @@ export class ChoicesAccumulator<Kind extends string, Chunk extends ChoicesChunk<
     if (usage) this.usage = usage;
     for (const choice of chunk.choices) {
       const index = choice.index ?? 0;
-      const state = this.states.get(index) ?? this.createChoice(index);
-      this.states.set(index, state);
+      let state = this.states.get(index);
+      if (!state) this.states.set(index, (state = this.createChoice(index)));
       state.add(choice);
       this.choices.update(index, () => state.snapshot());
     }

@@ -1,5 +1,5 @@
+import { globalConfig } from 'zod/v4/core';
 import type * as z from './schema.js';
-import { isRecord } from '../sse/httpErrors.js';
 
 /** `true` when a value conforms to the schema it was compiled from. */
 export type FastCheck = (value: unknown) => boolean;
@@ -24,66 +24,82 @@ const compiled = new WeakMap<object, FastCheck | null>();
  * allocating parser, which costs more per event than `JSON.parse` itself. Our
  * stream schemas (./schema.ts) only say "these keys hold values these checks
  * accept; keep the rest", so a conforming value can be accepted as it is. The
- * check is built from the schema's own definition, so the schema stays the one
- * source of truth; a value the check does not accept goes through zod, which
- * decides and words the error. Schemas using anything but what ./schema.ts
- * builds (zod's own primitives, refinements, transforms, defaults, stripping
- * objects) get no fast check (`null`).
+ * check is generated from the schema's own definition, so the schema stays the
+ * one source of truth: JavaScript that reads each key the shape names and calls
+ * the schema's own leaf checks, which the engine compiles like hand-written
+ * code (a generic walk over keys costs several times more). The source holds
+ * only the schema's key names; no value ever goes into it. A value the check
+ * does not accept goes through zod, which decides and words the error.
+ *
+ * `null` (every value goes through zod) for schemas using anything but what
+ * ./schema.ts builds (zod's own primitives, refinements, transforms, defaults,
+ * stripping objects), and where code generation is forbidden: a strict CSP,
+ * some worker runtimes, or zod's own switch for them, `z.config({ jitless: true })`.
  */
 export function fastCheckOf(schema: z.Schema): FastCheck | null {
   let check = compiled.get(schema);
   if (check === undefined) {
-    check = compile(schema as unknown as Schema);
+    check = null;
+    try {
+      if (!globalConfig.jitless) check = checkOf(schema as unknown as Schema, []);
+    } catch {
+      // Code generation is forbidden here: zod checks every value.
+    }
     compiled.set(schema, check);
   }
   return check;
 }
 
-function compile(schema: Schema): FastCheck | null {
+/** The generated check of `schema`, reading leaf checks and nested functions from `parts` as `p[i]`; `null` if none. */
+function checkOf(schema: Schema, parts: unknown[]): FastCheck | null {
   const def = schema._zod.def;
-  if (def.checks && def.checks.length > 0) return null;
+  const test = def.type === 'object' && !def.checks?.length ? objectTest(def, parts) : expression(schema, 'v', parts);
+  return test ? (new Function('p', `return(v)=>{let x;return ${test}}`)(parts) as FastCheck) : null;
+}
+
+function part(parts: unknown[], item: unknown): string {
+  return `p[${parts.push(item) - 1}]`;
+}
+
+/** JavaScript that is `true` when `x` conforms to `schema`, or `null` when it is not a schema this can check. */
+function expression(schema: Schema, x: string, parts: unknown[]): string | null {
+  const def = schema._zod.def;
+  if (def.checks?.length) return null;
   switch (def.type) {
     case 'unknown':
-      return () => true;
+      return 'true';
     case 'custom':
-      return def.fn ?? null;
-    case 'optional': {
-      const inner = compile(def.innerType as Schema);
-      return inner && ((value) => value === undefined || inner(value));
-    }
+      return def.fn ? `${part(parts, def.fn)}(${x})` : null;
+    case 'optional':
     case 'nullable': {
-      const inner = compile(def.innerType as Schema);
-      return inner && ((value) => value === null || inner(value));
+      const inner = expression(def.innerType as Schema, x, parts);
+      return inner && `(${x}===${def.type === 'optional' ? 'undefined' : 'null'}||${inner})`;
     }
     case 'array': {
-      const element = compile(def.element as Schema);
-      return element && ((value) => Array.isArray(value) && value.every(element));
+      const element = checkOf(def.element as Schema, parts);
+      return element && `(Array.isArray(${x})&&${x}.every(${part(parts, element)}))`;
     }
-    case 'object':
-      return compileObject(def);
+    case 'object': {
+      const object = checkOf(schema, parts);
+      return object && `${part(parts, object)}(${x})`;
+    }
     default:
       return null;
   }
 }
 
-function compileObject(def: SchemaDef): FastCheck | null {
+/** Reads each key the shape names (`x`), then checks the others against the catch-all unless it is `unknown`. */
+function objectTest(def: SchemaDef, parts: unknown[]): string | null {
   // Only objects that keep unknown keys (checked or not): a stripping object's output differs from its input.
-  const catchall = def.catchall && compile(def.catchall);
-  if (!catchall) return null;
+  const others = def.catchall && expression(def.catchall, 'v[k]', parts);
+  if (!others) return null;
   const shape = def.shape ?? {};
-  const keys = Object.keys(shape);
-  const checks: FastCheck[] = [];
-  for (const key of keys) {
-    const check = compile(shape[key]);
-    if (!check) return null;
-    checks.push(check);
+  // zod leaves an own `__proto__` key (JSON.parse makes one) out of its output; zod decides such values.
+  let test = 'typeof v=="object"&&v!==null&&!Array.isArray(v)&&!Object.hasOwn(v,"__proto__")';
+  for (const key of Object.keys(shape)) {
+    const field = expression(shape[key], 'x', parts);
+    if (!field) return null;
+    test += `&&(x=v[${JSON.stringify(key)}],${field})`;
   }
-  const checksOthers = def.catchall?._zod.def.type !== 'unknown';
-  return (value) => {
-    // zod leaves an own `__proto__` key (JSON.parse makes one) out of its output; zod decides such values.
-    if (!isRecord(value) || Object.hasOwn(value, '__proto__')) return false;
-    for (let i = 0; i < keys.length; i++) if (!checks[i](value[keys[i]])) return false;
-    if (checksOthers) for (const key in value) if (!Object.hasOwn(shape, key) && !catchall(value[key])) return false;
-    return true;
-  };
+  return others === 'true' ? test : `${test}&&Object.keys(v).every((k)=>Object.hasOwn(${part(parts, shape)},k)||${others})`;
 }

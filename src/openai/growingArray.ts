@@ -9,9 +9,18 @@ export interface ArrayVersion {
    * that reads as a plain array (JSON.stringify, deep equality, spreading) and
    * becomes one when first read; until then it is an accessor (which is what
    * `console.log` shows). Assigning to it replaces it, as on a plain object.
+   * ({@link IndexedArray} shows a version of one node's worth of entries as a
+   * plain array at once.)
    */
   defineOn(target: object, key: string): void;
 }
+
+/**
+ * The most entries an {@link IndexedArray} version copies when shown (its
+ * root, then the only node): less work than the accessor that would defer the
+ * copy, and bounded, so a snapshot's cost stays constant.
+ */
+export const EAGER_ENTRIES = 32;
 
 function defineLazy(target: object, key: string, read: () => unknown[]): void {
   let items: unknown[] | undefined;
@@ -92,8 +101,10 @@ export class IndexedArray<T> implements ArrayVersion {
   private readonly positions = new Map<number, number>();
   private root: Node = [];
   private shift = 0;
-  /** Nodes made since a version was last shown, which no version holds yet: changed in place. */
+  /** Nodes made since a version was last shown lazily, which no version holds yet: changed in place. */
   private fresh = new Set<Node>();
+  /** No index arrived after a larger one: arrival order is index order, and versions need no sorting. */
+  private ordered = true;
 
   get length(): number {
     return this.indexes.length;
@@ -103,6 +114,7 @@ export class IndexedArray<T> implements ArrayVersion {
   update(index: number, change: (entry: T | undefined) => T): void {
     let position = this.positions.get(index);
     if (position === undefined) {
+      if (index < this.indexes[this.indexes.length - 1]) this.ordered = false;
       position = this.indexes.push(index) - 1;
       this.positions.set(index, position);
       if (position >>> this.shift >= 32) {
@@ -126,16 +138,26 @@ export class IndexedArray<T> implements ArrayVersion {
   }
 
   defineOn(target: object, key: string): void {
-    const { root, shift, indexes } = this;
+    const { root, shift, indexes, ordered } = this;
+    // A few entries are copied now (the root, the only node, stays ours); more are shared, copied when read.
+    if (this.length <= EAGER_ENTRIES) {
+      (target as Record<string, unknown>)[key] = IndexedArray.entriesOf(root, shift, indexes, ordered);
+      return;
+    }
     this.fresh = new Set();
-    defineLazy(target, key, () => {
-      const entries = root.flat(shift / 5);
-      // Sorting what arrived in order takes one pass (a run, for the engine's merge sort).
-      return entries
-        .map((_, position) => position)
-        .sort((a, b) => indexes[a] - indexes[b])
-        .map((position) => entries[position]);
-    });
+    defineLazy(target, key, () => IndexedArray.entriesOf(root, shift, indexes, ordered));
+  }
+
+  /** A version's entries in index order: the tree's leaves, flattened, sorted by index unless they arrived in order. */
+  private static entriesOf<T>(root: Node, shift: number, indexes: number[], ordered: boolean): T[] {
+    // (`flat(0)` copies as well, several times slower.)
+    const entries = (shift ? root.flat(shift / 5) : root.slice()) as T[];
+    if (ordered) return entries;
+    // Sorting what arrived mostly in order takes about one pass (runs, for the engine's merge sort).
+    return entries
+      .map((_, position) => position)
+      .sort((a, b) => indexes[a] - indexes[b])
+      .map((position) => entries[position]);
   }
 }
 

@@ -41,11 +41,10 @@ export function createSseDecoder(callbacks: SseDecoderCallbacks, maxEventSize: n
   let partialLine = '';
   const feedText = (text: string) => {
     if (text === '') return;
-    if (isLineEnd(text.charCodeAt(text.length - 1))) partialLine = '';
-    else {
-      const lastEnd = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'));
-      partialLine = lastEnd === -1 ? partialLine + text : text.slice(lastEnd + 1);
-    }
+    // Searched backwards by hand: lastIndexOf('\r') would scan the whole read of a stream that has no CR.
+    let lastEnd = text.length - 1;
+    while (lastEnd >= 0 && !isLineEnd(text.charCodeAt(lastEnd))) lastEnd--;
+    partialLine = lastEnd === -1 ? partialLine + text : text.slice(lastEnd + 1);
     parser.feed(text);
   };
   return {
