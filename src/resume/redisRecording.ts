@@ -11,6 +11,8 @@ export interface RedisRecordingConfig {
   keys: StreamKeys;
   /** This instance, as the lease's value (who owns the stream, for whoever looks). */
   instanceId: string;
+  /** When the lease was asked for (`Date.now()` before the create was sent): it counts from then. */
+  leaseSentAt: number;
   leaseMs: number;
   retainMs: number;
   maxEntriesPerStream: number;
@@ -54,6 +56,8 @@ export class RedisRecording implements StreamRecording {
   private pendingBytes = 0;
   private writing = false;
   private ending: { ending: StoredEnding; stored: Promise<void>; settle(): void } | undefined;
+  /** The ending's write is on its way: the lease is kept until it lands, the keys' TTLs are left to it. */
+  private endingSent = false;
   private ended = false;
   private released = false;
   private failure: Error | undefined;
@@ -64,12 +68,14 @@ export class RedisRecording implements StreamRecording {
   private cancelCallback: (() => void) | undefined;
   private failureCallback: ((error: Error) => void) | undefined;
   private leaseTimer: ReturnType<typeof setInterval> | undefined;
-  private refreshing = false;
 
   constructor(private readonly config: RedisRecordingConfig) {
     this.readers = new AttachedReaders(config.leaseMs);
-    this.leaseTimer = setInterval(() => this.refreshLease(), Math.max(1, Math.floor(config.leaseMs / 3)));
+    const every = Math.max(1, Math.floor(config.leaseMs / 3));
+    this.leaseTimer = setInterval(() => this.refreshLease(), every);
     this.leaseTimer.unref();
+    // The create's answer was slow (a busy connection): the lease has run for that long already.
+    if (Date.now() - config.leaseSentAt >= every) this.refreshLease();
   }
 
   /** The TTL of the stream's keys while it is generated: readable `retainMs` after a crash too. */
@@ -190,10 +196,10 @@ export class RedisRecording implements StreamRecording {
       this.write(this.appendCommands(batch), 'append', () => this.pump());
     } else if (this.ending) {
       const ending = this.ending;
-      // A refresh sent after the ending would give the keys the live TTL again.
-      this.stopLease();
+      this.endingSent = true;
       this.write(this.endingCommands(ending.ending), 'finish', () => {
         this.ended = true;
+        this.stopLease();
         ending.settle();
       });
     } else if (this.released) {
@@ -243,22 +249,21 @@ export class RedisRecording implements StreamRecording {
   /**
    * Keeps the lease (only while it still exists: a lease that lapsed may already read as `lost` elsewhere), and
    * looks for a cancel whose message this instance missed (pub/sub delivers only to a connected subscriber).
+   * Refreshes may overlap, and go on until the ending landed: on a busy instance each write waits behind the blocks
+   * queued on the connection (seconds, at 200 fast streams), and a lease left alone meanwhile would lapse: readers
+   * would take the owner for dead.
    */
   private refreshLease(): void {
-    if (this.refreshing || this.failure) return;
-    this.refreshing = true;
+    if (this.failure) return;
     const { commands, keys, instanceId, leaseMs, commandTimeoutMs } = this.config;
     const liveTtl = RedisRecording.liveTtlMs(this.config);
-    const refresh = commands
-      .multi()
-      .set(keys.lease, instanceId, { expiration: { type: 'PX', value: leaseMs }, condition: 'XX' })
-      .pExpire(keys.frames, liveTtl)
-      .pExpire(keys.meta, liveTtl)
-      .exists(keys.cancel)
-      .exec();
+    const multi = commands.multi().set(keys.lease, instanceId, { expiration: { type: 'PX', value: leaseMs }, condition: 'XX' });
+    // After the ending, these would give the keys the live TTL again.
+    if (!this.endingSent) multi.pExpire(keys.frames, liveTtl).pExpire(keys.meta, liveTtl);
+    const refresh = multi.exists(keys.cancel).exec();
     withDeadline(refresh, commandTimeoutMs, 'refresh the lease').then(
-      ([lease, , , cancelled]) => {
-        this.refreshing = false;
+      (replies) => {
+        const [lease, cancelled] = [replies[0], replies[replies.length - 1]];
         if (this.ended) return;
         if (lease === null) {
           this.fail(new OpenAIRxError({ message: 'The owner lost its lease: the generation was not refreshed in time' }));
@@ -267,7 +272,6 @@ export class RedisRecording implements StreamRecording {
         }
       },
       (error: unknown) => {
-        this.refreshing = false;
         this.fail(new OpenAIRxError({ message: 'The resume store could not refresh its lease in Redis', cause: error }));
       },
     );

@@ -126,6 +126,7 @@ class RedisResumeStore implements ResumeStore {
     if (meta.user !== undefined) multi.hSetNX(keys.meta, 'u', meta.user);
     multi.set(keys.lease, this.instanceId, { expiration: { type: 'PX', value: leaseMs }, condition: 'NX' });
     multi.pExpire(keys.meta, RedisRecording.liveTtlMs(this.settings));
+    const leaseSentAt = Date.now();
     const replies = await withDeadline(multi.exec(), commandTimeoutMs, 'create a stream').catch((error: unknown) => {
       throw new OpenAIRxError({ message: 'The resume store could not create the stream in Redis', cause: error });
     });
@@ -136,6 +137,7 @@ class RedisResumeStore implements ResumeStore {
       commands,
       keys,
       instanceId: this.instanceId,
+      leaseSentAt,
       onRelease: () => {
         if (this.live.get(id) === recording) this.live.delete(id);
       },
