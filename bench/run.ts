@@ -10,6 +10,7 @@ import { bufferedCancelScenario, pacedCancelScenario } from './scenarios/cancel.
 import { bundleScenario } from './scenarios/bundle.js';
 import { concurrentScenario } from './scenarios/concurrent.js';
 import { relayScenario } from './scenarios/relay.js';
+import { resumeScenario } from './scenarios/resume.js';
 import { slowClientScenario } from './scenarios/slowClient.js';
 import { soakScenario } from './scenarios/soak.js';
 import { throughputScenario } from './scenarios/throughput.js';
@@ -29,6 +30,7 @@ const SCENARIOS: Record<string, (context: BenchContext) => Promise<Section>> = {
   'paced-cancel': pacedCancelScenario,
   concurrent: concurrentScenario,
   relay: relayScenario,
+  resume: resumeScenario,
   'slow-client': slowClientScenario,
   soak: soakScenario,
   bundle: bundleScenario,
