@@ -6,8 +6,13 @@ import type { StoredEnding, StoredEntry, StreamRecording } from './types.js';
 import { withDeadline } from './withDeadline.js';
 
 export interface RedisRecordingConfig {
-  /** Commands with the store's timeout, replies as strings. */
+  /** Commands with the store's timeout, replies as strings: the blocks, the ending, the keys' TTLs. */
   commands: RedisClientType;
+  /**
+   * The lease's own connection (replies as strings): a refresh sent on `commands` would wait behind every block
+   * queued there, seconds on a busy instance, and the lease would lapse under an owner that is alive.
+   */
+  lease: RedisClientType;
   keys: StreamKeys;
   /** This instance, as the lease's value (who owns the stream, for whoever looks). */
   instanceId: string;
@@ -38,10 +43,10 @@ interface Pending {
 
 /**
  * The owner's side of a stream in Redis. Appends queue in memory and go out in order, one `MULTI` at a time (each
- * `XADD` with the `MAXLEN ~` cap, and the key's TTL); the lease is refreshed every `leaseMs / 3` together with the
- * TTL of the stream's keys (`retainMs + leaseMs` while generating); the ending is the stream's last entry, written
- * with the `retainMs` TTL, and deletes the lease. Anything Redis refuses, or does not answer in time, fails the
- * recording: `onFailure` runs once and nothing more is written.
+ * `XADD` with the `MAXLEN ~` cap, and the key's TTL); every `leaseMs / 3` the lease is refreshed on its own
+ * connection and the TTL of the stream's keys (`retainMs + leaseMs` while generating) on the blocks' one; the ending
+ * is the stream's last entry, written with the `retainMs` TTL, and deletes the lease. Anything Redis refuses, or does
+ * not answer in time, fails the recording: `onFailure` runs once and nothing more is written.
  *
  * @example
  * const recording = await store.create(id, { createdAt: Date.now() }); // a RedisRecording
@@ -184,7 +189,7 @@ export class RedisRecording implements StreamRecording {
     this.failureCallback?.(error);
     this.wake();
     // Tells readers elsewhere at once when Redis itself is fine (the generation outran it).
-    this.config.commands.del(this.config.keys.lease).catch(() => undefined);
+    this.config.lease.del(this.config.keys.lease).catch(() => undefined);
   }
 
   /** Writes what waits, one `MULTI` at a time; after the blocks, the ending (or, released without one, the lease goes). */
@@ -205,7 +210,7 @@ export class RedisRecording implements StreamRecording {
     } else if (this.released) {
       this.ended = true;
       this.stopLease();
-      this.config.commands.del(this.config.keys.lease).catch(() => undefined);
+      this.config.lease.del(this.config.keys.lease).catch(() => undefined);
     }
   }
 
@@ -248,24 +253,30 @@ export class RedisRecording implements StreamRecording {
 
   /**
    * Keeps the lease (only while it still exists: a lease that lapsed may already read as `lost` elsewhere), and
-   * looks for a cancel whose message this instance missed (pub/sub delivers only to a connected subscriber).
-   * Refreshes may overlap, and go on until the ending landed: on a busy instance each write waits behind the blocks
-   * queued on the connection (seconds, at 200 fast streams), and a lease left alone meanwhile would lapse: readers
-   * would take the owner for dead.
+   * looks for a cancel whose message this instance missed (pub/sub delivers only to a connected subscriber). The
+   * lease goes on until the ending landed (the ending deletes it: a refresh after it finds none, and is not news);
+   * the keys' TTLs stop with the ending's write, which gives them their last one, and go on `commands` so that none
+   * lands after it.
    */
   private refreshLease(): void {
     if (this.failure) return;
-    const { commands, keys, instanceId, leaseMs, commandTimeoutMs } = this.config;
-    const liveTtl = RedisRecording.liveTtlMs(this.config);
-    const multi = commands.multi().set(keys.lease, instanceId, { expiration: { type: 'PX', value: leaseMs }, condition: 'XX' });
-    // After the ending, these would give the keys the live TTL again.
-    if (!this.endingSent) multi.pExpire(keys.frames, liveTtl).pExpire(keys.meta, liveTtl);
-    const refresh = multi.exists(keys.cancel).exec();
+    const { commands, lease, keys, instanceId, leaseMs, commandTimeoutMs } = this.config;
+    if (!this.endingSent) {
+      const liveTtl = RedisRecording.liveTtlMs(this.config);
+      const ttls = commands.multi().pExpire(keys.frames, liveTtl).pExpire(keys.meta, liveTtl).exec();
+      withDeadline(ttls, commandTimeoutMs, 'refresh the TTLs').catch((error: unknown) => {
+        this.fail(new OpenAIRxError({ message: 'The resume store could not refresh its TTLs in Redis', cause: error }));
+      });
+    }
+    const refresh = lease
+      .multi()
+      .set(keys.lease, instanceId, { expiration: { type: 'PX', value: leaseMs }, condition: 'XX' })
+      .exists(keys.cancel)
+      .exec();
     withDeadline(refresh, commandTimeoutMs, 'refresh the lease').then(
-      (replies) => {
-        const [lease, cancelled] = [replies[0], replies[replies.length - 1]];
-        if (this.ended) return;
-        if (lease === null) {
+      ([kept, cancelled]) => {
+        if (this.ended || this.endingSent) return;
+        if (kept === null) {
           this.fail(new OpenAIRxError({ message: 'The owner lost its lease: the generation was not refreshed in time' }));
         } else if (Number(cancelled) === 1) {
           this.cancel();

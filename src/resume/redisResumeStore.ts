@@ -16,8 +16,8 @@ export interface RedisResumeStoreClient {
 
 export interface RedisResumeStoreConfig {
   /**
-   * A connected node-redis client, used for the store's commands and duplicated for its two own connections (a
-   * subscriber and a blocking reader). It stays open on `close()`; it needs an `error` listener, as every
+   * A connected node-redis client, used for the store's commands and duplicated for its three own connections (a
+   * subscriber, a blocking reader and the leases'). It stays open on `close()`; it needs an `error` listener, as every
    * node-redis client does.
    */
   client?: RedisResumeStoreClient;
@@ -59,10 +59,14 @@ type Settings = typeof DEFAULTS;
 interface Connections {
   /** Commands, replies as strings. */
   commands: RedisClientType;
+  /** The leases' commands (taken, refreshed, dropped) and the liveness ping: never behind the blocks on `commands`. */
+  lease: RedisClientType;
   /** Commands, blob strings as Buffers (the blocks). */
   buffers: RedisClientType;
   subscriber: RedisClientType;
   blocking: RedisClientType;
+  /** The connection under `lease` (closed with the store). */
+  leaseConnection: RedisClientType;
   blockingReads: BlockingReads;
 }
 
@@ -78,8 +82,8 @@ interface Connections {
  * expire: readers elsewhere end with `lost` within `leaseMs`. When Redis goes away, the owner's `onFailure` runs
  * and readers' `next()` rejects; node-redis reconnects, and new streams work once Redis is back.
  *
- * Each store holds three connections (the client's, a subscriber, a blocking reader): one per instance, whatever
- * the number of streams and readers.
+ * Each store holds four connections (the client's, a subscriber, a blocking reader, the leases'): one per instance,
+ * whatever the number of streams and readers.
  *
  * @example
  * import { redisResumeStore } from 'openai-rx/redis';
@@ -118,11 +122,11 @@ class RedisResumeStore implements ResumeStore {
 
   async create(id: string, meta: StreamMeta): Promise<StreamRecording> {
     if (!isStreamId(id)) throw new OpenAIRxError({ message: 'A stream id is 1 to 256 characters' });
-    const { commands } = await this.connections();
+    const { commands, lease } = await this.connections();
     if (this.live.has(id)) throw existsError();
     const keys = this.keys(id);
     const { leaseMs, commandTimeoutMs } = this.settings;
-    const multi = commands.multi().hSetNX(keys.meta, 'c', String(meta.createdAt));
+    const multi = lease.multi().hSetNX(keys.meta, 'c', String(meta.createdAt));
     if (meta.user !== undefined) multi.hSetNX(keys.meta, 'u', meta.user);
     multi.set(keys.lease, this.instanceId, { expiration: { type: 'PX', value: leaseMs }, condition: 'NX' });
     multi.pExpire(keys.meta, RedisRecording.liveTtlMs(this.settings));
@@ -135,6 +139,7 @@ class RedisResumeStore implements ResumeStore {
     const recording = new RedisRecording({
       ...this.settings,
       commands,
+      lease,
       keys,
       instanceId: this.instanceId,
       leaseSentAt,
@@ -207,6 +212,7 @@ class RedisResumeStore implements ResumeStore {
     connections.blockingReads.close();
     connections.blocking.destroy();
     await this.quit(connections.subscriber);
+    await this.quit(connections.leaseConnection);
     await connections.commands.del(this.wakeKey).catch(() => undefined);
     if (this.config.url) await this.quit(connections.commands);
   }
@@ -258,8 +264,10 @@ class RedisResumeStore implements ResumeStore {
       await subscriber.subscribe(this.channels.cancel, (id) => this.live.get(id)?.cancel());
       await subscriber.subscribe(this.channels.attached, (message) => this.heard(message));
       const blocking = await open(template.duplicate());
+      const leaseConnection = await open(template.duplicate());
       const options = { timeout: this.settings.commandTimeoutMs };
       const commands = template.withCommandOptions({ ...options, typeMapping: {} }) as RedisClientType;
+      const lease = leaseConnection.withCommandOptions({ ...options, typeMapping: {} }) as RedisClientType;
       const buffers = template.withCommandOptions({ ...options, typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } }) as unknown as RedisClientType;
       const keyPrefix = String(template.options?.keyPrefix ?? '');
       const blockingReads = new BlockingReads({
@@ -270,7 +278,7 @@ class RedisResumeStore implements ResumeStore {
         keyPrefix,
         commandTimeoutMs: this.settings.commandTimeoutMs,
       });
-      return { commands, buffers, subscriber, blocking, blockingReads };
+      return { commands, lease, leaseConnection, buffers, subscriber, blocking, blockingReads };
     } catch (error) {
       for (const client of opened) client.destroy();
       throw error;
@@ -279,8 +287,8 @@ class RedisResumeStore implements ResumeStore {
 
   /**
    * When a connection of the store breaks (its first error after it was ready; node-redis then reconnects and
-   * reports each failed attempt, which are not news), asks Redis whether it is still there: a PING on the command
-   * connection. No answer: no stream generated here can be kept. An answer: only that connection broke (cancels
+   * reports each failed attempt, which are not news), asks Redis whether it is still there: a PING on the leases'
+   * connection (on the commands' one it would wait behind the blocks queued there, and a busy Redis read as gone). No answer: no stream generated here can be kept. An answer: only that connection broke (cancels
    * are also flagged in Redis and readers announce themselves again, so the subscriber's blips lose nothing).
    */
   private watchConnection(client: RedisClientType): void {
@@ -297,7 +305,7 @@ class RedisResumeStore implements ResumeStore {
     const connections = await this.started?.catch(() => undefined);
     if (!connections || this.live.size === 0) return;
     const { commandTimeoutMs, leaseMs } = this.settings;
-    const answered = await withDeadline(connections.commands.ping(), Math.min(commandTimeoutMs, leaseMs / 3), 'ping').then(
+    const answered = await withDeadline(connections.lease.ping(), Math.min(commandTimeoutMs, leaseMs / 3), 'ping').then(
       () => true,
       () => false,
     );
