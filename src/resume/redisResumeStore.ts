@@ -361,6 +361,8 @@ class RedisResumeStore implements ResumeStore {
 
   private async quit(client: RedisClientType): Promise<void> {
     if (!client.isOpen) return;
+    // Reconnecting: nobody would answer a QUIT, and the close would wait out the timeout.
+    if (!client.isReady) return client.destroy();
     await withDeadline(client.close(), this.settings.commandTimeoutMs, 'close').catch(() => client.destroy());
   }
 }
