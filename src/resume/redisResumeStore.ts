@@ -288,8 +288,9 @@ class RedisResumeStore implements ResumeStore {
   /**
    * When a connection of the store breaks (its first error after it was ready; node-redis then reconnects and
    * reports each failed attempt, which are not news), asks Redis whether it is still there: a PING on the leases'
-   * connection (on the commands' one it would wait behind the blocks queued there, and a busy Redis read as gone). No answer: no stream generated here can be kept. An answer: only that connection broke (cancels
-   * are also flagged in Redis and readers announce themselves again, so the subscriber's blips lose nothing).
+   * connection (on the commands' one it would wait behind the blocks queued there: a busy Redis would read as gone).
+   * No answer: no stream generated here can be kept. An answer: only that connection broke (cancels are also flagged
+   * in Redis and readers announce themselves again, so the subscriber's blips lose nothing).
    */
   private watchConnection(client: RedisClientType): void {
     let ready = false;
