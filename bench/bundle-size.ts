@@ -1,28 +1,37 @@
 import { build, type Metafile } from 'esbuild';
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 
 /**
- * How much a browser app pays for a typical `openai-rx` import: the browser
- * entry bundled by esbuild (platform browser, rxjs external, minified), then
- * gzipped at level 9.
+ * How much a browser app pays for a typical `openai-rx` import, measured the way the app's bundler sees the
+ * package: `import { … } from 'openai-rx'` resolved in a project where the package is installed (the browser
+ * condition: dist/esm), bundled by esbuild (platform browser, rxjs external, minified), gzipped at level 9.
  */
 export interface BundleSizeReport {
-  /** The names imported from the browser entry. */
+  /** The names imported from `openai-rx`. */
   imports: readonly string[];
   minifiedBytes: number;
   gzipBytes: number;
   /** esbuild's warnings (e.g. a Node built-in that slipped into the browser build); empty when clean. */
   warnings: string[];
-  /** Bytes of minified output per package (`openai-rx` for our own sources), largest first. */
+  /** Bytes of minified output per package (`openai-rx` for the package itself), largest first. */
   byPackage: Array<{ name: string; bytes: number }>;
+  /** Bytes of minified output per module of `openai-rx` (`sse/sseFrames`), largest first. */
+  byModule: Array<{ name: string; bytes: number }>;
 }
 
 export interface BundleSizeConfig {
   /** Defaults to {@link TYPICAL_IMPORTS}. */
   imports?: readonly string[];
-  /** The browser entry to import from; defaults to this repository's `src/index.ts`. */
-  entry?: string;
+  /** Where `openai-rx` resolves from: a project with the package installed in its node_modules. */
+  consumerDir: string;
+  /** Folders searched for the package's own dependencies when the consumer has none installed. */
+  nodePaths?: string[];
 }
 
 export const TYPICAL_IMPORTS = ['createClient', 'chatChunks', 'contentDeltas', 'accumulateChatCompletion'] as const;
@@ -30,17 +39,12 @@ export const TYPICAL_IMPORTS = ['createClient', 'chatChunks', 'contentDeltas', '
 /** The size budget for {@link TYPICAL_IMPORTS}, min+gzip. */
 export const GZIP_BUDGET_BYTES = 15 * 1024;
 
-const defaultEntry = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
-export async function measureBundleSize(config: BundleSizeConfig = {}): Promise<BundleSizeReport> {
+export async function measureBundleSize(config: BundleSizeConfig): Promise<BundleSizeReport> {
   const imports = config.imports ?? TYPICAL_IMPORTS;
-  const entry = config.entry ?? defaultEntry;
   const result = await build({
-    stdin: {
-      contents: `export { ${imports.join(', ')} } from ${JSON.stringify(entry)};`,
-      resolveDir: process.cwd(),
-      loader: 'ts',
-    },
+    stdin: { contents: `export { ${imports.join(', ')} } from 'openai-rx';`, resolveDir: config.consumerDir, loader: 'js' },
     bundle: true,
     write: false,
     format: 'esm',
@@ -48,28 +52,74 @@ export async function measureBundleSize(config: BundleSizeConfig = {}): Promise<
     target: 'es2022',
     minify: true,
     external: ['rxjs', 'rxjs/*'],
+    nodePaths: config.nodePaths,
     metafile: true,
     logLevel: 'silent',
   });
   const code = result.outputFiles[0].contents;
+  const inputs = bytesByInput(result.metafile);
   return {
     imports,
     minifiedBytes: code.byteLength,
     gzipBytes: gzipSync(code, { level: 9 }).byteLength,
     warnings: result.warnings.map((warning) => warning.text),
-    byPackage: bytesByPackage(result.metafile),
+    byPackage: totals(inputs.map(({ path, bytes }) => ({ name: packageOf(path), bytes }))),
+    byModule: totals(
+      inputs.flatMap(({ path, bytes }) => {
+        const module = /node_modules\/openai-rx\/dist\/esm\/(.+)\.js$/.exec(path)?.[1];
+        return module ? [{ name: module, bytes }] : [];
+      }),
+    ),
   };
 }
 
-function bytesByPackage(metafile: Metafile): Array<{ name: string; bytes: number }> {
-  const totals = new Map<string, number>();
-  for (const output of Object.values(metafile.outputs)) {
-    for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
-      const name = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? 'openai-rx';
-      totals.set(name, (totals.get(name) ?? 0) + bytesInOutput);
-    }
+/**
+ * Packs this repository as `npm publish` would (the files `npm pack` lists, from the current build) into a
+ * scratch project's node_modules, and measures the bundle there; the package's dependencies resolve from this
+ * repository's node_modules. Run `npm run build` first: the measure is of dist/, not of src/.
+ */
+export async function measurePackedBundleSize(imports: readonly string[] = TYPICAL_IMPORTS): Promise<BundleSizeReport> {
+  const consumerDir = await mkdtemp(join(tmpdir(), 'openai-rx-bundle-'));
+  try {
+    await installPackedFiles(join(consumerDir, 'node_modules', 'openai-rx'));
+    return await measureBundleSize({ imports, consumerDir, nodePaths: [join(repoRoot, 'node_modules')] });
+  } finally {
+    await rm(consumerDir, { recursive: true, force: true });
   }
-  return [...totals].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes);
+}
+
+async function installPackedFiles(packageDir: string): Promise<void> {
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const { stdout } = await promisify(execFile)(npm, ['pack', '--dry-run', '--json', '--ignore-scripts', '--loglevel=error'], {
+    cwd: repoRoot,
+    shell: process.platform === 'win32',
+  });
+  const [{ files }] = JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>;
+  if (!files.some(({ path }) => path === 'dist/esm/index.js')) throw new Error('dist/esm/index.js is missing: run `npm run build` first');
+  for (const { path } of files) {
+    await mkdir(dirname(join(packageDir, path)), { recursive: true });
+    await copyFile(join(repoRoot, path), join(packageDir, path));
+  }
+}
+
+function bytesByInput(metafile: Metafile): Array<{ path: string; bytes: number }> {
+  return Object.values(metafile.outputs).flatMap((output) =>
+    Object.entries(output.inputs).map(([path, { bytesInOutput }]) => ({ path, bytes: bytesInOutput })),
+  );
+}
+
+/** The package an input belongs to: the last `node_modules/<name>` in its path. */
+function packageOf(path: string): string {
+  return [...path.matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)/g)].at(-1)?.[1] ?? '(entry)';
+}
+
+function totals(entries: Array<{ name: string; bytes: number }>): Array<{ name: string; bytes: number }> {
+  const byName = new Map<string, number>();
+  for (const { name, bytes } of entries) byName.set(name, (byName.get(name) ?? 0) + bytes);
+  return [...byName]
+    .filter(([, bytes]) => bytes > 0)
+    .map(([name, bytes]) => ({ name, bytes }))
+    .sort((a, b) => b.bytes - a.bytes);
 }
 
 /** One line for logs and bench output. */
@@ -79,15 +129,20 @@ export function formatBundleSize(report: BundleSizeReport): string {
   const verdict = report.gzipBytes <= GZIP_BUDGET_BYTES ? 'within' : 'OVER';
   return (
     `bundle-size { ${report.imports.join(', ')} }: min ${report.minifiedBytes} B (${kb(report.minifiedBytes)}), ` +
-    `min+gzip ${report.gzipBytes} B (${kb(report.gzipBytes)}, ${verdict} the ${kb(GZIP_BUDGET_BYTES)} budget); ` +
-    `minified by package: ${parts}; warnings: ${report.warnings.length}`
+    `min+gzip ${report.gzipBytes} B (${kb(report.gzipBytes)}, ${verdict} the ${kb(GZIP_BUDGET_BYTES)} budget by ` +
+    `${Math.abs(GZIP_BUDGET_BYTES - report.gzipBytes)} B); minified by package: ${parts}; warnings: ${report.warnings.length}`
   );
 }
 
+// `node --import tsx bench/bundle-size.ts` packs this repository; `… --installed-in <dir>` measures the package
+// installed in that project instead (spec/package/pack.spec.ts installs the tarball and runs this).
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const report = await measureBundleSize();
+  const { values } = parseArgs({ options: { 'installed-in': { type: 'string' } } });
+  const consumerDir = values['installed-in'];
+  const report = consumerDir ? await measureBundleSize({ consumerDir }) : await measurePackedBundleSize();
   console.log(formatBundleSize(report));
+  for (const { name, bytes } of report.byModule) console.log(`  ${String(bytes).padStart(6)} B  ${name}`);
   for (const warning of report.warnings) console.warn(`warning: ${warning}`);
-  // Bytes, unlike timings, are the same on every machine: over budget is a failure (spec/package runs this).
+  // Bytes, unlike timings, are the same on every machine: over budget is a failure.
   if (report.warnings.length > 0 || report.gzipBytes > GZIP_BUDGET_BYTES) process.exitCode = 1;
 }

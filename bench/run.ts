@@ -13,6 +13,7 @@ import { relayScenario } from './scenarios/relay.js';
 import { resumeScenario } from './scenarios/resume.js';
 import { slowClientScenario } from './scenarios/slowClient.js';
 import { soakScenario } from './scenarios/soak.js';
+import { structuredScenario } from './scenarios/structured.js';
 import { throughputScenario } from './scenarios/throughput.js';
 
 /*
@@ -34,6 +35,7 @@ const SCENARIOS: Record<string, (context: BenchContext) => Promise<Section>> = {
   'slow-client': slowClientScenario,
   soak: soakScenario,
   bundle: bundleScenario,
+  structured: structuredScenario,
 };
 
 const root = new URL('../', import.meta.url);

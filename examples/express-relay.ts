@@ -36,7 +36,7 @@ app.use('/v1', (req: Request, res: Response, next: NextFunction) => {
 app.use(
   createRelay({
     allowModels: (model) => model.startsWith('gpt-4o') || model.startsWith('gpt-4.1'),
-    timeout: { headersMs: 30_000, idleMs: 60_000 },
+    timeout: { headersMs: 30_000, firstEventMs: 60_000, idleMs: 60_000, totalMs: 600_000 },
     onSettled: ({ outcome, status, route, model, durationMs, bytes, usage, requestId }) =>
       console.log(JSON.stringify({ outcome, status, route, model, durationMs, bytes, usage, requestId })),
   }),

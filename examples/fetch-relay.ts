@@ -27,7 +27,7 @@ if (!process.env.OPENAI_API_KEY) {
 }
 
 const relay = createFetchRelay({
-  timeout: { headersMs: 30_000, idleMs: 60_000 },
+  timeout: { headersMs: 30_000, firstEventMs: 60_000, idleMs: 60_000, totalMs: 600_000 },
   onSettled: ({ outcome, status, route, model, durationMs, bytes, usage, requestId }) =>
     console.log(JSON.stringify({ outcome, status, route, model, durationMs, bytes, usage, requestId })),
 });

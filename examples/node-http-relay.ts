@@ -31,7 +31,7 @@ const relay = createRelay({
     }
     return capped;
   },
-  timeout: { headersMs: 30_000, idleMs: 60_000 },
+  timeout: { headersMs: 30_000, firstEventMs: 60_000, idleMs: 60_000, totalMs: 600_000 },
   // One audit line per request: no prompt, no answer, no key.
   onSettled: ({ outcome, status, route, model, durationMs, timeToFirstByteMs, bytes, usage, requestId }) =>
     console.log(JSON.stringify({ outcome, status, route, model, durationMs, timeToFirstByteMs, bytes, usage, requestId })),

@@ -1,8 +1,9 @@
 // Builds dist/esm (ES modules) and dist/cjs (CommonJS), each with declarations, using plain tsc.
 // Each output folder gets its own package.json "type" so Node and TypeScript read every .js and
-// .d.ts file in the module format it was actually compiled to. Each subpath export (`openai-rx/node`)
-// also gets a folder with a package.json pointing into dist/cjs, for resolvers that predate "exports"
-// (TypeScript's `moduleResolution: node10`, older bundlers); the package.json "exports" is the source.
+// .d.ts file in the module format it was actually compiled to, and the root's "sideEffects" for
+// bundlers. Each subpath export (`openai-rx/node`) also gets a folder with a package.json pointing
+// into dist/cjs, for resolvers that predate "exports" (TypeScript's `moduleResolution: node10`,
+// older bundlers); the package.json "exports" is the source.
 import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -29,11 +30,30 @@ function compile(project) {
 
 const writeJson = (path, value) => writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
 
-/** `{ "./node": { require: "./dist/cjs/node.js" } }` → folder `node/` with main and types into dist/cjs. */
+/** Walks an "exports" target the way Node does, with the given conditions (in the map's order, "default" always matching). */
+function resolveTarget(target, conditions) {
+  if (typeof target === 'string') return target;
+  for (const [condition, next] of Object.entries(target)) {
+    if (condition === 'default' || conditions.includes(condition)) return resolveTarget(next, conditions);
+  }
+  return undefined;
+}
+
+/**
+ * `{ "./testing": { node: { require: … }, require: … } }` → folder `testing/` with a package.json for resolvers
+ * without "exports": `main` is the plain `require` build (an old bundler may be building for a browser), `types`
+ * what TypeScript reads under the `node` condition (node10 is Node's own resolution), so that it names
+ * everything the entry exports on Node (`startMockUpstream` in `openai-rx/testing`).
+ */
 function legacySubpaths(exportsMap) {
   return Object.entries(exportsMap)
-    .filter(([subpath, target]) => subpath.startsWith('./') && typeof target === 'object' && target.require)
-    .map(([subpath, target]) => ({ dir: join(root, subpath), main: target.require }));
+    .filter(([subpath, target]) => subpath.startsWith('./') && typeof target === 'object')
+    .map(([subpath, target]) => ({
+      dir: join(root, subpath),
+      main: resolveTarget(target, ['require']),
+      types: resolveTarget(target, ['types', 'node', 'require'])?.replace(/\.js$/, '.d.ts'),
+    }))
+    .filter(({ main, types }) => main && types);
 }
 
 /** Refuses to overwrite a folder that holds anything but a generated package.json (say, a real source folder). */
@@ -44,22 +64,23 @@ async function assertGenerated(dir) {
   }
 }
 
-const { exports: exportsMap } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
+const { exports: exportsMap, sideEffects } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
 const subpaths = legacySubpaths(exportsMap);
 
 await Promise.all(subpaths.map(({ dir }) => assertGenerated(dir)));
 await rm(join(root, 'dist'), { recursive: true, force: true });
 await Promise.all(outputs.map(({ project }) => compile(project)));
+// Bundlers read "sideEffects" from the package.json nearest to a file, which for dist is this one: without
+// it a browser bundle keeps every module the entry re-exports (the relay, the resume store) unused.
 for (const { dir, type } of outputs) {
   await mkdir(join(root, dir), { recursive: true });
-  await writeJson(join(root, dir, 'package.json'), { type });
+  await writeJson(join(root, dir, 'package.json'), { type, sideEffects });
 }
 // The demo page's browser bundle, next to the compiled CLI: an installed package has no esbuild to make it.
 const { writePrebuiltDemoBundle } = await import('../dist/esm/cli/demo/pageBundle.js');
 await writePrebuiltDemoBundle();
-for (const { dir, main } of subpaths) {
-  const target = relative(dir, join(root, main));
+for (const { dir, main, types } of subpaths) {
   await mkdir(dir, { recursive: true });
-  await writeJson(join(dir, 'package.json'), { main: target, types: target.replace(/\.js$/, '.d.ts') });
+  await writeJson(join(dir, 'package.json'), { main: relative(dir, join(root, main)), types: relative(dir, join(root, types)) });
 }
 console.log(`built ${outputs.map(({ dir, type }) => `${dir} (${type})`).join(', ')}`);

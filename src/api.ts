@@ -12,11 +12,17 @@ export {
   APIError,
   InvalidRequestError,
   OpenAIRxError,
+  OutputValidationError,
+  PartialJsonError,
+  RefusalError,
+  StrictSchemaError,
   StreamAbortError,
   StreamProtocolError,
   StreamTimeoutError,
   StreamTruncatedError,
   type APIErrorInit,
+  type OutputIssue,
+  type PartialJsonProblem,
   type ProtocolProblem,
   type TimeoutPhase,
 } from './errors.js';
@@ -83,10 +89,12 @@ export type {
   CompletionLogprobs,
 } from './openai/completionTypes.js';
 export { contentDeltas, type ChoiceConfig } from './openai/contentDeltas.js';
+export { contentOrRefusal } from './openai/contentOrRefusal.js';
 export { extras } from './openai/extras.js';
 export { isTruncated, type TruncatedPartials } from './openai/isTruncated.js';
 export { ofType } from './openai/ofType.js';
 export { outputTextDeltas } from './openai/outputTextDeltas.js';
+export { outputTextOrRefusal } from './openai/outputTextOrRefusal.js';
 export { reasoningDeltas } from './openai/reasoningDeltas.js';
 export type {
   ResponseCompletedEvent,
@@ -161,8 +169,33 @@ export {
   type UnvalidatedResponseStreamEvent,
 } from './openai/responseTypes.js';
 export { toolCallDeltas, type ToolCallDelta } from './openai/toolCallDeltas.js';
+export {
+  zodFunction,
+  zodResponseFormat,
+  zodTextFormat,
+  type ToolContext,
+  type ToolExecute,
+  type ZodFormatOptions,
+  type ZodFunctionOptions,
+  type ZodFunctionTool,
+} from './openai/zodFormats.js';
 export { paceText, type PaceTextConfig } from './operators/paceText.js';
+export { partialJson, type JsonValue, type PartialJsonConfig } from './operators/partialJson.js';
+export { partialToolCalls, type PartialToolCall, type ToolCallFragment } from './operators/partialToolCalls.js';
+export { parseToolArguments, type SchemaTool } from './operators/parseToolArguments.js';
 export { isRetryableError, retryStream, type RetryInfo, type RetryStreamConfig } from './operators/retryStream.js';
+export {
+  structuredOutput,
+  type DeepPartial,
+  type RefusalDelta,
+  type StructuredOutputConfig,
+  type StructuredOutputEvent,
+} from './operators/structuredOutput.js';
+export type { OutputResult } from './operators/validateOutput.js';
+export type { RunToolContext } from './tools/executeTool.js';
+export { runResponseTools, type ResponseToolRunEvent, type RunResponseToolsParams } from './tools/runResponseTools.js';
+export { runTools, type ChatToolRunEvent, type RunnableTool, type RunToolsOptions, type RunToolsParams } from './tools/runTools.js';
+export type { ToolCall, ToolOutcome, ToolRunDone, ToolRunEndReason, ToolRunEvent } from './tools/toolRunEvents.js';
 export type { CorsConfig, CorsOrigins, RelayCorsOption } from './relay/cors.js';
 export { StreamNotFoundError } from './resume/clientErrors.js';
 export type { ResumeConfig, ResumeOption } from './resume/clientResumable.js';

@@ -6,6 +6,8 @@ import { completionChunks } from './openai/completionChunks.js';
 import type { CompletionChunk, CompletionCreateParams } from './openai/completionTypes.js';
 import { responseEvents } from './openai/responseEvents.js';
 import type { ResponseCreateParams, ResponseStreamEvent } from './openai/responseTypes.js';
+import { errorInFrame } from './openai/streamErrors.js';
+import { isFinishingFrame } from './sse/finishingFrame.js';
 import { sseFrames } from './sse/sseFrames.js';
 import type { ResponseHead, SseFrame, SseRequest, StreamTimeouts } from './sse/types.js';
 import { createRedactor, credentialsIn } from './redaction.js';
@@ -232,8 +234,12 @@ export function buildClient(options: ClientOptions & { transport: Transport }): 
     request: RequestOptions | undefined,
     build: (frames: Observable<SseFrame>) => Observable<T>,
   ): Observable<T> => {
-    if (!request?.resume) return build(defer(() => sseFrames(sseRequest(config, path, body(), request))));
-    return resumed({ start: () => sseRequest(config, path, body(), request) }, request, request.resume, build);
+    const start = () => {
+      assertSendable(options.apiKey, config.baseURL, mergedHeaders(config, request ?? {}));
+      return sseRequest(config, path, body(), request);
+    };
+    if (!request?.resume) return build(defer(() => sseFrames(start())));
+    return resumed({ start }, request, request.resume, build);
   };
   const resumed = <T>(
     origin: ResumeOrigin,
@@ -252,6 +258,7 @@ export function buildClient(options: ClientOptions & { transport: Transport }): 
             headers: { ...bodilessHeaders(mergedHeaders(config, request)), accept: 'application/json' },
             scheduler: config.scheduler,
           }),
+        isLast: (frame) => isFinishingFrame(frame) || (frame.type === 'event' && errorInFrame(frame) !== undefined),
         head: headCallback(request.head),
       },
       resumeConfig(resume),
@@ -293,6 +300,23 @@ export function buildClient(options: ClientOptions & { transport: Transport }): 
 function resumeConfig(resume: ResumeOption): ResumeConfig {
   if (typeof resume === 'object') return resume;
   return resume ? {} : { attempts: 0 };
+}
+
+/** OpenAI's own API, which answers every request without a key with a 401. */
+const OPENAI_API = /^https:\/\/api\.openai\.com(?:[/:?#]|$)/i;
+
+/**
+ * Throws the `InvalidRequestError` of a request that cannot go out as configured, before anything is sent:
+ * a key with a line break (read from a file with its newline), which no header can carry, or OpenAI's own
+ * API without a key. The key is never quoted.
+ */
+function assertSendable(apiKey: string | undefined, baseURL: string, headers: Record<string, string>): void {
+  if (apiKey && /[\r\n]/.test(apiKey)) {
+    throw new InvalidRequestError({ message: "The API key (apiKey) contains a line break, so the 'authorization' header cannot be sent" });
+  }
+  if (OPENAI_API.test(baseURL) && credentialsIn(headers).length === 0) {
+    throw new InvalidRequestError({ message: `No API key for ${baseURL}: set apiKey (on Node OPENAI_API_KEY) or an 'authorization' header` });
+  }
 }
 
 /** The headers of every request a client sends: a JSON body, `accept`, `options.headers`, then `apiKey` as a bearer token. */

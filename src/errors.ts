@@ -42,15 +42,15 @@ export interface APIErrorInit extends ErrorInit {
 /** The provider answered with an error: an HTTP status, or an error event inside the stream. */
 export class APIError extends OpenAIRxError {
   override name = 'APIError';
-  readonly status: number | undefined;
-  readonly type: string | undefined;
-  readonly code: string | number | null | undefined;
-  readonly param: string | null | undefined;
-  readonly requestId: string | undefined;
-  readonly headers: Record<string, string>;
-  readonly body: unknown;
-  readonly retryAfterMs: number | undefined;
-  readonly inStream: boolean;
+  declare readonly status: number | undefined;
+  declare readonly type: string | undefined;
+  declare readonly code: string | number | null | undefined;
+  declare readonly param: string | null | undefined;
+  declare readonly requestId: string | undefined;
+  declare readonly headers: Record<string, string>;
+  declare readonly body: unknown;
+  declare readonly retryAfterMs: number | undefined;
+  declare readonly inStream: boolean;
 
   constructor(init: APIErrorInit) {
     super(init);
@@ -81,8 +81,8 @@ export interface StreamTimeoutErrorInit {
 /** No response headers, no first event, no data for too long, or the whole stream took too long. */
 export class StreamTimeoutError extends OpenAIRxError {
   override name = 'StreamTimeoutError';
-  readonly phase: TimeoutPhase;
-  readonly timeoutMs: number;
+  declare readonly phase: TimeoutPhase;
+  declare readonly timeoutMs: number;
 
   constructor(init: StreamTimeoutErrorInit) {
     super({ message: `Stream timed out in phase '${init.phase}' after ${init.timeoutMs} ms` });
@@ -102,8 +102,8 @@ export interface StreamProtocolErrorInit extends ErrorInit {
 /** The server spoke, but not the protocol we expected. `data` carries the offending raw text, if any. */
 export class StreamProtocolError extends OpenAIRxError {
   override name = 'StreamProtocolError';
-  readonly problem: ProtocolProblem;
-  readonly data: string | undefined;
+  declare readonly problem: ProtocolProblem;
+  declare readonly data: string | undefined;
 
   constructor(init: StreamProtocolErrorInit) {
     super(init);
@@ -124,7 +124,7 @@ export interface StreamTruncatedErrorInit<T> extends ErrorInit {
  */
 export class StreamTruncatedError<T = unknown> extends OpenAIRxError {
   override name = 'StreamTruncatedError';
-  readonly partial: T;
+  declare readonly partial: T;
 
   constructor(init: StreamTruncatedErrorInit<T>) {
     super(init);
@@ -133,9 +133,10 @@ export class StreamTruncatedError<T = unknown> extends OpenAIRxError {
 }
 
 /**
- * The request could not be sent as configured: a header value with a CR, LF or
- * NUL (an API key pasted with its newline), a URL the transport cannot parse.
- * Trying again cannot help, so `retryStream` never does.
+ * The request could not be sent as configured: OpenAI's own API without a
+ * key, an API key or another header value with a CR, LF or NUL (a key read
+ * from a file with its newline), a URL the transport cannot parse. Trying
+ * again cannot help, so `retryStream` never does.
  */
 export class InvalidRequestError extends OpenAIRxError {
   override name = 'InvalidRequestError';
@@ -149,7 +150,7 @@ export interface StreamAbortErrorInit {
 /** The caller's `AbortSignal` fired. Unsubscribing is silent and never produces this. */
 export class StreamAbortError extends OpenAIRxError {
   override name = 'StreamAbortError';
-  readonly reason: unknown;
+  declare readonly reason: unknown;
 
   constructor(init: StreamAbortErrorInit = {}) {
     super({ message: 'The request was aborted by its signal' });
@@ -164,4 +165,98 @@ export class StreamAbortError extends OpenAIRxError {
  */
 export function excerpt(text: string, maxChars: number): string {
   return text.length > maxChars ? `${text.slice(0, maxChars)}${CUT_MARK}` : text;
+}
+
+export type PartialJsonProblem = 'invalid' | 'unfinished' | 'too-deep' | 'too-long';
+
+export interface PartialJsonErrorInit {
+  problem: PartialJsonProblem;
+  /** Index in `text` of the character where the JSON went wrong (`text.length` when it ended unfinished). */
+  position: number;
+  /** The text received so far. */
+  text: string;
+  /** What went wrong at `position`, without the text. */
+  reason: string;
+}
+
+/**
+ * Streamed JSON went wrong: a character that cannot continue it (`invalid`,
+ * raised at that character), an end before the value was complete
+ * (`unfinished`), or a limit (`too-deep`, `too-long`).
+ */
+export class PartialJsonError extends OpenAIRxError {
+  override name = 'PartialJsonError';
+  readonly problem: PartialJsonProblem;
+  readonly position: number;
+  readonly text: string;
+
+  constructor(init: PartialJsonErrorInit) {
+    super({ message: `${init.reason} (at position ${init.position})` });
+    this.problem = init.problem;
+    this.position = init.position;
+    this.text = init.text;
+  }
+}
+
+/** One way the output failed its schema; zod's issues have this shape (and more fields). */
+export interface OutputIssue {
+  readonly code?: string;
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+}
+
+export interface OutputValidationErrorInit extends ErrorInit {
+  /** The whole text that failed. */
+  text: string;
+  /** The schema's issues; empty when the text was not JSON (then `cause` is the {@link PartialJsonError}). */
+  issues?: readonly OutputIssue[];
+}
+
+/** A model's structured output is not valid JSON, or fails its schema. Keeps the text and the schema's issues. */
+export class OutputValidationError extends OpenAIRxError {
+  override name = 'OutputValidationError';
+  readonly text: string;
+  readonly issues: readonly OutputIssue[];
+
+  constructor(init: OutputValidationErrorInit) {
+    super(init);
+    this.text = init.text;
+    this.issues = init.issues ?? [];
+  }
+}
+
+export interface RefusalErrorInit {
+  /** The model's refusal text. */
+  refusal: string;
+}
+
+/** The model refused to answer (a chat `refusal`, a Responses refusal part) instead of giving structured output. */
+export class RefusalError extends OpenAIRxError {
+  override name = 'RefusalError';
+  readonly refusal: string;
+
+  constructor(init: RefusalErrorInit) {
+    super({ message: `The model refused: ${excerpt(init.refusal, 200)}` });
+    this.refusal = init.refusal;
+  }
+}
+
+export interface StrictSchemaErrorInit extends ErrorInit {
+  /** Where in the schema: a property path such as `address.tags[]`, or `(root)`. */
+  path: string;
+}
+
+/**
+ * A zod schema that OpenAI's strict structured outputs cannot express (a record,
+ * a tuple, `z.any()`, a root that is not an object…), raised where the format
+ * or tool is defined instead of a 400 from the API later.
+ */
+export class StrictSchemaError extends OpenAIRxError {
+  override name = 'StrictSchemaError';
+  readonly path: string;
+
+  constructor(init: StrictSchemaErrorInit) {
+    super(init);
+    this.path = init.path;
+  }
 }

@@ -193,17 +193,35 @@ test('a key the server echoes in its error is redacted, with and without --verbo
   expectNoSecretOrStack(plain.stderr, verbose.stderr);
 });
 
+test('--verbose shows the timeouts: by default 10 min to the first event and 5 min between events; --timeout sets all, 0 none', async () => {
+  const prompt = 'Go [[mock:tokens=3]]';
+  const defaults = await runCli(['chat', '--verbose', prompt], env());
+  const set = await runCli(['chat', '--verbose', '--timeout', '2500', prompt], env());
+  const none = await runCli(['chat', '--verbose', '--timeout', '0', prompt], env());
+
+  expect([defaults.code, set.code, none.code]).toEqual([0, 0, 0]);
+  expect(defaults.stderr).toContain('\ntimeouts: 10 min for the headers, 10 min for the first event, 5 min between events\n');
+  expect(set.stderr).toContain('\ntimeouts: 2500 ms for the headers, 2500 ms for the first event, 2500 ms between events\n');
+  expect(none.stderr).toContain('\ntimeouts: none (--timeout 0)\n');
+  expect(none.stdout.toString()).toBe(defaults.stdout.toString());
+});
+
 describe('every kind of failure has its own exit code and one clear line', () => {
-  test('a key with a trailing newline (pasted from a file): 2, one line, nothing sent', async () => {
+  test('a key with a trailing newline (read from a file): 2, one line naming where the key came from, nothing sent', async () => {
     const server = await scripted((_req, res) => {
       res.end();
     });
-    const result = await runCli(['chat', '--base-url', `${server.url}/v1`, 'hi'], { ...cliEnv(), OPENAI_API_KEY: `${KEY}\n` });
+    const fromEnv = await runCli(['chat', '--base-url', `${server.url}/v1`, 'hi'], { ...cliEnv(), OPENAI_API_KEY: `${KEY}\n` });
+    const fromFlag = await runCli(['chat', '--base-url', `${server.url}/v1`, '--api-key', `${KEY}\r\n`, 'hi'], cliEnv());
 
-    expect(result.code).toBe(2);
-    expect(result.stderr).toBe("openai-rx: The value of header 'authorization' has a CR, LF or NUL character and cannot be sent\n");
+    expect([fromEnv.code, fromFlag.code]).toEqual([2, 2]);
+    const message = (source: string) =>
+      `openai-rx: the API key from ${source} contains a line break or a NUL character, which no HTTP header can carry (read from a file with its newline?)\n` +
+      'Run with --help for usage.\n';
+    expect(fromEnv.stderr).toBe(message('OPENAI_API_KEY'));
+    expect(fromFlag.stderr).toBe(message('--api-key'));
     expect(server.requests).toHaveLength(0);
-    expectNoSecretOrStack(result.stderr);
+    expectNoSecretOrStack(fromEnv.stderr, fromFlag.stderr);
   });
 
   test('connection refused: 4', async () => {
@@ -255,6 +273,23 @@ describe('every kind of failure has its own exit code and one clear line', () =>
     expect(result.stderr).toMatch(
       /^openai-rx: error event in the stream \(server_error\): The server had an error while processing your request \(mock\)\. · request req_mock_\d+\n$/,
     );
+  });
+
+  test('--timeout takes milliseconds; a negative value gets the same clear line as a word, not a parser message', async () => {
+    const negative = await runCli(['chat', '--timeout', '-5', 'hi'], env());
+    const word = await runCli(['chat', '--timeout', 'abc', 'hi'], env());
+    const inline = await runCli(['chat', '--timeout=-5', 'hi'], env());
+
+    expect([negative.code, word.code, inline.code]).toEqual([2, 2, 2]);
+    expect(negative.stderr).toBe("openai-rx: --timeout takes milliseconds (an integer of at least 0), not '-5'\nRun with --help for usage.\n");
+    expect(word.stderr).toBe("openai-rx: --timeout takes milliseconds (an integer of at least 0), not 'abc'\nRun with --help for usage.\n");
+    expect(inline.stderr).toBe(negative.stderr);
+  });
+
+  test('an option missing its value before another option is one line', async () => {
+    const result = await runCli(['chat', '--system', '-q', 'hi'], env());
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^openai-rx: chat: Option '--system' argument is ambiguous\. Did you forget .*'--system=-XYZ'\.\nRun with --help for usage\.\n$/);
   });
 
   test('usage errors: 2', async () => {

@@ -115,6 +115,36 @@ test('a port in use: one line and exit code 8', async () => {
   }
 });
 
+test('relay without a key for OpenAI: one line that offers what relay takes (--upstream), not --mock', async () => {
+  const result = await runCli(['relay', '--port', '0']);
+
+  expect(result.code).toBe(2);
+  expect(result.stderr).toBe(
+    'openai-rx: no API key for https://api.openai.com/v1: set OPENAI_API_KEY, pass --api-key, or relay to an upstream that needs none ' +
+      '(--upstream URL; openai-rx mock runs one on port 8788)\nRun with --help for usage.\n',
+  );
+});
+
+test('relay checks every flag before the key: a bad --port is reported as such, with or without a key', async () => {
+  const withoutKey = await runCli(['relay', '--port', 'abc']);
+  const withKey = await runCli(['relay', '--port', '-1'], cliEnv({ OPENAI_API_KEY: KEY }));
+  const metrics = await runCli(['relay', '--port', '0', '--metrics-port', '70000']);
+
+  expect([withoutKey.code, withKey.code, metrics.code]).toEqual([2, 2, 2]);
+  expect(withoutKey.stderr).toBe("openai-rx: --port takes a port number from 0 to 65535, not 'abc'\nRun with --help for usage.\n");
+  expect(withKey.stderr).toBe("openai-rx: --port takes a port number from 0 to 65535, not '-1'\nRun with --help for usage.\n");
+  expect(metrics.stderr).toMatch(/^openai-rx: --metrics-port takes a port number from 0 to 65535, not '70000'\n/);
+});
+
+test('relay with a key that ends in a newline does not start: one line naming OPENAI_API_KEY, never the key', async () => {
+  const result = await runCli(['relay', '--port', '0', '--upstream', upstream.baseURL], cliEnv({ OPENAI_API_KEY: `${KEY}\n` }));
+
+  expect(result.code).toBe(2);
+  expect(result.stderr).toMatch(/^openai-rx: the API key from OPENAI_API_KEY contains a line break or a NUL character, which no HTTP header can carry/);
+  expect(result.stdout.toString()).toBe('');
+  expect(result.stderr).not.toContain(KEY);
+});
+
 test.each(['chat', 'relay', 'mock', 'demo'])('%s --help prints its usage and exits 0', async (command) => {
   const result = await runCli([command, '--help']);
   expect(result.code).toBe(0);

@@ -105,7 +105,7 @@ test('chat: an error is one line, with --verbose every line is safe; nothing fro
   const verbose = await runCli(['chat', '--verbose', '-m', HOSTILE, 'http-error'], chatEnv());
   const lines = expectSafeLines(verbose.stderr);
   expect(lines.length).toBeGreaterThan(4);
-  for (const line of lines) expect(line).toMatch(/^(POST |HTTP |openai-rx: | {2}|stats: )/);
+  for (const line of lines) expect(line).toMatch(/^(POST |timeouts: |HTTP |openai-rx: | {2}|stats: )/);
 
   const inStream = await runCli(['chat', '-q', 'stream-error'], chatEnv());
   expect(inStream.code).toBe(3);

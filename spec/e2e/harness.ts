@@ -3,9 +3,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import type { RelaySummary } from '../../src/index.node';
 import { createRelay } from '../../src/node';
+import { listeningUrl, startCli, type CliProcess } from '../cli/cliProcess';
 
 /*
  * The pieces every end-to-end spec needs: a page bundle built by esbuild, a
@@ -156,4 +157,36 @@ export async function waitUntil(condition: () => boolean, what: string, timeoutM
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+export interface DemoCli {
+  process: CliProcess;
+  url: string;
+}
+
+/** `openai-rx demo` as a real process on a free port, `delayMs` between the embedded mock's tokens. */
+export async function startDemoCli(env: NodeJS.ProcessEnv, delayMs = 20): Promise<DemoCli> {
+  const demo = startCli(['demo', '--port', '0', '--delay', String(delayMs)], env);
+  await demo.waitFor((stdout) => stdout.includes('→ upstream'), 'the demo to listen', 30_000);
+  return { process: demo, url: listeningUrl(demo.stdout().toString()) };
+}
+
+/** Whether every element matching `selector` is one line tall: the raw panel's frames never wrap. */
+export function singleLines(page: Page, selector: string): Promise<boolean> {
+  return page.$$eval(selector, (items) =>
+    items.every((item) => {
+      const lineHeight = parseFloat(getComputedStyle(item).lineHeight);
+      return item.getBoundingClientRect().height < lineHeight * 1.5;
+    }),
+  );
+}
+
+/** Whether the element is inside its scrolling panel's visible area (the panel followed the tail). */
+export function inView(page: Page, selector: string): Promise<boolean> {
+  return page.$eval(selector, (element) => {
+    const panel = element.parentElement!;
+    const box = element.getBoundingClientRect();
+    const view = panel.getBoundingClientRect();
+    return box.top >= view.top - 1 && box.bottom <= view.bottom + 1;
+  });
 }

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ExecFileOptions } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -45,7 +45,9 @@ beforeAll(async () => {
   const [tarball] = (await readdir(workDir)).filter((name) => name.endsWith('.tgz'));
   await mkdir(consumerDir);
   await writeFile(join(consumerDir, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
-  await run(npm, ['install', join(workDir, tarball), ...quietNpm], { cwd: consumerDir });
+  // What a TypeScript consumer on Node has beside the package: Node's types, and the optional peers it imports.
+  const consumerTypes = await Promise.all(['@types/node', '@opentelemetry/api', 'redis'].map(async (name) => `${name}@${await installedVersion(name)}`));
+  await run(npm, ['install', join(workDir, tarball), ...consumerTypes, ...quietNpm], { cwd: consumerDir });
 
   server = await startServer((_req, res) => {
     sseHead(res);
@@ -55,6 +57,11 @@ beforeAll(async () => {
     res.end('data: [DONE]\n\n');
   });
 });
+
+async function installedVersion(name: string): Promise<string> {
+  const manifest = JSON.parse(await readFile(join(repoRoot, 'node_modules', name, 'package.json'), 'utf8')) as { version: string };
+  return manifest.version;
+}
 
 afterAll(async () => {
   await server?.close();
@@ -132,6 +139,17 @@ test('a browser bundler resolves the installed package to the fetch build, free 
   expect(bundle.code).not.toContain('node:');
 });
 
+// Bytes are deterministic for a given tree, so the budget is a test, not a benchmark: a change that pushes a
+// typical browser import of the installed package past it fails here. bench/bundle-size.ts is an ES module
+// (import.meta), so it runs as the command it also is.
+test('a typical browser import of the installed package stays within the min+gzip budget, with no bundler warning', async () => {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/bundle-size.ts', '--installed-in', consumerDir], { cwd: repoRoot });
+
+  expect(stdout).toMatch(/min\+gzip \d+ B \([\d.]+ KB, within the 15\.0 KB budget by \d+ B\); .*warnings: 0/);
+  // Measured from the package's browser build (dist/esm), not from src.
+  expect(stdout).toMatch(/^ +\d+ B {2}client$/m);
+});
+
 test('the installed openai-rx command streams from its embedded mock, and its demo serves the prebuilt page bundle', async () => {
   const bin = join(consumerDir, 'node_modules', '.bin', 'openai-rx');
   const env = { PATH: process.env.PATH ?? '', NO_COLOR: '1' };
@@ -164,4 +182,39 @@ test('the installed openai-rx command streams from its embedded mock, and its de
   } finally {
     demo.kill('SIGKILL');
   }
+});
+
+// One export per entry of package.json "exports"; each must be typed, not `any`, under every module resolution.
+const typedExports: Record<string, string> = {
+  '.': 'createClient',
+  './node': 'createRelay',
+  './testing': 'startMockUpstream',
+  './opentelemetry': 'openTelemetry',
+  './redis': 'redisResumeStore',
+};
+
+test.each([
+  { moduleResolution: 'nodenext', module: 'nodenext', files: ['entries.mts', 'entries.cts'] },
+  { moduleResolution: 'bundler', module: 'esnext', files: ['entries.ts'] },
+  { moduleResolution: 'node10', module: 'commonjs', files: ['entries.ts'] },
+])('TypeScript resolves every entry to its types under moduleResolution $moduleResolution', async ({ moduleResolution, module, files }) => {
+  const { exports: exportsMap } = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+  const entries = Object.keys(exportsMap).filter((subpath) => subpath !== './package.json');
+  expect(Object.keys(typedExports).sort()).toEqual(entries.sort());
+
+  const specifier = (subpath: string) => `openai-rx${subpath.slice(1)}`;
+  const source = [
+    'type IsAny<T> = 0 extends 1 & T ? true : false;',
+    ...Object.entries(typedExports).map(
+      ([subpath, name], index) =>
+        `import { ${name} as export${index} } from '${specifier(subpath)}';\n` +
+        `export const typed${index}: IsAny<typeof export${index}> = false;`,
+    ),
+  ].join('\n');
+  await Promise.all(files.map((file) => writeFile(join(consumerDir, file), source)));
+  const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+  const options = ['--noEmit', '--strict', '--esModuleInterop', '--types', 'node', '--module', module, '--moduleResolution', moduleResolution];
+
+  const { stdout } = await run(process.execPath, [tsc, ...options, ...files], { cwd: consumerDir });
+  expect(stdout).toBe('');
 });

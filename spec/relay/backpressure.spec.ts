@@ -140,10 +140,6 @@ test('node relay: a client that stops reading pauses upstream; relay memory stay
     await summaries.reaches(1, 'the summary');
     expect(summaries).toHaveLength(1);
     expect(summaries[0]).toMatchObject({ outcome: 'completed', frames: FRAMES + 1, bytes: EXPECTED.byteLength });
-    console.info(
-      `node relay backpressure: provider stalled after ${(stalledAt / MiB).toFixed(2)} MiB of ${(EXPECTED.byteLength / MiB).toFixed(2)} MiB; ` +
-        `relay response buffer peaked at ${(maxRelayBuffered / 1024).toFixed(1)} KiB`,
-    );
   } finally {
     clearInterval(sample);
     await relay.close();
@@ -172,5 +168,4 @@ test('fetch relay: an unread response body pauses upstream; every byte arrives o
     received.push(value);
   }
   expect(Buffer.concat(received).equals(EXPECTED)).toBe(true);
-  console.info(`fetch relay backpressure: provider stalled after ${(stalledAt / MiB).toFixed(2)} MiB`);
 });

@@ -801,6 +801,23 @@ describe('upstream failures', () => {
     expect(response.status).toBe(502);
     expect((response.json() as { error: { code: string } }).error.code).toBe('upstream_response_too_large');
   });
+
+  test.each([
+    ['a reset after part of the body', (res: ServerResponse) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"id":"chatcmpl-1","choi');
+      setImmediate(() => res.destroy());
+    }],
+    ['a 204 that declares a body it cannot have', (res: ServerResponse) => {
+      res.writeHead(204, { 'content-length': '726' });
+      res.end();
+    }],
+  ])('a JSON answer that breaks off after its headers (%s) is a lost connection, not an unreachable upstream', async (_, answer) => {
+    const { url } = await start((_req, res) => answer(res));
+    const response = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify({ model: 'm', messages: [] }) });
+    expect([response.status, (response.json() as { error: { code: string } }).error.code]).toEqual([502, 'upstream_connection_lost']);
+    expect(await settled()).toMatchObject({ outcome: 'upstream-error', status: 502 });
+  });
 });
 
 describe('the client goes away', () => {

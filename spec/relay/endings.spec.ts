@@ -164,8 +164,9 @@ describe.each(bothRelays)('$name', (kind) => {
       expect(json.text).toBe(JSON.stringify({ object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: answer } }] }));
     });
 
-    test('an error body and an in-stream error frame that echo it are redacted', async () => {
-      const { url } = await start(provider, { apiKey: 'ollama' });
+    test('an error body and an in-stream error frame that echo it are redacted, for the client and for onFrame', async () => {
+      const seen: string[] = [];
+      const { url } = await start(provider, { apiKey: 'ollama', onFrame: (frame) => seen.push(frame.type === 'event' ? frame.data : frame.text) });
       const denied = await rawRequest(url, { body: JSON.stringify({ ...CHAT_BODY, model: 'denied' }) });
       expect(denied.status).toBe(401);
       expect(denied.json()).toEqual({
@@ -173,6 +174,8 @@ describe.each(bothRelays)('$name', (kind) => {
       });
       const inStream = await rawRequest(url, { body: JSON.stringify({ ...CHAT_BODY, model: 'in-stream-error' }) });
       expect(inStream.text).toBe(chatData(answer) + errorEvent.replace(echo, 'Invalid API key: [redacted]'));
+      const eventData = (text: string) => text.slice('data: '.length, -2);
+      expect(seen).toEqual([eventData(chatData(answer)), eventData(errorEvent.replace(echo, 'Invalid API key: [redacted]'))]);
       const summaries = await fixture.settled(2);
       expect(summaries.map((summary) => summary.outcome)).toEqual(['upstream-error', 'upstream-error']);
       expect(JSON.stringify(summaries.map((summary) => summary.error?.message))).not.toContain('ollama');

@@ -36,11 +36,10 @@ const CLIENT_KEY = 'sk-client-key-must-stay-here';
 const MODELS = ['m', 'm2'];
 const MAX_BODY_BYTES = 32 * 1024;
 /**
- * Default seeds, chosen among those whose cases never pipeline an `Expect: 100-continue` request behind another
- * one on createRelay: node:http then writes its automatic `100 Continue` between the head and the body of the
- * relay's answer (a known defect, replayed by FUZZ_SEED=28:211), and when it shows depends on timing.
+ * Default seeds. Any seed should pass: node:http's automatic `100 Continue` to a pipelined `Expect: 100-continue`
+ * request no longer lands inside the relay's answer (FUZZ_SEED=28:211 replays the case that found it).
  */
-const SEEDS = [4, 11, 17, 21, 23, 24, 25, 34];
+const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8];
 const CASES_PER_SEED = 60;
 /** Generous for a loaded machine: a case that takes this long has hung. */
 const DEADLINE_MS = 8000;
@@ -614,7 +613,7 @@ async function runCase(kind: RelayKind, plan: ClientPlan, watch: SeedWatch): Pro
   expect(summaryProblems(relay, mark)).toEqual([]);
   expect(answerProblems(plan, received)).toEqual([]);
   expect(upstreamProblems()).toEqual([]);
-  expectNothingLeft(relay, watch);
+  await expectNothingLeft(relay, watch);
 }
 
 test.each(fuzzRuns(SEEDS, CASES_PER_SEED).map((run) => [run.seed, run.cases] as const))(

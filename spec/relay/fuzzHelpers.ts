@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Readable } from 'node:stream';
+import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
 import { createParser } from 'eventsource-parser';
 import { Agent } from 'undici';
 import { createFetchRelay, type RelayOptions, type RelayOutcome, type RelaySummary, type Transport } from '../../src/index.node';
@@ -89,7 +90,6 @@ export function fuzzRuns(defaultSeeds: readonly number[], casesPerSeed: number):
 
 /** Runs every timer of the relays under test: what a seed checks for timers left pending. */
 const relayTimers = trackedScheduler();
-
 /** What watches a whole seed: uncaught exceptions, and the timers the relays start. */
 export interface SeedWatch {
   failures: ProcessFailures;
@@ -123,12 +123,18 @@ export async function caseOver(relay: RelayUnderTest, upstream: TestServer, time
   await upstreamClosed(upstream, timeoutMs);
 }
 
-/** What every case must leave: no uncaught exception, no onError call, no ledger problem, no relay timer pending. */
-export function expectNothingLeft(relay: RelayUnderTest, watch: SeedWatch): void {
+/**
+ * What every case must leave: no uncaught exception, no onError call, no ledger problem, and no relay timer pending
+ * once everything settled and every socket closed, or, given `timersEndWithinMs`, none still pending after that long.
+ */
+export async function expectNothingLeft(relay: RelayUnderTest, watch: SeedWatch, timersEndWithinMs = 0): Promise<void> {
   expect(watch.failures.failures).toEqual([]);
   expect(relay.hookErrors).toEqual([]);
   expect(relay.ledger.takeProblems()).toEqual([]);
-  // Everything settled and every socket closed: no timer the relay started may still be pending.
+  if (timersEndWithinMs > 0) {
+    // A timeout here is reported by the expectation below.
+    await timerChanges.until(() => watch.timers.live() === 0, () => 'the relay timers to end', timersEndWithinMs).catch(() => undefined);
+  }
   expect({ relayTimersPending: watch.timers.live() }).toEqual({ relayTimersPending: 0 });
 }
 
@@ -187,6 +193,25 @@ export class Waiters {
     });
   }
 }
+
+/** Woken whenever one of the relays' timers has run or was cancelled. */
+const timerChanges = new Waiters();
+/** The relays' scheduler: {@link relayTimers}, waking {@link timerChanges} as each action ends. */
+const relayScheduler: SchedulerLike = {
+  now: () => relayTimers.now(),
+  schedule<T>(work: (this: SchedulerAction<T>, state?: T) => void, delay?: number, state?: T): Subscription {
+    const action = relayTimers.schedule<T>(
+      function (this: SchedulerAction<T>, value?: T) {
+        work.call(this, value);
+        timerChanges.notify();
+      },
+      delay,
+      state,
+    );
+    action.add(() => timerChanges.notify());
+    return action;
+  },
+};
 
 /** Rejects naming `what` when `promise` has not settled within `timeoutMs`: a hang is a finding. */
 export function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
@@ -359,7 +384,7 @@ export async function startRelays(options: Omit<RelayOptions<object>, 'onSettled
   const hooks = (ledger: SettleLedger<object>, hookErrors: unknown[]) => ({
     ...options,
     transport,
-    scheduler: relayTimers,
+    scheduler: relayScheduler,
     onSettled: (summary: RelaySummary<object>) => ledger.settled(summary),
     onError: (error: unknown) => hookErrors.push(error),
   });
@@ -568,16 +593,16 @@ function readChunked(bytes: Buffer, start: number) {
 }
 
 /** A frame as a spec-compliant SSE parser reads it. */
-export type ParsedFrame = { type: 'event'; event?: string; id?: string; data: string } | { type: 'comment'; text: string };
+type ParsedFrame = { type: 'event'; event?: string; id?: string; data: string } | { type: 'comment'; text: string };
 
 /** What an SSE text parses to: the frames it completes, and those only a final blank line would complete. */
-export interface ParsedSse {
+interface ParsedSse {
   frames: ParsedFrame[];
   pending: ParsedFrame[];
 }
 
 /** Parses with eventsource-parser, which reads SSE as browsers' EventSource does. */
-export function parseSse(text: string): ParsedSse {
+function parseSse(text: string): ParsedSse {
   const frames: ParsedFrame[] = [];
   const parser = createParser({
     onEvent: ({ event, id, data }) =>
@@ -592,14 +617,122 @@ export function parseSse(text: string): ParsedSse {
   return { frames: frames.slice(0, complete), pending: frames.slice(complete) };
 }
 
-/** Whether the bytes are valid UTF-8 (the relay decodes and re-encodes every frame). */
-export function isUtf8(bytes: Buffer): boolean {
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return true;
-  } catch {
-    return false;
+/** One block of an upstream event stream, by offsets into the body, and what an independent reading finds in it. */
+export interface SseBlockFacts {
+  start: number;
+  end: number;
+  /** `[DONE]`, or a Responses event whose `type` ends the response. */
+  finishing: boolean;
+  /** An error event in a shape the relay's audit knows, llama.cpp's bare `error:` line included. */
+  error: boolean;
+  /** An event whose data is longer than `maxEventSize` characters, or more bytes than the relay holds for a block. */
+  oversize: boolean;
+}
+
+/** What follows an upstream body's last blank line. */
+export interface SseTailFacts extends SseBlockFacts {
+  /** Ends in the middle of a line or of an event whose events are not whole (`[DONE]` or JSON data): truncated. */
+  cut: boolean;
+}
+
+/** An upstream event stream cut into blocks the way the SSE standard reads it, independently of the relay's reader. */
+export interface UpstreamSse {
+  /** The blocks that end with their blank line. */
+  blocks: SseBlockFacts[];
+  tail: SseTailFacts | undefined;
+  /**
+   * Every offset at which the relay may end what it passed on, or write a heartbeat: 0, each block's end, and after
+   * the CR of a blank line's CRLF (a read may end there; the LF then starts the next block).
+   */
+  cuts: number[];
+}
+
+const FINISHING_TYPES = new Set<unknown>(['response.completed', 'response.incomplete', 'response.failed']);
+
+/**
+ * Reads an upstream body into blocks (LF, CR and CRLF line endings; a final CR ends its line) and their facts,
+ * with eventsource-parser for the events: the reference the relay's bytes are held to.
+ *
+ * @example
+ * const { blocks, tail } = readUpstreamSse(Buffer.from('data: [DONE]\n\ndata: x'), 4096);
+ * // blocks[0].finishing, tail.cut
+ */
+export function readUpstreamSse(body: Buffer, maxEventSize: number): UpstreamSse {
+  const blocks: SseBlockFacts[] = [];
+  const cuts = [0];
+  let blockStart = 0;
+  let lineStart = 0;
+  for (let at = 0; at < body.length; ) {
+    const byte = body[at];
+    if (byte !== LF && byte !== CR) {
+      at++;
+      continue;
+    }
+    const blank = at === lineStart;
+    const crlf = byte === CR && body[at + 1] === LF;
+    at += crlf ? 2 : 1;
+    lineStart = at;
+    if (!blank) continue;
+    blocks.push(blockFacts(body, blockStart, at, maxEventSize).facts);
+    if (crlf) cuts.push(at - 1);
+    cuts.push(at);
+    blockStart = at;
   }
+  if (blockStart === body.length) return { blocks, tail: undefined, cuts };
+  const { facts, events, pendingEvent } = blockFacts(body, blockStart, body.length, maxEventSize);
+  const midLine = lineStart < body.length;
+  const whole = events.every((event) => event.data === '[DONE]' || jsonOf(event.data) !== undefined);
+  return { blocks, tail: { ...facts, cut: (midLine || pendingEvent) && !whole }, cuts };
+}
+
+const LF = 10;
+const CR = 13;
+
+interface SseEvent {
+  event?: string;
+  data: string;
+}
+
+function blockFacts(body: Buffer, start: number, end: number, maxEventSize: number) {
+  const decoded = new TextDecoder('utf-8', { ignoreBOM: true }).decode(body.subarray(start, end));
+  // The body's BOM, once, at its start; the SSE standard drops it.
+  const text = start === 0 && decoded.startsWith('\uFEFF') ? decoded.slice(1) : decoded;
+  const { frames, pending } = parseSse(text);
+  const parsed = [...frames, ...pending].filter((frame): frame is Extract<ParsedFrame, { type: 'event' }> => frame.type === 'event');
+  const events: SseEvent[] = [...parsed, ...bareErrors(text)];
+  const finishing = events.some((event) => event.data === '[DONE]' || FINISHING_TYPES.has(recordOf(event.data)?.type));
+  const error = events.some((event) => event.event === 'error' || carriesError(recordOf(event.data)));
+  const oversize = parsed.some((event) => event.data.length > maxEventSize) || end - start > maxEventSize * 4;
+  return { facts: { start, end, finishing, error, oversize }, events, pendingEvent: pending.some((frame) => frame.type === 'event') };
+}
+
+/** llama.cpp's `error: {...}` lines, which the standard ignores and openai-rx reads as `event: error`. */
+function bareErrors(text: string): SseEvent[] {
+  return text.split(/\r\n|\r|\n/).flatMap((line) => {
+    const match = /^error(?::(.*))?$/s.exec(line);
+    return match ? [{ event: 'error', data: (match[1] ?? '').replace(/^ /, '') }] : [];
+  });
+}
+
+/** The shapes of an in-stream error: `{"error":{…}}` or a non-empty string, vLLM's `object`, Responses' `type`. */
+function carriesError(json: Record<string, unknown> | undefined): boolean {
+  if (!json) return false;
+  const { error } = json;
+  const isErrorObject = typeof error === 'object' && error !== null && !Array.isArray(error);
+  return isErrorObject || (typeof error === 'string' && error !== '') || json.object === 'error' || json.type === 'error' || json.type === 'response.failed';
+}
+
+function jsonOf(text: string): { value: unknown } | undefined {
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch {
+    return undefined;
+  }
+}
+
+function recordOf(text: string): Record<string, unknown> | undefined {
+  const value = jsonOf(text)?.value;
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
 /** `[[[…]]]` nested `depth` levels around `inner`. */

@@ -1,7 +1,9 @@
 // The re-attach loop in virtual time: backoff, attempts, timeouts and the frame position, over a scripted relay.
+import { take } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { buildClient } from '../../src/client';
-import { APIConnectionError, APIError, InvalidRequestError, StreamAbortError, StreamTimeoutError } from '../../src/errors';
+import { APIConnectionError, APIError, InvalidRequestError, StreamAbortError, StreamProtocolError, StreamTimeoutError } from '../../src/errors';
+import { chatChunks } from '../../src/openai/chatChunks';
 import { StreamNotFoundError } from '../../src/resume/clientErrors';
 import type { SseFrame } from '../../src/sse/types';
 import { chatChunk } from '../../src/testing/chatBuilders';
@@ -51,7 +53,8 @@ test('backs off between failed re-attaches, doubling, and gives up after `attemp
   });
   expect(relay.times).toEqual([0, 100, 300]);
   expect(relay.lastEventIds()).toEqual([undefined, '1', '1']);
-  expect(relay.cancels()).toEqual([]);
+  // Giving up on a generation that may still run elsewhere: it is cancelled, in case the relay is reachable again.
+  expect(relay.cancels()).toHaveLength(1);
 });
 
 test('a new event resets the count: breaks that each move the stream on are re-attached without end', () => {
@@ -146,14 +149,14 @@ test('what is not a break passes through: errors of the start, a first-event tim
   }
 });
 
-test('totalMs bounds the whole stream, re-attaches included, and such an end sends no cancel', () => {
+test('totalMs bounds the whole stream, re-attaches included, and giving up on a running generation cancels it', () => {
   jest.spyOn(Math, 'random').mockReturnValue(0);
   const relay = scriptedRelay([broken(e(1)), broken(e(2)), { headers: resumable, body: [], end: 'hang' }]);
   testScheduler.run(({ expectObservable }) => {
     const frames$ = relay.client.chat.completions.events(params, { resume: true, timeout: { totalMs: 500 } });
     expectObservable(frames$).toBe('(ab) 496ms #', { a: e(1), b: e(2) }, expect.objectContaining({ constructor: StreamTimeoutError, phase: 'total' }));
   });
-  expect(relay.cancels()).toEqual([]);
+  expect(relay.cancels()).toHaveLength(1);
 });
 
 test('the signal firing while waiting to re-attach ends the stream with StreamAbortError and sends the cancel', () => {
@@ -196,4 +199,55 @@ test('resumeStream with resume: false makes one attempt', () => {
     expectObservable(relay.client.resumeStream(STREAM_ID, { resume: false })).toBe('#', undefined, expect.any(APIConnectionError));
   });
   expect(relay.times).toEqual([0]);
+});
+
+describe('leaving after the generation is over sends no cancel; leaving one that runs does', () => {
+  const chunk = expect.objectContaining({ object: 'chat.completion.chunk' });
+
+  test('events() piped through chatChunks(), which stops at [DONE] while the connection stays open', () => {
+    const relay = scriptedRelay([{ headers: resumable, body: [sseText([e(1), DONE])], end: 'hang' }]);
+    testScheduler.run(({ expectObservable }) => {
+      expectObservable(relay.client.chat.completions.events(params, { resume: true }).pipe(chatChunks())).toBe('(a|)', { a: chunk });
+    });
+    expect(relay.cancels()).toEqual([]);
+  });
+
+  test('events() piped through chatChunks(), which fails at an error event of the upstream', () => {
+    const failed = sseEvent({ error: { message: 'The server had an error', type: 'server_error' } }, { id: '2' });
+    const relay = scriptedRelay([{ headers: resumable, body: [sseText([e(1), failed])], end: 'hang' }]);
+    testScheduler.run(({ expectObservable }) => {
+      const chunks$ = relay.client.chat.completions.events(params, { resume: true }).pipe(chatChunks());
+      expectObservable(chunks$).toBe('(a#)', { a: chunk }, expect.objectContaining({ constructor: APIError, inStream: true }));
+    });
+    expect(relay.cancels()).toEqual([]);
+  });
+
+  test('a Responses stream left after response.completed', () => {
+    const completed = sseEvent(
+      { type: 'response.completed', sequence_number: 1, response: { id: 'resp_1', object: 'response', status: 'completed', output: [] } },
+      { event: 'response.completed', id: '1' },
+    );
+    const relay = scriptedRelay([{ headers: resumable, body: [sseText([completed])], end: 'hang' }]);
+    testScheduler.run(({ expectObservable }) => {
+      expectObservable(relay.client.responses.events({ model: 'gpt-4o-mini', input: 'hi' }, { resume: true }), '^ 10ms !').toBe('a', { a: completed });
+    });
+    expect(relay.cancels()).toEqual([]);
+  });
+
+  test('stream() failing at a chunk it cannot read leaves a generation that runs on: that sends the cancel', () => {
+    const malformed: SseFrame = { type: 'event', data: '{"choices": [', id: '2' };
+    const relay = scriptedRelay([{ headers: resumable, body: [sseText([e(1), malformed])], end: 'hang' }]);
+    testScheduler.run(({ expectObservable }) => {
+      expectObservable(relay.client.chat.completions.stream(params, { resume: true })).toBe('(a#)', { a: chunk }, expect.any(StreamProtocolError));
+    });
+    expect(relay.cancels()).toHaveLength(1);
+  });
+
+  test('a downstream take() leaving mid-stream sends the cancel', () => {
+    const relay = scriptedRelay([{ headers: resumable, body: [sseText([e(1), e(2)])], end: 'hang' }]);
+    testScheduler.run(({ expectObservable }) => {
+      expectObservable(relay.client.chat.completions.events(params, { resume: true }).pipe(take(1))).toBe('(a|)', { a: e(1) });
+    });
+    expect(relay.cancels()).toHaveLength(1);
+  });
 });

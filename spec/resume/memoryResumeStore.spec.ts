@@ -23,4 +23,15 @@ describe('memoryResumeStore', () => {
     expect(await waiting).toEqual({ entries: [], ending: 'lost' });
     expect((await failed).message).toBe('The resume store was closed');
   });
+
+  test('a finished stream waiting out retainMs keeps no process alive (graceful shutdowns do not wait 5 minutes)', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+    const store = memoryResumeStore();
+    const before = timers();
+    const recording = await store.create(streamId(), { createdAt: 1 });
+    recording.append([event(1)]);
+    await recording.finish({ outcome: 'completed' });
+    expect(timers()).toBe(before);
+    await store.close();
+  });
 });

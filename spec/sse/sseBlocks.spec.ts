@@ -8,7 +8,7 @@ const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1');
 /** Splits `body` into the chunks cut at `offsets` and runs them through a splitter. */
 function split(body: Uint8Array, offsets: number[], maxEventSize = 1 << 20) {
   let oversize = 0;
-  const splitter = sseBlockSplitter(maxEventSize, () => oversize++);
+  const splitter = sseBlockSplitter(maxEventSize);
   const blocks: SseBlock[] = [];
   let text = '';
   let start = 0;
@@ -16,9 +16,11 @@ function split(body: Uint8Array, offsets: number[], maxEventSize = 1 << 20) {
     const read = splitter.feed(body.subarray(start, offset));
     blocks.push(...read.blocks);
     text += read.text;
+    if (read.oversize) oversize++;
     start = offset;
   }
   const end = splitter.end();
+  if (end.oversize) oversize++;
   return { blocks, end, oversize, text };
 }
 
@@ -90,7 +92,7 @@ describe('sseBlockSplitter', () => {
     const first = split(encoder.encode('data: a\r\r'), []);
     expect(first.blocks.map((block) => block.frames)).toEqual([[{ type: 'event', data: 'a' }]]);
     // The LF that then arrives starts the next block and makes no frame.
-    const splitter = sseBlockSplitter(1 << 20, () => undefined);
+    const splitter = sseBlockSplitter(1 << 20);
     expect(splitter.feed(encoder.encode('data: a\r\r')).blocks).toHaveLength(1);
     const next = splitter.feed(encoder.encode('\ndata: b\r\n\r\n')).blocks;
     expect(next.flatMap((block) => block.frames)).toEqual([{ type: 'event', data: 'b' }]);
@@ -119,6 +121,20 @@ describe('sseBlockSplitter', () => {
     }
   });
 
+  test('behind a BOM the first block is read as it is without one: its data line counts, its oversize event is found', () => {
+    const bom = [0xef, 0xbb, 0xbf];
+    const withData = new Uint8Array([...bom, ...encoder.encode('data: x\n\n')]);
+    for (let offset = 0; offset <= withData.length; offset++) {
+      expect(split(withData, [offset]).blocks.map((block) => block.hasData)).toEqual([true]);
+    }
+    // Found by the upstream fuzz (seed 3): behind a BOM, an oversize first event went on, and so did what followed.
+    const oversize = new Uint8Array([...bom, ...encoder.encode(`data: ${'x'.repeat(300)}\n\ndata: [DONE]\n\n`)]);
+    for (const offsets of [[], [1], [200], [310]]) {
+      const { blocks, oversize: found } = split(oversize, offsets, 100);
+      expect([blocks.length, found > 0]).toEqual([0, true]);
+    }
+  });
+
   test('multi-byte characters split across reads come out whole', () => {
     const body = encoder.encode('data: wörld 👋\n\n');
     for (let offset = 0; offset <= body.length; offset++) {
@@ -129,5 +145,19 @@ describe('sseBlockSplitter', () => {
   test('more than maxEventSize characters without a blank line is oversize', () => {
     expect(split(encoder.encode(`data: ${'x'.repeat(500)}`), [100, 200, 300, 400], 100).oversize).toBeGreaterThan(0);
     expect(split(encoder.encode(`data: ${'x'.repeat(50)}\n\n`), [], 100).oversize).toBe(0);
+  });
+
+  test('an oversize event inside one read: the whole blocks before it come out, it and what follows do not', () => {
+    const body = encoder.encode(`data: {"a":1}\n\ndata: ${'x'.repeat(600)}\n\ndata: {"b":2}\n\n`);
+    const splitter = sseBlockSplitter(100);
+    const read = splitter.feed(body);
+    expect([read.blocks.map((block) => text(block.bytes)), text(read.bytes), read.oversize]).toEqual([['data: {"a":1}\n\n'], 'data: {"a":1}\n\n', true]);
+    expect(splitter.feed(encoder.encode('data: more\n\n'))).toMatchObject({ blocks: [], oversize: true });
+  });
+
+  test('an oversize last block without its blank line is not handed out', () => {
+    const splitter = sseBlockSplitter(100);
+    splitter.feed(encoder.encode(`data: ${'x'.repeat(300)}`));
+    expect(splitter.end()).toEqual({ block: undefined, cutMidLine: false, oversize: true });
   });
 });

@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { lastValueFrom, Subject, toArray, type Observable } from 'rxjs';
+import * as z from 'zod';
 import {
   accumulateChatCompletion,
   accumulateCompletion,
@@ -9,6 +10,8 @@ import {
   contentDeltas,
   createClient,
   StreamTimeoutError,
+  zodResponseFormat,
+  zodTextFormat,
   type OpenAIRxClient,
   type SseFrame,
 } from '../../src/index.node';
@@ -151,6 +154,69 @@ describe('startMockUpstream', () => {
     );
     expect(followUp.choices[0].message.content).toMatch(/^The tool returned 21 degrees\./);
     expect(followUp.choices[0].finish_reason).toBe('stop');
+  });
+
+  test('answers a json_schema response_format with JSON that fits the schema, in small deltas (chat and Responses)', async () => {
+    await start();
+    const Person = z.object({ name: z.string(), age: z.number().int(), role: z.enum(['admin', 'user']), tags: z.array(z.string()), manager: z.object({ name: z.string() }).nullable() });
+    const deltas = await lastValueFrom(
+      client.chat.completions.stream(ask('Describe Ada Lovelace', { response_format: zodResponseFormat(Person, 'person') })).pipe(contentDeltas(), toArray()),
+    );
+    const expected = { name: 'Describe', age: 1, role: 'admin', tags: ['Ada', 'Lovelace'], manager: { name: 'Describe' } };
+    expect(Person.parse(JSON.parse(deltas.join('')))).toEqual(expected);
+    expect(deltas.length).toBeGreaterThan(20);
+    expect(Math.max(...deltas.map((delta) => delta.length))).toBeLessThanOrEqual(8);
+
+    const response = await lastValueFrom(
+      client.responses.stream({ model: 'm', input: 'Describe Ada Lovelace', text: { format: zodTextFormat(Person, 'person') } }).pipe(accumulateResponse()),
+    );
+    expect(JSON.parse(response.output[0].content?.[0].text ?? '')).toEqual(expected);
+  });
+
+  test('[[mock:parallel]]: two calls in one turn, each one’s arguments split across chunks; not with parallel_tool_calls false', async () => {
+    await start();
+    const tools = [{ type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+    const chunks = await lastValueFrom(client.chat.completions.stream(ask('Paris and Oslo [[mock:parallel]]', { tools })).pipe(toArray()));
+    const fragments = chunks.flatMap((chunk) => chunk.choices[0]?.delta?.tool_calls ?? []);
+    expect(fragments.filter((fragment) => fragment.id).map((fragment) => [fragment.index, fragment.id])).toEqual([
+      [0, 'call_mock_1'],
+      [1, 'call_mock_1_2'],
+    ]);
+    const args = (index: number) => fragments.filter((fragment) => fragment.index === index && fragment.function?.arguments).map((fragment) => fragment.function?.arguments);
+    expect(args(0).length).toBeGreaterThan(2);
+    expect(args(0).join('')).toBe('{"city":"Paris"}');
+    expect(args(1).join('')).toBe('{"city":"Oslo"}');
+
+    const weatherAndTime = [...tools, { type: 'function' as const, function: { name: 'get_time', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+    const both = await lastValueFrom(client.chat.completions.stream(ask('Paris [[mock:parallel]]', { tools: weatherAndTime })).pipe(accumulateChatCompletion()));
+    expect(both.choices[0].message.tool_calls?.map((call) => [call.function?.name, call.function?.arguments])).toEqual([
+      ['get_weather', '{"city":"Paris"}'],
+      ['get_time', '{"city":"Paris"}'],
+    ]);
+
+    const single = await lastValueFrom(
+      client.chat.completions.stream(ask('Paris and Oslo [[mock:parallel]]', { tools, parallel_tool_calls: false })).pipe(accumulateChatCompletion()),
+    );
+    expect(single.choices[0].message.tool_calls).toHaveLength(1);
+  });
+
+  test('[[mock:tool-rounds=N]]: N turns of tool calls before the text answer, which names every result of the last turn', async () => {
+    await start();
+    const tools = [{ type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+    const call = (id: string) => ({ id, type: 'function' as const, function: { name: 'get_weather', arguments: '{"city":"Paris"}' } });
+    const messages = (rounds: number) => [
+      { role: 'user' as const, content: 'Paris [[mock:tool-rounds=2]]' },
+      ...Array.from({ length: rounds }, (_, round) => [
+        { role: 'assistant' as const, content: null, tool_calls: [call(`a${round}`), call(`b${round}`)] },
+        { role: 'tool' as const, tool_call_id: `a${round}`, content: `rain ${round}` },
+        { role: 'tool' as const, tool_call_id: `b${round}`, content: `sun ${round}` },
+      ]).flat(),
+    ];
+    const answer = (rounds: number) => lastValueFrom(client.chat.completions.stream({ model: 'm', tools, messages: messages(rounds) }).pipe(accumulateChatCompletion()));
+    expect((await answer(1)).choices[0].finish_reason).toBe('tool_calls');
+    const last = await answer(2);
+    expect(last.choices[0].finish_reason).toBe('stop');
+    expect(last.choices[0].message.content).toMatch(/^The tools returned rain 1 and sun 1\./);
   });
 
   test('streams legacy completions and the Responses event sequence (which has no [DONE])', async () => {

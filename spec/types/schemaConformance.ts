@@ -24,7 +24,7 @@ type WithoutCatchAll<T> = T extends ReadonlyArray<infer Item>
 /** A hand-written type expanded the same way, so that named interfaces and anonymous types compare. */
 type Expanded<T> = T extends ReadonlyArray<infer Item> ? Expanded<Item>[] : T extends object ? { [K in keyof T]: Expanded<T[K]> } : T;
 
-type Validated<Schema extends z.ZodMiniType> = WithoutCatchAll<z.infer<Schema>>;
+type Validated<Schema extends z.core.$ZodType> = WithoutCatchAll<z.infer<Schema>>;
 type KnownEventSchema = NonNullable<ReturnType<typeof responseEventSchemaOf>>;
 
 assertType<Equal<Validated<typeof chatCompletionChunkSchema>, Expanded<ChatCompletionChunk>>>();

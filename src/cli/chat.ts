@@ -1,21 +1,29 @@
-import { EMPTY, catchError, ignoreElements, merge, share, tap, type Observable, type OperatorFunction } from 'rxjs';
+import { EMPTY, catchError, identity, ignoreElements, merge, share, tap, type Observable, type OperatorFunction } from 'rxjs';
+import { Agent } from 'undici';
+import { unknown } from 'zod/mini';
 import type { OpenAIRxClient, RequestOptions } from '../client.js';
 import { createClient } from '../index.node.js';
 import { chatChunks } from '../openai/chatChunks.js';
 import type { ChatCompletionChunk } from '../openai/chatTypes.js';
+import { contentOrRefusal } from '../openai/contentOrRefusal.js';
+import { outputTextOrRefusal } from '../openai/outputTextOrRefusal.js';
 import { responseEvents } from '../openai/responseEvents.js';
 import { isKnownResponseEvent, type ResponseStreamEvent } from '../openai/responseTypes.js';
+import { structuredOutput, type RefusalDelta, type StructuredOutputEvent } from '../operators/structuredOutput.js';
+import { OutputValidationError, RefusalError } from '../errors.js';
 import { encodeSse } from '../sse/encodeSse.js';
 import type { SseFrame, StreamTimeouts } from '../sse/types.js';
-import { errorInFrame } from '../relay/relayAudit.js';
+import { errorInFrame } from '../openai/streamErrors.js';
 import { startMockUpstream, type MockUpstream } from '../testing/mockUpstream.js';
-import { millisecondsOption, parseCommand, printableUrl } from './args.js';
+import { undiciTransport } from '../transport/undiciTransport.js';
+import { jsonSchemaFile, parseCommand, printableUrl, type NamedJsonSchema } from './args.js';
+import { chatTimeouts, describeTimeouts } from './chatTimeouts.js';
 import { describeError } from './errorReport.js';
 import { escapeForTerminal, escapeJsonForTerminal, escapeTerminalControls } from './escapeForTerminal.js';
 import { ExitCode, UsageError, exitCodeOf, exitCodeOfSignal } from './exitCodes.js';
 import type { CliOutput } from './io.js';
 import { onStopSignal, type StopSignal } from './signals.js';
-import { StatusLine } from './statusLine.js';
+import { displayWidth, StatusLine } from './statusLine.js';
 import { StreamStats } from './streamStats.js';
 import { MOCK_TOKEN_DELAY_MS, resolveUpstream, type Upstream } from './upstream.js';
 
@@ -36,6 +44,8 @@ interface ChatOptions {
   timeout: StreamTimeouts | undefined;
   quiet: boolean;
   verbose: boolean;
+  /** `--schema`: structured output, and the answer shown as JSON. */
+  schema: NamedJsonSchema | undefined;
 }
 
 /** One endpoint as the chat command uses it: the request, the parser, and what each parsed event means. */
@@ -45,6 +55,8 @@ interface Endpoint<Event> {
   parse(): OperatorFunction<SseFrame, Event>;
   /** Records the event in `stats`; returns the answer text it adds, if any. */
   read(event: Event, stats: StreamStats): string | undefined;
+  /** The answer's text and refusal deltas, for `--schema`. */
+  deltas(): OperatorFunction<Event, string | RefusalDelta>;
 }
 
 const chatEndpoint: Endpoint<ChatCompletionChunk> = {
@@ -58,10 +70,12 @@ const chatEndpoint: Endpoint<ChatCompletionChunk> = {
           { role: 'user', content: options.prompt },
         ],
         stream_options: { include_usage: true },
+        ...(options.schema && { response_format: { type: 'json_schema', json_schema: { ...options.schema, strict: true } } }),
       },
       request,
     ),
   parse: chatChunks,
+  deltas: contentOrRefusal,
   read(chunk, stats) {
     stats.usage(chunk.usage?.completion_tokens);
     let text = '';
@@ -79,10 +93,16 @@ const responsesEndpoint: Endpoint<ResponseStreamEvent> = {
   path: '/responses',
   events: (client, options, request) =>
     client.responses.events(
-      { model: options.model, input: options.prompt, ...(options.system === undefined ? {} : { instructions: options.system }) },
+      {
+        model: options.model,
+        input: options.prompt,
+        ...(options.system === undefined ? {} : { instructions: options.system }),
+        ...(options.schema && { text: { format: { type: 'json_schema', ...options.schema, strict: true } } }),
+      },
       request,
     ),
   parse: responseEvents,
+  deltas: outputTextOrRefusal,
   read(event, stats) {
     if (!isKnownResponseEvent(event)) return undefined;
     switch (event.type) {
@@ -114,6 +134,7 @@ export async function chatCommand(argv: string[], output: CliOutput, env: NodeJS
     raw: { type: 'boolean' },
     json: { type: 'boolean' },
     responses: { type: 'boolean' },
+    schema: { type: 'string' },
     timeout: { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
     verbose: { type: 'boolean', short: 'v' },
@@ -125,16 +146,16 @@ export async function chatCommand(argv: string[], output: CliOutput, env: NodeJS
   if (values.mock && (values['base-url'] !== undefined || values['api-key'] !== undefined)) {
     throw new UsageError('chat: --mock answers from the embedded mock; it takes no --base-url or --api-key');
   }
-  const timeoutMs = values.timeout === undefined ? undefined : millisecondsOption(values.timeout, '--timeout');
   const options: ChatOptions = {
     prompt: positionals.length > 0 && positionals.join('') !== '-' ? positionals.join(' ') : await readPromptFromStdin(),
     model: values.model ?? DEFAULT_MODEL,
     system: values.system,
     format: values.raw ? 'raw' : values.json ? 'json' : 'text',
     responses: values.responses ?? false,
-    timeout: timeoutMs === undefined ? undefined : { headersMs: timeoutMs, firstEventMs: timeoutMs, idleMs: timeoutMs },
+    timeout: chatTimeouts(values.timeout),
     quiet: values.quiet ?? false,
     verbose: values.verbose ?? false,
+    schema: values.schema === undefined ? undefined : await jsonSchemaFile(values.schema),
   };
   if (!options.prompt.trim()) throw new UsageError('chat: the prompt is empty');
 
@@ -145,7 +166,13 @@ export async function chatCommand(argv: string[], output: CliOutput, env: NodeJS
       mock = await startMockUpstream({ tokenDelayMs: MOCK_TOKEN_DELAY_MS });
       upstream = { baseURL: mock.baseURL, apiKey: undefined, keySource: undefined };
     } else {
-      upstream = resolveUpstream({ url: values['base-url'], urlFlag: '--base-url', apiKey: values['api-key'], env });
+      upstream = resolveUpstream({
+        url: values['base-url'],
+        urlFlag: '--base-url',
+        apiKey: values['api-key'],
+        env,
+        withoutKey: 'use the embedded mock (--mock)',
+      });
     }
     const endpoint: Endpoint<unknown> = (options.responses ? responsesEndpoint : chatEndpoint) as Endpoint<unknown>;
     return await streamAnswer(endpoint, upstream, options, output, values.mock ? 'embedded mock' : undefined);
@@ -167,7 +194,10 @@ async function streamAnswer(
   output: CliOutput,
   upstreamLabel: string | undefined,
 ): Promise<number> {
-  const client = createClient({ apiKey: upstream.apiKey, baseURL: upstream.baseURL });
+  // The command's timeouts are the limits: undici's own (5 minutes for the headers and between body chunks)
+  // would cut a reasoning model's silence short of them, and no limit at all with `--timeout 0`.
+  const transport = undiciTransport({ dispatcher: new Agent({ headersTimeout: 0, bodyTimeout: 0 }) });
+  const client = createClient({ apiKey: upstream.apiKey, baseURL: upstream.baseURL, transport });
   const stats = new StreamStats();
   const model = escapeForTerminal(options.model, MODEL_LABEL_CHARS);
   const status =
@@ -178,18 +208,21 @@ async function streamAnswer(
   let lastOutput = '';
   // On a terminal the upstream's text must not drive it; into a pipe or a file it goes byte for byte.
   const forStdout = output.stdoutIsTTY ? escapeTerminalControls : (text: string) => text;
-  const write = (text: string) => {
+  /** Writes text that is safe for stdout as it is. */
+  const print = (text: string) => {
     if (!text) return;
-    const shown = forStdout(text);
-    if (status) status.text(shown);
-    else output.out(shown);
-    lastOutput = shown;
+    if (status) status.text(text);
+    else output.out(text);
+    lastOutput = text;
   };
+  const write = (text: string) => print(forStdout(text));
+  const view = options.schema && options.format === 'text' ? jsonView(output.stdoutIsTTY, print) : undefined;
   const info = (line: string) => (status ? status.line(line) : output.err(line));
 
   if (options.verbose) {
     const key = upstream.keySource ? `API key from ${upstream.keySource}` : 'no API key';
     output.err(`POST ${printableUrl(client.baseURL)}${endpoint.path} · model ${model} · ${upstreamLabel ?? key}`);
+    output.err(describeTimeouts(options.timeout));
   }
   const frames$ = endpoint
     .events(client, options, {
@@ -202,13 +235,14 @@ async function streamAnswer(
       },
     })
     .pipe(share());
-  const parsed$ = frames$.pipe(
+  const parsed$: Observable<unknown> = frames$.pipe(
     endpoint.parse(),
     tap((event) => {
       const text = endpoint.read(event, stats);
-      if (options.format === 'text' && text) write(text);
+      if (options.format === 'text' && text && !view) write(text);
       if (options.format === 'json') write(`${escapeJsonForTerminal(JSON.stringify(event))}\n`);
     }),
+    view ? (events$) => events$.pipe(endpoint.deltas(), structuredOutput(ANY_JSON), tap(view)) : identity,
   );
   // --raw prints every frame up to the end of the stream even when parsing (for the stats) failed early.
   let parseError: unknown;
@@ -260,13 +294,60 @@ async function streamAnswer(
     case 'output-closed':
       statsLine('output closed');
       return ExitCode.ok;
-    case 'error':
+    case 'error': {
+      const failure = structuredOutputFailure(outcome.error);
+      if (failure) {
+        output.err(`openai-rx: ${failure.message}`);
+        if (options.verbose) statsLine('error');
+        return failure.code;
+      }
       for (const line of describeError(outcome.error, { requestId, verbose: options.verbose, redact: (text) => output.redact(text) })) {
         output.err(line);
       }
       if (options.verbose) statsLine('error');
       return exitCodeOf(outcome.error);
+    }
   }
+}
+
+/** `--schema` checks that the answer is JSON; the provider's strict mode makes it fit the schema. */
+const ANY_JSON = unknown();
+/** Marks a partial answer cut to the terminal's width. */
+const ELLIPSIS = '…';
+
+/**
+ * How `--schema` shows the answer. On a terminal: the object as it grows, as
+ * one line of compact JSON redrawn in place (its tail when it is wider than
+ * the terminal), then the complete value pretty-printed. Into a pipe or a
+ * file: only the complete value, as one line of JSON.
+ */
+function jsonView(onTerminal: boolean, print: (text: string) => void): (event: StructuredOutputEvent<unknown>) => void {
+  const json = (value: unknown, indent?: number) => escapeJsonForTerminal(JSON.stringify(value, null, indent) ?? 'null');
+  if (!onTerminal) {
+    return (event) => {
+      if (event.done) print(`${JSON.stringify(event.value)}\n`);
+    };
+  }
+  return (event) => {
+    if (event.done) print(`\r\x1b[K${json(event.value, 2)}\n`);
+    else print(`\r${tailThatFits(json(event.partial), (process.stdout.columns || 80) - 1)}\x1b[K`);
+  };
+}
+
+/** The end of `text` that fits in `columns` terminal cells, marked with … when cut. */
+function tailThatFits(text: string, columns: number): string {
+  const chars = Array.from(text);
+  let width = 0;
+  let start = chars.length;
+  while (start > 0 && width + displayWidth(chars[start - 1]) <= columns - 1) width += displayWidth(chars[--start]);
+  return start === 0 ? text : ELLIPSIS + chars.slice(start).join('');
+}
+
+/** What the CLI says, and its exit code, when a `--schema` answer is not JSON (6) or is a refusal (1). */
+function structuredOutputFailure(error: unknown): { message: string; code: ExitCode } | undefined {
+  if (error instanceof OutputValidationError) return { message: `the answer is not the JSON asked for: ${error.message}`, code: ExitCode.protocol };
+  if (error instanceof RefusalError) return { message: error.message, code: ExitCode.unexpected };
+  return undefined;
 }
 
 /**

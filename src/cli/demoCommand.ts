@@ -57,7 +57,7 @@ export async function demoCommand(argv: string[], output: CliOutput, env: NodeJS
       upstream = { baseURL: mock.baseURL, apiKey: undefined, keySource: undefined };
       upstreamLabel = `embedded mock (${mock.baseURL}, ${tokenDelayMs} ms per token)`;
     } else {
-      upstream = resolveUpstream({ url: values.upstream, urlFlag: '--upstream', apiKey: values['api-key'], env });
+      upstream = resolveUpstream({ url: values.upstream, urlFlag: '--upstream', apiKey: values['api-key'], env, withoutKey: 'use the embedded mock (--mock)' });
       upstreamLabel = describeUpstream(upstream);
     }
     const model = values.model ?? DEFAULT_MODEL;

@@ -4,6 +4,7 @@ import { corsPolicy, type RelayCorsOption } from '../relay/cors.js';
 import { ExitCode, UsageError } from './exitCodes.js';
 import type { CliOutput } from './io.js';
 import { METRICS_PATH, startMetricsServer } from './metricsServer.js';
+import { DEFAULT_MOCK_PORT } from './mockCommand.js';
 import { redisStoreFrom } from './resumeStore.js';
 import { startRelayServer } from './relayServer.js';
 import { serveUntilStopped } from './serveUntilStopped.js';
@@ -32,11 +33,18 @@ export async function relayCommand(argv: string[], output: CliOutput, env: NodeJ
   if (!parsed) return ExitCode.ok;
   const { values } = parsed;
   output.addSecrets(values['api-key'], env.OPENAI_API_KEY);
-  const upstream = resolveUpstream({ url: values.upstream, urlFlag: '--upstream', apiKey: values['api-key'], env });
+  // Every flag is checked before the key: a bad --port is reported as such whether or not a key is set.
   const port = portFrom(values.port, env, DEFAULT_RELAY_PORT);
   const limits = serverLimitsFrom(values);
   const cors = corsFrom(values.cors);
   const metricsPort = values['metrics-port'] === undefined ? undefined : portOption(values['metrics-port'], '--metrics-port');
+  const upstream = resolveUpstream({
+    url: values.upstream,
+    urlFlag: '--upstream',
+    apiKey: values['api-key'],
+    env,
+    withoutKey: `relay to an upstream that needs none (--upstream URL; openai-rx mock runs one on port ${DEFAULT_MOCK_PORT})`,
+  });
   const redis = values.redis === undefined ? undefined : await redisStoreFrom(values.redis);
   // Metrics only ever on the loopback interface: they name models and upstream hosts.
   const metrics = metricsPort === undefined ? undefined : await startMetricsServer(metricsPort, '127.0.0.1');

@@ -1,4 +1,5 @@
 import { DEFAULT_BASE_URL } from '../client.js';
+import { UNSENDABLE } from '../sse/sseFrames.js';
 import { printableUrl, urlOption } from './args.js';
 import { UsageError } from './exitCodes.js';
 
@@ -18,12 +19,15 @@ export interface UpstreamFlags {
   urlFlag: string;
   apiKey?: string;
   env: NodeJS.ProcessEnv;
+  /** What else the command can do without a key, ending the no-key message: `use the embedded mock (--mock)`. */
+  withoutKey: string;
 }
 
 /**
  * The upstream from the flags, else from `OPENAI_BASE_URL` / `OPENAI_API_KEY`,
  * else OpenAI. OpenAI itself without a key is a usage error; a local server
- * (Ollama, vLLM, a mock) may need none.
+ * (Ollama, vLLM, a mock) may need none. A key that cannot be sent (a line
+ * break in it) is a usage error naming where it came from, never quoting it.
  */
 export function resolveUpstream(flags: UpstreamFlags): Upstream {
   const fromEnv = flags.env.OPENAI_BASE_URL || undefined;
@@ -31,7 +35,10 @@ export function resolveUpstream(flags: UpstreamFlags): Upstream {
   const apiKey = flags.apiKey || flags.env.OPENAI_API_KEY || undefined;
   const keySource = flags.apiKey ? '--api-key' : apiKey ? 'OPENAI_API_KEY' : undefined;
   if (!apiKey && baseURL === DEFAULT_BASE_URL) {
-    throw new UsageError(`no API key for ${DEFAULT_BASE_URL}: set OPENAI_API_KEY, pass --api-key, or use the embedded mock (--mock)`);
+    throw new UsageError(`no API key for ${DEFAULT_BASE_URL}: set OPENAI_API_KEY, pass --api-key, or ${flags.withoutKey}`);
+  }
+  if (apiKey && UNSENDABLE.test(apiKey)) {
+    throw new UsageError(`the API key from ${keySource} contains a line break or a NUL character, which no HTTP header can carry (read from a file with its newline?)`);
   }
   return { baseURL, apiKey, keySource };
 }

@@ -41,8 +41,15 @@ Options:
                          framing byte for byte what the upstream sent)
       --json             print each parsed chunk (Responses API: event) as one JSON line
       --responses        use the Responses API (/responses) instead of chat completions
+      --schema <file>    structured output: send the JSON Schema in <file> as a strict
+                         json_schema response format (Responses: text.format). On a
+                         terminal the object is shown growing on one line, then
+                         pretty-printed; into a pipe only the final JSON, on one line.
+                         An answer that is not JSON exits 6, a refusal 1
       --timeout <ms>     fail when the headers, the first event or the next event
-                         take longer than <ms>
+                         take longer than <ms>; 0 waits without a limit (default:
+                         10 min for the headers and for the first event, which a
+                         reasoning model sends after thinking; 5 min between events)
   -q, --quiet            no live status, no stats line (errors are still printed)
   -v, --verbose          print the request and response, and the details of errors
   -h, --help             show this help
@@ -55,6 +62,7 @@ Examples:
   openai-rx chat --mock "What is a cold observable?"
   openai-rx chat -m gpt-4o-mini -s "Answer in one sentence." "Why is the sky blue?"
   openai-rx chat --mock --raw "hi" | head -n 4
+  openai-rx chat --mock --schema person.json "Describe Ada Lovelace" | jq .name
   echo "Summarize: $(cat notes.txt)" | openai-rx chat
 `,
 
@@ -99,7 +107,9 @@ Example:
 Runs the mock upstream: an OpenAI-compatible server (chat completions,
 completions, responses; streamed or not) with a deterministic simulated model.
 The same prompt always gets the same answer, token by token; a request with
-tools gets a tool call; stream_options.include_usage adds usage.
+tools gets a tool call (its string arguments the prompt), tool results get
+"The tool returned …"; a json_schema response_format (Responses: text.format)
+gets JSON fitting the schema; stream_options.include_usage adds usage.
 
 Directives in the last user message change one answer:
   [[mock:text=Hello there]]   answer exactly this text
@@ -111,6 +121,9 @@ Directives in the last user message change one answer:
   [[mock:cut]]  [[mock:cut=N]]      destroy the socket halfway / after N tokens
   [[mock:error-mid-stream]]   an error event inside the stream, then the end
   [[mock:times=N]]            the fault only for the first N identical requests
+  [[mock:parallel]]           two tool calls at once (two tools, or one tool for the
+                              prompt's parts before and after its first "and" or comma)
+  [[mock:tool-rounds=N]]      N turns of tool calls before the text answer (default 1)
 
 Options:
   -p, --port <port>      port (default 8788; 0 picks a free one)
@@ -125,9 +138,12 @@ Options:
 
 Serves the demo page at / and the relay at /v1. The page streams one
 request into two panels: the parsed text (chatChunks -> contentDeltas) and the
-raw SSE frames (encodeSse), with a Stop button. The upstream is
-OPENAI_BASE_URL / OPENAI_API_KEY when a key is set, else the embedded mock
-(the page then offers buttons for an error, a stall and a cut stream).
+raw SSE frames (encodeSse), with a Stop button. Scenarios: a long answer, a
+reload mid-answer, a tool call, structured output (a form filling in as the
+JSON streams: structuredOutput) and the tool loop (runTools, with a tool in
+the page that Stop cancels). The upstream is OPENAI_BASE_URL / OPENAI_API_KEY
+when a key is set, else the embedded mock (the page then offers buttons for
+an error, a stall and a cut stream).
 
 Options:
   -p, --port <port>      port (default PORT, else 8787; 0 picks a free one)

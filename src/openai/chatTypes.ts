@@ -1,4 +1,4 @@
-import * as z from 'zod/mini';
+import * as z from './schema.js';
 
 /*
  * Schemas for streamed chat completion chunks. Loose on purpose: every object
@@ -7,8 +7,8 @@ import * as z from 'zod/mini';
  * accumulated result wrong is rejected (a `choices` that is not an array, text
  * that is not a string).
  *
- * Built with `zod/mini` (functional API, no default locale): the classic `zod`
- * API would add ~20 KB min+gzip to every browser bundle (bench/bundle-size.ts).
+ * Built with ./schema.ts (zod core, no default locale): the classic `zod` API
+ * would add ~20 KB min+gzip to every browser bundle (bench/bundle-size.ts).
  */
 
 export const nullableString = z.nullish(z.string());
@@ -18,7 +18,10 @@ export const nullableString = z.nullish(z.string());
  * non-negative integer (`0.5` or `-1` would make a separate entry or lose text).
  * Entries are stored in index order without holes, so a huge index costs nothing.
  */
-export const indexSchema = z.uint32();
+export const indexSchema = z.custom<number>(
+  (value) => Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 0xffff_ffff,
+  'expected an index (an integer from 0)',
+);
 
 const tokenLogprob = z.looseObject({
   token: z.string(),

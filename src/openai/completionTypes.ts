@@ -1,4 +1,4 @@
-import * as z from 'zod/mini';
+import * as z from './schema.js';
 import type { ChatCompletionStreamOptions } from './chatParams.js';
 import { chunkIdentityFields, completionUsageSchema, indexSchema, nullableString, type CompletionUsage } from './chatTypes.js';
 
@@ -15,7 +15,7 @@ const legacyLogprobs = z.looseObject({
   /** `null` for the first token of an echoed prompt. */
   token_logprobs: z.nullish(z.array(z.nullable(z.number()))),
   /** token → logprob; a catch-all object rather than `z.record`, which costs ~0.5 KB min+gzip in browser bundles. */
-  top_logprobs: z.nullish(z.array(z.nullable(z.catchall(z.object({}), z.number())))),
+  top_logprobs: z.nullish(z.array(z.nullable(z.catchall({}, z.number())))),
   text_offset: z.nullish(z.array(z.number())),
 });
 

@@ -1,4 +1,4 @@
-import type * as z from 'zod/mini';
+import type * as z from './schema.js';
 import { isRecord } from '../sse/httpErrors.js';
 
 /** `true` when a value conforms to the schema it was compiled from. */
@@ -7,14 +7,11 @@ export type FastCheck = (value: unknown) => boolean;
 interface SchemaDef {
   type: string;
   checks?: unknown[];
-  format?: string;
+  fn?: FastCheck;
   shape?: Record<string, Schema>;
   catchall?: Schema;
   innerType?: Schema;
   element?: Schema;
-  values?: unknown[];
-  keyType?: Schema;
-  valueType?: Schema;
 }
 type Schema = { _zod: { def: SchemaDef } };
 
@@ -23,17 +20,17 @@ const compiled = new WeakMap<object, FastCheck | null>();
 /**
  * A plain-function check derived from a zod schema, for the per-event hot path.
  *
- * zod/mini (chosen for the browser bundle) validates objects with its generic,
+ * zod (core, chosen for the browser bundle) validates objects with its generic,
  * allocating parser, which costs more per event than `JSON.parse` itself. Our
- * stream schemas only say "these keys have these JSON types; keep the rest", so
- * a conforming value can be accepted as it is. The check is built from the
- * schema's own definition, so the schema stays the one source of truth; a
- * value the check does not accept goes through zod, which decides and words
- * the error. Schemas using anything beyond plain JSON types and integer
- * formats (refinements, transforms, defaults, stripping objects) get no fast
- * check (`null`).
+ * stream schemas (./schema.ts) only say "these keys hold values these checks
+ * accept; keep the rest", so a conforming value can be accepted as it is. The
+ * check is built from the schema's own definition, so the schema stays the one
+ * source of truth; a value the check does not accept goes through zod, which
+ * decides and words the error. Schemas using anything but what ./schema.ts
+ * builds (zod's own primitives, refinements, transforms, defaults, stripping
+ * objects) get no fast check (`null`).
  */
-export function fastCheckOf(schema: z.ZodMiniType): FastCheck | null {
+export function fastCheckOf(schema: z.Schema): FastCheck | null {
   let check = compiled.get(schema);
   if (check === undefined) {
     check = compile(schema as unknown as Schema);
@@ -46,19 +43,10 @@ function compile(schema: Schema): FastCheck | null {
   const def = schema._zod.def;
   if (def.checks && def.checks.length > 0) return null;
   switch (def.type) {
-    case 'string':
-      return (value) => typeof value === 'string';
-    case 'number':
-      return def.format === undefined ? (value) => Number.isFinite(value) : integerCheck(def.format);
-    case 'boolean':
-      return (value) => typeof value === 'boolean';
     case 'unknown':
-    case 'any':
       return () => true;
-    case 'literal': {
-      const values = def.values ?? [];
-      return (value) => values.includes(value);
-    }
+    case 'custom':
+      return def.fn ?? null;
     case 'optional': {
       const inner = compile(def.innerType as Schema);
       return inner && ((value) => value === undefined || inner(value));
@@ -76,20 +64,6 @@ function compile(schema: Schema): FastCheck | null {
     default:
       return null;
   }
-}
-
-/** The value ranges of zod's integer formats (`z.int()`, `z.int32()`, `z.uint32()`); other formats get no fast check. */
-const integerRanges: Record<string, [number, number]> = {
-  safeint: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
-  int32: [-(2 ** 31), 2 ** 31 - 1],
-  uint32: [0, 2 ** 32 - 1],
-};
-
-function integerCheck(format: string): FastCheck | null {
-  const range = integerRanges[format];
-  if (!range) return null;
-  const [min, max] = range;
-  return (value) => Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
 }
 
 function compileObject(def: SchemaDef): FastCheck | null {

@@ -1,5 +1,5 @@
 import type { OperatorFunction, Subscriber } from 'rxjs';
-import type * as z from 'zod/mini';
+import * as z from './schema.js';
 import { defineOperator } from '../defineOperator.js';
 import { excerpt, StreamProtocolError, StreamTruncatedError } from '../errors.js';
 import type { SseEventFrame, SseFrame } from '../sse/types.js';
@@ -60,7 +60,7 @@ function invalidJson(data: string, cause: unknown): StreamProtocolError {
 }
 
 /** Validates one event against its schema; on failure the stream ends with a `StreamProtocolError` carrying the data. */
-export function validate<S extends z.ZodMiniType>(
+export function validate<S extends z.Schema>(
   schema: S,
   json: unknown,
   frame: SseEventFrame,
@@ -68,7 +68,7 @@ export function validate<S extends z.ZodMiniType>(
 ): z.infer<S> | undefined {
   // A conforming event is accepted as parsed: loose schemas keep every field, so zod's copy would be equal.
   if (fastCheckOf(schema)?.(json)) return json as z.infer<S>;
-  const result = schema.safeParse(json);
+  const result = z.safeParse(schema, json);
   if (result.success) return result.data;
   const { path, text } = issueSummary(result.error);
   out.error(
@@ -99,7 +99,7 @@ interface ChoiceChunk {
  * ends without it completes only if every choice that started also finished,
  * else fails with `StreamTruncatedError`. `label` names the stream in that error.
  */
-export function choiceChunks<S extends z.ZodMiniType<ChoiceChunk>>(
+export function choiceChunks<S extends z.Schema<ChoiceChunk>>(
   label: string,
   schema: S,
   hasStarted: (choice: z.infer<S>['choices'][number]) => boolean,

@@ -1,4 +1,4 @@
-import * as z from 'zod/mini';
+import * as z from './schema.js';
 import { indexSchema } from './chatTypes.js';
 import type { KnownResponseStreamEvent, ResponseStreamEvent } from './responseEventTypes.js';
 
@@ -7,7 +7,7 @@ import type { KnownResponseStreamEvent, ResponseStreamEvent } from './responseEv
  * every object keeps the fields it came with, and only what would make the
  * accumulated response wrong is rejected (a delta that is not a string, an
  * event without the index that places it). Key order is never relied on.
- * Built with `zod/mini`, like the chat schemas, to keep browser bundles small.
+ * Built like the chat schemas (./schema.ts), to keep browser bundles small.
  */
 
 const sequenceNumber = z.optional(z.number());
@@ -58,15 +58,16 @@ export const responseSchema = z.looseObject({
   incomplete_details: z.nullish(z.looseObject({ reason: z.nullish(z.string()) })),
 });
 
-const lifecycleEvent = <T extends string>(type: T) =>
-  z.looseObject({ type: z.literal(type), sequence_number: sequenceNumber, response: responseSchema });
+/** The schema of the events of one `type`, with the fields every event carries; paired with its type, for lookup. */
+const event = <T extends string, Fields extends z.LooseShape>(type: T, fields: Fields) =>
+  [type, z.looseObject({ type: z.literal(type), sequence_number: sequenceNumber, ...fields })] as const;
 
-const outputItemEvent = <T extends string>(type: T) =>
-  z.looseObject({ type: z.literal(type), sequence_number: sequenceNumber, output_index: indexSchema, item: outputItem });
+const lifecycleFields = { response: responseSchema };
+
+const outputItemFields = { output_index: indexSchema, item: outputItem };
 
 /** Fields every event about one content part of a message carries. */
 const contentFields = {
-  sequence_number: sequenceNumber,
   item_id: z.optional(z.string()),
   output_index: indexSchema,
   content_index: indexSchema,
@@ -74,64 +75,45 @@ const contentFields = {
 
 /** Fields every event about one part of a reasoning item's summary carries. */
 const summaryFields = {
-  sequence_number: sequenceNumber,
   item_id: z.optional(z.string()),
   output_index: indexSchema,
   summary_index: indexSchema,
 };
 
 const functionCallFields = {
-  sequence_number: sequenceNumber,
   item_id: z.optional(z.string()),
   output_index: indexSchema,
 };
 
-const knownEventSchemas = [
-  lifecycleEvent('response.created'),
-  lifecycleEvent('response.in_progress'),
-  lifecycleEvent('response.completed'),
-  lifecycleEvent('response.incomplete'),
-  lifecycleEvent('response.failed'),
-  outputItemEvent('response.output_item.added'),
-  outputItemEvent('response.output_item.done'),
-  z.looseObject({ type: z.literal('response.content_part.added'), ...contentFields, part: contentPart }),
-  z.looseObject({ type: z.literal('response.content_part.done'), ...contentFields, part: contentPart }),
-  z.looseObject({
-    type: z.literal('response.output_text.delta'),
-    ...contentFields,
-    delta: z.string(),
-    logprobs: z.optional(z.array(z.unknown())),
-  }),
-  z.looseObject({
-    type: z.literal('response.output_text.done'),
-    ...contentFields,
-    text: z.string(),
-    logprobs: z.optional(z.array(z.unknown())),
-  }),
-  z.looseObject({ type: z.literal('response.refusal.delta'), ...contentFields, delta: z.string() }),
-  z.looseObject({ type: z.literal('response.refusal.done'), ...contentFields, refusal: z.string() }),
-  z.looseObject({ type: z.literal('response.function_call_arguments.delta'), ...functionCallFields, delta: z.string() }),
-  z.looseObject({
-    type: z.literal('response.function_call_arguments.done'),
-    ...functionCallFields,
-    arguments: z.string(),
-    name: z.optional(z.string()),
-  }),
-  z.looseObject({ type: z.literal('response.reasoning_summary_part.added'), ...summaryFields, part: summaryPart }),
-  z.looseObject({ type: z.literal('response.reasoning_summary_part.done'), ...summaryFields, part: summaryPart }),
-  z.looseObject({ type: z.literal('response.reasoning_summary_text.delta'), ...summaryFields, delta: z.string() }),
-  z.looseObject({ type: z.literal('response.reasoning_summary_text.done'), ...summaryFields, text: z.string() }),
-] as const;
+const knownEvents = [
+  event('response.created', lifecycleFields),
+  event('response.in_progress', lifecycleFields),
+  event('response.completed', lifecycleFields),
+  event('response.incomplete', lifecycleFields),
+  event('response.failed', lifecycleFields),
+  event('response.output_item.added', outputItemFields),
+  event('response.output_item.done', outputItemFields),
+  event('response.content_part.added', { ...contentFields, part: contentPart }),
+  event('response.content_part.done', { ...contentFields, part: contentPart }),
+  event('response.output_text.delta', { ...contentFields, delta: z.string(), logprobs: z.optional(z.array(z.unknown())) }),
+  event('response.output_text.done', { ...contentFields, text: z.string(), logprobs: z.optional(z.array(z.unknown())) }),
+  event('response.refusal.delta', { ...contentFields, delta: z.string() }),
+  event('response.refusal.done', { ...contentFields, refusal: z.string() }),
+  event('response.function_call_arguments.delta', { ...functionCallFields, delta: z.string() }),
+  event('response.function_call_arguments.done', { ...functionCallFields, arguments: z.string(), name: z.optional(z.string()) }),
+  event('response.reasoning_summary_part.added', { ...summaryFields, part: summaryPart }),
+  event('response.reasoning_summary_part.done', { ...summaryFields, part: summaryPart }),
+  event('response.reasoning_summary_text.delta', { ...summaryFields, delta: z.string() }),
+  event('response.reasoning_summary_text.done', { ...summaryFields, text: z.string() }),
+];
 
-type KnownEventSchema = (typeof knownEventSchemas)[number];
+type KnownEventSchema = (typeof knownEvents)[number][1];
 
 /*
  * Each event is validated by the schema of its `type`, found by lookup: what a
  * discriminated union does, without its weight in the browser bundle.
  */
-const schemaByType: ReadonlyMap<string, KnownEventSchema> = new Map(
-  knownEventSchemas.map((schema) => [schema.shape.type.def.values[0], schema]),
-);
+const schemaByType: ReadonlyMap<string, KnownEventSchema> = new Map<string, KnownEventSchema>(knownEvents);
 
 /**
  * The schema for events of this `type`, or `undefined` for a type openai-rx

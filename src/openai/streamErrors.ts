@@ -1,4 +1,5 @@
 import { APIError, excerpt } from '../errors.js';
+import type { SseEventFrame } from '../sse/types.js';
 import { nestsDeeperThan } from '../json.js';
 import { carriesError, isRecord, readErrorBody, readErrorObject } from '../sse/httpErrors.js';
 
@@ -47,4 +48,27 @@ export function responseFailedError(json: unknown, data: string): APIError | und
 /** An error keeps the event's value as its `body` only when it nests within the limit; else its text. */
 function keptBody(json: unknown, data: string): unknown {
   return json === undefined || nestsDeeperThan(data) ? data : json;
+}
+
+/** A cheap text test first: only frames that may carry an error are parsed. */
+const ERROR_HINT = /"error"\s*:\s*[{"]|"(?:type|object)"\s*:\s*"error"|"type"\s*:\s*"response\.failed"/;
+
+/**
+ * The error an event reports in any provider's shape, including a Responses
+ * `response.failed`; else `undefined`. For readers of raw frames (the relay's
+ * audit, telemetry, the CLI): substring searches first, so nearly every frame
+ * is answered without parsing.
+ */
+export function errorInFrame(frame: SseEventFrame): APIError | undefined {
+  const data = frame.data;
+  const mayCarryError = frame.event === 'error' || ((data.includes('error') || data.includes('failed')) && ERROR_HINT.test(data));
+  if (!mayCarryError) return undefined;
+  // Parsed whatever its depth: the error readers keep a value only if it nests within the limit.
+  let json: unknown;
+  try {
+    json = JSON.parse(data);
+  } catch {
+    json = undefined;
+  }
+  return streamErrorOf(frame.event, json, data) ?? responseFailedError(json, data);
 }

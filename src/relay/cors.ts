@@ -66,7 +66,7 @@ export interface CorsPolicy<Req> {
   responseHeaders(origin: string | undefined, request: Req): Promise<Record<string, string>>;
 }
 
-/** The relay's methods; POST is all the routes take, GET and OPTIONS are for resuming and preflights. */
+/** The methods of the relay's routes (POST generations and cancels, GET models and streams), and OPTIONS for preflights. */
 const ALLOW_METHODS = 'POST, GET, OPTIONS';
 const DEFAULT_MAX_AGE_SECONDS = 7200;
 const MAX_MAX_AGE_SECONDS = 86_400;

@@ -58,7 +58,8 @@ function fetchSink(request: Request, resolve: (response: Response) => void): Rel
   return {
     send(status, headers, body) {
       settled();
-      resolve(new Response(NULL_BODY_STATUSES.has(status) ? null : body, { status, headers }));
+      // The bytes are never in a SharedArrayBuffer: they come from a response or an encoder.
+      resolve(new Response(NULL_BODY_STATUSES.has(status) ? null : (body as Uint8Array<ArrayBuffer>), { status, headers }));
     },
     open(status, headers) {
       const body = new ReadableStream<Uint8Array>(

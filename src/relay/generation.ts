@@ -3,7 +3,7 @@ import { StreamProtocolError, StreamTruncatedError } from '../errors.js';
 import type { SseBlock } from '../sse/sseBlocks.js';
 import type { ResponseHead, SseFrame } from '../sse/types.js';
 import type { FrameLog, LogEntry, LogEnding } from './frameLog.js';
-import { errorInFrame } from './relayAudit.js';
+import { errorInFrame } from '../openai/streamErrors.js';
 import { errorFrame, relayErrorResponse } from './relayErrors.js';
 import type { RelayRuntime } from './relayRuntime.js';
 import type { UpstreamRead } from './upstreamBlocks.js';
@@ -58,7 +58,14 @@ export function startGeneration<Req>(
     // A finished response: the source keeps its connection for reuse if the body ends soon.
     upstream?.unsubscribe();
   };
+  // The finishing event's block ended with a CR at the end of a read: the LF of its CRLF may be in the next one.
+  let awaitingLF: Subscription | undefined;
   const fail = (error: unknown) => {
+    // The response had finished; only the LF of its last CRLF was still awaited.
+    if (awaitingLF) {
+      complete();
+      return;
+    }
     if (!started) {
       finished = true;
       events.failedBeforeHead(error);
@@ -109,10 +116,8 @@ export function startGeneration<Req>(
     awaitingLF?.unsubscribe();
     finish(inStreamError ? { outcome: 'upstream-error', error: inStreamError } : { outcome: 'completed' });
   };
-  // The finishing event's block ended with a CR at the end of a read: the LF of its CRLF may be in the next one.
-  let awaitingLF: Subscription | undefined;
   const read = (upstreamRead: UpstreamRead) => {
-    const { blocks, finishedAt, cutMidLine } = upstreamRead;
+    const { blocks, finishedAt, tail } = upstreamRead;
     if (awaitingLF) {
       if (upstreamRead.bytes[0] === LF) log.append([{ bytes: upstreamRead.bytes.subarray(0, 1), events: 0 }]);
       complete();
@@ -128,7 +133,7 @@ export function startGeneration<Req>(
       return;
     }
     log.append(entriesOf(upstreamRead));
-    if (cutMidLine && !wholeEvents(blocks[blocks.length - 1].frames)) {
+    if (tail && !wholeEvents(blocks[blocks.length - 1].frames)) {
       finish({ outcome: 'truncated', error: new StreamTruncatedError({ message: 'The upstream stream ended in the middle of an event', partial: undefined }) });
     }
   };

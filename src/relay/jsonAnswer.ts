@@ -1,7 +1,7 @@
 import { firstValueFrom, fromEvent } from 'rxjs';
 import { APIConnectionError, OpenAIRxError } from '../errors.js';
 import { apiErrorFromResponse } from '../sse/httpErrors.js';
-import { readText } from '../sse/readText.js';
+import { readBytes } from '../sse/readText.js';
 import { jsonDeadlines } from './jsonDeadlines.js';
 import type { Recorder } from './recorder.js';
 import { upstreamFailure } from './relayErrors.js';
@@ -15,7 +15,8 @@ export interface JsonAnswer {
   kind: 'answer';
   status: number;
   headers: Record<string, string>;
-  text: string;
+  /** Text (the relay's own answers) or bytes (upstream's, unchanged). */
+  body: string | Uint8Array;
   outcome: RelayOutcome;
   error?: unknown;
 }
@@ -38,10 +39,13 @@ export async function relayJson<Req>(
   recorder: Recorder<Req>,
 ): Promise<JsonResult> {
   const deadlines = jsonDeadlines(relay.options.timeout, controller, relay.scheduler);
+  let answered = false;
   try {
     const response = await firstValueFrom(relay.requestJson(plan.method, plan.path, plan.body, controller.signal));
+    answered = true;
     const aborted$ = fromEvent(controller.signal, 'abort');
-    const { text, truncated } = await firstValueFrom(readText(deadlines.responded(response.body), relay.maxResponseBytes, aborted$));
+    const { bytes, truncated } = await firstValueFrom(readBytes(deadlines.responded(response.body), relay.maxResponseBytes, aborted$));
+    const text = decoder.decode(bytes);
     recorder.context.requestId = relay.requestIdIn(response.headers);
     const expired = deadlines.expired();
     if (expired) return { kind: 'failed', error: expired };
@@ -51,18 +55,30 @@ export async function relayJson<Req>(
     }
     recorder.jsonBody(text);
     const headers = { ...redacted(relay, forwardedResponseHeaders(response.headers)), 'content-type': response.headers['content-type'] ?? JSON_CONTENT_TYPE };
-    return { kind: 'answer', status: response.status, headers, text, outcome: 'completed' };
+    // The model's answer as upstream sent it, byte for byte.
+    return { kind: 'answer', status: response.status, headers, body: bytes, outcome: 'completed' };
   } catch (cause) {
-    return { kind: 'failed', error: deadlines.expired() ?? new APIConnectionError({ message: 'The upstream request failed', cause }) };
+    const expired = deadlines.expired();
+    if (expired) return { kind: 'failed', error: expired };
+    // After the headers, the body broke (a reset, or fewer bytes than its content-length): no connection failure.
+    return answered ? brokenBody(cause) : { kind: 'failed', error: new APIConnectionError({ message: 'The upstream request failed', cause }) };
   } finally {
     deadlines.clear();
   }
 }
 
+const decoder = new TextDecoder();
+
 function tooLarge(limit: number): JsonResult {
   const message = `The upstream response is larger than this relay's limit of ${limit} bytes.`;
   const failure = upstreamFailure(502, message, 'upstream_response_too_large');
-  return { kind: 'answer', status: failure.status, headers: {}, text: JSON.stringify(failure.body), outcome: failure.outcome, error: new OpenAIRxError({ message }) };
+  return { kind: 'answer', status: failure.status, headers: {}, body: JSON.stringify(failure.body), outcome: failure.outcome, error: new OpenAIRxError({ message }) };
+}
+
+function brokenBody(cause: unknown): JsonResult {
+  const failure = upstreamFailure(502, 'The connection to the upstream API broke before the response ended.', 'upstream_connection_lost');
+  const error = new APIConnectionError({ message: 'The upstream response broke off', cause });
+  return { kind: 'answer', status: failure.status, headers: {}, body: JSON.stringify(failure.body), outcome: failure.outcome, error };
 }
 
 function redacted<Req>(relay: RelayRuntime<Req>, headers: Record<string, string>): Record<string, string> {

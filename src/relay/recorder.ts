@@ -1,6 +1,6 @@
 import type { SseFrame } from '../sse/types.js';
 import type { OperationOutcome, OperationTelemetry, TelemetryEndpoint } from '../telemetry/types.js';
-import { usageIn } from './relayAudit.js';
+import { usageIn } from '../openai/usage.js';
 import type { RelayRuntime } from './relayRuntime.js';
 import type { RelayContext, RelayOutcome, RelaySummary } from './types.js';
 

@@ -54,9 +54,9 @@ export function startExchange<Req>(relay: RelayRuntime<Req>, incoming: RelayInco
   };
 
   /** A JSON answer: one write when small, else through a writer that drops a client that stops reading. */
-  const answer = ({ status, headers, text, outcome, error }: Omit<JsonAnswer, 'kind'>) => {
+  const answer = ({ status, headers, body: content, outcome, error }: Omit<JsonAnswer, 'kind'>) => {
     // 204, 205 and 304 carry no body, whatever upstream sent with them.
-    const body = status === 204 || status === 205 || status === 304 ? new Uint8Array() : encoder.encode(text);
+    const body = status === 204 || status === 205 || status === 304 ? new Uint8Array() : typeof content === 'string' ? encoder.encode(content) : content;
     recorder.status(status);
     const allHeaders = { 'content-type': JSON_CONTENT_TYPE, ...headers };
     if (body.byteLength <= SMALL_ANSWER) {
@@ -104,7 +104,7 @@ export function startExchange<Req>(relay: RelayRuntime<Req>, incoming: RelayInco
     const response = relayErrorResponse(error, opened);
     const body = relay.redact(JSON.stringify(response.body));
     if (!opened) {
-      answer({ status: response.status, headers: redactValues(relay, response.headers), text: body, outcome: response.outcome, error });
+      answer({ status: response.status, headers: redactValues(relay, response.headers), body, outcome: response.outcome, error });
       return;
     }
     stopUpstream?.();

@@ -26,7 +26,7 @@ export interface RelayIncoming<Req> {
  */
 export interface RelaySink {
   /** A complete answer: an error, or a small JSON response. */
-  send(status: number, headers: Record<string, string>, body: Uint8Array<ArrayBuffer>): void;
+  send(status: number, headers: Record<string, string>, body: Uint8Array): void;
   /** Starts a body written piece by piece (an event stream, a large JSON answer); the head goes out at once. */
   open(status: number, headers: Record<string, string>): void;
   /** `false` when the client is not keeping up: wait for `onDrain`. */

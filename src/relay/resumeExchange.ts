@@ -141,7 +141,7 @@ export async function cancelStream<Req>(io: ExchangeIO<Req>, streamId: string): 
   if (state === 'finished') {
     throw new RelayRejection({ status: 409, message: 'The stream has already finished.', code: 'stream_already_finished' });
   }
-  io.answer({ status: 202, headers: {}, text: JSON.stringify({ id: streamId, object: 'stream', status: 'cancelling' }), outcome: 'completed' });
+  io.answer({ status: 202, headers: {}, body: JSON.stringify({ id: streamId, object: 'stream', status: 'cancelling' }), outcome: 'completed' });
 }
 
 /** The resume runtime, once the stream is known and belongs to whoever asks (`resume.userOf`); else 404. */

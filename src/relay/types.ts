@@ -146,8 +146,9 @@ export interface RelayOptions<Req>
    */
   transformRequest?: (body: RelayRequestBody, request: Req) => RelayRequestBody | Promise<RelayRequestBody>;
   /**
-   * Sees every raw frame from upstream as it is relayed: its bytes leave for the client in the same tick (frames
-   * from one upstream read go out as one write). Cannot change what is relayed.
+   * Sees every frame from upstream, parsed, as it enters the relay's log, before its bytes are written to the
+   * client. It cannot change what is relayed: the client gets upstream's bytes whatever the hook does, and a
+   * throw goes to `onError`. Setting it makes the relay parse every frame (the audit alone reads few of them).
    */
   onFrame?: (frame: SseFrame, context: RelayContext<Req>) => void;
   /** Called exactly once per handled request. */

@@ -13,8 +13,8 @@ export interface UpstreamRead {
   text: string;
   /** The index of the block with a finishing event (`[DONE]`, a Responses terminal event); -1 when none. */
   finishedAt: number;
-  /** The body ended in the middle of a line: the last block is what arrived of it. */
-  cutMidLine: boolean;
+  /** The body's last block, which lacks its blank line (it may even stop in the middle of a line). */
+  tail: boolean;
 }
 
 /**
@@ -28,20 +28,22 @@ export interface UpstreamRead {
  */
 export function upstreamBlocks(request: SseRequest, pause$: Observable<boolean>): Observable<UpstreamRead> {
   return eventSource<UpstreamRead>(request, { pause$ }, (output) => {
-    const splitter = sseBlockSplitter(output.maxEventSize, output.oversize);
-    const hand = (blocks: SseBlock[], bytes: Uint8Array, text: string, cutMidLine: boolean) => {
-      if (blocks.length === 0) return;
+    const splitter = sseBlockSplitter(output.maxEventSize);
+    const hand = (blocks: SseBlock[], bytes: Uint8Array, text: string, tail: boolean, oversize: boolean) => {
       for (const block of blocks) if (block.hasData && !output.dataEvent()) return;
-      output.next({ blocks, bytes, text, finishedAt: finishingBlock(blocks, text, output), cutMidLine });
+      if (blocks.length > 0) output.next({ blocks, bytes, text, finishedAt: finishingBlock(blocks, text, output), tail });
+      // After the whole blocks before it: the client's stream ends on an event boundary.
+      if (oversize) output.oversize();
     };
     return {
       feed(chunk) {
-        const { blocks, bytes, text } = splitter.feed(chunk);
-        hand(blocks, bytes, text, false);
+        const { blocks, bytes, text, oversize } = splitter.feed(chunk);
+        hand(blocks, bytes, text, false, oversize);
       },
       end() {
-        const { block, cutMidLine } = splitter.end();
-        if (block) hand([block], block.bytes, new TextDecoder().decode(block.bytes), cutMidLine);
+        const { block, oversize } = splitter.end();
+        if (block) hand([block], block.bytes, new TextDecoder().decode(block.bytes), true, false);
+        else if (oversize) output.oversize();
       },
     };
   });

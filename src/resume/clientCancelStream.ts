@@ -1,5 +1,6 @@
 import { asyncScheduler, from, type SchedulerLike } from 'rxjs';
 import { readText } from '../sse/readText.js';
+import { scheduleUnref } from '../scheduleUnref.js';
 import type { Transport, TransportResponse } from '../transport/types.js';
 
 /** What {@link sendStreamCancel} sends. */
@@ -32,9 +33,7 @@ const ANSWER_LIMIT_BYTES = 4096;
 export function sendStreamCancel(request: StreamCancelRequest): void {
   const controller = new AbortController();
   const scheduler = request.scheduler ?? asyncScheduler;
-  const limit = scheduler.schedule(() => controller.abort(), CANCEL_TIMEOUT_MS);
-  // The limit must not keep a process alive (asyncScheduler's action holds a Node timer as `id`).
-  (limit as { id?: { unref?: () => void } }).id?.unref?.();
+  const limit = scheduleUnref(scheduler, () => controller.abort(), CANCEL_TIMEOUT_MS);
   const done = () => limit.unsubscribe();
   try {
     from(request.transport({ url: request.url, method: 'POST', headers: request.headers, signal: controller.signal, keepalive: true })).subscribe({

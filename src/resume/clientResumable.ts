@@ -1,4 +1,4 @@
-import { asyncScheduler, defer, Observable, tap, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, defer, finalize, Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { APIConnectionError, APIError, StreamAbortError, StreamTimeoutError } from '../errors.js';
 import { isRetryableError } from '../operators/retryStream.js';
 import { onAbort } from '../sse/onAbort.js';
@@ -15,7 +15,8 @@ export interface ResumeConfig {
   /** The largest backoff ceiling; default 8000 ms. */
   maxDelayMs?: number;
   /**
-   * Whether unsubscribing (or the request's signal) sends `POST …/streams/{id}/cancel`; default `true`. `false` leaves the generation
+   * Whether leaving a generation that still runs (unsubscribing, the request's signal, a timeout, an error of the pipeline) sends
+   * `POST …/streams/{id}/cancel`; default `true`. `false` leaves the generation
    * running on the relay, to be picked up later with `client.resumeStream(id)` (the relay aborts it if nobody
    * re-attaches within its `abandonAfterMs`).
    */
@@ -37,6 +38,8 @@ export interface ResumePlan {
   reattach: (streamId: string, after: number) => SseRequest;
   /** Sends the cancel; never throws. */
   cancel: (streamId: string) => void;
+  /** Whether the generation is over once `frame` arrived (its last event, or an error event): leaving then cancels nothing. */
+  isLast: (frame: SseFrame) => boolean;
   /** The caller's `head` option: called once, with the first response head. */
   head?: (head: ResponseHead) => void;
 }
@@ -60,10 +63,12 @@ const EVENT_NUMBER = /^\d{1,15}$/;
  * comments already delivered since the last id are skipped). Other errors pass
  * through; a relay that no longer knows the stream is a `StreamNotFoundError`.
  *
- * Unsubscribing, or the request's signal firing, aborts the connection and
- * sends the cancel (once the stream id is known); a stream that completed or
- * failed sends none. A `totalMs` timeout bounds the whole stream, re-attaches
- * included.
+ * Leaving a generation that still runs stops it: unsubscribing, the
+ * request's signal, a timeout or an error of `build`'s pipeline abort the
+ * connection and send the cancel (once the stream id is known). A generation
+ * that is over (the stream completed, or its last event or an error event
+ * arrived) sends none, however the subscriber leaves. A `totalMs` timeout
+ * bounds the whole stream, re-attaches included.
  *
  * @example
  * resumable(plan, { attempts: 3 }, (frames) => frames.pipe(chatChunks())).subscribe(render);
@@ -71,23 +76,23 @@ const EVENT_NUMBER = /^\d{1,15}$/;
 export function resumable<T>(plan: ResumePlan, config: ResumeConfig, build: (frames: Observable<SseFrame>) => Observable<T>): Observable<T> {
   return defer(() => {
     const session = resumeSession(plan, config);
-    return build(session.frames).pipe(tap({ unsubscribe: session.leave }));
+    return build(session.frames).pipe(finalize(session.leave));
   });
 }
 
 interface ResumeSession {
   frames: Observable<SseFrame>;
-  /** The subscriber left before the end: cancel the generation. */
+  /** The subscriber is gone, however it left: cancel the generation unless it is over. */
   leave: () => void;
 }
 
 function resumeSession(plan: ResumePlan, config: ResumeConfig): ResumeSession {
   const { origin } = plan;
   let streamId = 'streamId' in origin ? origin.streamId : undefined;
-  let ended = false;
+  let over = false;
   const leave = () => {
-    if (ended || streamId === undefined) return;
-    ended = true;
+    if (over || streamId === undefined) return;
+    over = true;
     if (config.cancelOnUnsubscribe !== false) plan.cancel(streamId);
   };
   const frames = new Observable<SseFrame>((subscriber) => {
@@ -102,8 +107,7 @@ function resumeSession(plan: ResumePlan, config: ResumeConfig): ResumeSession {
 
     const fail = (error: unknown) => {
       if (subscriber.closed) return;
-      if (error instanceof StreamAbortError) leave();
-      ended = true;
+      if (error instanceof StreamNotFoundError) over = true;
       subscriber.error(error);
     };
     const onHead = (head: ResponseHead) => {
@@ -128,12 +132,13 @@ function resumeSession(plan: ResumePlan, config: ResumeConfig): ResumeSession {
           if (admitted === 'delivered') return;
           // A new event: the stream moves on, so the re-attaches that failed before it do not count any more.
           if (admitted === 'event') failures = 0;
+          if (plan.isLast(frame)) over = true;
           subscriber.next(frame);
         },
         error: (error: unknown) =>
           reattaching ? broke(isNotFound(error) ? StreamNotFoundError.from(error) : error, isReattachable(error)) : broke(error, isBreak(error, headArrived)),
         complete() {
-          ended = true;
+          over = true;
           subscriber.complete();
         },
       });

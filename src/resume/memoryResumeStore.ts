@@ -1,5 +1,6 @@
 import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import { OpenAIRxError } from '../errors.js';
+import { scheduleUnref } from '../scheduleUnref.js';
 import type {
   ResumeStore,
   StoredEnding,
@@ -98,7 +99,8 @@ export function memoryResumeStore(config: MemoryResumeStoreConfig = {}): ResumeS
       };
       streams.set(id, stream);
       return recording(stream, limits, scheduler, () => {
-        stream.expiry = scheduler.schedule(() => drop(id, 'expired'), limits.retainMs);
+        // A finished stream waiting to expire must not keep a process from exiting.
+        stream.expiry = scheduleUnref(scheduler, () => drop(id, 'expired'), limits.retainMs);
       });
     },
     async meta(id) {

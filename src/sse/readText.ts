@@ -1,5 +1,12 @@
-import { Observable } from 'rxjs';
+import { map, Observable } from 'rxjs';
 import type { ByteStream } from '../transport/types.js';
+
+/** A body read by {@link readBytes}. */
+export interface BodyBytes {
+  bytes: Uint8Array;
+  /** The body was longer than the limit, or the reading was stopped: `bytes` is what arrived first. */
+  truncated: boolean;
+}
 
 /** A body read as text by {@link readText}. */
 export interface BodyText {
@@ -9,26 +16,25 @@ export interface BodyText {
 }
 
 /**
- * Reads a body as UTF-8 text, keeping at most `limitBytes`: past that the rest
- * is not read and the body is cancelled, so a huge body cannot grow memory.
- * Cold: subscribing starts the reading; it emits once, at the end of the body
- * or at the limit. `stop$` ends the reading early with what arrived.
- * Unsubscribing cancels the body.
+ * Reads a body, keeping at most `limitBytes`: past that the rest is not read
+ * and the body is cancelled, so a huge body cannot grow memory. Cold:
+ * subscribing starts the reading; it emits once, at the end of the body or at
+ * the limit. `stop$` ends the reading early with what arrived. Unsubscribing
+ * cancels the body.
  *
  * @example
- * readText(response.body, 64 * 1024, timer(5_000)).subscribe(({ text }) => report(text));
+ * readBytes(response.body, 16 * 1024 * 1024).subscribe(({ bytes }) => forward(bytes));
  */
-export function readText(body: ByteStream, limitBytes: number, stop$?: Observable<unknown>): Observable<BodyText> {
-  return new Observable<BodyText>((subscriber) => {
-    const decoder = new TextDecoder();
-    let text = '';
+export function readBytes(body: ByteStream, limitBytes: number, stop$?: Observable<unknown>): Observable<BodyBytes> {
+  return new Observable<BodyBytes>((subscriber) => {
+    const chunks: Uint8Array[] = [];
     let received = 0;
     let done = false;
     const finish = (truncated: boolean) => {
       if (done) return;
       done = true;
       if (truncated) body.cancel();
-      subscriber.next({ text: text + decoder.decode(), truncated });
+      subscriber.next({ bytes: joined(chunks, Math.min(received, limitBytes)), truncated });
       subscriber.complete();
     };
     body.read({
@@ -36,12 +42,8 @@ export function readText(body: ByteStream, limitBytes: number, stop$?: Observabl
         if (done) return;
         const room = limitBytes - received;
         received += chunk.byteLength;
-        if (chunk.byteLength > room) {
-          text += decoder.decode(chunk.subarray(0, room), { stream: true });
-          finish(true);
-          return;
-        }
-        text += decoder.decode(chunk, { stream: true });
+        chunks.push(chunk.byteLength > room ? chunk.subarray(0, room) : chunk);
+        if (chunk.byteLength > room) finish(true);
       },
       end: () => finish(false),
       error(error) {
@@ -59,4 +61,27 @@ export function readText(body: ByteStream, limitBytes: number, stop$?: Observabl
       }
     };
   });
+}
+
+/**
+ * {@link readBytes} as UTF-8 text (a multi-byte character cut by the limit is dropped).
+ *
+ * @example
+ * readText(response.body, 64 * 1024, timer(5_000)).subscribe(({ text }) => report(text));
+ */
+export function readText(body: ByteStream, limitBytes: number, stop$?: Observable<unknown>): Observable<BodyText> {
+  return readBytes(body, limitBytes, stop$).pipe(map(({ bytes, truncated }) => ({ text: decoder.decode(bytes), truncated })));
+}
+
+const decoder = new TextDecoder();
+
+function joined(chunks: Uint8Array[], length: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const bytes = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
 }

@@ -16,17 +16,25 @@ export interface SseBlock {
   readonly frames: SseFrame[];
 }
 
-/** The blocks one chunk completed, their bytes together, and their text decoded at once (for cheap substring tests). */
+/**
+ * The blocks one chunk completed, their bytes together, and their text decoded at once (for cheap substring
+ * tests). `oversize`: an event grew past the limit; the blocks are the whole ones before it, and nothing follows.
+ */
 export interface SseBlocksRead {
   blocks: SseBlock[];
   bytes: Uint8Array;
   text: string;
+  oversize: boolean;
 }
 
-/** The body's end: its last block when that lacks its blank line, and whether it stopped in the middle of a line. */
+/**
+ * The body's end: its last block when that lacks its blank line (`undefined` when it is `oversize`), and whether it
+ * stopped in the middle of a line.
+ */
 export interface SseBlocksEnd {
   block: SseBlock | undefined;
   cutMidLine: boolean;
+  oversize: boolean;
 }
 
 export interface SseBlockSplitter {
@@ -38,30 +46,45 @@ export interface SseBlockSplitter {
 const LF = 10;
 const CR = 13;
 const COLON = 58;
-const EMPTY: SseBlocksRead = { blocks: [], bytes: new Uint8Array(0), text: '' };
+const EMPTY: SseBlocksRead = { blocks: [], bytes: new Uint8Array(0), text: '', oversize: false };
 
 /**
  * Bytes → blocks, for a relay that passes each complete event on byte for
  * byte (line endings, field order, `retry:` and `id:` lines, comments as they
  * were) and reads frames only where it needs them. Block boundaries are found
  * in the bytes (LF, CRLF and CR line endings, a CRLF split between two
- * reads). More than `maxEventSize` characters (4 bytes each at most) without a
- * blank line is `oversize`.
+ * reads). An event of more than `maxEventSize` characters is `oversize`, and
+ * so is a block still open past `maxEventSize` characters' worth of bytes (4 each).
  *
  * @example
  * const splitter = sseBlockSplitter(8 * 1024 * 1024, () => fail());
  * for (const block of splitter.feed(chunk).blocks) write(block.bytes);
  */
-export function sseBlockSplitter(maxEventSize: number, oversize: () => void): SseBlockSplitter {
+export function sseBlockSplitter(maxEventSize: number): SseBlockSplitter {
   const maxBlockBytes = maxEventSize * 4;
-  const frames = lazyFrames(createFrameParser, maxEventSize, oversize);
+  let oversized = false;
+  const frames = lazyFrames(createFrameParser, maxEventSize, () => (oversized = true));
+  /**
+   * A block of more bytes than the limit has characters may hold an oversize event: a parser of its own tells
+   * (the shared one stops for good at an oversize event, and the blocks before this one may not be parsed yet).
+   */
+  const tooLarge = (block: Block) => {
+    if (!oversized && block.bytes.byteLength > maxEventSize) {
+      lazyFrames(createFrameParser, maxEventSize, () => (oversized = true))(block.bytes, false, block.first);
+    }
+    return oversized;
+  };
   // The BOM is removed once, at the start of the body; elsewhere a U+FEFF is text.
   const firstDecoder = new TextDecoder();
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   let first = true;
   let blocksMade = 0;
-  const next = (bytes: Uint8Array, known: { hasData: boolean; comments: number } | undefined, atEnd = false): SseBlock =>
-    new Block(bytes, known ?? classify(bytes), frames, blocksMade++ === 0, atEnd);
+  const next = (bytes: Uint8Array, known: { hasData: boolean; comments: number } | undefined, atEnd = false): Block => {
+    const first = blocksMade++ === 0;
+    // The scan read the BOM as the first line's start.
+    const withoutBom = first && startsWithBom(bytes) ? bytes.subarray(BOM.length) : undefined;
+    return new Block(bytes, withoutBom ? classify(withoutBom) : (known ?? classify(bytes)), frames, first, atEnd);
+  };
   let held: Uint8Array[] = [];
   let heldBytes = 0;
   let atLineStart = true;
@@ -71,6 +94,15 @@ export function sseBlockSplitter(maxEventSize: number, oversize: () => void): Ss
     const text = (first ? firstDecoder : decoder).decode(bytes);
     first = false;
     return text;
+  };
+  /** Keeps what follows the last whole block for the next chunk; past the limit, that block is oversize. */
+  const hold = (chunk: Uint8Array, from: number): SseBlocksRead => {
+    if (from < chunk.length) {
+      held.push(chunk.subarray(from));
+      heldBytes += chunk.length - from;
+      if (heldBytes > maxBlockBytes) oversized = true;
+    }
+    return oversized ? { ...EMPTY, oversize: true } : EMPTY;
   };
   const take = (chunk: Uint8Array, start: number, end: number): Uint8Array => {
     const piece = chunk.subarray(start, end);
@@ -155,40 +187,36 @@ export function sseBlockSplitter(maxEventSize: number, oversize: () => void): Ss
 
   return {
     feed(chunk) {
+      if (oversized) return { ...EMPTY, oversize: true };
       if (chunk.length === 0) return EMPTY;
-      const blocks: SseBlock[] = [];
-      let text = '';
-      let bytes = EMPTY.bytes;
-      let blockStart = 0;
       classes.length = 0;
       const ends = blockEnds(chunk, 0);
-      if (ends.length > 0) {
-        const firstBytes = take(chunk, 0, ends[0]);
-        const rest = chunk.subarray(ends[0], ends[ends.length - 1]);
-        // Decoded in two pieces at most: the first block (it may join held bytes) and the rest of the chunk.
-        text = decode(firstBytes) + (rest.length > 0 ? decoder.decode(rest) : '');
-        blocks.push(next(firstBytes, classes[0]));
-        for (let index = 1; index < ends.length; index++) {
-          blocks.push(next(chunk.subarray(ends[index - 1], ends[index]), classes[index]));
-        }
-        bytes = region(firstBytes, chunk, ends);
-        blockStart = ends[ends.length - 1];
+      if (ends.length === 0) return hold(chunk, 0);
+      const firstBytes = take(chunk, 0, ends[0]);
+      const blocks = [next(firstBytes, classes[0])];
+      for (let index = 1; index < ends.length && !tooLarge(blocks[index - 1]); index++) {
+        blocks.push(next(chunk.subarray(ends[index - 1], ends[index]), classes[index]));
       }
-      if (blockStart < chunk.length) {
-        held.push(chunk.subarray(blockStart));
-        heldBytes += chunk.length - blockStart;
-        if (heldBytes > maxBlockBytes) oversize();
-      }
-      return { blocks, bytes, text };
+      // The whole blocks before an oversize one go on; it and what follows do not.
+      if (tooLarge(blocks[blocks.length - 1])) blocks.pop();
+      if (blocks.length === 0) return { ...EMPTY, oversize: true };
+      const kept = ends.slice(0, blocks.length);
+      const rest = chunk.subarray(kept[0], kept[kept.length - 1]);
+      // Decoded in two pieces at most: the first block (it may join held bytes) and the rest of the chunk.
+      const text = decode(firstBytes) + (rest.length > 0 ? decoder.decode(rest) : '');
+      const read = { blocks, bytes: region(firstBytes, chunk, kept), text, oversize: oversized };
+      return oversized ? read : { ...read, oversize: hold(chunk, kept[kept.length - 1]).oversize };
     },
     end() {
-      if (heldBytes === 0) return { block: undefined, cutMidLine: false };
+      if (heldBytes === 0 || oversized) return { block: undefined, cutMidLine: false, oversize: oversized };
       const bytes = concat(held, heldBytes);
       held = [];
       heldBytes = 0;
       first = false;
       // Two line feeds end a cut line, and then the event.
-      return { block: next(bytes, undefined, true), cutMidLine: !atLineStart };
+      const block = next(bytes, undefined, true);
+      if (tooLarge(block)) return { block: undefined, cutMidLine: false, oversize: true };
+      return { block, cutMidLine: !atLineStart, oversize: false };
     },
   };
 }
@@ -219,7 +247,7 @@ class Block implements SseBlock {
     readonly bytes: Uint8Array,
     known: { hasData: boolean; comments: number },
     private readonly framesOf: FramesOf,
-    private readonly first: boolean,
+    readonly first: boolean,
     private readonly atEnd: boolean,
   ) {
     this.hasData = known.hasData;
@@ -260,6 +288,11 @@ function lineEnd(bytes: Uint8Array, start: number): number {
 }
 
 const DATA = [100, 97, 116, 97];
+const BOM = [0xef, 0xbb, 0xbf];
+
+function startsWithBom(bytes: Uint8Array): boolean {
+  return bytes[0] === BOM[0] && bytes[1] === BOM[1] && bytes[2] === BOM[2];
+}
 
 /** The line at `start` begins with the field name `data`. */
 function isDataWord(bytes: Uint8Array, start: number): boolean {

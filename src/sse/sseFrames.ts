@@ -185,6 +185,8 @@ export function eventSource<T>(
           if (!subscriber.closed) subscriber.complete();
         },
         error(cause) {
+          // The body is over either way: a finished response's grace has nothing left to wait for.
+          finishBody();
           const reason = describeCause(cause);
           fail(new APIConnectionError({ message: `The connection closed before the stream ended${reason ? `: ${reason}` : ''}`, cause }));
         },
@@ -301,7 +303,7 @@ function errorForResponse(response: TransportResponse, text: string, isOk: boole
 }
 
 /** A character no HTTP stack will send in a header value. */
-const UNSENDABLE = /[\r\n\0]/;
+export const UNSENDABLE = /[\r\n\0]/;
 
 /** undici's and Node's codes for a request that is malformed, not a network that failed. */
 const INVALID_REQUEST_CODES = new Set(['UND_ERR_INVALID_ARG', 'ERR_INVALID_URL', 'ERR_INVALID_CHAR', 'ERR_INVALID_ARG_VALUE']);

@@ -1,6 +1,6 @@
 import { parseForeignJson } from '../json.js';
 import { mayCarryUsage } from '../openai/usage.js';
-import { errorInFrame } from '../relay/relayAudit.js';
+import { errorInFrame } from '../openai/streamErrors.js';
 import type { SseEventFrame, SseFrame } from '../sse/types.js';
 import { errorTypeOf } from './errorType.js';
 import { answerOf, choiceFinishReasons, responseInfoOf } from './responseInfo.js';

@@ -5,10 +5,15 @@ import { completion, completionStreamChunks } from './completionBuilders.js';
 import { responseFrames, responseObject, responseUsage } from './responseBuilders.js';
 import { doneFrame, sseEvent } from './sseBuilders.js';
 
+/** One tool call the simulated model makes, its arguments in token-sized pieces. */
+export interface MockToolCall {
+  name: string;
+  callId: string;
+  argumentTokens: string[];
+}
+
 /** What the simulated model produces for one request. */
-export type MockAnswer =
-  | { kind: 'text'; tokens: string[]; finish: 'stop' | 'length' }
-  | { kind: 'tool'; name: string; callId: string; argumentTokens: string[] };
+export type MockAnswer = { kind: 'text'; tokens: string[]; finish: 'stop' | 'length' } | { kind: 'tool'; calls: MockToolCall[] };
 
 export interface MockTool {
   name: string;
@@ -39,10 +44,16 @@ export interface MockEndpoint {
   prompt(body: Record<string, unknown>): string;
   /** All the request's text, to count prompt tokens. */
   inputText(body: Record<string, unknown>): string;
-  /** The output of a tool result that ends the conversation, if it does. */
-  toolResult(body: Record<string, unknown>): string | undefined;
-  /** The function tool the model calls, if the request offers one and allows it. */
-  tool(body: Record<string, unknown>): MockTool | undefined;
+  /** The outputs of the tool results that end the conversation, in order; empty when it does not end with any. */
+  toolResults(body: Record<string, unknown>): string[];
+  /** How many turns of tool results came after the last user message. */
+  toolRounds(body: Record<string, unknown>): number;
+  /** The function tools the model may call, in order: the one `tool_choice` names, else every one offered. */
+  tools(body: Record<string, unknown>): MockTool[];
+  /** Whether the request lets the model call several tools in one turn (`parallel_tool_calls` is not `false`). */
+  parallelCalls(body: Record<string, unknown>): boolean;
+  /** The JSON Schema the answer must follow (structured output), if the request asks for one. */
+  outputSchema(body: Record<string, unknown>): unknown;
   maxTokens(body: Record<string, unknown>): number | undefined;
   streamFrames(answer: MockAnswer, context: MockContext): PlannedFrame[];
   json(answer: MockAnswer, context: MockContext): unknown;
@@ -51,8 +62,13 @@ export interface MockEndpoint {
 
 const SERVER_ERROR = { type: 'server_error', code: 'server_error', param: null };
 
+/** The answer's tokens: its text, or every call's arguments. */
+export function answerTokens(answer: MockAnswer): number {
+  return answer.kind === 'text' ? answer.tokens.length : answer.calls.reduce((sum, call) => sum + call.argumentTokens.length, 0);
+}
+
 function chatUsage(answer: MockAnswer, context: MockContext): UsageJson {
-  const completionTokens = answer.kind === 'text' ? answer.tokens.length : answer.argumentTokens.length;
+  const completionTokens = answerTokens(answer);
   return {
     prompt_tokens: context.promptTokens,
     completion_tokens: completionTokens,
@@ -81,12 +97,42 @@ function positiveNumber(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
 }
 
-/** Picks the function tool a request allows: the one `tool_choice` names, else the first. */
-function chooseTool(tools: unknown, toolChoice: unknown, describe: (tool: Record<string, unknown>) => MockTool | undefined): MockTool | undefined {
-  if (!Array.isArray(tools) || toolChoice === 'none') return undefined;
+/** The function tools a request allows: the one `tool_choice` names, else every one offered. */
+function allowedTools(tools: unknown, toolChoice: unknown, describe: (tool: Record<string, unknown>) => MockTool | undefined): MockTool[] {
+  if (!Array.isArray(tools) || toolChoice === 'none') return [];
   const offered = tools.filter(isRecord).map(describe).filter((tool): tool is MockTool => tool !== undefined);
   const forced = isRecord(toolChoice) ? (isRecord(toolChoice.function) ? toolChoice.function.name : toolChoice.name) : undefined;
-  return offered.find((tool) => tool.name === forced) ?? offered[0];
+  const chosen = offered.find((tool) => tool.name === forced);
+  return chosen ? [chosen] : offered;
+}
+
+/** The items after the last one `isUser` matches. */
+function sinceLastUser(items: readonly unknown[], isUser: (item: Record<string, unknown>) => boolean): Record<string, unknown>[] {
+  const records = items.filter(isRecord);
+  let last = records.length - 1;
+  while (last >= 0 && !isUser(records[last])) last--;
+  return records.slice(last + 1);
+}
+
+/** How many runs of consecutive tool results there are in `items`. */
+function toolResultRuns(items: readonly Record<string, unknown>[], isResult: (item: Record<string, unknown>) => boolean): number {
+  return items.filter((item, index) => isResult(item) && !(index > 0 && isResult(items[index - 1]))).length;
+}
+
+/** The outputs of the tool results at the end of `items`. */
+function trailingResults(items: readonly Record<string, unknown>[], isResult: (item: Record<string, unknown>) => boolean, output: (item: Record<string, unknown>) => string): string[] {
+  const results: string[] = [];
+  for (let index = items.length - 1; index >= 0 && isResult(items[index]); index--) results.unshift(output(items[index]));
+  return results;
+}
+
+const isChatUser = (message: Record<string, unknown>) => message.role === 'user';
+const isChatToolResult = (message: Record<string, unknown>) => message.role === 'tool';
+const isResponsesUser = (item: Record<string, unknown>) => item.role === 'user';
+const isResponsesToolResult = (item: Record<string, unknown>) => item.type === 'function_call_output';
+
+function chatToolCalls<Args>(calls: readonly MockToolCall[], args: (tokens: string[]) => Args) {
+  return calls.map((call) => ({ id: call.callId, name: call.name, arguments: args(call.argumentTokens) }));
 }
 
 export const chatEndpoint: MockEndpoint = {
@@ -98,27 +144,27 @@ export const chatEndpoint: MockEndpoint = {
     return user ? lastMessageText(user.content) : '';
   },
   inputText: (body) => (body.messages as unknown[]).map((message) => (isRecord(message) ? lastMessageText(message.content) : '')).join('\n'),
-  toolResult(body) {
-    const last = (body.messages as unknown[]).at(-1);
-    return isRecord(last) && last.role === 'tool' ? lastMessageText(last.content) : undefined;
-  },
-  tool: (body) =>
-    chooseTool(body.tools, body.tool_choice, (tool) =>
+  toolResults: (body) =>
+    trailingResults((body.messages as unknown[]).filter(isRecord), isChatToolResult, (message) => lastMessageText(message.content)),
+  toolRounds: (body) => toolResultRuns(sinceLastUser(body.messages as unknown[], isChatUser), isChatToolResult),
+  tools: (body) =>
+    allowedTools(body.tools, body.tool_choice, (tool) =>
       tool.type === 'function' && isRecord(tool.function) && typeof tool.function.name === 'string'
         ? { name: tool.function.name, parameters: tool.function.parameters }
         : undefined,
     ),
+  parallelCalls: (body) => body.parallel_tool_calls !== false,
+  outputSchema: (body) =>
+    isRecord(body.response_format) && body.response_format.type === 'json_schema' && isRecord(body.response_format.json_schema)
+      ? (body.response_format.json_schema.schema ?? {})
+      : undefined,
   maxTokens: (body) => positiveNumber(body.max_completion_tokens) ?? positiveNumber(body.max_tokens),
   streamFrames(answer, context) {
     const usage = context.includeUsage ? chatUsage(answer, context) : undefined;
     const chunks =
       answer.kind === 'text'
         ? chatStreamChunks({ ...identity(context), content: answer.tokens, finish: answer.finish, usage })
-        : chatStreamChunks({
-            ...identity(context),
-            toolCalls: [{ id: answer.callId, name: answer.name, arguments: answer.argumentTokens }],
-            usage,
-          });
+        : chatStreamChunks({ ...identity(context), toolCalls: chatToolCalls(answer.calls, (tokens) => tokens), usage });
     return [
       ...chunks.map((chunk) => ({
         frame: sseEvent(chunk),
@@ -130,11 +176,7 @@ export const chatEndpoint: MockEndpoint = {
   json: (answer, context) =>
     answer.kind === 'text'
       ? chatCompletion({ ...identity(context), content: answer.tokens.join(''), finish: answer.finish, usage: chatUsage(answer, context) })
-      : chatCompletion({
-          ...identity(context),
-          toolCalls: [{ id: answer.callId, name: answer.name, arguments: answer.argumentTokens.join('') }],
-          usage: chatUsage(answer, context),
-        }),
+      : chatCompletion({ ...identity(context), toolCalls: chatToolCalls(answer.calls, (tokens) => tokens.join('')), usage: chatUsage(answer, context) }),
   errorFrame: dataErrorFrame,
 };
 
@@ -146,8 +188,11 @@ export const completionsEndpoint: MockEndpoint = {
   invalid: (body) => (typeof body.prompt === 'string' || Array.isArray(body.prompt) ? undefined : "'prompt' must be a string or an array of strings"),
   prompt: completionPrompt,
   inputText: completionPrompt,
-  toolResult: () => undefined,
-  tool: () => undefined,
+  toolResults: () => [],
+  toolRounds: () => 0,
+  tools: () => [],
+  parallelCalls: () => false,
+  outputSchema: () => undefined,
   maxTokens: (body) => positiveNumber(body.max_tokens),
   streamFrames(answer, context) {
     const tokens = answer.kind === 'text' ? answer.tokens : [];
@@ -197,14 +242,15 @@ export const responsesEndpoint: MockEndpoint = {
     if (typeof body.input === 'string') return instructions + body.input;
     return instructions + responseInputItems(body).map((item) => lastMessageText(item.content ?? item.output)).join('\n');
   },
-  toolResult(body) {
-    const last = responseInputItems(body).at(-1);
-    return last?.type === 'function_call_output' ? lastMessageText(last.output) : undefined;
-  },
-  tool: (body) =>
-    chooseTool(body.tools, body.tool_choice, (tool) =>
+  toolResults: (body) => trailingResults(responseInputItems(body), isResponsesToolResult, (item) => lastMessageText(item.output)),
+  toolRounds: (body) => toolResultRuns(sinceLastUser(responseInputItems(body), isResponsesUser), isResponsesToolResult),
+  tools: (body) =>
+    allowedTools(body.tools, body.tool_choice, (tool) =>
       tool.type === 'function' && typeof tool.name === 'string' ? { name: tool.name, parameters: tool.parameters } : undefined,
     ),
+  parallelCalls: (body) => body.parallel_tool_calls !== false,
+  outputSchema: (body) =>
+    isRecord(body.text) && isRecord(body.text.format) && body.text.format.type === 'json_schema' ? (body.text.format.schema ?? {}) : undefined,
   maxTokens: () => undefined,
   streamFrames(answer, context) {
     const frames = responseFrames(
@@ -212,7 +258,7 @@ export const responsesEndpoint: MockEndpoint = {
         ? { ...responseIdentity(context), text: answer.tokens, usage: responseUsageOf(answer, context) }
         : {
             ...responseIdentity(context),
-            functionCalls: [{ name: answer.name, callId: answer.callId, arguments: answer.argumentTokens }],
+            functionCalls: answer.calls.map((call) => ({ name: call.name, callId: call.callId, arguments: call.argumentTokens })),
             usage: responseUsageOf(answer, context),
           },
     );
@@ -224,7 +270,7 @@ export const responsesEndpoint: MockEndpoint = {
         ? { ...responseIdentity(context), text: answer.tokens.join(''), usage: responseUsageOf(answer, context) }
         : {
             ...responseIdentity(context),
-            functionCalls: [{ name: answer.name, callId: answer.callId, arguments: answer.argumentTokens.join('') }],
+            functionCalls: answer.calls.map((call) => ({ name: call.name, callId: call.callId, arguments: call.argumentTokens.join('') })),
             usage: responseUsageOf(answer, context),
           },
     ),

@@ -1,4 +1,3 @@
-import { isRecord } from '../sse/httpErrors.js';
 import { splitTokens } from './tokens.js';
 
 /**
@@ -29,6 +28,13 @@ export interface MockBehavior {
   errorAfter?: number;
   /** The faults above (error, stall, cut, error-mid-stream) apply only to the first N requests with the same body. */
   times?: number;
+  /**
+   * Two tool calls in one turn (unless the request says `parallel_tool_calls: false`): the first two tools
+   * offered, or the only one twice, the first call for the prompt up to its first `and` or comma, the second for the rest.
+   */
+  parallel?: boolean;
+  /** How many turns of tool calls the model makes before it answers the results with text; default 1. */
+  toolRounds?: number;
 }
 
 /** A `[[mock:…]]` directive the mock upstream does not understand; answered with HTTP 400. */
@@ -84,6 +90,12 @@ function applyDirective(behavior: MockBehavior, name: string, value: string | un
     case 'times':
       behavior.times = count(name, value);
       return;
+    case 'parallel':
+      behavior.parallel = true;
+      return;
+    case 'tool-rounds':
+      behavior.toolRounds = count(name, value);
+      return;
     default:
       throw new MockDirectiveError(`Unknown mock directive [[mock:${name}]]`);
   }
@@ -106,10 +118,20 @@ function status(value: string | undefined): number {
   return code;
 }
 
-const SUBJECTS = ['The stream', 'Each token', 'An observable', 'The server', 'A subscriber', 'The relay', 'Every chunk', 'The model'];
-const VERBS = ['carries', 'delivers', 'cancels', 'buffers', 'emits', 'forwards', 'retries', 'completes with'];
-const OBJECTS = ['the next delta', 'a typed error', 'every frame in order', 'the final answer', 'one request', 'the open socket', 'a usage report', 'the partial text'];
-const ENDINGS = ['', ' without delay', ' as soon as it arrives', ' when asked to stop', ' in virtual time'];
+// Any lead, subject, predicate and ending make a sentence that reads like part of an answer about streams.
+const LEADS = ['In practice,', 'Put simply,', 'As a rule,', 'In other words,', 'For a chat app,', 'Most of the time,', 'Better still,', 'Either way,'];
+const SUBJECTS = ['a cold observable', 'the stream', 'the request', 'each pipeline', 'the producer', 'the source', 'the model call', 'the whole chain'];
+const PREDICATES = [
+  'starts only when someone subscribes',
+  'does nothing until it is needed',
+  'ends as soon as nobody listens',
+  'hands over its values in order',
+  'can be repeated from a clean start',
+  'cleans up after itself',
+  'runs once for every subscriber',
+  'finishes with a clear result',
+];
+const ENDINGS = ['', ', so nothing is wasted', ', with no extra code', ', which keeps the page responsive', ', even on a slow network'];
 
 /**
  * The simulated model's answer: an opening that names `topic`, then
@@ -119,7 +141,7 @@ const ENDINGS = ['', ' without delay', ' as soon as it arrives', ' when asked to
 export function derivedAnswer(topic: string, opening: string, tokens?: number): string {
   const random = seededRandom(topic);
   const pick = (words: readonly string[]) => words[Math.floor(random() * words.length)];
-  const sentence = () => ` ${pick(SUBJECTS)} ${pick(VERBS)} ${pick(OBJECTS)}${pick(ENDINGS)}.`;
+  const sentence = () => ` ${pick(LEADS)} ${pick(SUBJECTS)} ${pick(PREDICATES)}${pick(ENDINGS)}.`;
   let text = opening;
   if (tokens === undefined) {
     const sentences = 2 + Math.floor(random() * 3);
@@ -137,42 +159,15 @@ export function answerOpening(prompt: string): string {
   return prompt ? `Mock answer to "${excerpt(prompt)}".` : 'Mock answer.';
 }
 
-/** The opening line of an answer that follows a tool result. */
-export function toolResultOpening(output: string): string {
-  return `The tool returned ${excerpt(output) || 'nothing'}.`;
+/** The opening line of an answer that follows tool results: `The tool returned …` (`The tools returned … and …`). */
+export function toolResultOpening(outputs: readonly string[]): string {
+  const quoted = outputs.map((output) => excerpt(output) || 'nothing');
+  return outputs.length > 1 ? `The tools returned ${quoted.join(' and ')}.` : `The tool returned ${quoted[0] ?? 'nothing'}.`;
 }
 
 function excerpt(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > 60 ? `${flat.slice(0, 60)}…` : flat;
-}
-
-/** Arguments for a function tool, filled from its JSON schema: strings get the prompt, other types a fixed sample. */
-export function sampleArguments(parameters: unknown, prompt: string): string {
-  return JSON.stringify(sampleValue(parameters, prompt) ?? {});
-}
-
-function sampleValue(schema: unknown, prompt: string): unknown {
-  if (!isRecord(schema)) return null;
-  if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
-  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
-  switch (type) {
-    case 'string':
-      return prompt || 'mock';
-    case 'number':
-    case 'integer':
-      return 1;
-    case 'boolean':
-      return true;
-    case 'array':
-      return [];
-    default: {
-      if (!isRecord(schema.properties)) return type === 'object' ? {} : null;
-      const value: Record<string, unknown> = {};
-      for (const [name, property] of Object.entries(schema.properties)) value[name] = sampleValue(property, prompt);
-      return value;
-    }
-  }
 }
 
 /** mulberry32 seeded with FNV-1a of the text: small, fast and the same on every platform. */

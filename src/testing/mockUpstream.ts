@@ -10,9 +10,12 @@ import {
   chatEndpoint,
   completionsEndpoint,
   responsesEndpoint,
+  answerTokens,
   type MockAnswer,
   type MockContext,
   type MockEndpoint,
+  type MockTool,
+  type MockToolCall,
   type PlannedFrame,
 } from './mockEndpoints.js';
 import {
@@ -21,12 +24,12 @@ import {
   HALFWAY,
   MockDirectiveError,
   parseDirectives,
-  sampleArguments,
   toolResultOpening,
   type MockBehavior,
 } from './mockModel.js';
 import { isRecord } from '../sse/httpErrors.js';
 import { maskCredentials } from './maskCredentials.js';
+import { constantStrings, promptWords, sampleJson } from './mockSample.js';
 import { splitTokens } from './tokens.js';
 
 export interface MockUpstreamOptions {
@@ -112,8 +115,13 @@ type RecordedRequest = { -readonly [K in keyof MockRequest]: MockRequest[K] };
  * The answer is derived from the last user message: the same prompt always
  * gets the same text, sent as token-sized deltas `tokenDelayMs` apart. A request
  * offering function `tools` gets a call of the first one (or the one
- * `tool_choice` names) with arguments filled from its schema; a conversation
- * ending in a tool result gets a text answer. `stream_options.include_usage`
+ * `tool_choice` names) with arguments filled from its schema (every string the
+ * prompt); a conversation ending in tool results gets a text answer that starts
+ * `The tool returned …`. A request asking for structured output (chat
+ * `response_format`, Responses `text.format`: `json_schema`) gets JSON that fits
+ * the schema: strings the prompt's words in turn, enums their first value,
+ * arrays of 2 items, numbers counting up from 1, booleans `true`, every listed
+ * property, a nullable type or union its non-null branch. `stream_options.include_usage`
  * adds the usage chunk; `max_tokens` / `max_completion_tokens` cut a chat or
  * legacy answer with `finish_reason: 'length'`. Writes wait for `drain`, so a slow reader
  * slows the stream down.
@@ -131,6 +139,8 @@ type RecordedRequest = { -readonly [K in keyof MockRequest]: MockRequest[K] };
  * | `[[mock:cut]]`, `[[mock:cut=N]]` | destroy the socket halfway / after N tokens |
  * | `[[mock:error-mid-stream]]`, `[[mock:error-mid-stream=N]]` | send an in-stream error event halfway / after N tokens, then end |
  * | `[[mock:times=N]]` | apply the error, stall, cut or error-mid-stream only to the first N requests with the same body, so a retry succeeds |
+ * | `[[mock:parallel]]` | two tool calls in one turn (unless `parallel_tool_calls: false`): the first two tools offered, or the only one twice, for the prompt up to its first `and` or comma and for the rest |
+ * | `[[mock:tool-rounds=N]]` | N turns of tool calls (counted since the last user message) before the text answer; default 1 |
  *
  * An unknown or malformed directive is answered with HTTP 400 naming it. A
  * request has one fault at most: stall, else cut, else error-mid-stream. For a
@@ -289,7 +299,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
         sendError(res, 500, errorMessage(500));
         return;
       }
-      const tokens = modelAnswer.kind === 'text' ? modelAnswer.tokens.length : modelAnswer.argumentTokens.length;
+      const tokens = answerTokens(modelAnswer);
       if (!(await sleep(delayMs * tokens, signal))) return;
       sendJson(res, 200, endpoint.json(modelAnswer, context));
       record.tokensSent = tokens;
@@ -349,21 +359,46 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
 }
 
 function simulate(endpoint: MockEndpoint, body: Record<string, unknown>, prompt: string, behavior: MockBehavior, id: number): MockAnswer {
-  const toolResult = endpoint.toolResult(body);
-  const tool = toolResult === undefined ? endpoint.tool(body) : undefined;
-  if (tool) {
-    return { kind: 'tool', name: tool.name, callId: `call_mock_${id}`, argumentTokens: splitTokens(sampleArguments(tool.parameters, prompt)) };
-  }
+  const tools = endpoint.toolRounds(body) < (behavior.toolRounds ?? 1) ? endpoint.tools(body) : [];
+  if (tools.length > 0) return { kind: 'tool', calls: toolCalls(tools, prompt, behavior.parallel === true && endpoint.parallelCalls(body), id) };
+  const results = endpoint.toolResults(body);
+  const schema = endpoint.outputSchema(body);
   const text =
     behavior.text ??
-    (toolResult === undefined
-      ? derivedAnswer(prompt, answerOpening(prompt), behavior.tokens)
-      : derivedAnswer(toolResult, toolResultOpening(toolResult), behavior.tokens));
+    (schema !== undefined
+      ? JSON.stringify(sampleJson(schema, promptWords(prompt)))
+      : results.length > 0
+        ? derivedAnswer(results.join('\n'), toolResultOpening(results), behavior.tokens)
+        : derivedAnswer(prompt, answerOpening(prompt), behavior.tokens));
   const tokens = splitTokens(text);
   const max = endpoint.maxTokens(body);
   return max !== undefined && tokens.length > max
     ? { kind: 'text', tokens: tokens.slice(0, max), finish: 'length' }
     : { kind: 'text', tokens, finish: 'stop' };
+}
+
+/**
+ * The calls of one turn: the first tool, its string arguments the prompt. In parallel, two calls: the first two
+ * tools, or the only one twice, for the prompt's part before its first `and` or comma and for the rest.
+ */
+function toolCalls(tools: readonly MockTool[], prompt: string, parallel: boolean, id: number): MockToolCall[] {
+  const call = (tool: MockTool, text: string, callId: string): MockToolCall => ({
+    name: tool.name,
+    callId,
+    argumentTokens: splitTokens(JSON.stringify(sampleJson(tool.parameters, constantStrings(text)) ?? {})),
+  });
+  const first = `call_mock_${id}`;
+  if (!parallel) return [call(tools[0], prompt, first)];
+  if (tools.length > 1) return [call(tools[0], prompt, first), call(tools[1], prompt, `${first}_2`)];
+  const [head, tail] = splitPrompt(prompt);
+  return [call(tools[0], head, first), call(tools[0], tail, `${first}_2`)];
+}
+
+/** `Paris and Oslo` → `['Paris', 'Oslo']`; a prompt without `and` or a comma is both parts. */
+function splitPrompt(prompt: string): [string, string] {
+  const match = /\s*(?:,|\band\b)\s*/i.exec(prompt);
+  if (!match) return [prompt, prompt];
+  return [prompt.slice(0, match.index).trim() || prompt, prompt.slice(match.index + match[0].length).trim() || prompt];
 }
 
 type Fault = { kind: 'stall' | 'cut' | 'error'; afterTokens: number };

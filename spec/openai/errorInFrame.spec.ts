@@ -1,5 +1,6 @@
 import { APIError } from '../../src/index.node';
-import { errorInFrame, usageIn } from '../../src/relay/relayAudit';
+import { errorInFrame } from '../../src/openai/streamErrors';
+import { usageIn } from '../../src/openai/usage';
 
 describe('usageIn', () => {
   test('finds usage in a chat chunk, in a Responses final event, and in a JSON body with spaces after colons', () => {

@@ -1,0 +1,139 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startMockUpstream, type MockUpstream } from '../../src/testing/index.node';
+
+/*
+ * The README's TypeScript blocks, read from README.md itself. A marker on the line before a ```ts block says
+ * what is done with it (HTML comments: the rendered page does not show them):
+ *
+ *   <!-- runnable -->             type-checked and run, as a program of its own
+ *   <!-- runnable: continued -->  appended to the program of the runnable block before it (blocks that share
+ *                                 its imports: pasted together, they must still work)
+ *   <!-- compiles -->             type-checked only (a server that listens until stopped)
+ *
+ * `openai-rx` and its subpaths resolve to src/ through tsconfig paths (the Node entries), rxjs and the rest
+ * from this repository's node_modules. Programs run with Node and tsx, OPENAI_BASE_URL pointing at a local mock
+ * upstream, and `expect` (jest's, which marble examples call) as a global.
+ */
+jest.setTimeout(120_000);
+
+type Marker = 'runnable' | 'runnable: continued' | 'compiles';
+
+interface Program {
+  /** The README line of its first block. */
+  line: number;
+  run: boolean;
+  code: string;
+  /** How many README blocks it is made of. */
+  blocks: number;
+}
+
+const repoRoot = join(__dirname, '..', '..');
+
+/** The marked ```ts blocks of `markdown`, as programs. */
+function readmePrograms(markdown: string): Program[] {
+  const lines = markdown.split('\n');
+  const programs: Program[] = [];
+  for (let at = 0; at < lines.length; at++) {
+    const marker = /^<!-- (runnable|runnable: continued|compiles) -->$/.exec(lines[at])?.[1] as Marker | undefined;
+    if (!marker) continue;
+    if (lines[at + 1] !== '```ts') throw new Error(`README.md:${at + 1}: <!-- ${marker} --> is not followed by a \`\`\`ts block`);
+    const end = lines.indexOf('```', at + 2);
+    const code = lines.slice(at + 2, end).join('\n');
+    const previous = programs.at(-1);
+    if (marker === 'runnable: continued') {
+      if (!previous?.run) throw new Error(`README.md:${at + 1}: a continued block follows no runnable one`);
+      previous.code += `\n\n${code}`;
+      previous.blocks++;
+    } else programs.push({ line: at + 2, run: marker === 'runnable', code, blocks: 1 });
+    at = end;
+  }
+  return programs;
+}
+
+const entries: Record<string, string> = {
+  'openai-rx': 'src/index.node.ts',
+  'openai-rx/node': 'src/node.ts',
+  'openai-rx/testing': 'src/testing/index.node.ts',
+  'openai-rx/opentelemetry': 'src/opentelemetry.ts',
+};
+
+const fileOf = (program: Program) => `readme-${program.line}.mts`;
+
+let workDir: string;
+let upstream: MockUpstream;
+let programs: Program[];
+
+beforeAll(async () => {
+  programs = readmePrograms(await readFile(join(repoRoot, 'README.md'), 'utf8'));
+  workDir = await mkdtemp(join(tmpdir(), 'openai-rx-readme-'));
+  await symlink(join(repoRoot, 'node_modules'), join(workDir, 'node_modules'), 'dir');
+  const tsconfig = {
+    compilerOptions: {
+      target: 'ES2022',
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      strict: true,
+      skipLibCheck: true,
+      noEmit: true,
+      types: ['node', 'jest'],
+      paths: Object.fromEntries(Object.entries(entries).map(([name, path]) => [name, [join(repoRoot, path)]])),
+    },
+    include: ['*.mts'],
+  };
+  await writeFile(join(workDir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
+  await writeFile(join(workDir, 'expect-global.mjs'), "import { expect } from 'expect';\nglobalThis.expect = expect;\n");
+  await Promise.all(programs.map((program) => writeFile(join(workDir, fileOf(program)), `${program.code}\n`)));
+  upstream = await startMockUpstream({ apiKey: 'sk-readme-spec', tokenDelayMs: 1 });
+});
+
+afterAll(async () => {
+  await upstream?.close();
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+/** Runs a command in the work folder; resolves with its output and exit code, whatever the code. */
+async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; output: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, args, {
+      cwd: workDir,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      timeout: 60_000,
+      encoding: 'utf8',
+    });
+    return { code: 0, output: stdout + stderr };
+  } catch (failure) {
+    const { code, stdout = '', stderr = '' } = failure as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof code === 'number' ? code : 1, output: stdout + stderr };
+  }
+}
+
+test('the README marks blocks to run, one continuing another, and blocks to compile', () => {
+  expect(programs.filter((program) => program.run).length).toBeGreaterThanOrEqual(3);
+  expect(programs.filter((program) => !program.run).length).toBeGreaterThanOrEqual(2);
+  expect(Math.max(...programs.map((program) => program.blocks))).toBeGreaterThan(1);
+});
+
+test('every marked block type-checks', async () => {
+  const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+  const result = await run([tsc, '-p', 'tsconfig.json']);
+
+  expect(result).toEqual({ code: 0, output: '' });
+});
+
+test('every runnable program runs to its end against the local mock upstream, without an error', async () => {
+  const failures: string[] = [];
+  for (const program of programs.filter(({ run: runnable }) => runnable)) {
+    const result = await run(['--import', 'tsx', '--import', './expect-global.mjs', fileOf(program)], {
+      OPENAI_BASE_URL: upstream.baseURL,
+      OPENAI_API_KEY: 'sk-readme-spec',
+    });
+    if (result.code !== 0) failures.push(`README.md:${program.line} exited with ${result.code}:\n${result.output}`);
+  }
+
+  expect(failures).toEqual([]);
+  expect(upstream.requests.length).toBeGreaterThanOrEqual(2);
+});
