@@ -79,7 +79,7 @@ export class RedisRecording implements StreamRecording {
     const every = Math.max(1, Math.floor(config.leaseMs / 3));
     this.leaseTimer = setInterval(() => this.refreshLease(), every);
     this.leaseTimer.unref();
-    // The create's answer was slow (a busy connection): the lease has run for that long already.
+    // The create's answer was slow (a busy process reads its replies late): the lease has run for that long already.
     if (Date.now() - config.leaseSentAt >= every) this.refreshLease();
   }
 
