@@ -3,11 +3,16 @@ import { OpenAIRxError } from '../errors.js';
 import { AttachedReaders } from './attachedReaders.js';
 import { endingFields, entryFields, EntryNumbering, type StreamKeys } from './redisStreamLayout.js';
 import type { StoredEnding, StoredEntry, StreamRecording } from './types.js';
-import { withDeadline } from './withDeadline.js';
+import { withDeadline, type ConnectionAnswers } from './withDeadline.js';
 
 export interface RedisRecordingConfig {
   /** Commands with the store's timeout, replies as strings: the blocks, the ending, the keys' TTLs. */
   commands: RedisClientType;
+  /**
+   * When `commands` last answered a write (shared by the store's recordings): a write's deadline counts from then,
+   * so that one queued behind the others on a busy instance waits its turn while Redis keeps answering.
+   */
+  commandsAnswers: ConnectionAnswers;
   /**
    * The lease's own connection (replies as strings): a refresh sent on `commands` would wait behind every block
    * queued there, seconds on a busy instance, and the lease would lapse under an owner that is alive.
@@ -216,8 +221,9 @@ export class RedisRecording implements StreamRecording {
 
   private write(commands: Promise<unknown>, what: string, then: () => void): void {
     this.writing = true;
-    withDeadline(commands, this.config.commandTimeoutMs, what).then(
+    withDeadline(commands, this.config.commandTimeoutMs, what, this.config.commandsAnswers).then(
       () => {
+        this.config.commandsAnswers.lastAnswerAt = Date.now();
         this.writing = false;
         this.version++;
         this.wake();
@@ -260,13 +266,14 @@ export class RedisRecording implements StreamRecording {
    */
   private refreshLease(): void {
     if (this.failure) return;
-    const { commands, lease, keys, instanceId, leaseMs, commandTimeoutMs } = this.config;
+    const { commands, commandsAnswers, lease, keys, instanceId, leaseMs, commandTimeoutMs } = this.config;
     if (!this.endingSent) {
       const liveTtl = RedisRecording.liveTtlMs(this.config);
       const ttls = commands.multi().pExpire(keys.frames, liveTtl).pExpire(keys.meta, liveTtl).exec();
-      withDeadline(ttls, commandTimeoutMs, 'refresh the TTLs').catch((error: unknown) => {
-        this.fail(new OpenAIRxError({ message: 'The resume store could not refresh its TTLs in Redis', cause: error }));
-      });
+      withDeadline(ttls, commandTimeoutMs, 'refresh the TTLs', commandsAnswers).then(
+        () => (commandsAnswers.lastAnswerAt = Date.now()),
+        (error: unknown) => this.fail(new OpenAIRxError({ message: 'The resume store could not refresh its TTLs in Redis', cause: error })),
+      );
     }
     const refresh = lease
       .multi()

@@ -6,7 +6,7 @@ import { RedisReader, type ReaderStart } from './redisReader.js';
 import { RedisRecording } from './redisRecording.js';
 import { decodeEntry, MAX_STREAM_ID_LENGTH, positionAfterEvent, streamKeys, type RawEntry, type StreamKeys } from './redisStreamLayout.js';
 import type { ResumeStore, StoreOpenFailure, StoreReader, StreamMeta, StreamRecording } from './types.js';
-import { withDeadline } from './withDeadline.js';
+import { withDeadline, type ConnectionAnswers } from './withDeadline.js';
 
 /** Any node-redis client (`createClient()` from `redis`, RESP 2 or 3, with or without modules). */
 export interface RedisResumeStoreClient {
@@ -35,7 +35,10 @@ export interface RedisResumeStoreConfig {
   leaseMs?: number;
   /** Blocks kept per stream (`XADD … MAXLEN ~`, so Redis may keep up to ~100 more); default 20,000. */
   maxEntriesPerStream?: number;
-  /** How long a command may take before the store treats Redis as gone; default 5 seconds. */
+  /**
+   * How long a command may take before the store treats Redis as gone; default 5 seconds. A write counts it from the
+   * connection's last answer: one queued behind others on a busy instance waits its turn while Redis keeps answering.
+   */
   commandTimeoutMs?: number;
 }
 
@@ -101,6 +104,8 @@ class RedisResumeStore implements ResumeStore {
   private readonly wakeKey: string;
   /** Streams this instance generates. */
   private readonly live = new Map<string, RedisRecording>();
+  /** When the commands' connection last answered a recording's write. */
+  private readonly commandsAnswers: ConnectionAnswers = { lastAnswerAt: Date.now() };
   /** Readers open here per stream owned elsewhere, announced every `leaseMs / 3`. */
   private readonly remoteReaders = new Map<string, number>();
   private announcer: ReturnType<typeof setInterval> | undefined;
@@ -139,6 +144,7 @@ class RedisResumeStore implements ResumeStore {
     const recording = new RedisRecording({
       ...this.settings,
       commands,
+      commandsAnswers: this.commandsAnswers,
       lease,
       keys,
       instanceId: this.instanceId,
