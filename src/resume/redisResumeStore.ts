@@ -64,7 +64,10 @@ interface Connections {
   commands: RedisClientType;
   /** The leases' commands (taken, refreshed, dropped) and the liveness ping: never behind the blocks on `commands`. */
   lease: RedisClientType;
-  /** Commands, blob strings as Buffers (the blocks). */
+  /**
+   * Commands on the same connection, blob strings as Buffers (the blocks): the reads, without node-redis's timeout
+   * (their deadline counts from the connection's last answer, as the writes' do).
+   */
   buffers: RedisClientType;
   subscriber: RedisClientType;
   blocking: RedisClientType;
@@ -179,6 +182,8 @@ class RedisResumeStore implements ResumeStore {
     return new RedisReader(
       {
         buffers: connections.buffers,
+        answers: this.commandsAnswers,
+        commandTimeoutMs: this.settings.commandTimeoutMs,
         keys,
         blockingReads: connections.blockingReads,
         owner: () => this.live.get(id),
@@ -228,14 +233,17 @@ class RedisResumeStore implements ResumeStore {
   }
 
   /** Where a reader after `afterEvent` starts, or why it cannot: one round trip. */
-  private async startOf({ commands, buffers }: Connections, keys: StreamKeys, afterEvent: number): Promise<ReaderStart | StoreOpenFailure> {
+  private async startOf({ buffers }: Connections, keys: StreamKeys, afterEvent: number): Promise<ReaderStart | StoreOpenFailure> {
     const position = positionAfterEvent(afterEvent);
     const [exists, last, first] = (await this.command(
-      Promise.all([
-        commands.exists(keys.meta),
-        buffers.xRevRange(keys.frames, '+', '-', { COUNT: 1 }),
-        afterEvent > 0 ? buffers.xRange(keys.frames, position, position) : buffers.xRange(keys.frames, '-', '+', { COUNT: 1 }),
-      ]),
+      this.answered(
+        Promise.all([
+          buffers.exists(keys.meta),
+          buffers.xRevRange(keys.frames, '+', '-', { COUNT: 1 }),
+          afterEvent > 0 ? buffers.xRange(keys.frames, position, position) : buffers.xRange(keys.frames, '-', '+', { COUNT: 1 }),
+        ]),
+        'open a reader',
+      ),
     )) as [number, RawEntry[], RawEntry[]];
     if (Number(exists) === 0) return 'unknown';
     const lastEvent = last.length > 0 ? Number(String(last[0].id).split('-')[0]) : 0;
@@ -274,7 +282,7 @@ class RedisResumeStore implements ResumeStore {
       const options = { timeout: this.settings.commandTimeoutMs };
       const commands = template.withCommandOptions({ ...options, typeMapping: {} }) as RedisClientType;
       const lease = leaseConnection.withCommandOptions({ ...options, typeMapping: {} }) as RedisClientType;
-      const buffers = template.withCommandOptions({ ...options, typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } }) as unknown as RedisClientType;
+      const buffers = template.withCommandOptions({ typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } }) as unknown as RedisClientType;
       const keyPrefix = String(template.options?.keyPrefix ?? '');
       const blockingReads = new BlockingReads({
         connection: blocking,
@@ -356,6 +364,13 @@ class RedisResumeStore implements ResumeStore {
   private stopAnnouncer(): void {
     clearInterval(this.announcer);
     this.announcer = undefined;
+  }
+
+  /** `promise`, sent on the commands' connection, within `commandTimeoutMs` of that connection's last answer. */
+  private async answered<T>(promise: Promise<T>, what: string): Promise<T> {
+    const reply = await withDeadline(promise, this.settings.commandTimeoutMs, what, this.commandsAnswers);
+    this.commandsAnswers.lastAnswerAt = Date.now();
+    return reply;
   }
 
   private async command<T>(promise: Promise<T>): Promise<T> {
