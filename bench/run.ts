@@ -11,6 +11,7 @@ import { bundleScenario } from './scenarios/bundle.js';
 import { concurrentScenario } from './scenarios/concurrent.js';
 import { hostileAccumulateScenario } from './scenarios/hostileAccumulate.js';
 import { relayScenario } from './scenarios/relay.js';
+import { resumeScenario } from './scenarios/resume.js';
 import { slowClientScenario } from './scenarios/slowClient.js';
 import { soakScenario } from './scenarios/soak.js';
 import { structuredScenario } from './scenarios/structured.js';
@@ -32,6 +33,7 @@ const SCENARIOS: Record<string, (context: BenchContext) => Promise<Section>> = {
   'paced-cancel': pacedCancelScenario,
   concurrent: concurrentScenario,
   relay: relayScenario,
+  resume: resumeScenario,
   'slow-client': slowClientScenario,
   soak: soakScenario,
   bundle: bundleScenario,

@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { createClient, type RedisClientType } from 'redis';
 import { OpenAIRxError } from '../../src/errors';
 import { redisResumeStore, type RedisResumeStoreConfig } from '../../src/resume/redisResumeStore';
+import { streamKeys } from '../../src/resume/redisStreamLayout';
+import { watchChanges, type Changes } from '../helpers/changes';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer';
+import { startTcpProxy } from '../helpers/tcpProxy';
 import { event, eventually, openReader, readCount, readToEnd, resumeStoreContract, shown, streamId } from './storeContract';
 
 let server: RedisServer;
@@ -14,6 +17,29 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
 });
+
+/**
+ * What happens to `key`, as Redis tells it (keyspace notifications, switched on until `stop`): `set` and `expire`
+ * for each write with a TTL, `expired`, `del`.
+ */
+async function leaseEvents(admin: RedisClientType, key: string): Promise<{ seen: string[]; events: Changes; stop(): Promise<void> }> {
+  const seen: string[] = [];
+  const events = watchChanges();
+  const listener = await client();
+  await admin.configSet('notify-keyspace-events', 'K$gx');
+  await listener.subscribe(`__keyspace@0__:${key}`, (event) => {
+    seen.push(event);
+    events.changed();
+  });
+  return {
+    seen,
+    events,
+    async stop() {
+      await admin.configSet('notify-keyspace-events', '');
+      await listener.close();
+    },
+  };
+}
 
 /** A prefix of its own per test: keys and channels of one test never meet another's. */
 const freshPrefix = () => `rx-test-${randomBytes(6).toString('hex')}`;
@@ -108,29 +134,81 @@ describe('redisResumeStore against a real redis-server', () => {
     return redis;
   };
 
-  test('lost: an owner that stops refreshing (its connection destroyed mid-stream) is lost to readers elsewhere within ~leaseMs', async () => {
+  test('lost: an owner cut off from Redis (every connection of its store gone, as when its process dies) is lost to readers elsewhere within ~leaseMs', async () => {
     const prefix = freshPrefix();
     const leaseMs = 600;
-    const ownerClient = await ownClient();
+    const proxy = await startTcpProxy(server.url);
+    closeAfter.push(() => proxy.close());
+    const ownerClient = createClient({ url: `redis://127.0.0.1:${new URL(proxy.url).port}` }) as RedisClientType;
+    ownerClient.on('error', () => undefined);
+    await ownerClient.connect();
+    closeAfter.push(async () => ownerClient.destroy());
     const admin = await ownClient();
-    const owner = store({ client: ownerClient, prefix, leaseMs });
+    const owner = store({ client: ownerClient, prefix, leaseMs, commandTimeoutMs: 1000 });
     const other = store({ prefix, leaseMs });
     const id = streamId();
     const recording = await owner.create(id, { createdAt: 1 });
     recording.append([event(1), event(2)]);
     const reader = await openReader(other, id, 0);
     expect(shown(await readCount(reader, 2))).toEqual(shown([event(1), event(2)]));
+    // The client's connection and the store's three own ones.
+    expect(proxy.accepted()).toBe(4);
     // Live, before any refresh: the stream, its meta and the lease already expire by themselves.
     expect((await keysUnder(admin, prefix)).filter((key) => key.includes(id))).toHaveLength(3);
     expect(await keysWithoutTtl(admin, prefix)).toEqual([]);
     const waiting = reader.next();
     const crashedAt = Date.now();
-    ownerClient.destroy();
+    proxy.cut();
+    await proxy.close();
     expect(await waiting).toEqual({ entries: [], ending: 'lost' });
     // A second of slack for a loaded machine: what matters is that it ends, soon, instead of hanging.
     expect(Date.now() - crashedAt).toBeLessThanOrEqual(leaseMs + 1000);
     reader.close();
     expect(await keysWithoutTtl(admin, prefix)).toEqual([]);
+  });
+
+  test('lease: an owner whose writes wait behind a busy connection for longer than the lease keeps it; readers elsewhere wait for the blocks', async () => {
+    const prefix = freshPrefix();
+    const leaseMs = 300;
+    const ownerClient = await ownClient();
+    const admin = await ownClient();
+    const owner = store({ client: ownerClient, prefix, leaseMs, commandTimeoutMs: 30_000 });
+    const other = store({ prefix, leaseMs });
+    const id = streamId();
+    const recording = await owner.create(id, { createdAt: 1 });
+    const failures: Error[] = [];
+    recording.onFailure((error) => failures.push(error));
+    recording.append([event(1)]);
+    const reader = await openReader(other, id, 0);
+    expect(shown(await readCount(reader, 1))).toEqual(shown([event(1)]));
+    const lease = await leaseEvents(admin, streamKeys(prefix, id).lease);
+    closeAfter.push(() => lease.stop());
+
+    // A blocking pop holds every command sent after it on the owner's connection, as seconds of blocks queued
+    // before them would on a busy instance.
+    const gate = `${prefix}:gate`;
+    const busy = ownerClient.blPop(gate, 0);
+    closeAfter.push(() => admin.lPush(gate, 'go'));
+    recording.append([event(2)]);
+    let answered = false;
+    const waiting = reader.next().finally(() => (answered = true));
+    // Six refreshes (every leaseMs / 3): a lease and a half. A refresh behind the pop would let it expire first.
+    await lease.events.until(() => lease.seen.includes('expired') || lease.seen.filter((seen) => seen === 'set').length >= 6, 'six refreshes or the expiry', 10_000);
+    expect(lease.seen).not.toContain('expired');
+    // The block is still held back (the pop is real), and neither side took the owner for gone.
+    expect([answered, failures]).toEqual([false, []]);
+
+    await admin.lPush(gate, 'go');
+    expect(await busy).toEqual({ key: gate, element: 'go' });
+    expect(shown((await waiting).entries)).toEqual(shown([event(2)]));
+    await recording.finish({ outcome: 'completed' });
+    expect(await readToEnd(reader)).toEqual({ entries: [], ending: { outcome: 'completed' } });
+    reader.close();
+    recording.release();
+    // The ending deleted the lease; a refresh after it made no new one.
+    await lease.events.until(() => lease.seen.includes('del'), 'the ending to delete the lease');
+    expect(await admin.exists(streamKeys(prefix, id).lease)).toBe(0);
+    expect(failures).toEqual([]);
   });
 
   test('abandon: a reader elsewhere keeps counting while it stays attached, by announcing itself every leaseMs / 3', async () => {
@@ -294,8 +372,8 @@ describe('redisResumeStore against a real redis-server', () => {
     const waiting = reader.next();
     recording.append([event(1)]);
     await waiting;
-    // The URL's store: its client, subscriber and blocking reader; the given client's: a subscriber and a blocking reader.
-    expect(await connectedClients(admin)).toBe(before + 5);
+    // The URL's store: its client, subscriber, blocking reader and lease connection; the given client's: the last three.
+    expect(await connectedClients(admin)).toBe(before + 7);
     reader.close();
     recording.release();
     await Promise.all([fromUrl.close(), fromClient.close()]);

@@ -4,10 +4,14 @@ import type { BlockingReads } from './redisBlockingReads.js';
 import type { RedisRecording } from './redisRecording.js';
 import { decodeEntry, type RawEntry, type StreamKeys } from './redisStreamLayout.js';
 import type { StoredEnding, StoredEntry, StoreRead, StoreReader } from './types.js';
+import { withDeadline, type ConnectionAnswers } from './withDeadline.js';
 
 export interface RedisReaderConfig {
   /** Commands with the store's timeout, blob strings as Buffers. */
   buffers: RedisClientType;
+  /** When the connection under `buffers` last answered: a read's `commandTimeoutMs` count from then. */
+  answers: ConnectionAnswers;
+  commandTimeoutMs: number;
   keys: StreamKeys;
   blockingReads: BlockingReads;
   /** The stream's owner when it runs on this instance. */
@@ -87,13 +91,12 @@ export class RedisReader implements StoreReader {
   }
 
   private async fetch(): Promise<{ leaseTtl: number; entries: RawEntry[] }> {
-    const { buffers, keys, batch } = this.config;
+    const { buffers, keys, batch, answers, commandTimeoutMs } = this.config;
     try {
       // One connection runs them in order: a lease gone before the read means its ending (if any) is in the read.
-      const [leaseTtl, reply] = await Promise.all([
-        buffers.pTTL(keys.lease),
-        buffers.xRead({ key: keys.frames, id: this.position }, { COUNT: batch }),
-      ]);
+      const read = Promise.all([buffers.pTTL(keys.lease), buffers.xRead({ key: keys.frames, id: this.position }, { COUNT: batch })]);
+      const [leaseTtl, reply] = await withDeadline(read, commandTimeoutMs, 'read a stream', answers);
+      answers.lastAnswerAt = Date.now();
       const streams = reply as Array<{ messages: RawEntry[] }> | null;
       return { leaseTtl: Number(leaseTtl), entries: streams?.[0]?.messages ?? [] };
     } catch (error) {

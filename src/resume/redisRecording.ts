@@ -3,14 +3,26 @@ import { OpenAIRxError } from '../errors.js';
 import { AttachedReaders } from './attachedReaders.js';
 import { endingFields, entryFields, EntryNumbering, type StreamKeys } from './redisStreamLayout.js';
 import type { StoredEnding, StoredEntry, StreamRecording } from './types.js';
-import { withDeadline } from './withDeadline.js';
+import { withDeadline, type ConnectionAnswers } from './withDeadline.js';
 
 export interface RedisRecordingConfig {
-  /** Commands with the store's timeout, replies as strings. */
+  /** Commands with the store's timeout, replies as strings: the blocks, the ending, the keys' TTLs. */
   commands: RedisClientType;
+  /**
+   * When `commands` last answered a write (shared by the store's recordings): a write's deadline counts from then,
+   * so that one queued behind the others on a busy instance waits its turn while Redis keeps answering.
+   */
+  commandsAnswers: ConnectionAnswers;
+  /**
+   * The lease's own connection (replies as strings): a refresh sent on `commands` would wait behind every block
+   * queued there, seconds on a busy instance, and the lease would lapse under an owner that is alive.
+   */
+  lease: RedisClientType;
   keys: StreamKeys;
   /** This instance, as the lease's value (who owns the stream, for whoever looks). */
   instanceId: string;
+  /** When the lease was asked for (`Date.now()` before the create was sent): it counts from then. */
+  leaseSentAt: number;
   leaseMs: number;
   retainMs: number;
   maxEntriesPerStream: number;
@@ -36,10 +48,10 @@ interface Pending {
 
 /**
  * The owner's side of a stream in Redis. Appends queue in memory and go out in order, one `MULTI` at a time (each
- * `XADD` with the `MAXLEN ~` cap, and the key's TTL); the lease is refreshed every `leaseMs / 3` together with the
- * TTL of the stream's keys (`retainMs + leaseMs` while generating); the ending is the stream's last entry, written
- * with the `retainMs` TTL, and deletes the lease. Anything Redis refuses, or does not answer in time, fails the
- * recording: `onFailure` runs once and nothing more is written.
+ * `XADD` with the `MAXLEN ~` cap, and the key's TTL); every `leaseMs / 3` the lease is refreshed on its own
+ * connection and the TTL of the stream's keys (`retainMs + leaseMs` while generating) on the blocks' one; the ending
+ * is the stream's last entry, written with the `retainMs` TTL, and deletes the lease. Anything Redis refuses, or does
+ * not answer in time, fails the recording: `onFailure` runs once and nothing more is written.
  *
  * @example
  * const recording = await store.create(id, { createdAt: Date.now() }); // a RedisRecording
@@ -54,6 +66,8 @@ export class RedisRecording implements StreamRecording {
   private pendingBytes = 0;
   private writing = false;
   private ending: { ending: StoredEnding; stored: Promise<void>; settle(): void } | undefined;
+  /** The ending's write is on its way: the lease is kept until it lands, the keys' TTLs are left to it. */
+  private endingSent = false;
   private ended = false;
   private released = false;
   private failure: Error | undefined;
@@ -64,12 +78,14 @@ export class RedisRecording implements StreamRecording {
   private cancelCallback: (() => void) | undefined;
   private failureCallback: ((error: Error) => void) | undefined;
   private leaseTimer: ReturnType<typeof setInterval> | undefined;
-  private refreshing = false;
 
   constructor(private readonly config: RedisRecordingConfig) {
     this.readers = new AttachedReaders(config.leaseMs);
-    this.leaseTimer = setInterval(() => this.refreshLease(), Math.max(1, Math.floor(config.leaseMs / 3)));
+    const every = Math.max(1, Math.floor(config.leaseMs / 3));
+    this.leaseTimer = setInterval(() => this.refreshLease(), every);
     this.leaseTimer.unref();
+    // The create's answer was slow (a busy process reads its replies late): the lease has run for that long already.
+    if (Date.now() - config.leaseSentAt >= every) this.refreshLease();
   }
 
   /** The TTL of the stream's keys while it is generated: readable `retainMs` after a crash too. */
@@ -178,7 +194,7 @@ export class RedisRecording implements StreamRecording {
     this.failureCallback?.(error);
     this.wake();
     // Tells readers elsewhere at once when Redis itself is fine (the generation outran it).
-    this.config.commands.del(this.config.keys.lease).catch(() => undefined);
+    this.config.lease.del(this.config.keys.lease).catch(() => undefined);
   }
 
   /** Writes what waits, one `MULTI` at a time; after the blocks, the ending (or, released without one, the lease goes). */
@@ -190,23 +206,24 @@ export class RedisRecording implements StreamRecording {
       this.write(this.appendCommands(batch), 'append', () => this.pump());
     } else if (this.ending) {
       const ending = this.ending;
-      // A refresh sent after the ending would give the keys the live TTL again.
-      this.stopLease();
+      this.endingSent = true;
       this.write(this.endingCommands(ending.ending), 'finish', () => {
         this.ended = true;
+        this.stopLease();
         ending.settle();
       });
     } else if (this.released) {
       this.ended = true;
       this.stopLease();
-      this.config.commands.del(this.config.keys.lease).catch(() => undefined);
+      this.config.lease.del(this.config.keys.lease).catch(() => undefined);
     }
   }
 
   private write(commands: Promise<unknown>, what: string, then: () => void): void {
     this.writing = true;
-    withDeadline(commands, this.config.commandTimeoutMs, what).then(
+    withDeadline(commands, this.config.commandTimeoutMs, what, this.config.commandsAnswers).then(
       () => {
+        this.config.commandsAnswers.lastAnswerAt = Date.now();
         this.writing = false;
         this.version++;
         this.wake();
@@ -242,32 +259,37 @@ export class RedisRecording implements StreamRecording {
 
   /**
    * Keeps the lease (only while it still exists: a lease that lapsed may already read as `lost` elsewhere), and
-   * looks for a cancel whose message this instance missed (pub/sub delivers only to a connected subscriber).
+   * looks for a cancel whose message this instance missed (pub/sub delivers only to a connected subscriber). The
+   * lease goes on until the ending landed (the ending deletes it: a refresh after it finds none, and is not news);
+   * the keys' TTLs stop with the ending's write, which gives them their last one, and go on `commands` so that none
+   * lands after it.
    */
   private refreshLease(): void {
-    if (this.refreshing || this.failure) return;
-    this.refreshing = true;
-    const { commands, keys, instanceId, leaseMs, commandTimeoutMs } = this.config;
-    const liveTtl = RedisRecording.liveTtlMs(this.config);
-    const refresh = commands
+    if (this.failure) return;
+    const { commands, commandsAnswers, lease, keys, instanceId, leaseMs, commandTimeoutMs } = this.config;
+    if (!this.endingSent) {
+      const liveTtl = RedisRecording.liveTtlMs(this.config);
+      const ttls = commands.multi().pExpire(keys.frames, liveTtl).pExpire(keys.meta, liveTtl).exec();
+      withDeadline(ttls, commandTimeoutMs, 'refresh the TTLs', commandsAnswers).then(
+        () => (commandsAnswers.lastAnswerAt = Date.now()),
+        (error: unknown) => this.fail(new OpenAIRxError({ message: 'The resume store could not refresh its TTLs in Redis', cause: error })),
+      );
+    }
+    const refresh = lease
       .multi()
       .set(keys.lease, instanceId, { expiration: { type: 'PX', value: leaseMs }, condition: 'XX' })
-      .pExpire(keys.frames, liveTtl)
-      .pExpire(keys.meta, liveTtl)
       .exists(keys.cancel)
       .exec();
     withDeadline(refresh, commandTimeoutMs, 'refresh the lease').then(
-      ([lease, , , cancelled]) => {
-        this.refreshing = false;
-        if (this.ended) return;
-        if (lease === null) {
+      ([kept, cancelled]) => {
+        if (this.ended || this.endingSent) return;
+        if (kept === null) {
           this.fail(new OpenAIRxError({ message: 'The owner lost its lease: the generation was not refreshed in time' }));
         } else if (Number(cancelled) === 1) {
           this.cancel();
         }
       },
       (error: unknown) => {
-        this.refreshing = false;
         this.fail(new OpenAIRxError({ message: 'The resume store could not refresh its lease in Redis', cause: error }));
       },
     );

@@ -6,7 +6,7 @@ import { RedisReader, type ReaderStart } from './redisReader.js';
 import { RedisRecording } from './redisRecording.js';
 import { decodeEntry, MAX_STREAM_ID_LENGTH, positionAfterEvent, streamKeys, type RawEntry, type StreamKeys } from './redisStreamLayout.js';
 import type { ResumeStore, StoreOpenFailure, StoreReader, StreamMeta, StreamRecording } from './types.js';
-import { withDeadline } from './withDeadline.js';
+import { withDeadline, type ConnectionAnswers } from './withDeadline.js';
 
 /** Any node-redis client (`createClient()` from `redis`, RESP 2 or 3, with or without modules). */
 export interface RedisResumeStoreClient {
@@ -16,8 +16,8 @@ export interface RedisResumeStoreClient {
 
 export interface RedisResumeStoreConfig {
   /**
-   * A connected node-redis client, used for the store's commands and duplicated for its two own connections (a
-   * subscriber and a blocking reader). It stays open on `close()`; it needs an `error` listener, as every
+   * A connected node-redis client, used for the store's commands and duplicated for its three own connections (a
+   * subscriber, a blocking reader and the leases'). It stays open on `close()`; it needs an `error` listener, as every
    * node-redis client does.
    */
   client?: RedisResumeStoreClient;
@@ -35,7 +35,10 @@ export interface RedisResumeStoreConfig {
   leaseMs?: number;
   /** Blocks kept per stream (`XADD … MAXLEN ~`, so Redis may keep up to ~100 more); default 20,000. */
   maxEntriesPerStream?: number;
-  /** How long a command may take before the store treats Redis as gone; default 5 seconds. */
+  /**
+   * How long a command may take before the store treats Redis as gone; default 5 seconds. A write counts it from the
+   * connection's last answer: one queued behind others on a busy instance waits its turn while Redis keeps answering.
+   */
   commandTimeoutMs?: number;
 }
 
@@ -59,10 +62,17 @@ type Settings = typeof DEFAULTS;
 interface Connections {
   /** Commands, replies as strings. */
   commands: RedisClientType;
-  /** Commands, blob strings as Buffers (the blocks). */
+  /** The leases' commands (taken, refreshed, dropped) and the liveness ping: never behind the blocks on `commands`. */
+  lease: RedisClientType;
+  /**
+   * Commands on the same connection, blob strings as Buffers (the blocks): the reads, without node-redis's timeout
+   * (their deadline counts from the connection's last answer, as the writes' do).
+   */
   buffers: RedisClientType;
   subscriber: RedisClientType;
   blocking: RedisClientType;
+  /** The connection under `lease` (closed with the store). */
+  leaseConnection: RedisClientType;
   blockingReads: BlockingReads;
 }
 
@@ -78,8 +88,8 @@ interface Connections {
  * expire: readers elsewhere end with `lost` within `leaseMs`. When Redis goes away, the owner's `onFailure` runs
  * and readers' `next()` rejects; node-redis reconnects, and new streams work once Redis is back.
  *
- * Each store holds three connections (the client's, a subscriber, a blocking reader): one per instance, whatever
- * the number of streams and readers.
+ * Each store holds four connections (the client's, a subscriber, a blocking reader, the leases'): one per instance,
+ * whatever the number of streams and readers.
  *
  * @example
  * import { redisResumeStore } from 'openai-rx/redis';
@@ -97,6 +107,8 @@ class RedisResumeStore implements ResumeStore {
   private readonly wakeKey: string;
   /** Streams this instance generates. */
   private readonly live = new Map<string, RedisRecording>();
+  /** When the commands' connection last answered a recording's write. */
+  private readonly commandsAnswers: ConnectionAnswers = { lastAnswerAt: Date.now() };
   /** Readers open here per stream owned elsewhere, announced every `leaseMs / 3`. */
   private readonly remoteReaders = new Map<string, number>();
   private announcer: ReturnType<typeof setInterval> | undefined;
@@ -118,14 +130,15 @@ class RedisResumeStore implements ResumeStore {
 
   async create(id: string, meta: StreamMeta): Promise<StreamRecording> {
     if (!isStreamId(id)) throw new OpenAIRxError({ message: 'A stream id is 1 to 256 characters' });
-    const { commands } = await this.connections();
+    const { commands, lease } = await this.connections();
     if (this.live.has(id)) throw existsError();
     const keys = this.keys(id);
     const { leaseMs, commandTimeoutMs } = this.settings;
-    const multi = commands.multi().hSetNX(keys.meta, 'c', String(meta.createdAt));
+    const multi = lease.multi().hSetNX(keys.meta, 'c', String(meta.createdAt));
     if (meta.user !== undefined) multi.hSetNX(keys.meta, 'u', meta.user);
     multi.set(keys.lease, this.instanceId, { expiration: { type: 'PX', value: leaseMs }, condition: 'NX' });
     multi.pExpire(keys.meta, RedisRecording.liveTtlMs(this.settings));
+    const leaseSentAt = Date.now();
     const replies = await withDeadline(multi.exec(), commandTimeoutMs, 'create a stream').catch((error: unknown) => {
       throw new OpenAIRxError({ message: 'The resume store could not create the stream in Redis', cause: error });
     });
@@ -134,8 +147,11 @@ class RedisResumeStore implements ResumeStore {
     const recording = new RedisRecording({
       ...this.settings,
       commands,
+      commandsAnswers: this.commandsAnswers,
+      lease,
       keys,
       instanceId: this.instanceId,
+      leaseSentAt,
       onRelease: () => {
         if (this.live.get(id) === recording) this.live.delete(id);
       },
@@ -166,6 +182,8 @@ class RedisResumeStore implements ResumeStore {
     return new RedisReader(
       {
         buffers: connections.buffers,
+        answers: this.commandsAnswers,
+        commandTimeoutMs: this.settings.commandTimeoutMs,
         keys,
         blockingReads: connections.blockingReads,
         owner: () => this.live.get(id),
@@ -205,6 +223,7 @@ class RedisResumeStore implements ResumeStore {
     connections.blockingReads.close();
     connections.blocking.destroy();
     await this.quit(connections.subscriber);
+    await this.quit(connections.leaseConnection);
     await connections.commands.del(this.wakeKey).catch(() => undefined);
     if (this.config.url) await this.quit(connections.commands);
   }
@@ -214,14 +233,17 @@ class RedisResumeStore implements ResumeStore {
   }
 
   /** Where a reader after `afterEvent` starts, or why it cannot: one round trip. */
-  private async startOf({ commands, buffers }: Connections, keys: StreamKeys, afterEvent: number): Promise<ReaderStart | StoreOpenFailure> {
+  private async startOf({ buffers }: Connections, keys: StreamKeys, afterEvent: number): Promise<ReaderStart | StoreOpenFailure> {
     const position = positionAfterEvent(afterEvent);
     const [exists, last, first] = (await this.command(
-      Promise.all([
-        commands.exists(keys.meta),
-        buffers.xRevRange(keys.frames, '+', '-', { COUNT: 1 }),
-        afterEvent > 0 ? buffers.xRange(keys.frames, position, position) : buffers.xRange(keys.frames, '-', '+', { COUNT: 1 }),
-      ]),
+      this.answered(
+        Promise.all([
+          buffers.exists(keys.meta),
+          buffers.xRevRange(keys.frames, '+', '-', { COUNT: 1 }),
+          afterEvent > 0 ? buffers.xRange(keys.frames, position, position) : buffers.xRange(keys.frames, '-', '+', { COUNT: 1 }),
+        ]),
+        'open a reader',
+      ),
     )) as [number, RawEntry[], RawEntry[]];
     if (Number(exists) === 0) return 'unknown';
     const lastEvent = last.length > 0 ? Number(String(last[0].id).split('-')[0]) : 0;
@@ -256,9 +278,11 @@ class RedisResumeStore implements ResumeStore {
       await subscriber.subscribe(this.channels.cancel, (id) => this.live.get(id)?.cancel());
       await subscriber.subscribe(this.channels.attached, (message) => this.heard(message));
       const blocking = await open(template.duplicate());
+      const leaseConnection = await open(template.duplicate());
       const options = { timeout: this.settings.commandTimeoutMs };
       const commands = template.withCommandOptions({ ...options, typeMapping: {} }) as RedisClientType;
-      const buffers = template.withCommandOptions({ ...options, typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } }) as unknown as RedisClientType;
+      const lease = leaseConnection.withCommandOptions({ ...options, typeMapping: {} }) as RedisClientType;
+      const buffers = template.withCommandOptions({ typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } }) as unknown as RedisClientType;
       const keyPrefix = String(template.options?.keyPrefix ?? '');
       const blockingReads = new BlockingReads({
         connection: blocking,
@@ -268,7 +292,7 @@ class RedisResumeStore implements ResumeStore {
         keyPrefix,
         commandTimeoutMs: this.settings.commandTimeoutMs,
       });
-      return { commands, buffers, subscriber, blocking, blockingReads };
+      return { commands, lease, leaseConnection, buffers, subscriber, blocking, blockingReads };
     } catch (error) {
       for (const client of opened) client.destroy();
       throw error;
@@ -277,9 +301,10 @@ class RedisResumeStore implements ResumeStore {
 
   /**
    * When a connection of the store breaks (its first error after it was ready; node-redis then reconnects and
-   * reports each failed attempt, which are not news), asks Redis whether it is still there: a PING on the command
-   * connection. No answer: no stream generated here can be kept. An answer: only that connection broke (cancels
-   * are also flagged in Redis and readers announce themselves again, so the subscriber's blips lose nothing).
+   * reports each failed attempt, which are not news), asks Redis whether it is still there: a PING on the leases'
+   * connection (on the commands' one it would wait behind the blocks queued there: a busy Redis would read as gone).
+   * No answer: no stream generated here can be kept. An answer: only that connection broke (cancels are also flagged
+   * in Redis and readers announce themselves again, so the subscriber's blips lose nothing).
    */
   private watchConnection(client: RedisClientType): void {
     let ready = false;
@@ -295,7 +320,7 @@ class RedisResumeStore implements ResumeStore {
     const connections = await this.started?.catch(() => undefined);
     if (!connections || this.live.size === 0) return;
     const { commandTimeoutMs, leaseMs } = this.settings;
-    const answered = await withDeadline(connections.commands.ping(), Math.min(commandTimeoutMs, leaseMs / 3), 'ping').then(
+    const answered = await withDeadline(connections.lease.ping(), Math.min(commandTimeoutMs, leaseMs / 3), 'ping').then(
       () => true,
       () => false,
     );
@@ -341,6 +366,13 @@ class RedisResumeStore implements ResumeStore {
     this.announcer = undefined;
   }
 
+  /** `promise`, sent on the commands' connection, within `commandTimeoutMs` of that connection's last answer. */
+  private async answered<T>(promise: Promise<T>, what: string): Promise<T> {
+    const reply = await withDeadline(promise, this.settings.commandTimeoutMs, what, this.commandsAnswers);
+    this.commandsAnswers.lastAnswerAt = Date.now();
+    return reply;
+  }
+
   private async command<T>(promise: Promise<T>): Promise<T> {
     try {
       return await promise;
@@ -351,6 +383,8 @@ class RedisResumeStore implements ResumeStore {
 
   private async quit(client: RedisClientType): Promise<void> {
     if (!client.isOpen) return;
+    // Reconnecting: nobody would answer a QUIT, and the close would wait out the timeout.
+    if (!client.isReady) return client.destroy();
     await withDeadline(client.close(), this.settings.commandTimeoutMs, 'close').catch(() => client.destroy());
   }
 }
