@@ -144,3 +144,25 @@ test('schemas with refinements or stripping objects get no fast check', () => {
   expect(fastCheckOf(z.object({ a: schema.string() }))).toBeNull();
   expect(fastCheckOf(schema.looseObject({ a: z.pipe(schema.string(), z.transform((s) => s.length)) }))).toBeNull();
 });
+
+test('where code generation is forbidden (a strict CSP), it is tried once, not per schema, and zod checks every value', () => {
+  const realFunction = globalThis.Function;
+  let attempts = 0;
+  const forbidden = function () {
+    attempts++;
+    throw new EvalError('Refused to evaluate a string as JavaScript');
+  } as unknown as FunctionConstructor;
+  jest.isolateModules(() => {
+    globalThis.Function = forbidden;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const isolated = require('../../src/openai/fastCheck') as typeof import('../../src/openai/fastCheck');
+      const checks = [chatCompletionChunkSchema, completionChunkSchema, responseEventSchemaOf('response.output_text.delta')].map((each) =>
+        isolated.fastCheckOf(each as never),
+      );
+      expect([checks, attempts]).toEqual([[null, null, null], 1]);
+    } finally {
+      globalThis.Function = realFunction;
+    }
+  });
+});

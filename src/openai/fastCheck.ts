@@ -40,14 +40,25 @@ export function fastCheckOf(schema: z.Schema): FastCheck | null {
   let check = compiled.get(schema);
   if (check === undefined) {
     check = null;
-    try {
-      if (!globalConfig.jitless) check = checkOf(schema as unknown as Schema, []);
-    } catch {
-      // Code generation is forbidden here: zod checks every value.
-    }
+    if (codeGenerationAllowed()) check = checkOf(schema as unknown as Schema, []);
     compiled.set(schema, check);
   }
   return check;
+}
+
+let allowed: boolean | undefined;
+
+/** Probed once, not per schema: a strict CSP reports every `new Function`, even one whose throw is caught. */
+function codeGenerationAllowed(): boolean {
+  if (globalConfig.jitless) return false;
+  if (allowed === undefined) {
+    try {
+      allowed = typeof new Function('') === 'function';
+    } catch {
+      allowed = false;
+    }
+  }
+  return allowed;
 }
 
 /** The generated check of `schema`, reading leaf checks and nested functions from `parts` as `p[i]`; `null` if none. */
