@@ -74,8 +74,8 @@ export interface BenchContext {
   worker(client: ClientName): Promise<Child>;
   /** A client process of its own, for measurements of a whole process (peak RSS, handles); stop it after use. */
   freshWorker(name: string, extraFlags?: string[]): Promise<Child>;
-  /** A relay process of its own (createRelay in front of the upstream); stop it after use. */
-  startRelay(): Promise<Child<RelayReady>>;
+  /** A relay process of its own (createRelay in front of the upstream, with an `onFrame` hook if asked); stop it after use. */
+  startRelay(options?: { onFrame?: boolean }): Promise<Child<RelayReady>>;
   /** The upstream's CPU time (user + system) in ms. */
   upstreamCpuMs(): Promise<number>;
 }
@@ -106,7 +106,12 @@ export async function startContext(sizes: BenchSizes, clientFlags: string[]): Pr
       return worker;
     },
     freshWorker,
-    startRelay: () => Child.start<RelayReady>('relayServer', { name: 'relay', args: [upstreamBaseURL], nodeFlags: clientFlags }),
+    startRelay: (options = {}) =>
+      Child.start<RelayReady>('relayServer', {
+        name: options.onFrame ? 'relay-on-frame' : 'relay',
+        args: [upstreamBaseURL, ...(options.onFrame ? ['on-frame'] : [])],
+        nodeFlags: clientFlags,
+      }),
     upstreamCpuMs: () => cpuMsOf(upstream),
   };
 }
