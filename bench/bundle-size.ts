@@ -39,6 +39,15 @@ export const TYPICAL_IMPORTS = ['createClient', 'chatChunks', 'contentDeltas', '
 /** The size budget for {@link TYPICAL_IMPORTS}, min+gzip. */
 export const GZIP_BUDGET_BYTES = 15 * 1024;
 
+/**
+ * How far under {@link GZIP_BUDGET_BYTES} the typical import must stay: room for the next small feature, so that
+ * a change which eats it fails here and is a decision, not a surprise found when the budget itself is crossed.
+ */
+export const GZIP_MARGIN_BYTES = 512;
+
+/** The largest min+gzip size the typical import may have: the budget less the margin. */
+export const GZIP_LIMIT_BYTES = GZIP_BUDGET_BYTES - GZIP_MARGIN_BYTES;
+
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 export async function measureBundleSize(config: BundleSizeConfig): Promise<BundleSizeReport> {
@@ -127,10 +136,12 @@ export function formatBundleSize(report: BundleSizeReport): string {
   const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
   const parts = report.byPackage.map(({ name, bytes }) => `${name} ${kb(bytes)}`).join(', ');
   const verdict = report.gzipBytes <= GZIP_BUDGET_BYTES ? 'within' : 'OVER';
+  const margin = report.gzipBytes <= GZIP_LIMIT_BYTES ? 'kept' : 'SHORT';
   return (
     `bundle-size { ${report.imports.join(', ')} }: min ${report.minifiedBytes} B (${kb(report.minifiedBytes)}), ` +
     `min+gzip ${report.gzipBytes} B (${kb(report.gzipBytes)}, ${verdict} the ${kb(GZIP_BUDGET_BYTES)} budget by ` +
-    `${Math.abs(GZIP_BUDGET_BYTES - report.gzipBytes)} B); minified by package: ${parts}; warnings: ${report.warnings.length}`
+    `${Math.abs(GZIP_BUDGET_BYTES - report.gzipBytes)} B, margin of ${GZIP_MARGIN_BYTES} B ${margin}); ` +
+    `minified by package: ${parts}; warnings: ${report.warnings.length}`
   );
 }
 
@@ -143,6 +154,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   console.log(formatBundleSize(report));
   for (const { name, bytes } of report.byModule) console.log(`  ${String(bytes).padStart(6)} B  ${name}`);
   for (const warning of report.warnings) console.warn(`warning: ${warning}`);
-  // Bytes, unlike timings, are the same on every machine: over budget is a failure.
-  if (report.warnings.length > 0 || report.gzipBytes > GZIP_BUDGET_BYTES) process.exitCode = 1;
+  // Bytes, unlike timings, are the same on every machine: eating into the margin is a failure.
+  if (report.warnings.length > 0 || report.gzipBytes > GZIP_LIMIT_BYTES) process.exitCode = 1;
 }

@@ -1,4 +1,4 @@
-import { formatBundleSize, GZIP_BUDGET_BYTES, measurePackedBundleSize } from '../bundle-size.js';
+import { formatBundleSize, GZIP_BUDGET_BYTES, GZIP_LIMIT_BYTES, GZIP_MARGIN_BYTES, measurePackedBundleSize } from '../bundle-size.js';
 import { bytes, judge, type Section } from '../report.js';
 
 /** The browser bundle of a typical import from the packed package, measured by bench/bundle-size.ts (needs `npm run build`). */
@@ -25,8 +25,8 @@ export async function bundleScenario(): Promise<Section> {
         scenario: 'browser bundle (client + chat operators, rxjs external)',
         figure: 'min+gzip',
         measured: `${report.gzipBytes.toLocaleString('en-US')} B (${bytes(report.gzipBytes)})`,
-        target: `≤ ${bytes(GZIP_BUDGET_BYTES)}`,
-        ...judge(report.gzipBytes, GZIP_BUDGET_BYTES, 'lower'),
+        target: `≤ ${GZIP_LIMIT_BYTES.toLocaleString('en-US')} B (${bytes(GZIP_BUDGET_BYTES)} budget less a ${GZIP_MARGIN_BYTES} B margin)`,
+        ...judge(report.gzipBytes, GZIP_LIMIT_BYTES, 'lower'),
       },
     ],
   };

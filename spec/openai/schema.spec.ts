@@ -104,6 +104,14 @@ describe.each(cases)('the %s schema', (_name, ours, sample) => {
     expect(z.safeParse(ours, sample)).toEqual({ success: true, data: sample });
     expect(ours['~standard'].validate(sample)).toEqual({ value: sample });
   });
+
+  test("is a zod type whose Standard Schema surface reports the issues its zod twin's does", () => {
+    const invalid = withField(sample, fieldPaths(sample)[0], 7);
+    expect(ours).toBeInstanceOf(z.core.$ZodType);
+    expect(ours['~standard'].validate(invalid)).toEqual(twin['~standard'].validate(invalid));
+    expect(ours['~standard'].validate(invalid)).toMatchObject({ issues: [expect.objectContaining({ message: expect.any(String) })] });
+    expect(Object.keys(ours)).not.toContain('~standard');
+  });
 });
 
 test('an own __proto__ key is left out of the output (not made its prototype), as zod leaves it out', () => {

@@ -140,12 +140,14 @@ test('a browser bundler resolves the installed package to the fetch build, free 
 });
 
 // Bytes are deterministic for a given tree, so the budget is a test, not a benchmark: a change that pushes a
-// typical browser import of the installed package past it fails here. bench/bundle-size.ts is an ES module
-// (import.meta), so it runs as the command it also is.
-test('a typical browser import of the installed package stays within the min+gzip budget, with no bundler warning', async () => {
+// typical browser import of the installed package into the margin under it (GZIP_MARGIN_BYTES) fails here.
+// bench/bundle-size.ts is an ES module (import.meta), so it runs as the command it also is (and exits 1 then).
+test('a typical browser import of the installed package stays 512 B under the min+gzip budget, with no bundler warning', async () => {
   const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/bundle-size.ts', '--installed-in', consumerDir], { cwd: repoRoot });
 
-  expect(stdout).toMatch(/min\+gzip \d+ B \([\d.]+ KB, within the 15\.0 KB budget by \d+ B\); .*warnings: 0/);
+  expect(stdout).toMatch(/min\+gzip \d+ B \([\d.]+ KB, within the 15\.0 KB budget by \d+ B, margin of 512 B kept\); .*warnings: 0/);
+  const gzipBytes = Number(/min\+gzip (\d+) B/.exec(stdout)?.[1]);
+  expect(15 * 1024 - gzipBytes).toBeGreaterThanOrEqual(512);
   // Measured from the package's browser build (dist/esm), not from src.
   expect(stdout).toMatch(/^ +\d+ B {2}client$/m);
 });

@@ -1,6 +1,8 @@
 import {
   $constructor,
-  $ZodType,
+  standardProps,
+  version,
+  type $ZodType,
   type $catchall,
   type $loose,
   type $ZodArray,
@@ -140,13 +142,38 @@ function skipping(skip: undefined | null, inner: SomeType): Parse {
   return (payload, ctx) => (payload.value === skip ? payload : (inner._zod.run(payload, ctx) as ParsePayload));
 }
 
-const $Kind = /* @__PURE__ */ $constructor<$ZodType & { _zod: Internals }, KindDef>('$OpenAIRxSchema', (inst, def) => {
-  $ZodType.init(inst, def);
-  const zod = inst._zod;
-  // Optional values, and nullable ones of optional values, may be absent from an object, as zod's `optin`/`optout` say.
-  zod.optin = zod.optout = (def.type === 'optional' ? 'optional' : def.innerType?._zod.optin) as never;
-  zod.parse = parsers[def.type](def, inst);
-});
+/*
+ * What zod's `$ZodType` sets up for a type without checks (the trait, `def`, `bag`, `version`, `run` as `parse`, a
+ * lazy `~standard`), done here: `$ZodType`'s own initializer also carries the pipeline of checks (refinements,
+ * async and backward parses), which no kind here has and which costs every browser bundle ~0.5 KB min+gzip.
+ */
+const $Kind = /* @__PURE__ */ $constructor<$ZodType & { _zod: Internals }, KindDef>(
+  '$OpenAIRxSchema',
+  (inst, def) => {
+    const zod = inst._zod;
+    zod.traits.add('$ZodType');
+    zod.def = def;
+    zod.bag = {};
+    zod.version = version;
+    // Optional values, and nullable ones of optional values, may be absent from an object, as zod's `optin`/`optout` say.
+    zod.optin = zod.optout = (def.type === 'optional' ? 'optional' : def.innerType?._zod.optin) as never;
+    zod.run = zod.parse = parsers[def.type](def, inst);
+  },
+  {
+    // As zod's: made on first read, then an own non-enumerable property; one assigned is an own enumerable one.
+    get '~standard'() {
+      return ownStandard(this as never, standardProps(this as never), false) as never;
+    },
+    set '~standard'(value) {
+      ownStandard(this as never, value, true);
+    },
+  },
+);
+
+function ownStandard<T>(schema: object, value: T, enumerable: boolean): T {
+  Object.defineProperty(schema, '~standard', { value, enumerable, writable: true, configurable: true });
+  return value;
+}
 
 const kind = <T>(def: KindDef): T => new $Kind(def) as T;
 

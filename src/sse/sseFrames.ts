@@ -8,6 +8,7 @@ import {
   StreamTruncatedError,
   type TimeoutPhase,
 } from '../errors.js';
+import { scheduleUnref } from '../scheduleUnref.js';
 import type { ByteStream, TransportResponse } from '../transport/types.js';
 import { createSseDecoder } from './decodeSse.js';
 import { isFinishingFrame } from './finishingFrame.js';
@@ -221,12 +222,15 @@ export function eventSource<T>(
 
     /** Nobody listens any more, but the response was finished: its body may end by itself and keep the connection. */
     const releaseFinished = (stream: ByteStream) => {
-      const grace = scheduler.schedule(() => {
-        controller.abort();
-        stream.cancel();
-      }, FINISHED_BODY_GRACE_MS);
-      // A finished response must not keep a process alive (asyncScheduler's action holds a Node timer as `id`).
-      (grace as { id?: { unref?: () => void } }).id?.unref?.();
+      // A finished response must not keep a process alive.
+      const grace = scheduleUnref(
+        scheduler,
+        () => {
+          controller.abort();
+          stream.cancel();
+        },
+        FINISHED_BODY_GRACE_MS,
+      );
       onBodyEnd = () => grace.unsubscribe();
     };
 
