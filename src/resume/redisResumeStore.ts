@@ -282,7 +282,8 @@ class RedisResumeStore implements ResumeStore {
       const options = { timeout: this.settings.commandTimeoutMs };
       const commands = template.withCommandOptions({ ...options, typeMapping: {} }) as RedisClientType;
       const lease = leaseConnection.withCommandOptions({ ...options, typeMapping: {} }) as RedisClientType;
-      const buffers = template.withCommandOptions({ typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } }) as unknown as RedisClientType;
+      // `timeout: 0`: none (node-redis otherwise gives every command its default 5 s, counted from when it was queued).
+      const buffers = template.withCommandOptions({ timeout: 0, typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } }) as unknown as RedisClientType;
       const keyPrefix = String(template.options?.keyPrefix ?? '');
       const blockingReads = new BlockingReads({
         connection: blocking,
