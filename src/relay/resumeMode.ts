@@ -194,13 +194,12 @@ export function withIdLines(entries: StoredEntry[]): LogEntry {
 
 /** Whether the block's last line is blank: two line endings in a row at its end. */
 function endsWithBlankLine(bytes: Uint8Array): boolean {
-  let end = bytes.length;
-  const lastEol = () => {
-    if (end >= 2 && bytes[end - 1] === LF && bytes[end - 2] === CR) return 2;
-    return end >= 1 && (bytes[end - 1] === LF || bytes[end - 1] === CR) ? 1 : 0;
-  };
-  const first = lastEol();
-  if (first === 0) return false;
-  end -= first;
-  return lastEol() > 0;
+  const last = eolBefore(bytes, bytes.length);
+  return last > 0 && eolBefore(bytes, bytes.length - last) > 0;
+}
+
+/** The length of the line ending that ends `bytes` before `end`: 2 (CRLF), 1 (LF or CR) or 0. */
+function eolBefore(bytes: Uint8Array, end: number): number {
+  if (end >= 2 && bytes[end - 1] === LF && bytes[end - 2] === CR) return 2;
+  return end >= 1 && (bytes[end - 1] === LF || bytes[end - 1] === CR) ? 1 : 0;
 }
