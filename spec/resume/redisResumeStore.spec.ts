@@ -359,6 +359,37 @@ describe('redisResumeStore against a real redis-server', () => {
     recording.release();
   });
 
+  test("readers on the owner's instance: its last writes come from the owner, older blocks from Redis; each block once, in order", async () => {
+    const owner = store({ prefix: freshPrefix() });
+    const id = streamId();
+    const recording = await owner.create(id, { createdAt: Date.now() });
+    const live = await openReader(owner, id, 0);
+    const all = Array.from({ length: 3000 }, (_, index) => event(index + 1));
+    for (let from = 0; from < all.length; from += 100) recording.append(all.slice(from, from + 100));
+    expect(shown(await readCount(live, 3000))).toEqual(shown(all));
+    // Opened after the writes: its first blocks are older than what the owner keeps (the last 2,000).
+    const late = await openReader(owner, id, 0);
+    expect(shown(await readCount(late, 3000))).toEqual(shown(all));
+    const resumed = await openReader(owner, id, 2500);
+    expect(shown(await readCount(resumed, 500))).toEqual(shown(all.slice(2500)));
+    await recording.finish({ outcome: 'completed' });
+    for (const reader of [live, late, resumed]) expect(await readToEnd(reader)).toEqual({ entries: [], ending: { outcome: 'completed' } });
+  });
+
+  test("a reader on the owner's instance behind what Redis keeps is evicted, as anywhere: the owner keeps no more than Redis", async () => {
+    const owner = store({ prefix: freshPrefix(), maxEntriesPerStream: 100 });
+    const id = streamId();
+    const recording = await owner.create(id, { createdAt: Date.now() });
+    const behind = await openReader(owner, id, 0);
+    const watcher = await openReader(owner, id, 0);
+    // The watcher keeps up, 50 blocks at a time; once it saw the last one, all 500 are written (and trimmed to about 100).
+    for (let from = 0; from < 500; from += 50) {
+      recording.append(Array.from({ length: 50 }, (_, index) => event(from + index + 1)));
+      expect((await readCount(watcher, 50)).at(-1)?.event).toBe(from + 50);
+    }
+    expect(await behind.next()).toEqual({ entries: [], ending: { outcome: 'evicted' } });
+  });
+
   test('close() quits the connections the store opened and leaves a client it was given open', async () => {
     const prefix = freshPrefix();
     const admin = await ownClient();

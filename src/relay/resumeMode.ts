@@ -1,7 +1,7 @@
 import type { SchedulerLike } from 'rxjs';
 import { OpenAIRxError } from '../errors.js';
 import { memoryResumeStore } from '../resume/memoryResumeStore.js';
-import type { ResumeStore, StoreReader, StreamRecording } from '../resume/types.js';
+import type { ResumeStore, StoredEntry, StoreReader, StreamRecording } from '../resume/types.js';
 import type { FrameLog, LogEnding, LogEntry, LogReader } from './frameLog.js';
 import { errorFrame, openAIErrorBody } from './relayErrors.js';
 import type { RelayOptions, RelayOutcome } from './types.js';
@@ -90,14 +90,18 @@ export function recordingLog(recording: StreamRecording, ended: (ending: LogEndi
   };
 }
 
-/** A store reader as a log for the writer: every event gets its `id: n` line; a reader the store failed ends with an error frame. */
+/**
+ * A store reader as a log for the writer: what a read brings leaves as one entry, every event with its `id: n` line
+ * written straight into it (one allocation per read, not one per event); a reader the store failed ends with an error
+ * frame.
+ */
 export function storeLogReader(reader: StoreReader): LogReader {
   return {
     async next() {
       try {
         const { entries, ending } = await reader.next();
         return {
-          entries: entries.map((entry) => ({ bytes: entry.event > 0 ? withIdLine(entry.bytes, entry.event) : entry.bytes, events: entry.event > 0 ? 1 : 0 })),
+          entries: entries.length === 0 ? [] : [withIdLines(entries)],
           ending: ending === undefined ? undefined : ending === 'lost' ? { outcome: 'upstream-error', frame: endingFrame('lost') } : logEnding(ending),
         };
       } catch (error) {
@@ -114,36 +118,88 @@ function logEnding(ending: { outcome: string; frame?: Uint8Array }): LogEnding {
 
 const LF = 10;
 const CR = 13;
-const encoder = new TextEncoder();
+const ID_PREFIX = [105, 100, 58, 32]; // `id: `
+
+/** Where a block's `id:` line goes and which line endings it takes: see {@link withIdLines}. */
+interface IdLinePlace {
+  /** Bytes of the block before the line. */
+  at: number;
+  /** A cut last line is ended (an LF) before the `id:` line. */
+  cut: boolean;
+  eol: 1 | 2;
+  eolByte: number;
+}
+
+function idLinePlace(bytes: Uint8Array): IdLinePlace {
+  const last = bytes[bytes.length - 1];
+  const eol = last === LF && bytes[bytes.length - 2] === CR ? 2 : 1;
+  const blank = endsWithBlankLine(bytes);
+  const cut = !blank && last !== LF && last !== CR;
+  return { at: blank ? bytes.length - eol : bytes.length, cut, eol: cut ? 1 : eol, eolByte: cut ? LF : last === CR ? CR : LF };
+}
+
+/** Decimal digits of a non-negative integer. */
+function digitCount(n: number): number {
+  let count = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    count++;
+  }
+  return count;
+}
 
 /**
- * An event block with its `id: n` line, the only bytes resume mode adds to an
- * event: placed before the blank line that ends the block, with the block's
- * own line ending. A last block without its blank line (the end of a body)
- * gets the line at its end, after ending a cut line.
+ * The entries' bytes, joined, each event's block with its `id: n` line, the only bytes resume mode adds to an
+ * event: placed before the blank line that ends the block, with the block's own line ending. A last block without
+ * its blank line (the end of a body) gets the line at its end, after ending a cut line.
+ *
+ * @example
+ * withIdLines([{ event: 7, bytes: encode('data: {}\n\n') }]); // 'data: {}\nid: 7\n\n'
  */
-export function withIdLine(bytes: Uint8Array, event: number): Uint8Array {
-  const eol = bytes[bytes.length - 1] === LF && bytes[bytes.length - 2] === CR ? '\r\n' : bytes[bytes.length - 1] === CR ? '\r' : '\n';
-  const blank = endsWithBlankLine(bytes);
-  const cut = !blank && bytes[bytes.length - 1] !== LF && bytes[bytes.length - 1] !== CR;
-  const line = encoder.encode(`${cut ? '\n' : ''}id: ${event}${blank ? eol : cut ? '\n' : eol}`);
-  const at = blank ? bytes.length - eol.length : bytes.length;
-  const result = new Uint8Array(bytes.length + line.length);
-  result.set(bytes.subarray(0, at));
-  result.set(line, at);
-  result.set(bytes.subarray(at), at + line.length);
-  return result;
+export function withIdLines(entries: StoredEntry[]): LogEntry {
+  let size = 0;
+  let events = 0;
+  for (const { event, bytes } of entries) {
+    size += bytes.byteLength;
+    if (event === 0) continue;
+    events++;
+    const place = idLinePlace(bytes);
+    size += (place.cut ? 1 : 0) + ID_PREFIX.length + digitCount(event) + (place.cut ? 1 : place.eol);
+  }
+  const joined = new Uint8Array(size);
+  let offset = 0;
+  for (const { event, bytes } of entries) {
+    if (event === 0) {
+      joined.set(bytes, offset);
+      offset += bytes.byteLength;
+      continue;
+    }
+    const place = idLinePlace(bytes);
+    joined.set(place.at === bytes.length ? bytes : bytes.subarray(0, place.at), offset);
+    offset += place.at;
+    if (place.cut) joined[offset++] = LF;
+    for (const byte of ID_PREFIX) joined[offset++] = byte;
+    const digits = digitCount(event);
+    for (let n = event, i = digits - 1; i >= 0; i--, n = Math.floor(n / 10)) joined[offset + i] = 48 + (n % 10);
+    offset += digits;
+    if (place.eol === 2) joined[offset++] = CR;
+    joined[offset++] = place.eolByte;
+    if (place.at < bytes.length) {
+      joined.set(bytes.subarray(place.at), offset);
+      offset += bytes.length - place.at;
+    }
+  }
+  return { bytes: joined, events };
 }
 
 /** Whether the block's last line is blank: two line endings in a row at its end. */
 function endsWithBlankLine(bytes: Uint8Array): boolean {
-  let end = bytes.length;
-  const lastEol = () => {
-    if (end >= 2 && bytes[end - 1] === LF && bytes[end - 2] === CR) return 2;
-    return end >= 1 && (bytes[end - 1] === LF || bytes[end - 1] === CR) ? 1 : 0;
-  };
-  const first = lastEol();
-  if (first === 0) return false;
-  end -= first;
-  return lastEol() > 0;
+  const last = eolBefore(bytes, bytes.length);
+  return last > 0 && eolBefore(bytes, bytes.length - last) > 0;
+}
+
+/** The length of the line ending that ends `bytes` before `end`: 2 (CRLF), 1 (LF or CR) or 0. */
+function eolBefore(bytes: Uint8Array, end: number): number {
+  if (end >= 2 && bytes[end - 1] === LF && bytes[end - 2] === CR) return 2;
+  return end >= 1 && (bytes[end - 1] === LF || bytes[end - 1] === CR) ? 1 : 0;
 }

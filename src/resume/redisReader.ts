@@ -35,7 +35,9 @@ const PAST_LEASE_MS = 10;
 /**
  * A reader of one stream in Redis. Each `next()` reads what is new (`XREAD` from its position, beside the lease's
  * `PTTL`); when nothing is, it waits: for the owner's next write when the owner runs on this instance, else in
- * the instance's shared `XREAD BLOCK` until the lease would expire. Nothing new and no lease means the owner
+ * the instance's shared `XREAD BLOCK` until the lease would expire. While the owner generates on this instance, the
+ * blocks of its last writes come from the owner itself once Redis acknowledged them (the same bytes, no round trip);
+ * what it no longer keeps, and the ending, come from Redis. Nothing new and no lease means the owner
  * stopped without an ending: `lost`. An entry whose index is not the next one means trimming dropped what it had
  * not read: `evicted`.
  *
@@ -79,6 +81,12 @@ export class RedisReader implements StoreReader {
       const owner = this.config.owner();
       if (owner?.failed) throw new OpenAIRxError({ message: 'The resume store failed under this stream', cause: owner.failed });
       const seen = owner?.writes ?? 0;
+      const written = owner?.writtenAfter(this.nextIndex, this.config.batch) ?? 'ask-redis';
+      if (written === 'nothing-new') {
+        await this.waitForMore(owner, seen, 0);
+        continue;
+      }
+      if (written !== 'ask-redis') return this.takeWritten(written.entries, written.lastId);
       const { leaseTtl, entries } = await this.fetch();
       if (entries.length > 0) return this.take(entries);
       if (leaseTtl === -2) {
@@ -114,6 +122,13 @@ export class RedisReader implements StoreReader {
     } finally {
       this.waiting = undefined;
     }
+  }
+
+  /** Blocks the owner on this instance had acknowledged by Redis: what a read of Redis would have returned. */
+  private takeWritten(entries: StoredEntry[], lastId: string): StoreRead {
+    this.nextIndex += entries.length;
+    this.position = lastId;
+    return { entries };
   }
 
   private take(raws: RawEntry[]): StoreRead {

@@ -43,8 +43,19 @@ const BATCH = 1000;
 
 interface Pending {
   id: string;
-  fields: Record<string, string | Buffer>;
+  index: number;
+  entry: StoredEntry;
 }
+
+/**
+ * The blocks of the last writes Redis acknowledged, at most this many (and {@link WRITTEN_BYTES}): readers on the
+ * owner's instance take them from here instead of reading them back from Redis. A reader further behind reads Redis.
+ */
+const WRITTEN_ENTRIES = 2 * BATCH;
+const WRITTEN_BYTES = 4 * 1024 * 1024;
+
+/** What a reader on the owner's instance finds after its position: entries Redis holds, or that it must ask Redis. */
+export type WrittenRead = { entries: StoredEntry[]; lastId: string } | 'nothing-new' | 'ask-redis';
 
 /**
  * The owner's side of a stream in Redis. Appends queue in memory and go out in order, one `MULTI` at a time (each
@@ -74,6 +85,12 @@ export class RedisRecording implements StreamRecording {
   /** Counts completed writes; local readers wait for it to change. */
   private version = 0;
   private readonly changeWaiters = new Set<() => void>();
+  /** The last blocks Redis acknowledged (see {@link WRITTEN_ENTRIES}), from index `writtenFrom` on. */
+  private written: Pending[] = [];
+  private writtenFrom = 0;
+  private writtenBytes = 0;
+  /** The index the next block written gets: what a reader that read everything waits for. */
+  private writtenUpTo = 0;
   private cancelled = false;
   private cancelCallback: (() => void) | undefined;
   private failureCallback: ((error: Error) => void) | undefined;
@@ -95,10 +112,10 @@ export class RedisRecording implements StreamRecording {
 
   append(entries: StoredEntry[]): void {
     if (this.ending || this.released || this.failure) return;
-    for (const { event, bytes } of entries) {
-      const { id, index } = this.numbering.next(event);
-      this.pending.push({ id, fields: entryFields(index, bytes) });
-      this.pendingBytes += bytes.byteLength + ENTRY_OVERHEAD;
+    for (const entry of entries) {
+      const { id, index } = this.numbering.next(entry.event);
+      this.pending.push({ id, index, entry });
+      this.pendingBytes += entry.bytes.byteLength + ENTRY_OVERHEAD;
     }
     if (this.pendingBytes > MAX_PENDING_BYTES) {
       this.fail(new OpenAIRxError({ message: 'Redis does not keep up with the generation: 16 MiB of blocks wait to be written' }));
@@ -135,6 +152,7 @@ export class RedisRecording implements StreamRecording {
     if (this.released) return;
     this.released = true;
     this.readers.stop();
+    this.written = [];
     this.cancelCallback = this.failureCallback = undefined;
     this.config.onRelease();
     this.wake();
@@ -182,12 +200,25 @@ export class RedisRecording implements StreamRecording {
     return this.version;
   }
 
+  /**
+   * The acknowledged blocks from index `nextIndex` on (at most `max`), for a reader on this instance: `nothing-new`
+   * when it has them all (it waits for the next write), `ask-redis` when they are no longer here, or the generation
+   * no longer runs (the ending, a trimmed position and a lost lease are Redis's to tell).
+   */
+  writtenAfter(nextIndex: number, max: number): WrittenRead {
+    if (this.failure || this.released || this.ending || nextIndex < this.writtenFrom || nextIndex > this.writtenUpTo) return 'ask-redis';
+    if (nextIndex === this.writtenUpTo) return 'nothing-new';
+    const taken = this.written.slice(nextIndex - this.writtenFrom, nextIndex - this.writtenFrom + max);
+    return { entries: taken.map((pending) => pending.entry), lastId: taken[taken.length - 1].id };
+  }
+
   /** The store failed under the recording (Redis went away, the store closed). */
   fail(error: Error): void {
     if (this.failure || this.ended) return;
     this.failure = error;
     this.pending = [];
     this.pendingBytes = 0;
+    this.written = [];
     this.stopLease();
     this.readers.stop();
     this.ending?.settle();
@@ -202,8 +233,8 @@ export class RedisRecording implements StreamRecording {
     if (this.writing || this.failure || this.ended) return;
     if (this.pending.length > 0) {
       const batch = this.pending.splice(0, BATCH);
-      for (const { fields } of batch) this.pendingBytes -= (fields.b as Buffer).byteLength + ENTRY_OVERHEAD;
-      this.write(this.appendCommands(batch), 'append', () => this.pump());
+      for (const { entry } of batch) this.pendingBytes -= entry.bytes.byteLength + ENTRY_OVERHEAD;
+      this.write(this.appendCommands(batch), 'append', () => this.pump(), batch);
     } else if (this.ending) {
       const ending = this.ending;
       this.endingSent = true;
@@ -219,12 +250,13 @@ export class RedisRecording implements StreamRecording {
     }
   }
 
-  private write(commands: Promise<unknown>, what: string, then: () => void): void {
+  private write(commands: Promise<unknown>, what: string, then: () => void, blocks: Pending[] = []): void {
     this.writing = true;
     withDeadline(commands, this.config.commandTimeoutMs, what, this.config.commandsAnswers).then(
       () => {
         this.config.commandsAnswers.lastAnswerAt = Date.now();
         this.writing = false;
+        this.remember(blocks);
         this.version++;
         this.wake();
         then();
@@ -236,12 +268,35 @@ export class RedisRecording implements StreamRecording {
     );
   }
 
+  /** Never more than Redis keeps (`MAXLEN ~` keeps at least `maxEntriesPerStream`): a reader here is evicted as anywhere. */
+  private get keptWritten(): number {
+    return Math.min(WRITTEN_ENTRIES, this.config.maxEntriesPerStream);
+  }
+
+  /** Keeps the blocks Redis just acknowledged for this instance's readers, dropping the oldest past the window. */
+  private remember(blocks: Pending[]): void {
+    if (blocks.length === 0 || this.released || this.failure) return;
+    for (const block of blocks) {
+      this.written.push(block);
+      this.writtenBytes += block.entry.bytes.byteLength;
+    }
+    this.writtenUpTo = blocks[blocks.length - 1].index + 1;
+    let drop = 0;
+    while (drop < this.written.length - 1 && (this.written.length - drop > this.keptWritten || this.writtenBytes > WRITTEN_BYTES)) {
+      this.writtenBytes -= this.written[drop].entry.bytes.byteLength;
+      drop++;
+    }
+    if (drop === 0) return;
+    this.written.splice(0, drop);
+    this.writtenFrom = this.written[0].index;
+  }
+
+  /** The blocks, then one trim for all of them (`MAXLEN ~` trims whole nodes: the same bound as per `XADD`), and the TTL. */
   private appendCommands(batch: Pending[]): Promise<unknown> {
     const { commands, keys, maxEntriesPerStream } = this.config;
     const multi = commands.multi();
-    for (const { id, fields } of batch) {
-      multi.xAdd(keys.frames, id, fields, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: maxEntriesPerStream } });
-    }
+    for (const { id, index, entry } of batch) multi.xAdd(keys.frames, id, entryFields(index, entry.bytes));
+    multi.xTrim(keys.frames, 'MAXLEN', maxEntriesPerStream, { strategyModifier: '~' });
     return multi.pExpire(keys.frames, RedisRecording.liveTtlMs(this.config)).exec();
   }
 

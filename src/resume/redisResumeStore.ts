@@ -83,8 +83,9 @@ interface Connections {
  * Cancels go to the owner by `PUBLISH {prefix}:cancel`, and as a flag the owner also checks at each lease refresh
  * (a message reaches only a connected subscriber); readers on other instances announce themselves on
  * `{prefix}:attached` every `leaseMs / 3` (for the owner's abandon watch) and wait in one shared `XREAD BLOCK`;
- * readers on the owner's instance read from Redis too, woken by the owner's writes rather than by Redis (so a
- * client only ever sees what Redis holds, and any instance can resume it). An owner that dies leaves its lease to
+ * readers on the owner's instance are woken by the owner's writes and take the blocks Redis acknowledged from the
+ * owner's last writes, reading Redis for older ones and the ending (so a client only ever sees what Redis holds, and
+ * any instance can resume it). An owner that dies leaves its lease to
  * expire: readers elsewhere end with `lost` within `leaseMs`. When Redis goes away, the owner's `onFailure` runs
  * and readers' `next()` rejects; node-redis reconnects, and new streams work once Redis is back.
  *
@@ -282,7 +283,8 @@ class RedisResumeStore implements ResumeStore {
       const options = { timeout: this.settings.commandTimeoutMs };
       const commands = template.withCommandOptions({ ...options, typeMapping: {} }) as RedisClientType;
       const lease = leaseConnection.withCommandOptions({ ...options, typeMapping: {} }) as RedisClientType;
-      const buffers = template.withCommandOptions({ typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } }) as unknown as RedisClientType;
+      // `timeout: 0`: none (node-redis otherwise gives every command its default 5 s, counted from when it was queued).
+      const buffers = template.withCommandOptions({ timeout: 0, typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } }) as unknown as RedisClientType;
       const keyPrefix = String(template.options?.keyPrefix ?? '');
       const blockingReads = new BlockingReads({
         connection: blocking,
