@@ -81,6 +81,26 @@ describe('paceText', () => {
     }
   });
 
+  test('a delta sent from inside an emission (a feedback loop) waits for the next interval like any other', () => {
+    testScheduler.run(({ flush }) => {
+      const deltas = new Subject<string>();
+      const emitted: Array<[number, string]> = [];
+      const subscription = deltas.pipe(paceText({ intervalMs: 10 })).subscribe((text) => {
+        emitted.push([testScheduler.now(), text]);
+        if (text === 'b') deltas.next('echo');
+      });
+      deltas.next('a');
+      deltas.next('b');
+      flush();
+      expect(emitted).toEqual([
+        [0, 'a'],
+        [10, 'b'],
+        [20, 'echo'],
+      ]);
+      subscription.unsubscribe();
+    });
+  });
+
   test('with animationFrameScheduler and intervalMs 0: at most once per animation frame', () => {
     testScheduler.run(({ animate, cold, expectObservable }) => {
       animate('---x---x---x');

@@ -50,13 +50,14 @@ export function paceText(config: PaceTextConfig = {}): OperatorFunction<string, 
       waiting = [];
       subscriber.next(text);
     };
+    // Each emission starts its interval first: a delta sent from inside the emission (a feedback loop) then
+    // waits for it, and an emission that ends the subscription (take(1), a Stop button) finds the timer to cancel.
     const startInterval = () => {
       interval = scheduler.schedule(() => {
         interval = undefined;
         if (waiting.length === 0) return;
+        startInterval();
         emitWaiting();
-        // The emission may have ended the subscription (take(1), a Stop button): no timer after teardown.
-        if (!subscriber.closed) startInterval();
       }, intervalMs);
     };
     const flush = () => {
@@ -73,8 +74,8 @@ export function paceText(config: PaceTextConfig = {}): OperatorFunction<string, 
           return;
         }
         // Nothing waits outside an interval: the delta goes out as it is.
+        startInterval();
         subscriber.next(text);
-        if (!subscriber.closed) startInterval();
       },
       error(error) {
         flush();
