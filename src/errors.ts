@@ -230,10 +230,13 @@ export interface RefusalErrorInit {
   refusal: string;
 }
 
-/** The model refused to answer (a chat `refusal`, a Responses refusal part) instead of giving structured output. */
+/**
+ * The model refused to answer (a chat `refusal`, a Responses refusal part):
+ * how `contentDeltas()`, `outputTextDeltas()` and `structuredOutput` end a refused answer.
+ */
 export class RefusalError extends OpenAIRxError {
   override name = 'RefusalError';
-  readonly refusal: string;
+  declare readonly refusal: string;
 
   constructor(init: RefusalErrorInit) {
     super({ message: `The model refused: ${excerpt(init.refusal, 200)}` });

@@ -1,4 +1,5 @@
-import { lastValueFrom, of, toArray, type OperatorFunction } from 'rxjs';
+import { lastValueFrom, of, tap, toArray, type OperatorFunction } from 'rxjs';
+import { RefusalError } from '../../src/errors';
 import type { ChatCompletionChunk } from '../../src/openai/chatTypes';
 import { contentDeltas } from '../../src/openai/contentDeltas';
 import { reasoningDeltas } from '../../src/openai/reasoningDeltas';
@@ -15,7 +16,7 @@ describe('contentDeltas', () => {
     deltaChunk({ content: 'Other' }, null, 1),
     { choices: [{ index: 0, finish_reason: null }] },
     { choices: [] },
-    deltaChunk({ content: null, refusal: 'no' }, null, 0),
+    deltaChunk({ content: null, refusal: null }, null, 0),
     deltaChunk({ content: 'lo' }, 'stop', 0),
   ];
 
@@ -25,6 +26,25 @@ describe('contentDeltas', () => {
 
   test('another choice', async () => {
     expect(await through(contentDeltas({ choice: 1 }), ...chunks)).toEqual(['Other']);
+  });
+
+  test('a refusal in the followed choice: its text passes, then a RefusalError with the whole refusal', async () => {
+    const texts: string[] = [];
+    const refused = of(
+      deltaChunk({ role: 'assistant', content: 'Well', refusal: '' }, null, 0),
+      deltaChunk({ refusal: 'I cannot ' }, null, 0),
+      deltaChunk({ refusal: 'refused elsewhere' }, null, 1),
+      deltaChunk({ content: '.', refusal: 'help.' }, 'stop', 0),
+    ).pipe(contentDeltas() as OperatorFunction<unknown, string>);
+    const error = await lastValueFrom(refused.pipe(tap((text) => texts.push(text)))).catch((failure: unknown) => failure);
+    expect(texts).toEqual(['Well', '.']);
+    expect(error).toBeInstanceOf(RefusalError);
+    expect(error).toMatchObject({ refusal: 'I cannot help.' });
+  });
+
+  test("another choice's refusal does not end the followed one", async () => {
+    const chunks = [deltaChunk({ content: 'ok' }, null, 0), deltaChunk({ refusal: 'no' }, null, 1)];
+    expect(await through(contentDeltas(), ...chunks)).toEqual(['ok']);
   });
 });
 

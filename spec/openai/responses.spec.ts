@@ -1,5 +1,5 @@
 import { from, type Observable } from 'rxjs';
-import { APIError, StreamProtocolError, StreamTruncatedError, type SseFrame } from '../../src/index.node';
+import { APIError, RefusalError, StreamProtocolError, StreamTruncatedError, type SseFrame } from '../../src/index.node';
 import { accumulateResponse } from '../../src/openai/accumulateResponse';
 import { outputTextDeltas } from '../../src/openai/outputTextDeltas';
 import { responseEvents, type ResponseStreamProgress } from '../../src/openai/responseEvents';
@@ -212,6 +212,15 @@ describe('outputTextDeltas()', () => {
     const result = await run(from(framesOf(events)).pipe(responseEvents(), outputTextDeltas()));
     expect(result.completed).toBe(true);
     expect(result.values).toEqual(['Hel', 'lo', ' world', '!', '?']);
+  });
+
+  test('a refusal: the text before it passes, then a RefusalError with the whole refusal instead of completing', async () => {
+    const events = responseStream([messageEvents(0, 'msg_1', ['Sure']), refusalEvents(1, 'msg_2', ['I cannot ', 'do that.'])]);
+    const result = await run(from(framesOf(events)).pipe(responseEvents(), outputTextDeltas()));
+    expect(result.values).toEqual(['Sure']);
+    expect(result.completed).toBe(false);
+    expect(result.error).toBeInstanceOf(RefusalError);
+    expect(result.error).toMatchObject({ refusal: 'I cannot do that.' });
   });
 
   test('passes errors on', async () => {

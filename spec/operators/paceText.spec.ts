@@ -1,4 +1,15 @@
-import { Subject, animationFrameScheduler, lastValueFrom, take, toArray } from 'rxjs';
+import {
+  Subject,
+  animationFrameScheduler,
+  asyncScheduler,
+  lastValueFrom,
+  mergeMap,
+  take,
+  timer,
+  toArray,
+  type SchedulerAction,
+  type SchedulerLike,
+} from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { contentDeltas, createClient, paceText } from '../../src/index.node';
 import { startMockUpstream } from '../../src/testing/index.node';
@@ -70,12 +81,58 @@ describe('paceText', () => {
     }
   });
 
+  test('a delta sent from inside an emission (a feedback loop) waits for the next interval like any other', () => {
+    testScheduler.run(({ flush }) => {
+      const deltas = new Subject<string>();
+      const emitted: Array<[number, string]> = [];
+      const subscription = deltas.pipe(paceText({ intervalMs: 10 })).subscribe((text) => {
+        emitted.push([testScheduler.now(), text]);
+        if (text === 'b') deltas.next('echo');
+      });
+      deltas.next('a');
+      deltas.next('b');
+      flush();
+      expect(emitted).toEqual([
+        [0, 'a'],
+        [10, 'b'],
+        [20, 'echo'],
+      ]);
+      subscription.unsubscribe();
+    });
+  });
+
   test('with animationFrameScheduler and intervalMs 0: at most once per animation frame', () => {
     testScheduler.run(({ animate, cold, expectObservable }) => {
       animate('---x---x---x');
       const deltas$ = cold('a-b-c-d-e|', { a: 'A', b: 'B', c: 'C', d: 'D', e: 'E' });
       const paced$ = deltas$.pipe(paceText({ scheduler: animationFrameScheduler, intervalMs: 0 }));
       expectObservable(paced$).toBe('a--b---c-(d|)', { a: 'A', b: 'B', c: 'CD', d: 'E' });
+    });
+  });
+
+  test('work per delta is constant: one scheduled action per emission, however many deltas an interval joins', () => {
+    testScheduler.run(() => {
+      let scheduled = 0;
+      const counting: SchedulerLike = {
+        now: () => testScheduler.now(),
+        schedule(work: (this: SchedulerAction<unknown>, state?: unknown) => void, delay?: number, state?: unknown) {
+          scheduled++;
+          return asyncScheduler.schedule(work, delay, state);
+        },
+      };
+      const batches: string[] = [];
+      // 10,000 deltas, 10 per millisecond for a second: 20 intervals of 50 ms.
+      timer(0, 1)
+        .pipe(
+          take(1000),
+          mergeMap(() => Array.from({ length: 10 }, () => 'x')),
+          paceText({ intervalMs: 50, scheduler: counting }),
+        )
+        .subscribe((text) => batches.push(text));
+      testScheduler.flush();
+      expect(batches.join('')).toBe('x'.repeat(10_000));
+      expect(batches.length).toBeLessThanOrEqual(1000 / 50 + 2);
+      expect(scheduled).toBeLessThanOrEqual(batches.length);
     });
   });
 

@@ -125,10 +125,10 @@ describe('structuredOutput', () => {
     expect((error as RefusalError).refusal).toBe('No.');
   });
 
-  test('an empty answer (a refusal that contentDeltas() left out) says what to pipe instead', async () => {
+  test('an empty answer is an OutputValidationError that says the answer had no text', async () => {
     const { error } = await outcome(Person, []);
     expect(error).toBeInstanceOf(OutputValidationError);
-    expect((error as OutputValidationError).message).toContain('contentOrRefusal()');
+    expect((error as OutputValidationError).message).toBe('The output is empty: the answer had no text');
   });
 });
 
@@ -168,25 +168,40 @@ describe('structuredOutput over a real server', () => {
     expect(last?.done && last.value).toEqual(answer);
   });
 
-  test('chat: a refusal streamed in delta.refusal ends with a RefusalError', async () => {
-    server = await serveStream([
-      wire.data(deltaChunk({ role: 'assistant', content: null, refusal: '' })),
-      wire.data(deltaChunk({ refusal: 'I cannot help ' })),
-      wire.data(deltaChunk({ refusal: 'with that.' })),
-      wire.data(deltaChunk({}, 'stop')),
-      wire.done,
-    ]);
-    const refused = createClient({ baseURL: server.url, apiKey: 'sk-structured-test' })
-      .chat.completions.stream({ model: 'gpt-4o-mini', messages })
-      .pipe(contentOrRefusal(), structuredOutput(Person));
+  const refusedChat = () => [
+    wire.data(deltaChunk({ role: 'assistant', content: null, refusal: '' })),
+    wire.data(deltaChunk({ refusal: 'I cannot help ' })),
+    wire.data(deltaChunk({ refusal: 'with that.' })),
+    wire.data(deltaChunk({}, 'stop')),
+    wire.done,
+  ];
+  const refusedChat$ = (url: string) =>
+    createClient({ baseURL: url, apiKey: 'sk-structured-test' }).chat.completions.stream({ model: 'gpt-4o-mini', messages });
+  const refusedResponses$ = (url: string) =>
+    createClient({ baseURL: url, apiKey: 'sk-structured-test' }).responses.stream({ model: 'gpt-4o-mini', input: 'hi' });
+
+  test.each([
+    ['contentOrRefusal()', contentOrRefusal()],
+    ['contentDeltas()', contentDeltas()],
+  ])('chat: a refusal streamed in delta.refusal, through %s, ends with a RefusalError carrying its text', async (_name, deltas) => {
+    server = await serveStream(refusedChat());
+    const refused = refusedChat$(server.url).pipe(deltas, structuredOutput(Person));
     await expect(lastValueFrom(refused)).rejects.toMatchObject({ name: 'RefusalError', refusal: 'I cannot help with that.' });
   });
 
-  test('Responses: a refusal part ends with a RefusalError', async () => {
+  test.each([
+    ['outputTextOrRefusal()', outputTextOrRefusal()],
+    ['outputTextDeltas()', outputTextDeltas()],
+  ])('Responses: a refusal part, through %s, ends with a RefusalError carrying its text', async (_name, deltas) => {
     server = await serveStream(responsesWire(responseStream([refusalEvents(0, 'msg_1', ['I cannot ', 'do that.'])])));
-    const refused = createClient({ baseURL: server.url, apiKey: 'sk-structured-test' })
-      .responses.stream({ model: 'gpt-4o-mini', input: 'hi' })
-      .pipe(outputTextOrRefusal(), structuredOutput(Person));
+    const refused = refusedResponses$(server.url).pipe(deltas, structuredOutput(Person));
     await expect(lastValueFrom(refused)).rejects.toMatchObject({ name: 'RefusalError', refusal: 'I cannot do that.' });
+  });
+
+  test('chat without structuredOutput: contentDeltas() ends a refused answer with a RefusalError, not an empty completion', async () => {
+    server = await serveStream(refusedChat());
+    const error = await lastValueFrom(refusedChat$(server.url).pipe(contentDeltas())).catch((failure: unknown) => failure);
+    expect(error).toBeInstanceOf(RefusalError);
+    expect(error).toMatchObject({ refusal: 'I cannot help with that.', message: 'The model refused: I cannot help with that.' });
   });
 });

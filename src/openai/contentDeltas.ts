@@ -1,6 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { ChatCompletionChunk } from './chatTypes.js';
 import { defineOperator } from '../defineOperator.js';
+import { RefusalError } from '../errors.js';
 
 export interface ChoiceConfig {
   /** Which choice to follow when the request asked for `n > 1`; default 0. */
@@ -8,27 +9,34 @@ export interface ChoiceConfig {
 }
 
 /**
- * Chunks → the text each adds to one choice's content; empty deltas are skipped.
+ * Chunks → the text each adds to one choice's content; empty deltas are
+ * skipped. A refused answer (the choice streamed `refusal` text) ends with a
+ * `RefusalError` carrying that text instead of completing, so a refusal is never
+ * mistaken for an empty answer (`contentOrRefusal()` passes the refusal on as it streams).
  *
  * @example
- * client.chat.completions.stream(params).pipe(contentDeltas()).subscribe((text) => process.stdout.write(text));
+ * client.chat.completions.stream(params).pipe(contentDeltas()).subscribe({
+ *   next: (text) => process.stdout.write(text),
+ *   error: (error) => console.error(error instanceof RefusalError ? `Refused: ${error.refusal}` : error),
+ * });
  */
 export function contentDeltas(config: ChoiceConfig = {}): OperatorFunction<ChatCompletionChunk, string> {
-  return deltaText(config.choice ?? 0, (delta) => delta.content);
-}
-
-/** Shared by the text-delta operators: one choice's field of each delta, non-empty only. */
-export function deltaText(
-  choiceIndex: number,
-  pick: (delta: NonNullable<ChatCompletionChunk['choices'][number]['delta']>) => string | null | undefined,
-): OperatorFunction<ChatCompletionChunk, string> {
-  return defineOperator((subscriber) => ({
-    next(chunk) {
-      for (const choice of chunk.choices) {
-        if ((choice.index ?? 0) !== choiceIndex || !choice.delta) continue;
-        const text = pick(choice.delta);
-        if (text) subscriber.next(text);
-      }
-    },
-  }));
+  const choiceIndex = config.choice ?? 0;
+  return defineOperator((subscriber) => {
+    let refusal = '';
+    return {
+      next(chunk) {
+        for (const choice of chunk.choices) {
+          if ((choice.index ?? 0) !== choiceIndex || !choice.delta) continue;
+          const { content, refusal: refused } = choice.delta;
+          if (content) subscriber.next(content);
+          if (refused) refusal += refused;
+        }
+      },
+      complete() {
+        if (refusal) throw new RefusalError({ refusal });
+        subscriber.complete();
+      },
+    };
+  });
 }

@@ -1,6 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { ChatCompletionChunk } from './chatTypes.js';
-import { deltaText, type ChoiceConfig } from './contentDeltas.js';
+import type { ChoiceConfig } from './contentDeltas.js';
+import { defineOperator } from '../defineOperator.js';
 
 /**
  * Chunks → reasoning text, whichever spelling the provider uses
@@ -10,5 +11,14 @@ import { deltaText, type ChoiceConfig } from './contentDeltas.js';
  * client.chat.completions.stream(params).pipe(reasoningDeltas()).subscribe(showThinking);
  */
 export function reasoningDeltas(config: ChoiceConfig = {}): OperatorFunction<ChatCompletionChunk, string> {
-  return deltaText(config.choice ?? 0, (delta) => delta.reasoning_content || delta.reasoning);
+  const choiceIndex = config.choice ?? 0;
+  return defineOperator((subscriber) => ({
+    next(chunk) {
+      for (const choice of chunk.choices) {
+        if ((choice.index ?? 0) !== choiceIndex || !choice.delta) continue;
+        const text = choice.delta.reasoning_content || choice.delta.reasoning;
+        if (text) subscriber.next(text);
+      }
+    },
+  }));
 }

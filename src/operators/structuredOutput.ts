@@ -48,9 +48,10 @@ export type StructuredOutputConfig = PartialJsonConfig;
  * validated by `schema` (classic `zod` or `zod/mini`; transforms and defaults
  * applied) as the last emission. Fails with an `OutputValidationError`
  * (keeping the text and the schema's issues) when the text is not JSON or
- * fails the schema, and with a `RefusalError` when the model refused
- * (`contentOrRefusal()` / `outputTextOrRefusal()` pass refusals on; with
- * `contentDeltas()` a refusal arrives as an empty answer).
+ * fails the schema, and with a `RefusalError` carrying the refusal text when
+ * the model refused: `contentDeltas()` / `outputTextDeltas()` end a refused
+ * answer with it, `contentOrRefusal()` / `outputTextOrRefusal()` pass the
+ * refusal deltas on and this operator ends with it.
  *
  * @example
  * const Recipe = z.object({ title: z.string(), steps: z.array(z.string()) });
@@ -96,11 +97,11 @@ export function structuredOutput<S extends z.$ZodType>(
   });
 }
 
-/** The error for an answer that is not JSON; an empty one is most often a refusal that `contentDeltas()` left out. */
+/** The error for an answer that is not JSON; an empty one says so (a refusal never gets here: it is a `RefusalError`). */
 function notJson(error: PartialJsonError): OutputValidationError {
   if (error.text.length > 0) return jsonFailure(error, 'The output');
   return new OutputValidationError({
-    message: 'The output is empty (a refusal? contentOrRefusal() and outputTextOrRefusal() pass refusals on)',
+    message: 'The output is empty: the answer had no text',
     text: '',
     cause: error,
   });
