@@ -12,13 +12,17 @@ const legacyChunk = chunkFactory({ id: 'cmpl-1', object: 'text_completion', crea
 
 /** Each parser, a stream of it whose last frame is the terminal one, and what a stray frame after it would be. */
 const PARSERS: Array<[string, OperatorFunction<SseFrame, unknown>, SseFrame[]]> = [
-  ['chatChunks', chatChunks(), [event(chunk({ choices: [{ index: 0, delta: { content: 'a' }, finish_reason: 'stop' }] })), DONE]],
+  [
+    'chatChunks',
+    chatChunks(),
+    [{ type: 'comment', text: 'OPENROUTER PROCESSING' }, event(chunk({ choices: [{ index: 0, delta: { content: 'a' }, finish_reason: 'stop' }] })), DONE],
+  ],
   ['completionChunks', completionChunks(), [event(legacyChunk([{ text: 'a', index: 0, logprobs: null, finish_reason: 'stop' }])), DONE]],
   ['responseEvents', responseEvents(), responseStream([messageEvents(0, 'msg_1', ['a'])]).map(event)],
 ];
 
 describe.each(PARSERS)('%s', (_, parser, frames) => {
-  test('completes at its terminal frame and lets go of the source in the same tick: a finalize() above runs before the source hands on its next frame', () => {
+  test('skips comments, completes at its terminal frame and lets go of the source in the same tick: a finalize() above runs before the source hands on its next frame', () => {
     const events: string[] = [];
     const frames$ = new Subject<SseFrame>();
     const source = new Observable<SseFrame>((subscriber) => {
@@ -29,13 +33,16 @@ describe.each(PARSERS)('%s', (_, parser, frames) => {
       };
     });
     source.pipe(parser, finalize(() => events.push('finalize'))).subscribe({
+      next: () => events.push('value'),
       error: (error: unknown) => events.push(`error ${String(error)}`),
       complete: () => events.push('complete'),
     });
     for (const frame of frames) frames$.next(frame);
     events.push('terminal frame handed on');
     frames$.next({ type: 'event', data: 'not json at all' });
-    expect(events).toEqual(['complete', 'source released', 'finalize', 'terminal frame handed on']);
+    const completedAt = events.indexOf('complete');
+    expect(events.slice(completedAt)).toEqual(['complete', 'source released', 'finalize', 'terminal frame handed on']);
+    expect(new Set(events.slice(0, completedAt))).toEqual(new Set(['value']));
     expect(frames$.observed).toBe(false);
   });
 });
