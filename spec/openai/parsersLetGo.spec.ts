@@ -10,18 +10,20 @@ const event = (json: Record<string, unknown>): SseFrame => ({ type: 'event', dat
 const DONE: SseFrame = { type: 'event', data: '[DONE]' };
 const legacyChunk = chunkFactory({ id: 'cmpl-1', object: 'text_completion', created: 1, model: 'gpt-3.5-turbo-instruct' });
 
-/** Each parser, a stream of it whose last frame is the terminal one, and what a stray frame after it would be. */
-const PARSERS: Array<[string, OperatorFunction<SseFrame, unknown>, SseFrame[]]> = [
+/** Each parser, a stream of it whose last frame is the terminal one, and how many values that stream gives. */
+const RESPONSE_FRAMES = responseStream([messageEvents(0, 'msg_1', ['a'])]).map(event);
+const PARSERS: Array<[string, OperatorFunction<SseFrame, unknown>, SseFrame[], number]> = [
   [
     'chatChunks',
     chatChunks(),
     [{ type: 'comment', text: 'OPENROUTER PROCESSING' }, event(chunk({ choices: [{ index: 0, delta: { content: 'a' }, finish_reason: 'stop' }] })), DONE],
+    1,
   ],
-  ['completionChunks', completionChunks(), [event(legacyChunk([{ text: 'a', index: 0, logprobs: null, finish_reason: 'stop' }])), DONE]],
-  ['responseEvents', responseEvents(), responseStream([messageEvents(0, 'msg_1', ['a'])]).map(event)],
+  ['completionChunks', completionChunks(), [event(legacyChunk([{ text: 'a', index: 0, logprobs: null, finish_reason: 'stop' }])), DONE], 1],
+  ['responseEvents', responseEvents(), RESPONSE_FRAMES, RESPONSE_FRAMES.length],
 ];
 
-describe.each(PARSERS)('%s', (_, parser, frames) => {
+describe.each(PARSERS)('%s', (_, parser, frames, values) => {
   test('skips comments, completes at its terminal frame and lets go of the source in the same tick: a finalize() above runs before the source hands on its next frame', () => {
     const events: string[] = [];
     const frames$ = new Subject<SseFrame>();
@@ -42,7 +44,7 @@ describe.each(PARSERS)('%s', (_, parser, frames) => {
     frames$.next({ type: 'event', data: 'not json at all' });
     const completedAt = events.indexOf('complete');
     expect(events.slice(completedAt)).toEqual(['complete', 'source released', 'finalize', 'terminal frame handed on']);
-    expect(new Set(events.slice(0, completedAt))).toEqual(new Set(['value']));
+    expect(events.slice(0, completedAt)).toEqual(Array.from({ length: values }, () => 'value'));
     expect(frames$.observed).toBe(false);
   });
 });
