@@ -2,12 +2,12 @@ import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The bench's child processes (upstream, relay, client workers) are bundled once per run with esbuild and run on
+ * The bench's child processes (upstream, relays, client workers) are bundled once per run with esbuild and run on
  * plain `node`: no TypeScript loader in their memory, CPU time or start-up, so a client's figures are its own.
  * Packages stay external (resolved from node_modules); openai-rx's sources are bundled as they are, unminified,
  * so that CPU profiles name its functions.
  */
-export const CHILD_SCRIPTS = ['upstream', 'relayServer', 'worker'] as const;
+export const CHILD_SCRIPTS = ['upstream', 'relayServer', 'resumeRelayServer', 'worker'] as const;
 export type ChildScript = (typeof CHILD_SCRIPTS)[number];
 
 export const buildDir = new URL('../.bench-tmp/build/', import.meta.url);
