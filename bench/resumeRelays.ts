@@ -1,7 +1,7 @@
 import { Child } from './children.js';
 import type { RelayReady } from './relayServer.js';
 
-/** Relay processes for the resume scenario (bench/resumeRelayServer.ts), one of build.ts's child scripts. */
+// Relay processes for the resume scenario (bench/resumeRelayServer.ts), one of build.ts's child scripts.
 
 /** How the relay keeps streams: not at all, in its memory, or in the Redis at this URL. */
 export type ResumeRelayMode = 'off' | 'memory' | { redisUrl: string };
