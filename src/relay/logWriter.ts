@@ -2,6 +2,7 @@ import type { SchedulerLike, Subscription } from 'rxjs';
 import { watchIdle } from '../sse/watchIdle.js';
 import type { LogEntry, LogEnding, LogReader } from './frameLog.js';
 import type { RelaySink } from './relaySink.js';
+import { concatBytes } from '../sse/concatBytes.js';
 
 export interface LogWriterConfig {
   /** A `: keep-alive` comment after this long without a write; 0: none. */
@@ -117,7 +118,7 @@ function* chunks(entries: LogEntry[]): Generator<Uint8Array> {
     for (let offset = 0; offset < bytes.byteLength; offset += WRITE_SIZE) {
       const piece = offset === 0 && bytes.byteLength <= WRITE_SIZE ? bytes : bytes.subarray(offset, offset + WRITE_SIZE);
       if (size > 0 && size + piece.byteLength > WRITE_SIZE) {
-        yield join(group, size);
+        yield concatBytes(group, size);
         group = [];
         size = 0;
       }
@@ -125,16 +126,5 @@ function* chunks(entries: LogEntry[]): Generator<Uint8Array> {
       size += piece.byteLength;
     }
   }
-  if (size > 0) yield join(group, size);
-}
-
-function join(pieces: Uint8Array[], size: number): Uint8Array {
-  if (pieces.length === 1) return pieces[0];
-  const joined = new Uint8Array(size);
-  let offset = 0;
-  for (const piece of pieces) {
-    joined.set(piece, offset);
-    offset += piece.byteLength;
-  }
-  return joined;
+  if (size > 0) yield concatBytes(group, size);
 }

@@ -1,5 +1,6 @@
 import { map, Observable } from 'rxjs';
 import type { ByteStream } from '../transport/types.js';
+import { concatBytes } from './concatBytes.js';
 
 /** A body read by {@link readBytes}. */
 export interface BodyBytes {
@@ -34,7 +35,7 @@ export function readBytes(body: ByteStream, limitBytes: number, stop$?: Observab
       if (done) return;
       done = true;
       if (truncated) body.cancel();
-      subscriber.next({ bytes: joined(chunks, Math.min(received, limitBytes)), truncated });
+      subscriber.next({ bytes: concatBytes(chunks, Math.min(received, limitBytes)), truncated });
       subscriber.complete();
     };
     body.read({
@@ -74,14 +75,3 @@ export function readText(body: ByteStream, limitBytes: number, stop$?: Observabl
 }
 
 const decoder = new TextDecoder();
-
-function joined(chunks: Uint8Array[], length: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const bytes = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
-}

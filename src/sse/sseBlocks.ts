@@ -1,5 +1,6 @@
 import { createFrameParser, type FrameParser } from './frameParser.js';
 import type { SseFrame } from './types.js';
+import { concatBytes } from './concatBytes.js';
 
 /**
  * One block of an event stream: its lines up to and including the blank line
@@ -107,7 +108,7 @@ export function sseBlockSplitter(maxEventSize: number): SseBlockSplitter {
   const take = (chunk: Uint8Array, start: number, end: number): Uint8Array => {
     const piece = chunk.subarray(start, end);
     if (heldBytes === 0) return piece;
-    const bytes = concat([...held, piece], heldBytes + piece.byteLength);
+    const bytes = concatBytes([...held, piece], heldBytes + piece.byteLength);
     held = [];
     heldBytes = 0;
     return bytes;
@@ -209,7 +210,7 @@ export function sseBlockSplitter(maxEventSize: number): SseBlockSplitter {
     },
     end() {
       if (heldBytes === 0 || oversized) return { block: undefined, cutMidLine: false, oversize: oversized };
-      const bytes = concat(held, heldBytes);
+      const bytes = concatBytes(held, heldBytes);
       held = [];
       heldBytes = 0;
       first = false;
@@ -264,7 +265,7 @@ class Block implements SseBlock {
 function region(firstBytes: Uint8Array, chunk: Uint8Array, ends: number[]): Uint8Array {
   const end = ends[ends.length - 1];
   const firstInChunk = firstBytes.buffer === chunk.buffer && firstBytes.byteOffset === chunk.byteOffset;
-  return firstInChunk ? chunk.subarray(0, end) : concat([firstBytes, chunk.subarray(ends[0], end)], firstBytes.byteLength + end - ends[0]);
+  return firstInChunk ? chunk.subarray(0, end) : concatBytes([firstBytes, chunk.subarray(ends[0], end)], firstBytes.byteLength + end - ends[0]);
 }
 
 /** Whether a block's lines include a `data` field, and how many are comments: what a relay counts without parsing. */
@@ -303,14 +304,4 @@ function isDataWord(bytes: Uint8Array, start: number): boolean {
 function isDataLine(bytes: Uint8Array, start: number): boolean {
   const after = bytes[start + 4];
   return isDataWord(bytes, start) && (after === COLON || after === LF || after === CR);
-}
-
-function concat(pieces: Uint8Array[], length: number): Uint8Array {
-  const bytes = new Uint8Array(length);
-  let offset = 0;
-  for (const piece of pieces) {
-    bytes.set(piece, offset);
-    offset += piece.byteLength;
-  }
-  return bytes;
 }
