@@ -4,17 +4,25 @@ import { watchChanges } from '../helpers/changes';
 import { chatData, sseHead, type Handler } from '../helpers/server';
 
 /** A relay (or any handler that reads its own request body) served on 127.0.0.1:0. */
+/** A handler served on 127.0.0.1:0, its open connections counted. */
 export interface Listening {
   url: string;
+  openConnections(): number;
   close(): Promise<void>;
 }
 
 export async function listen(handler: RequestListener): Promise<Listening> {
   const server = createServer(handler);
+  let open = 0;
+  server.on('connection', (socket) => {
+    open++;
+    socket.once('close', () => open--);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    openConnections: () => open,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -17,7 +17,7 @@ import { watchedList } from '../helpers/changes';
 import { trackGlobalTimers } from '../helpers/globalTimers';
 import { keysUnder, keysWithoutTtl } from '../helpers/redisKeys';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer';
-import { rawRequest } from '../relay/relayHelpers';
+import { listen, rawRequest } from '../relay/relayHelpers';
 import {
   aborted,
   chatBody,
@@ -28,7 +28,6 @@ import {
   LEASE_MS,
   MARGIN_MS,
   openLive,
-  serveRelay,
   sseEvents,
   tagged,
   upstreamRequest,
@@ -78,7 +77,7 @@ describe('bounds (in-process relays on the same Redis)', () => {
     const admin = await redisAdmin();
     const store = closeStore(redisResumeStore({ url: redis.url, prefix, retainMs }));
     const failures: unknown[] = [];
-    const relay = await serveRelay(createRelay({ apiKey: API_KEY, baseURL: upstream.baseURL, resume: { store }, onError: (error) => failures.push(error) }));
+    const relay = await listen(createRelay({ apiKey: API_KEY, baseURL: upstream.baseURL, resume: { store }, onError: (error) => failures.push(error) }));
     closeAfter.push(() => relay.close());
     const client = createClient({ baseURL: `${relay.url}/v1` });
     // The role chunk, 497 tokens, the finish chunk and [DONE]: 500 events.
@@ -105,7 +104,7 @@ describe('bounds (in-process relays on the same Redis)', () => {
     ['streams and bytes', { maxStreams: 50, maxBytesPerStream: 16 * 1024 }],
   ])('the memory store stays within its caps (%s) over 200 streams × 500 frames', async (_caps, caps) => {
     const store = closeStore(memoryResumeStore(caps));
-    const relay = await serveRelay(createRelay({ apiKey: API_KEY, baseURL: upstream.baseURL, resume: { store } }));
+    const relay = await listen(createRelay({ apiKey: API_KEY, baseURL: upstream.baseURL, resume: { store } }));
     closeAfter.push(() => relay.close());
     const prompt = tagged('[[mock:tokens=497]] [[mock:delay=0]]');
     const groups: string[][] = [];
@@ -143,7 +142,7 @@ describe('bounds (in-process relays on the same Redis)', () => {
     const [a, b] = await Promise.all(
       clients.map(async (client) => {
         const store = closeStore(redisResumeStore({ client, prefix, retainMs }));
-        const relay = await serveRelay(
+        const relay = await listen(
           createRelay({ apiKey: API_KEY, baseURL: upstream.baseURL, transport, resume: { store }, onSettled: (summary) => summaries.push(summary) }),
         );
         closeAfter.push(() => relay.close());
@@ -202,7 +201,7 @@ describe('abandon across instances (in-process, abandonAfterMs 500)', () => {
     const relays = await Promise.all(
       ['a', 'b'].map(async () => {
         const store = closeStore(redisResumeStore({ url: redis.url, prefix }));
-        const relay = await serveRelay(
+        const relay = await listen(
           createRelay({ apiKey: API_KEY, baseURL: upstream.baseURL, resume: { store, abandonAfterMs: ABANDON_AFTER_MS }, onSettled: (summary) => summaries.push(summary) }),
         );
         closeAfter.push(() => relay.close());

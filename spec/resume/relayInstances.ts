@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, request, type IncomingHttpHeaders, type RequestListener } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request, type IncomingHttpHeaders } from 'node:http';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { MockRequest, MockUpstream } from '../../src/testing/index.node';
 import { watchChanges } from '../helpers/changes';
@@ -51,32 +50,6 @@ export async function startRelayProcess(redisUrl: string, upstreamBaseURL: strin
   const process = startCli(['relay', '--redis', redisUrl, '--port', '0', '--upstream', upstreamBaseURL]);
   await process.waitFor((stdout) => stdout.includes('listening on'), 'the relay to listen', 30_000);
   return { process, url: listeningUrl(process.stdout().toString()) };
-}
-
-/** A relay served in-process on 127.0.0.1:0, its open connections counted. */
-export interface ServedRelay {
-  url: string;
-  openConnections(): number;
-  close(): Promise<void>;
-}
-
-export async function serveRelay(relay: RequestListener): Promise<ServedRelay> {
-  const server = createServer(relay);
-  let open = 0;
-  server.on('connection', (socket) => {
-    open++;
-    socket.once('close', () => open--);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    openConnections: () => open,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 /** An HTTP response read as it arrives. */
