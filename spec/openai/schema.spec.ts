@@ -129,3 +129,17 @@ test('a missing required key is an issue at its path, an absent optional one is 
   const required = schema.safeParse(schema.looseObject({ a: schema.unknown() }), {});
   expect(required.success ? [] : required.error.issues.map(({ path, expected }) => ({ path, expected }))).toEqual([{ path: ['a'], expected: 'nonoptional' }]);
 });
+
+test('hostile input keeps a bounded number of issues: a million wrong items, or keys, are not a million issues', () => {
+  const items = schema.safeParse(schema.array(schema.string()), Array.from({ length: 1_000_000 }, () => 1));
+  const keys = schema.safeParse(
+    schema.catchall({}, schema.string()),
+    Object.fromEntries(Array.from({ length: 100_000 }, (_, index) => [`k${index}`, 1])),
+  );
+  for (const result of [items, keys]) {
+    expect(result.success).toBe(false);
+    const issues = result.success ? [] : result.error.issues;
+    expect(issues.length).toBeLessThanOrEqual(100);
+    expect(issues[0]).toMatchObject({ expected: 'string' });
+  }
+});

@@ -80,6 +80,9 @@ type Parse = (payload: ParsePayload, ctx: ParseContextInternal) => ParsePayload;
 const run = (schema: SomeType | undefined, value: unknown, ctx: ParseContextInternal): ParsePayload =>
   schema!._zod.run({ value, issues: [] }, ctx) as ParsePayload;
 
+/** Issues kept per parse: far more than the first, which words the error; few enough that hostile input costs nothing. */
+const MAX_ISSUES = 100;
+
 /** `result`'s issues, found at `key` of the value being parsed, as zod words their path. */
 function addIssues(payload: ParsePayload, key: PropertyKey, result: ParsePayload): void {
   for (const issue of result.issues) {
@@ -115,6 +118,8 @@ const parsers: Record<KindDef['type'], (def: KindDef, inst: SomeType) => Parse> 
     for (let index = 0; index < input.length; index++) {
       const result = run(def.element, input[index], ctx);
       addIssues(payload, index, result);
+      // An array of millions of wrong items must not keep an issue (its input and path) for each.
+      if (payload.issues.length >= MAX_ISSUES) return payload;
       items[index] = result.value;
     }
     return payload;
@@ -124,9 +129,16 @@ const parsers: Record<KindDef['type'], (def: KindDef, inst: SomeType) => Parse> 
     if (typeof input !== 'object' || input === null || Array.isArray(input)) return invalid(payload, 'object', inst);
     payload.value = {};
     const shape = def.shape!;
-    for (const key in shape) addProperty(payload, input, key, shape[key], ctx);
-    // An own `__proto__` (JSON.parse makes one) is left out, as zod leaves it out.
-    for (const key in input) if (!Object.hasOwn(shape, key) && key !== '__proto__') addProperty(payload, input, key, def.catchall!, ctx);
+    for (const key in shape) {
+      addProperty(payload, input, key, shape[key], ctx);
+      if (payload.issues.length >= MAX_ISSUES) return payload;
+    }
+    for (const key in input) {
+      // An own `__proto__` (JSON.parse makes one) is left out, as zod leaves it out.
+      if (Object.hasOwn(shape, key) || key === '__proto__') continue;
+      addProperty(payload, input, key, def.catchall!, ctx);
+      if (payload.issues.length >= MAX_ISSUES) return payload;
+    }
     return payload;
   },
 };
