@@ -2,6 +2,7 @@ import { lastValueFrom, of, tap, toArray, type OperatorFunction } from 'rxjs';
 import { RefusalError } from '../../src/errors';
 import type { ChatCompletionChunk } from '../../src/openai/chatTypes';
 import { contentDeltas } from '../../src/openai/contentDeltas';
+import { MAX_REFUSAL_CHARS } from '../../src/openai/refusalText';
 import { reasoningDeltas } from '../../src/openai/reasoningDeltas';
 import { toolCallDeltas } from '../../src/openai/toolCallDeltas';
 import { deltaChunk } from '../helpers/chatFrames';
@@ -40,6 +41,13 @@ describe('contentDeltas', () => {
     expect(texts).toEqual(['Well', '.']);
     expect(error).toBeInstanceOf(RefusalError);
     expect(error).toMatchObject({ refusal: 'I cannot help.' });
+  });
+
+  test('an upstream that never stops refusing: the refusal kept is bounded', async () => {
+    const endless = Array.from({ length: 5_000 }, () => deltaChunk({ refusal: 'no '.repeat(100) }, null, 0));
+    const error = await lastValueFrom(of(...endless).pipe(contentDeltas() as OperatorFunction<unknown, string>)).catch((failure: unknown) => failure);
+    expect(error).toBeInstanceOf(RefusalError);
+    expect((error as RefusalError).refusal).toBe('no '.repeat(100).repeat(60).slice(0, MAX_REFUSAL_CHARS));
   });
 
   test("another choice's refusal does not end the followed one", async () => {

@@ -2,6 +2,7 @@ import type { OperatorFunction } from 'rxjs';
 import type { ChatCompletionChunk } from './chatTypes.js';
 import { defineOperator } from '../defineOperator.js';
 import { RefusalError } from '../errors.js';
+import { appendRefusal } from './refusalText.js';
 
 export interface ChoiceConfig {
   /** Which choice to follow when the request asked for `n > 1`; default 0. */
@@ -30,7 +31,7 @@ export function contentDeltas(config: ChoiceConfig = {}): OperatorFunction<ChatC
           if ((choice.index ?? 0) !== choiceIndex || !choice.delta) continue;
           const { content, refusal: refused } = choice.delta;
           if (content) subscriber.next(content);
-          if (refused) refusal += refused;
+          if (refused) refusal = appendRefusal(refusal, refused);
         }
       },
       complete() {

@@ -2,6 +2,7 @@ import type { OperatorFunction } from 'rxjs';
 import { defineOperator } from '../defineOperator.js';
 import { RefusalError } from '../errors.js';
 import type { ResponseStreamEvent } from './responseTypes.js';
+import { appendRefusal } from './refusalText.js';
 
 /**
  * Responses events → the text of each `response.output_text.delta`, in
@@ -19,7 +20,7 @@ export function outputTextDeltas(): OperatorFunction<ResponseStreamEvent, string
     return {
       next(event) {
         if (event.type === 'response.output_text.delta' && event.delta) subscriber.next(event.delta);
-        else if (event.type === 'response.refusal.delta' && event.delta) refusal += event.delta;
+        else if (event.type === 'response.refusal.delta' && event.delta) refusal = appendRefusal(refusal, event.delta);
       },
       complete() {
         if (refusal) throw new RefusalError({ refusal });

@@ -4,6 +4,7 @@ import { defineOperator } from '../defineOperator.js';
 import { OutputValidationError, PartialJsonError, RefusalError } from '../errors.js';
 import { partialJsonParser, type JsonValue, type PartialJsonConfig } from './partialJsonParser.js';
 import { jsonFailure, validateOutput } from './validateOutput.js';
+import { appendRefusal } from '../openai/refusalText.js';
 
 /**
  * What a partial value may hold: every property optional, arrays of partial
@@ -80,7 +81,7 @@ export function structuredOutput<S extends z.$ZodType>(
     };
     return {
       next(delta) {
-        if (typeof delta !== 'string') refusal = (refusal ?? '') + delta.refusal;
+        if (typeof delta !== 'string') refusal = appendRefusal(refusal ?? '', delta.refusal);
         // After a refusal, text is no answer to parse: the stream ends with the refusal.
         else if (refusal === undefined) parse(() => parser.push(delta));
       },
