@@ -1,7 +1,7 @@
 import { firstValueFrom, fromEvent } from 'rxjs';
 import { APIConnectionError, OpenAIRxError } from '../errors.js';
 import { apiErrorFromResponse } from '../sse/httpErrors.js';
-import { readBytes } from '../sse/readText.js';
+import { readBytes, type BodyBytes } from '../sse/readText.js';
 import { jsonDeadlines } from './jsonDeadlines.js';
 import type { Recorder } from './recorder.js';
 import { upstreamFailure } from './relayErrors.js';
@@ -9,6 +9,7 @@ import { forwardedResponseHeaders, JSON_CONTENT_TYPE } from './relayHeaders.js';
 import type { RelayPlan } from './relayRequest.js';
 import type { RelayRuntime } from './relayRuntime.js';
 import type { RelayOutcome } from './types.js';
+import type { TransportResponse } from '../transport/types.js';
 
 /** An answer for the client: its status, headers (already redacted) and body. */
 export interface JsonAnswer {
@@ -39,12 +40,27 @@ export async function relayJson<Req>(
   recorder: Recorder<Req>,
 ): Promise<JsonResult> {
   const deadlines = jsonDeadlines(relay.options.timeout, controller, relay.scheduler);
-  let answered = false;
+  /** A failure of upstream's: a deadline that expired, else what `other` makes of it. */
+  const upstreamFailed = (other: JsonResult): JsonResult => {
+    const expired = deadlines.expired();
+    return expired ? { kind: 'failed', error: expired } : other;
+  };
   try {
-    const response = await firstValueFrom(relay.requestJson(plan.method, plan.path, plan.body, controller.signal));
-    answered = true;
+    let response: TransportResponse;
+    try {
+      response = await firstValueFrom(relay.requestJson(plan.method, plan.path, plan.body, controller.signal));
+    } catch (cause) {
+      return upstreamFailed({ kind: 'failed', error: new APIConnectionError({ message: 'The upstream request failed', cause }) });
+    }
     const aborted$ = fromEvent(controller.signal, 'abort');
-    const { bytes, truncated } = await firstValueFrom(readBytes(deadlines.responded(response.body), relay.maxResponseBytes, aborted$));
+    let read: BodyBytes;
+    try {
+      read = await firstValueFrom(readBytes(deadlines.responded(response.body), relay.maxResponseBytes, aborted$));
+    } catch (cause) {
+      // After the headers, the body broke (a reset, or fewer bytes than its content-length): no connection failure.
+      return upstreamFailed(brokenBody(cause));
+    }
+    const { bytes, truncated } = read;
     const text = decoder.decode(bytes);
     recorder.context.requestId = relay.requestIdIn(response.headers);
     const expired = deadlines.expired();
@@ -57,11 +73,6 @@ export async function relayJson<Req>(
     const headers = { ...redacted(relay, forwardedResponseHeaders(response.headers)), 'content-type': response.headers['content-type'] ?? JSON_CONTENT_TYPE };
     // The model's answer as upstream sent it, byte for byte.
     return { kind: 'answer', status: response.status, headers, body: bytes, outcome: 'completed' };
-  } catch (cause) {
-    const expired = deadlines.expired();
-    if (expired) return { kind: 'failed', error: expired };
-    // After the headers, the body broke (a reset, or fewer bytes than its content-length): no connection failure.
-    return answered ? brokenBody(cause) : { kind: 'failed', error: new APIConnectionError({ message: 'The upstream request failed', cause }) };
   } finally {
     deadlines.clear();
   }
