@@ -161,7 +161,7 @@ export function withIdLines(entries: StoredEntry[]): LogEntry {
   let events = 0;
   for (const { event, bytes } of entries) {
     size += bytes.byteLength;
-    if (event === 0) continue;
+    if (event <= 0) continue;
     events++;
     const place = idLinePlace(bytes);
     size += (place.cut ? 1 : 0) + ID_PREFIX.length + digitCount(event) + (place.cut ? 1 : place.eol);
@@ -169,7 +169,7 @@ export function withIdLines(entries: StoredEntry[]): LogEntry {
   const joined = new Uint8Array(size);
   let offset = 0;
   for (const { event, bytes } of entries) {
-    if (event === 0) {
+    if (event <= 0) {
       joined.set(bytes, offset);
       offset += bytes.byteLength;
       continue;
