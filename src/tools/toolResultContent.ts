@@ -1,3 +1,4 @@
+import { excerpt } from '../errors.js';
 import type { ToolCall, ToolOutcome } from './toolRunEvents.js';
 
 /** The longest error text sent back to the model: enough to act on, never a whole stack or body. */
@@ -18,19 +19,15 @@ export function toolResultContent(call: ToolCall, outcome: ToolOutcome, offered:
     case 'result':
       return typeof outcome.value === 'string' ? outcome.value : (JSON.stringify(outcome.value) ?? 'null');
     case 'invalid-arguments':
-      return `Error: the arguments for ${call.name} are invalid, so it did not run. ${bounded(outcome.error.message)} Call it again with arguments that match its parameters.`;
+      return `Error: the arguments for ${call.name} are invalid, so it did not run. ${excerpt(outcome.error.message, MAX_ERROR_CHARS)} Call it again with arguments that match its parameters.`;
     case 'unknown-tool':
-      return `Error: there is no tool named ${JSON.stringify(bounded(call.name))}. The tools are: ${offered.join(', ') || 'none'}.`;
+      return `Error: there is no tool named ${JSON.stringify(excerpt(call.name, MAX_ERROR_CHARS))}. The tools are: ${offered.join(', ') || 'none'}.`;
     case 'failed':
-      return `Error: ${call.name} failed: ${bounded(messageOf(outcome.error))}`;
+      return `Error: ${call.name} failed: ${excerpt(messageOf(outcome.error), MAX_ERROR_CHARS)}`;
   }
 }
 
 function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;
   return typeof error === 'string' ? error : 'it raised an error without a message';
-}
-
-function bounded(text: string): string {
-  return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}…` : text;
 }
