@@ -104,7 +104,6 @@ export class RedisReader implements StoreReader {
       // One connection runs them in order: a lease gone before the read means its ending (if any) is in the read.
       const read = Promise.all([buffers.pTTL(keys.lease), buffers.xRead({ key: keys.frames, id: this.position }, { COUNT: batch })]);
       const [leaseTtl, reply] = await withDeadline(read, commandTimeoutMs, 'read a stream', answers);
-      answers.lastAnswerAt = Date.now();
       const streams = reply as Array<{ messages: RawEntry[] }> | null;
       return { leaseTtl: Number(leaseTtl), entries: streams?.[0]?.messages ?? [] };
     } catch (error) {

@@ -254,7 +254,6 @@ export class RedisRecording implements StreamRecording {
     this.writing = true;
     withDeadline(commands, this.config.commandTimeoutMs, what, this.config.commandsAnswers).then(
       () => {
-        this.config.commandsAnswers.lastAnswerAt = Date.now();
         this.writing = false;
         this.remember(blocks);
         this.version++;
@@ -326,7 +325,7 @@ export class RedisRecording implements StreamRecording {
       const liveTtl = RedisRecording.liveTtlMs(this.config);
       const ttls = commands.multi().pExpire(keys.frames, liveTtl).pExpire(keys.meta, liveTtl).exec();
       withDeadline(ttls, commandTimeoutMs, 'refresh the TTLs', commandsAnswers).then(
-        () => (commandsAnswers.lastAnswerAt = Date.now()),
+        () => undefined,
         (error: unknown) => this.fail(new OpenAIRxError({ message: 'The resume store could not refresh its TTLs in Redis', cause: error })),
       );
     }

@@ -370,9 +370,7 @@ class RedisResumeStore implements ResumeStore {
 
   /** `promise`, sent on the commands' connection, within `commandTimeoutMs` of that connection's last answer. */
   private async answered<T>(promise: Promise<T>, what: string): Promise<T> {
-    const reply = await withDeadline(promise, this.settings.commandTimeoutMs, what, this.commandsAnswers);
-    this.commandsAnswers.lastAnswerAt = Date.now();
-    return reply;
+    return withDeadline(promise, this.settings.commandTimeoutMs, what, this.commandsAnswers);
   }
 
   private async command<T>(promise: Promise<T>): Promise<T> {

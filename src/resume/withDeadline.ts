@@ -1,6 +1,6 @@
 import { OpenAIRxError } from '../errors.js';
 
-/** When a connection last answered one of the commands sent on it (its owners set it at each answer). */
+/** When a connection last answered one of the commands sent on it (set by {@link withDeadline} at each answer). */
 export interface ConnectionAnswers {
   lastAnswerAt: number;
 }
@@ -16,7 +16,6 @@ export interface ConnectionAnswers {
  *
  * @example
  * await withDeadline(client.multi().xAdd(…).exec(), 5000, 'append to a stream', commandsAnswers);
- * commandsAnswers.lastAnswerAt = Date.now();
  */
 export function withDeadline<T>(promise: Promise<T>, ms: number, what: string, connection?: ConnectionAnswers): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -32,7 +31,13 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, what: string, c
     const readThenJudge = () => void setImmediate(judge);
     timer = setTimeout(readThenJudge, ms);
   });
-  return Promise.race([promise, deadline]).finally(() => {
+  const answered = connection
+    ? promise.then((value) => {
+        connection.lastAnswerAt = Date.now();
+        return value;
+      })
+    : promise;
+  return Promise.race([answered, deadline]).finally(() => {
     settled = true;
     clearTimeout(timer);
   });
