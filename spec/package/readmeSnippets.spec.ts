@@ -13,14 +13,18 @@ import { startMockUpstream, type MockUpstream } from '../../src/testing/index.no
  *   <!-- runnable: continued -->  appended to the program of the runnable block before it (blocks that share
  *                                 its imports: pasted together, they must still work)
  *   <!-- compiles -->             type-checked only (a server that listens until stopped)
+ *   <!-- fragment -->             type-checked only, as a module of its own, against README_CONTEXT: the names a
+ *                                 fragment takes from the reader's app (`client`, `ask`, `render` …) and the
+ *                                 rxjs and openai-rx functions it uses without importing them
  *
+ * Every ```ts block carries a marker, so that a new one cannot go unchecked.
  * `openai-rx` and its subpaths resolve to src/ through tsconfig paths (the Node entries), rxjs and the rest
  * from this repository's node_modules. Programs run with Node and tsx, OPENAI_BASE_URL pointing at a local mock
  * upstream, and `expect` (jest's, which marble examples call) as a global.
  */
 jest.setTimeout(120_000);
 
-type Marker = 'runnable' | 'runnable: continued' | 'compiles';
+type Marker = 'runnable' | 'runnable: continued' | 'compiles' | 'fragment';
 
 interface Program {
   /** The README line of its first block. */
@@ -38,7 +42,8 @@ function readmePrograms(markdown: string): Program[] {
   const lines = markdown.split('\n');
   const programs: Program[] = [];
   for (let at = 0; at < lines.length; at++) {
-    const marker = /^<!-- (runnable|runnable: continued|compiles) -->$/.exec(lines[at])?.[1] as Marker | undefined;
+    const marker = /^<!-- (runnable|runnable: continued|compiles|fragment) -->$/.exec(lines[at])?.[1] as Marker | undefined;
+    if (lines[at] === '```ts') throw new Error(`README.md:${at + 1}: a \`\`\`ts block without a marker on the line before it`);
     if (!marker) continue;
     if (lines[at + 1] !== '```ts') throw new Error(`README.md:${at + 1}: <!-- ${marker} --> is not followed by a \`\`\`ts block`);
     const end = lines.indexOf('```', at + 2);
@@ -48,7 +53,11 @@ function readmePrograms(markdown: string): Program[] {
       if (!previous?.run) throw new Error(`README.md:${at + 1}: a continued block follows no runnable one`);
       previous.code += `\n\n${code}`;
       previous.blocks++;
-    } else programs.push({ line: at + 2, run: marker === 'runnable', code, blocks: 1 });
+    } else {
+      // `export {}` makes a fragment without imports a module too: its names stay its own
+      const moduleCode = marker === 'fragment' ? `${code}\n\nexport {};` : code;
+      programs.push({ line: at + 2, run: marker === 'runnable', code: moduleCode, blocks: 1 });
+    }
     at = end;
   }
   return programs;
@@ -60,6 +69,88 @@ const entries: Record<string, string> = {
   'openai-rx/testing': 'src/testing/index.node.ts',
   'openai-rx/opentelemetry': 'src/opentelemetry.ts',
 };
+
+/**
+ * What the README's fragments take as given (a global script: a fragment's own imports shadow these). The app's
+ * own functions have the narrowest type their uses allow, so a fragment that hands them something else fails.
+ */
+const README_CONTEXT = `
+type OpenAIRx = typeof import('openai-rx');
+type Rx = typeof import('rxjs');
+type Observable<T> = import('rxjs').Observable<T>;
+type ChatCompletionCreateParams = import('openai-rx').ChatCompletionCreateParams;
+type ChatCompletionChunk = import('openai-rx').ChatCompletionChunk;
+type ResponseHead = import('openai-rx').ResponseHead;
+
+declare const client: import('openai-rx').OpenAIRxClient;
+declare const params: ChatCompletionCreateParams;
+declare const model: string;
+declare const input: string;
+declare const messages: import('openai-rx').ChatCompletionMessageParam[];
+declare const guided_json: object;
+declare const provider: { order: string[] };
+declare const chunk: ChatCompletionChunk;
+declare const stream$: Observable<ChatCompletionChunk>;
+declare const input$: Observable<string>;
+declare const res: import('node:http').ServerResponse;
+declare const stopButton: HTMLButtonElement;
+declare const suggestion: HTMLElement;
+declare function ask(content: string): ChatCompletionCreateParams;
+declare function append(text: string): void;
+declare function appendText(text: string): void;
+declare function appendRawFrame(frame: import('openai-rx').SseFrame): void;
+declare function write(text: string): void;
+declare function done(usage: import('openai-rx').ResponseUsage | null | undefined): void;
+declare function render(view: unknown): void;
+declare function save(value: unknown): void;
+declare function store(completion: import('openai-rx').ChatCompletion): void;
+declare function showStatus(text: string): void;
+declare function showDone(): void;
+declare function showError(error: unknown): void;
+declare function keepStreamId(head: ResponseHead): void;
+declare class ChatService {
+  stream(params: ChatCompletionCreateParams): Observable<ChatCompletionChunk>;
+}
+
+declare const animationFrameScheduler: Rx['animationFrameScheduler'];
+declare const Subject: Rx['Subject'];
+declare const connect: Rx['connect'];
+declare const debounceTime: Rx['debounceTime'];
+declare const distinctUntilChanged: Rx['distinctUntilChanged'];
+declare const finalize: Rx['finalize'];
+declare const ignoreElements: Rx['ignoreElements'];
+declare const last: Rx['last'];
+declare const map: Rx['map'];
+declare const merge: Rx['merge'];
+declare const scan: Rx['scan'];
+declare const share: Rx['share'];
+declare const shareReplay: Rx['shareReplay'];
+declare const switchMap: Rx['switchMap'];
+declare const takeUntil: Rx['takeUntil'];
+declare const tap: Rx['tap'];
+declare const timeout: Rx['timeout'];
+
+declare const accumulateChatCompletion: OpenAIRx['accumulateChatCompletion'];
+declare const chatChunks: OpenAIRx['chatChunks'];
+declare const contentDeltas: OpenAIRx['contentDeltas'];
+declare const encodeSse: OpenAIRx['encodeSse'];
+declare const paceText: OpenAIRx['paceText'];
+declare const retryStream: OpenAIRx['retryStream'];
+
+/* Angular, as much of it as the README's component uses (the package is not a dependency of this repository). */
+declare module '@angular/core' {
+  interface WritableSignal<T> {
+    (): T;
+    update(change: (value: T) => T): void;
+  }
+  export function Component(metadata: { selector: string; template: string }): (target: abstract new (...args: never[]) => unknown, context: ClassDecoratorContext) => void;
+  export function inject<T>(token: abstract new (...args: never[]) => T): T;
+  export function signal<T>(initial: T): WritableSignal<T>;
+}
+declare module '@angular/core/rxjs-interop' {
+  export function takeUntilDestroyed<T>(): import('rxjs').MonoTypeOperatorFunction<T>;
+}
+`;
 
 const fileOf = (program: Program) => `readme-${program.line}.mts`;
 
@@ -82,9 +173,10 @@ beforeAll(async () => {
       types: ['node', 'jest'],
       paths: Object.fromEntries(Object.entries(entries).map(([name, path]) => [name, [join(repoRoot, path)]])),
     },
-    include: ['*.mts'],
+    include: ['*.mts', 'readme-context.d.ts'],
   };
   await writeFile(join(workDir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
+  await writeFile(join(workDir, 'readme-context.d.ts'), README_CONTEXT);
   await writeFile(join(workDir, 'expect-global.mjs'), "import { expect } from 'expect';\nglobalThis.expect = expect;\n");
   await Promise.all(programs.map((program) => writeFile(join(workDir, fileOf(program)), `${program.code}\n`)));
   upstream = await startMockUpstream({ apiKey: 'sk-readme-spec', tokenDelayMs: 1 });
