@@ -6,14 +6,14 @@ import { promisify } from 'node:util';
 import { startMockUpstream, type MockUpstream } from '../../src/testing/index.node';
 
 /*
- * The README's TypeScript blocks, read from README.md itself. A marker on the line before a ```ts block says
- * what is done with it (HTML comments: the rendered page does not show them):
+ * The TypeScript blocks of the README and the guides in docs/, read from the files themselves. A marker on the
+ * line before a ```ts block says what is done with it (HTML comments: the rendered page does not show them):
  *
  *   <!-- runnable -->             type-checked and run, as a program of its own
  *   <!-- runnable: continued -->  appended to the program of the runnable block before it (blocks that share
  *                                 its imports: pasted together, they must still work)
  *   <!-- compiles -->             type-checked only (a server that listens until stopped)
- *   <!-- fragment -->             type-checked only, as a module of its own, against README_CONTEXT: the names a
+ *   <!-- fragment -->             type-checked only, as a module of its own, against DOCUMENT_CONTEXT: the names a
  *                                 fragment takes from the reader's app (`client`, `ask`, `render` …) and the
  *                                 rxjs and openai-rx functions it uses without importing them
  *
@@ -26,9 +26,12 @@ jest.setTimeout(120_000);
 
 type Marker = 'runnable' | 'runnable: continued' | 'compiles' | 'fragment';
 
+/** The documents whose ```ts blocks are checked. */
+const DOCUMENTS = ['README.md', 'docs/browser.md', 'docs/relay.md', 'docs/resume.md'];
+
 interface Program {
-  /** The README line of its first block. */
-  line: number;
+  /** Where its first block begins: `README.md:382`. */
+  place: string;
   run: boolean;
   code: string;
   /** How many README blocks it is made of. */
@@ -37,26 +40,26 @@ interface Program {
 
 const repoRoot = join(__dirname, '..', '..');
 
-/** The marked ```ts blocks of `markdown`, as programs. */
-function readmePrograms(markdown: string): Program[] {
+/** The marked ```ts blocks of `markdown` (the text of `document`), as programs. */
+function documentPrograms(document: string, markdown: string): Program[] {
   const lines = markdown.split('\n');
   const programs: Program[] = [];
   for (let at = 0; at < lines.length; at++) {
     const marker = /^<!-- (runnable|runnable: continued|compiles|fragment) -->$/.exec(lines[at])?.[1] as Marker | undefined;
-    if (lines[at] === '```ts') throw new Error(`README.md:${at + 1}: a \`\`\`ts block without a marker on the line before it`);
+    if (lines[at] === '```ts') throw new Error(`${document}:${at + 1}: a \`\`\`ts block without a marker on the line before it`);
     if (!marker) continue;
-    if (lines[at + 1] !== '```ts') throw new Error(`README.md:${at + 1}: <!-- ${marker} --> is not followed by a \`\`\`ts block`);
+    if (lines[at + 1] !== '```ts') throw new Error(`${document}:${at + 1}: <!-- ${marker} --> is not followed by a \`\`\`ts block`);
     const end = lines.indexOf('```', at + 2);
     const code = lines.slice(at + 2, end).join('\n');
     const previous = programs.at(-1);
     if (marker === 'runnable: continued') {
-      if (!previous?.run) throw new Error(`README.md:${at + 1}: a continued block follows no runnable one`);
+      if (!previous?.run) throw new Error(`${document}:${at + 1}: a continued block follows no runnable one`);
       previous.code += `\n\n${code}`;
       previous.blocks++;
     } else {
       // `export {}` makes a fragment without imports a module too: its names stay its own
       const moduleCode = marker === 'fragment' ? `${code}\n\nexport {};` : code;
-      programs.push({ line: at + 2, run: marker === 'runnable', code: moduleCode, blocks: 1 });
+      programs.push({ place: `${document}:${at + 2}`, run: marker === 'runnable', code: moduleCode, blocks: 1 });
     }
     at = end;
   }
@@ -68,13 +71,14 @@ const entries: Record<string, string> = {
   'openai-rx/node': 'src/node.ts',
   'openai-rx/testing': 'src/testing/index.node.ts',
   'openai-rx/opentelemetry': 'src/opentelemetry.ts',
+  'openai-rx/redis': 'src/redis.ts',
 };
 
 /**
- * What the README's fragments take as given (a global script: a fragment's own imports shadow these). The app's
+ * What the documents' fragments take as given (a global script: a fragment's own imports shadow these). The app's
  * own functions have the narrowest type their uses allow, so a fragment that hands them something else fails.
  */
-const README_CONTEXT = `
+const DOCUMENT_CONTEXT = `
 type OpenAIRx = typeof import('openai-rx');
 type Rx = typeof import('rxjs');
 type Observable<T> = import('rxjs').Observable<T>;
@@ -103,11 +107,28 @@ declare function write(text: string): void;
 declare function done(usage: import('openai-rx').ResponseUsage | null | undefined): void;
 declare function render(view: unknown): void;
 declare function save(value: unknown): void;
-declare function store(completion: import('openai-rx').ChatCompletion): void;
 declare function showStatus(text: string): void;
 declare function showDone(): void;
 declare function showError(error: unknown): void;
 declare function keepStreamId(head: ResponseHead): void;
+declare const output: HTMLElement;
+declare const OpenAI: typeof import('openai').default;
+declare const express: typeof import('express');
+declare const requireLogin: import('express').RequestHandler;
+declare const log: { info(value: unknown): void };
+declare const metrics: { refusals: { inc(labels: { model?: string }): void } };
+declare const tenants: { allows(origin: string): Promise<boolean> };
+declare const server: import('node:http').Server;
+declare const apiKey: string;
+declare const store: import('openai-rx').ResumeStore;
+declare const createRelay: typeof import('openai-rx/node').createRelay;
+declare const createClient: OpenAIRx['createClient'];
+declare function userIdOf(request: import('node:http').IncomingMessage): string | undefined;
+declare const sessions: { get(request: import('node:http').IncomingMessage): Promise<{ userId: string } | undefined> };
+declare const relay: (request: Request) => Promise<Response>;
+/* Deno's and Hono's, as much as the relay guide uses */
+declare const Deno: { serve(handler: (request: Request) => Promise<Response>): unknown };
+declare const app: { on(methods: string[], path: string, handler: (c: { req: { raw: Request } }) => Promise<Response>): void };
 declare class ChatService {
   stream(params: ChatCompletionCreateParams): Observable<ChatCompletionChunk>;
 }
@@ -136,6 +157,7 @@ declare const contentDeltas: OpenAIRx['contentDeltas'];
 declare const encodeSse: OpenAIRx['encodeSse'];
 declare const paceText: OpenAIRx['paceText'];
 declare const retryStream: OpenAIRx['retryStream'];
+declare const StreamNotFoundError: OpenAIRx['StreamNotFoundError'];
 
 /* Angular, as much of it as the README's component uses (the package is not a dependency of this repository). */
 declare module '@angular/core' {
@@ -152,15 +174,17 @@ declare module '@angular/core/rxjs-interop' {
 }
 `;
 
-const fileOf = (program: Program) => `readme-${program.line}.mts`;
+/** `README.md:382` → `README.md-382.mts` */
+const fileOf = (program: Program) => `${program.place.replace(/^docs\//, '').replace(':', '-')}.mts`;
 
 let workDir: string;
 let upstream: MockUpstream;
 let programs: Program[];
 
 beforeAll(async () => {
-  programs = readmePrograms(await readFile(join(repoRoot, 'README.md'), 'utf8'));
-  workDir = await mkdtemp(join(tmpdir(), 'openai-rx-readme-'));
+  const texts = await Promise.all(DOCUMENTS.map((document) => readFile(join(repoRoot, document), 'utf8')));
+  programs = DOCUMENTS.flatMap((document, at) => documentPrograms(document, texts[at]));
+  workDir = await mkdtemp(join(tmpdir(), 'openai-rx-documents-'));
   await symlink(join(repoRoot, 'node_modules'), join(workDir, 'node_modules'), 'dir');
   const tsconfig = {
     compilerOptions: {
@@ -173,10 +197,10 @@ beforeAll(async () => {
       types: ['node', 'jest'],
       paths: Object.fromEntries(Object.entries(entries).map(([name, path]) => [name, [join(repoRoot, path)]])),
     },
-    include: ['*.mts', 'readme-context.d.ts'],
+    include: ['*.mts', 'document-context.d.ts'],
   };
   await writeFile(join(workDir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
-  await writeFile(join(workDir, 'readme-context.d.ts'), README_CONTEXT);
+  await writeFile(join(workDir, 'document-context.d.ts'), DOCUMENT_CONTEXT);
   await writeFile(join(workDir, 'expect-global.mjs'), "import { expect } from 'expect';\nglobalThis.expect = expect;\n");
   await Promise.all(programs.map((program) => writeFile(join(workDir, fileOf(program)), `${program.code}\n`)));
   upstream = await startMockUpstream({ apiKey: 'sk-readme-spec', tokenDelayMs: 1 });
@@ -223,7 +247,7 @@ test('every runnable program runs to its end against the local mock upstream, wi
       OPENAI_BASE_URL: upstream.baseURL,
       OPENAI_API_KEY: 'sk-readme-spec',
     });
-    if (result.code !== 0) failures.push(`README.md:${program.line} exited with ${result.code}:\n${result.output}`);
+    if (result.code !== 0) failures.push(`${program.place} exited with ${result.code}:\n${result.output}`);
   }
 
   expect(failures).toEqual([]);
