@@ -120,24 +120,6 @@ const LF = 10;
 const CR = 13;
 const ID_PREFIX = [105, 100, 58, 32]; // `id: `
 
-/** Where a block's `id:` line goes and which line endings it takes: see {@link withIdLines}. */
-interface IdLinePlace {
-  /** Bytes of the block before the line. */
-  at: number;
-  /** A cut last line is ended (an LF) before the `id:` line. */
-  cut: boolean;
-  eol: 1 | 2;
-  eolByte: number;
-}
-
-function idLinePlace(bytes: Uint8Array): IdLinePlace {
-  const last = bytes[bytes.length - 1];
-  const eol = last === LF && bytes[bytes.length - 2] === CR ? 2 : 1;
-  const blank = endsWithBlankLine(bytes);
-  const cut = !blank && last !== LF && last !== CR;
-  return { at: blank ? bytes.length - eol : bytes.length, cut, eol: cut ? 1 : eol, eolByte: cut ? LF : last === CR ? CR : LF };
-}
-
 /** Decimal digits of a non-negative integer. */
 function digitCount(n: number): number {
   let count = 1;
@@ -163,39 +145,50 @@ export function withIdLines(entries: StoredEntry[]): LogEntry {
     size += bytes.byteLength;
     if (event <= 0) continue;
     events++;
-    const place = idLinePlace(bytes);
-    size += (place.cut ? 1 : 0) + ID_PREFIX.length + digitCount(event) + (place.cut ? 1 : place.eol);
+    size += idLineLength(bytes, event);
   }
   const joined = new Uint8Array(size);
   let offset = 0;
   for (const { event, bytes } of entries) {
-    if (event <= 0) {
-      joined.set(bytes, offset);
-      offset += bytes.byteLength;
-      continue;
-    }
-    const place = idLinePlace(bytes);
-    joined.set(place.at === bytes.length ? bytes : bytes.subarray(0, place.at), offset);
-    offset += place.at;
-    if (place.cut) joined[offset++] = LF;
-    for (const byte of ID_PREFIX) joined[offset++] = byte;
-    const digits = digitCount(event);
-    for (let n = event, i = digits - 1; i >= 0; i--, n = Math.floor(n / 10)) joined[offset + i] = 48 + (n % 10);
-    offset += digits;
-    if (place.eol === 2) joined[offset++] = CR;
-    joined[offset++] = place.eolByte;
-    if (place.at < bytes.length) {
-      joined.set(bytes.subarray(place.at), offset);
-      offset += bytes.length - place.at;
-    }
+    joined.set(bytes, offset);
+    offset = event <= 0 ? offset + bytes.byteLength : writeIdLine(joined, offset, bytes, event);
   }
   return { bytes: joined, events };
 }
 
-/** Whether the block's last line is blank: two line endings in a row at its end. */
-function endsWithBlankLine(bytes: Uint8Array): boolean {
+/** The bytes the `id:` line adds to `bytes`, event `event`'s block (a cut last line's ending included). */
+function idLineLength(bytes: Uint8Array, event: number): number {
+  const blankEol = blankLineEol(bytes);
+  if (blankEol > 0) return ID_PREFIX.length + digitCount(event) + blankEol;
+  const cut = eolBefore(bytes, bytes.length) === 0;
+  return (cut ? 1 : 0) + ID_PREFIX.length + digitCount(event) + (cut ? 1 : eolBefore(bytes, bytes.length));
+}
+
+/**
+ * Given `bytes` already copied to `joined` at `offset`, puts the `id:` line in its place (the blank line's ending, at
+ * most two bytes, moves after it) and returns the offset after the block. No views are made: this runs per event.
+ */
+function writeIdLine(joined: Uint8Array, offset: number, bytes: Uint8Array, event: number): number {
+  const length = bytes.length;
+  const blankEol = blankLineEol(bytes);
+  const endEol = blankEol > 0 ? blankEol : eolBefore(bytes, length);
+  const cut = endEol === 0;
+  let at = offset + length - blankEol;
+  if (cut) joined[at++] = LF;
+  for (const byte of ID_PREFIX) joined[at++] = byte;
+  const digits = digitCount(event);
+  for (let n = event, i = digits - 1; i >= 0; i--, n = Math.floor(n / 10)) joined[at + i] = 48 + (n % 10);
+  at += digits;
+  if (cut) joined[at++] = LF;
+  else for (let i = length - endEol; i < length; i++) joined[at++] = bytes[i];
+  for (let i = length - blankEol; i < length; i++) joined[at++] = bytes[i];
+  return at;
+}
+
+/** The length of the line ending of the blank line that ends `bytes` (2 for CRLF), or 0 if it does not end so. */
+function blankLineEol(bytes: Uint8Array): number {
   const last = eolBefore(bytes, bytes.length);
-  return last > 0 && eolBefore(bytes, bytes.length - last) > 0;
+  return last > 0 && eolBefore(bytes, bytes.length - last) > 0 ? last : 0;
 }
 
 /** The length of the line ending that ends `bytes` before `end`: 2 (CRLF), 1 (LF or CR) or 0. */
