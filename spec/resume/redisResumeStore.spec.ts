@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createClient, type RedisClientType } from 'redis';
 import { OpenAIRxError } from '../../src/errors';
+import type { RedisRecording } from '../../src/resume/redisRecording';
+import type { StoredEntry } from '../../src/resume/types';
 import { redisResumeStore, type RedisResumeStoreConfig } from '../../src/resume/redisResumeStore';
 import { decodeEntry, streamKeys } from '../../src/resume/redisStreamLayout';
 import { watchChanges, type Changes } from '../helpers/changes';
@@ -468,6 +470,35 @@ describe('redisResumeStore against a real redis-server', () => {
     const oldest = await openReader(other, id, 1000 - kept + 1);
     expect(shown(await readCount(oldest, kept - 1))).toEqual(shown(all.slice(1000 - kept + 1)));
     for (const reader of [watcher, midEntry, oldest]) reader.close();
+    recording.release();
+  });
+
+  test("the owner keeps its last writes only while a reader is attached on its instance", async () => {
+    const prefix = freshPrefix();
+    const owner = store({ prefix });
+    const other = store({ prefix });
+    const id = streamId();
+    const recording = (await owner.create(id, { createdAt: 1 })) as RedisRecording;
+    const elsewhere = await openReader(other, id, 0);
+    /** Appends, and waits for Redis's answer to the owner. */
+    const written = async (blocks: StoredEntry[]) => {
+      const seen = recording.writes;
+      recording.append(blocks);
+      await recording.changedSince(seen).done;
+    };
+    await written([event(1), event(2)]);
+    // Written, and read elsewhere only: nobody here to keep them for.
+    expect(recording.writtenAfter(0, 64)).toBe('ask-redis');
+    expect(shown(await readCount(elsewhere, 2))).toEqual(shown([event(1), event(2)]));
+    const here = await openReader(owner, id, 2);
+    recording.append([event(3)]);
+    expect(shown(await readCount(here, 1))).toEqual(shown([event(3)]));
+    expect(recording.writtenAfter(2, 64)).toEqual({ entries: [event(3)], lastId: '3-0', nextIndex: 3 });
+    here.close();
+    await written([event(4)]);
+    expect(recording.writtenAfter(3, 64)).toBe('ask-redis');
+    expect(shown(await readCount(elsewhere, 2))).toEqual(shown([event(3), event(4)]));
+    elsewhere.close();
     recording.release();
   });
 

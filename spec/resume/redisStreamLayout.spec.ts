@@ -19,7 +19,8 @@ function written(groups: StoredEntry[][]): RawEntry[] {
   return groups.map((blocks) => {
     for (const block of blocks) numbering.accept(block.event);
     const { id, index } = numbering.next(blocks);
-    return { id, message: batchFields(index, blocks) };
+    const bytes = blocks.reduce((sum, block) => sum + block.bytes.byteLength, 0);
+    return { id, message: batchFields(index, blocks, bytes) };
   });
 }
 
@@ -77,15 +78,15 @@ describe('entry size', () => {
   const blocks = (count: number, bytes: number) => Array.from({ length: count }, (_, at) => ({ event: at + 1, bytes: new Uint8Array(bytes) }));
 
   test(`up to ${ENTRY_BLOCKS} blocks and ${ENTRY_BYTES / 1024} KiB, from where the last one ended`, () => {
-    expect(entrySize(blocks(2000, 10), 0, ENTRY_BLOCKS)).toBe(ENTRY_BLOCKS);
-    expect(entrySize(blocks(2000, 10), 1800, ENTRY_BLOCKS)).toBe(200);
-    expect(entrySize(blocks(100, 1024), 0, ENTRY_BLOCKS)).toBe(ENTRY_BYTES / 1024);
+    expect(entrySize(blocks(2000, 10), 0, ENTRY_BLOCKS)).toEqual({ count: ENTRY_BLOCKS, bytes: ENTRY_BLOCKS * 10 });
+    expect(entrySize(blocks(2000, 10), 1800, ENTRY_BLOCKS)).toEqual({ count: 200, bytes: 2000 });
+    expect(entrySize(blocks(100, 1024), 0, ENTRY_BLOCKS)).toEqual({ count: ENTRY_BYTES / 1024, bytes: ENTRY_BYTES });
   });
 
   test('a block larger than the byte cap goes alone', () => {
     const big = [...blocks(1, ENTRY_BYTES * 3), ...blocks(3, 10)];
-    expect(entrySize(big, 0, ENTRY_BLOCKS)).toBe(1);
-    expect(entrySize(blocks(3, 10).concat(big), 0, ENTRY_BLOCKS)).toBe(3);
+    expect(entrySize(big, 0, ENTRY_BLOCKS)).toEqual({ count: 1, bytes: ENTRY_BYTES * 3 });
+    expect(entrySize(blocks(3, 10).concat(big), 0, ENTRY_BLOCKS)).toEqual({ count: 3, bytes: 30 });
   });
 
   test('a stream that keeps few blocks gets small entries: a tenth of them, at least one', () => {

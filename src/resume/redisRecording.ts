@@ -47,16 +47,17 @@ const ENTRIES_PER_WRITE = 16;
  */
 const TRIM_STEP = 100;
 
-/** One entry of the stream: its id, its first block's position in the generation, its blocks. */
+/** One entry of the stream: its id, its first block's position in the generation, its blocks and their bytes. */
 export interface WrittenEntry {
   id: string;
   index: number;
   blocks: StoredEntry[];
+  bytes: number;
 }
 
 /**
- * The blocks of the last writes Redis acknowledged, at most this many (and {@link WRITTEN_BYTES}), kept while a
- * reader is attached on the owner's instance: such readers take them from here instead of reading them back from
+ * The blocks of the last writes Redis acknowledged, at most this many (and {@link WRITTEN_BYTES}; or the last write's,
+ * up to 16 entries), kept while a reader is attached on the owner's instance: such readers take them from here instead of reading them back from
  * Redis. A reader further behind reads Redis.
  */
 const WRITTEN_BLOCKS = 2000;
@@ -301,11 +302,12 @@ export class RedisRecording implements StreamRecording {
     const entries: WrittenEntry[] = [];
     let taken = 0;
     while (taken < this.pending.length && entries.length < ENTRIES_PER_WRITE) {
-      const blocks = this.pending.slice(taken, taken + entrySize(this.pending, taken, this.entryBlocks));
-      taken += blocks.length;
-      entries.push({ ...this.numbering.next(blocks), blocks });
+      const { count, bytes } = entrySize(this.pending, taken, this.entryBlocks);
+      const blocks = this.pending.slice(taken, taken + count);
+      taken += count;
+      this.pendingBytes -= bytes + count * ENTRY_OVERHEAD;
+      entries.push({ ...this.numbering.next(blocks), blocks, bytes });
     }
-    for (const block of this.pending.slice(0, taken)) this.pendingBytes -= block.bytes.byteLength + ENTRY_OVERHEAD;
     this.pending = this.pending.slice(taken);
     return entries;
   }
@@ -322,16 +324,23 @@ export class RedisRecording implements StreamRecording {
     for (const entry of entries) {
       this.written.push(entry);
       this.writtenBlocks += entry.blocks.length;
-      for (const block of entry.blocks) this.writtenBytes += block.bytes.byteLength;
+      this.writtenBytes += entry.bytes;
     }
     const keptFrom = this.writtenUpTo - this.config.maxEntriesPerStream;
+    // The entries just written stay whatever their size (a reader here reads them before the next write lands),
+    // unless Redis trimmed them already.
+    const older = this.written.length - entries.length;
     let drop = 0;
-    while (drop < this.written.length - 1 && (this.writtenBlocks > WRITTEN_BLOCKS || this.writtenBytes > WRITTEN_BYTES || this.endsBefore(this.written[drop], keptFrom))) {
+    while (drop < this.written.length - 1 && (this.endsBefore(this.written[drop], keptFrom) || (drop < older && this.overWindow))) {
       this.writtenBlocks -= this.written[drop].blocks.length;
-      for (const block of this.written[drop].blocks) this.writtenBytes -= block.bytes.byteLength;
+      this.writtenBytes -= this.written[drop].bytes;
       drop++;
     }
     if (drop > 0) this.written = this.written.slice(drop);
+  }
+
+  private get overWindow(): boolean {
+    return this.writtenBlocks > WRITTEN_BLOCKS || this.writtenBytes > WRITTEN_BYTES;
   }
 
   private endsBefore(entry: WrittenEntry, index: number): boolean {
@@ -347,7 +356,7 @@ export class RedisRecording implements StreamRecording {
   private appendCommands(entries: WrittenEntry[]): Promise<unknown> {
     const { commands, keys } = this.config;
     const multi = commands.multi();
-    for (const { id, index, blocks } of entries) multi.xAdd(keys.frames, id, batchFields(index, blocks));
+    for (const { id, index, blocks, bytes } of entries) multi.xAdd(keys.frames, id, batchFields(index, blocks, bytes));
     const trimTo = this.trimPoint(entries);
     if (trimTo) multi.xTrim(keys.frames, 'MINID', trimTo);
     return multi.pExpire(keys.frames, RedisRecording.liveTtlMs(this.config)).exec();

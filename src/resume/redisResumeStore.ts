@@ -62,7 +62,7 @@ const DEFAULTS = {
   commandTimeoutMs: 5_000,
 };
 
-/** Entries a reader takes per read (each up to 500 blocks and 64 KiB, one larger block alone). */
+/** Entries a reader takes per read: each up to 500 blocks and 56 KiB (a larger block alone), so about 3.5 MiB at most. */
 const READ_BATCH = 64;
 /** An instance's wake key outlives its last wake by this much. */
 const WAKE_TTL_MS = 60_000;

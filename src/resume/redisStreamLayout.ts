@@ -38,8 +38,8 @@ export const MAX_STREAM_ID_LENGTH = 256;
  * this is most of the slack of its bound.
  */
 export const ENTRY_BLOCKS = 500;
-/** Bytes per entry, at most, unless one block alone is larger. */
-export const ENTRY_BYTES = 64 * 1024;
+/** Bytes per entry, at most, unless one block alone is larger: with its lengths, within jemalloc's 64 KiB class. */
+export const ENTRY_BYTES = 56 * 1024;
 /** What a reader accepts in one entry: more than the writers' cap, so that a later version may raise it. */
 const MAX_DECODED_BLOCKS = 10_000;
 /** A length is at most 9 digits (a block under 1 GB), with its sign and comma. */
@@ -99,22 +99,26 @@ export function entryBlocks(keptBlocks: number): number {
   return Math.max(1, Math.min(ENTRY_BLOCKS, Math.floor(keptBlocks / 10)));
 }
 
-/** How many of `blocks`, from `from` on, go into one entry: up to `maxBlocks` and {@link ENTRY_BYTES}, and at least one. */
-export function entrySize(blocks: readonly StoredEntry[], from: number, maxBlocks: number): number {
+/**
+ * How many of `blocks`, from `from` on, go into one entry (up to `maxBlocks` and {@link ENTRY_BYTES}, and at least
+ * one), and their bytes.
+ */
+export function entrySize(blocks: readonly StoredEntry[], from: number, maxBlocks: number): { count: number; bytes: number } {
   let bytes = 0;
   let count = 0;
   while (from + count < blocks.length && count < maxBlocks) {
-    bytes += blocks[from + count].bytes.byteLength;
-    if (count > 0 && bytes > ENTRY_BYTES) break;
+    const size = blocks[from + count].bytes.byteLength;
+    if (count > 0 && bytes + size > ENTRY_BYTES) break;
+    bytes += size;
     count++;
   }
-  return count;
+  return { count, bytes };
 }
 
-/** The fields of a batch entry. */
-export function batchFields(index: number, blocks: readonly StoredEntry[]): Record<string, string | Buffer> {
+/** The fields of a batch entry; `bytes` is the sum of the blocks' lengths. */
+export function batchFields(index: number, blocks: readonly StoredEntry[], bytes: number): Record<string, string | Buffer> {
   const lengths = blocks.map((block) => (block.event > 0 ? String(block.bytes.byteLength) : `-${block.bytes.byteLength}`));
-  return { i: String(index), b: Buffer.concat(blocks.map((block) => block.bytes)), n: lengths.join(',') };
+  return { i: String(index), b: Buffer.concat(blocks.map((block) => block.bytes), bytes), n: lengths.join(',') };
 }
 
 /** The fields of the ending's entry. */
