@@ -140,6 +140,15 @@ describe('redisResumeStore against a real redis-server', () => {
     closeAfter.push(async () => redis.isOpen && (await redis.close()));
     return redis;
   };
+  /** Two instances on one prefix, an admin client of the test's own, and a stream generated on the first. */
+  const twoInstances = async (config: Omit<RedisResumeStoreConfig, 'url' | 'client' | 'prefix'> = {}) => {
+    const prefix = freshPrefix();
+    const owner = store({ prefix, ...config });
+    const other = store({ prefix, ...config });
+    const id = streamId();
+    const recording = (await owner.create(id, { createdAt: 1 })) as RedisRecording;
+    return { prefix, owner, other, admin: await ownClient(), id, recording };
+  };
 
   test('lost: an owner cut off from Redis (every connection of its store gone, as when its process dies) is lost to readers elsewhere within ~leaseMs', async () => {
     const prefix = freshPrefix();
@@ -398,12 +407,7 @@ describe('redisResumeStore against a real redis-server', () => {
   });
 
   test('blocks written together are one entry; resuming after an event in its middle, here or elsewhere, gives the blocks after it', async () => {
-    const prefix = freshPrefix();
-    const owner = store({ prefix });
-    const other = store({ prefix });
-    const admin = await ownClient();
-    const id = streamId();
-    const recording = await owner.create(id, { createdAt: 1 });
+    const { prefix, owner, other, admin, id, recording } = await twoInstances();
     const live = await openReader(owner, id, 0);
     const blocks = Array.from({ length: 100 }, (_, at) => [event(at + 1), comment(`after ${at + 1}`)]).flat();
     recording.append(blocks);
@@ -426,12 +430,7 @@ describe('redisResumeStore against a real redis-server', () => {
   });
 
   test('an entry someone else wrote under the prefix: opening or reading the stream fails with an error, nothing crashes or hangs', async () => {
-    const prefix = freshPrefix();
-    const owner = store({ prefix });
-    const other = store({ prefix });
-    const admin = await ownClient();
-    const id = streamId();
-    const recording = await owner.create(id, { createdAt: 1 });
+    const { prefix, other, admin, id, recording } = await twoInstances();
     recording.append([event(1)]);
     const reader = await openReader(other, id, 0);
     expect(shown(await readCount(reader, 1))).toEqual(shown([event(1)]));
@@ -444,13 +443,8 @@ describe('redisResumeStore against a real redis-server', () => {
   });
 
   test('trimming by whole entries: a reader that started mid-entry and fell behind what is kept is evicted; the oldest event kept can be resumed after', async () => {
-    const prefix = freshPrefix();
     const maxEntriesPerStream = 200;
-    const owner = store({ prefix, maxEntriesPerStream });
-    const other = store({ prefix, maxEntriesPerStream });
-    const admin = await ownClient();
-    const id = streamId();
-    const recording = await owner.create(id, { createdAt: 1 });
+    const { prefix, owner, other, admin, id, recording } = await twoInstances({ maxEntriesPerStream });
     const watcher = await openReader(owner, id, 0);
     const all = Array.from({ length: 1000 }, (_, at) => event(at + 1));
     // Entries of 20 blocks (a tenth of those kept): event 5 is in the middle of the first.
@@ -473,12 +467,8 @@ describe('redisResumeStore against a real redis-server', () => {
     recording.release();
   });
 
-  test("the owner keeps its last writes only while a reader is attached on its instance", async () => {
-    const prefix = freshPrefix();
-    const owner = store({ prefix });
-    const other = store({ prefix });
-    const id = streamId();
-    const recording = (await owner.create(id, { createdAt: 1 })) as RedisRecording;
+  test('the owner keeps its last writes only while a reader is attached on its instance', async () => {
+    const { owner, other, id, recording } = await twoInstances();
     const elsewhere = await openReader(other, id, 0);
     /** Appends, and waits for Redis's answer to the owner. */
     const written = async (blocks: StoredEntry[]) => {
