@@ -1,7 +1,7 @@
 import type { RedisClientType } from 'redis';
 import { OpenAIRxError } from '../errors.js';
 import type { BlockingReads } from './redisBlockingReads.js';
-import type { RedisRecording } from './redisRecording.js';
+import type { RedisRecording, WrittenBlocks } from './redisRecording.js';
 import { decodeEntry, type RawEntry, type StreamKeys } from './redisStreamLayout.js';
 import type { StoredEnding, StoredEntry, StoreRead, StoreReader } from './types.js';
 import { withDeadline, type ConnectionAnswers } from './withDeadline.js';
@@ -124,7 +124,7 @@ export class RedisReader implements StoreReader {
   }
 
   /** Blocks the owner on this instance had acknowledged by Redis: what a read of Redis would have returned. */
-  private takeWritten({ entries, lastId, nextIndex }: { entries: StoredEntry[]; lastId: string; nextIndex: number }): StoreRead {
+  private takeWritten({ entries, lastId, nextIndex }: WrittenBlocks): StoreRead {
     this.nextIndex = nextIndex;
     this.position = lastId;
     return { entries };

@@ -57,23 +57,27 @@ export interface WrittenEntry {
 
 /**
  * The blocks of the last writes Redis acknowledged, at most this many (and {@link WRITTEN_BYTES}; or the last write's,
- * up to 16 entries), kept while a reader is attached on the owner's instance: such readers take them from here instead of reading them back from
- * Redis. A reader further behind reads Redis.
+ * up to 16 entries), kept while a reader is attached on the owner's instance: such readers take them from here
+ * instead of reading them back from Redis. A reader further behind reads Redis.
  */
 const WRITTEN_BLOCKS = 2000;
 const WRITTEN_BYTES = 4 * 1024 * 1024;
 
-/**
- * What a reader on the owner's instance finds after its position: blocks Redis holds, up to the end of the entry
- * `lastId` (the block after them is `nextIndex`), or that it must wait or ask Redis.
- */
-export type WrittenRead = { entries: StoredEntry[]; lastId: string; nextIndex: number } | 'nothing-new' | 'ask-redis';
+/** Blocks Redis holds, up to the end of the entry `lastId`; the block after them is `nextIndex`. */
+export interface WrittenBlocks {
+  entries: StoredEntry[];
+  lastId: string;
+  nextIndex: number;
+}
+
+/** What a reader on the owner's instance finds after its position: blocks, or that it must wait or ask Redis. */
+export type WrittenRead = WrittenBlocks | 'nothing-new' | 'ask-redis';
 
 /**
  * The owner's side of a stream in Redis. Appends queue in memory and go out in order, one `MULTI` at a time: what
  * waits, batched into entries (one `XADD` per batch of blocks, not per block: see redisStreamLayout.ts), the trim
- * that keeps the last `maxEntriesPerStream` blocks, and the key's TTL; every `leaseMs / 3` the lease is refreshed on its own
- * connection and the TTL of the stream's keys (`retainMs + leaseMs` while generating) on the blocks' one; the ending
+ * that keeps the last `maxEntriesPerStream` blocks, and the key's TTL; every `leaseMs / 3` the lease is refreshed on
+ * its own connection and the TTL of the stream's keys (`retainMs + leaseMs` while generating) on the blocks' one; the ending
  * is the stream's last entry, written with the `retainMs` TTL, and deletes the lease. Anything Redis refuses, or does
  * not answer in time, fails the recording: `onFailure` runs once and nothing more is written.
  *
