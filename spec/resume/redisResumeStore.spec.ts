@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { createClient, type RedisClientType } from 'redis';
 import { OpenAIRxError } from '../../src/errors';
+import type { RedisRecording } from '../../src/resume/redisRecording';
+import type { StoredEntry } from '../../src/resume/types';
 import { redisResumeStore, type RedisResumeStoreConfig } from '../../src/resume/redisResumeStore';
-import { streamKeys } from '../../src/resume/redisStreamLayout';
+import { decodeEntry, streamKeys } from '../../src/resume/redisStreamLayout';
 import { watchChanges, type Changes } from '../helpers/changes';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer';
 import { startTcpProxy } from '../helpers/tcpProxy';
-import { event, eventually, openReader, readCount, readToEnd, resumeStoreContract, shown, streamId } from './storeContract';
+import { comment, event, eventually, openReader, readCount, readToEnd, resumeStoreContract, shown, streamId } from './storeContract';
 
 let server: RedisServer;
 
@@ -109,6 +111,11 @@ function trackTimers(): { live(): number; restore(): void } {
   };
   return { live: () => live.size, restore: () => Object.assign(globalThis, original) };
 }
+/** The blocks a stream's entries hold (the ending holds none). */
+async function blocksKept(redis: RedisClientType, key: string): Promise<number> {
+  const entries = (await redis.xRange(key, '-', '+')) ?? [];
+  return entries.map((entry) => decodeEntry(entry)).reduce((sum, entry) => sum + ('blocks' in entry ? entry.blocks.length : 0), 0);
+}
 const listenerCounts = (redis: RedisClientType) => redis.eventNames().map((name) => `${String(name)}:${redis.listenerCount(name)}`);
 const connectedClients = async (redis: RedisClientType) => (await redis.clientList()).length;
 
@@ -132,6 +139,15 @@ describe('redisResumeStore against a real redis-server', () => {
     const redis = await client();
     closeAfter.push(async () => redis.isOpen && (await redis.close()));
     return redis;
+  };
+  /** Two instances on one prefix, an admin client of the test's own, and a stream generated on the first. */
+  const twoInstances = async (config: Omit<RedisResumeStoreConfig, 'url' | 'client' | 'prefix'> = {}) => {
+    const prefix = freshPrefix();
+    const owner = store({ prefix, ...config });
+    const other = store({ prefix, ...config });
+    const id = streamId();
+    const recording = (await owner.create(id, { createdAt: 1 })) as RedisRecording;
+    return { prefix, owner, other, admin: await ownClient(), id, recording };
   };
 
   test('lost: an owner cut off from Redis (every connection of its store gone, as when its process dies) is lost to readers elsewhere within ~leaseMs', async () => {
@@ -390,6 +406,92 @@ describe('redisResumeStore against a real redis-server', () => {
     expect(await behind.next()).toEqual({ entries: [], ending: { outcome: 'evicted' } });
   });
 
+  test('blocks written together are one entry; resuming after an event in its middle, here or elsewhere, gives the blocks after it', async () => {
+    const { prefix, owner, other, admin, id, recording } = await twoInstances();
+    const live = await openReader(owner, id, 0);
+    const blocks = Array.from({ length: 100 }, (_, at) => [event(at + 1), comment(`after ${at + 1}`)]).flat();
+    recording.append(blocks);
+    expect(shown(await readCount(live, blocks.length))).toEqual(shown(blocks));
+    expect(await admin.xLen(streamKeys(prefix, id).frames)).toBe(1);
+    // On the owner's instance (its last write) and on another (Redis): after event 37, its comment first.
+    const here = await openReader(owner, id, 37);
+    const elsewhere = await openReader(other, id, 37);
+    const after37 = blocks.slice(2 * 37 - 1);
+    expect(shown(await readCount(here, after37.length))).toEqual(shown(after37));
+    expect(shown(await readCount(elsewhere, after37.length))).toEqual(shown(after37));
+    recording.append([event(101)]);
+    await recording.finish({ outcome: 'completed' });
+    for (const reader of [live, here, elsewhere]) {
+      expect(shown((await readToEnd(reader)).entries)).toEqual(shown([event(101)]));
+      reader.close();
+    }
+    expect(shown((await readToEnd(await openReader(other, id, 100))).entries)).toEqual(shown([comment('after 100'), event(101)]));
+    recording.release();
+  });
+
+  test('an entry someone else wrote under the prefix: opening or reading the stream fails with an error, nothing crashes or hangs', async () => {
+    const { prefix, other, admin, id, recording } = await twoInstances();
+    recording.append([event(1)]);
+    const reader = await openReader(other, id, 0);
+    expect(shown(await readCount(reader, 1))).toEqual(shown([event(1)]));
+    // Lengths that do not add up to the bytes, as event 5.
+    await admin.xAdd(streamKeys(prefix, id).frames, '5-0', { i: '1', b: 'data: x\n\n', n: '1000000' });
+    await expect(reader.next()).rejects.toThrow('The resume store found an entry it did not write');
+    await expect(other.read(id, 5)).rejects.toThrow('The resume store found an entry it did not write');
+    reader.close();
+    recording.release();
+  });
+
+  test('trimming by whole entries: a reader that started mid-entry and fell behind what is kept is evicted; the oldest event kept can be resumed after', async () => {
+    const maxEntriesPerStream = 200;
+    const { prefix, owner, other, admin, id, recording } = await twoInstances({ maxEntriesPerStream });
+    const watcher = await openReader(owner, id, 0);
+    const all = Array.from({ length: 1000 }, (_, at) => event(at + 1));
+    // Entries of 20 blocks (a tenth of those kept): event 5 is in the middle of the first.
+    recording.append(all.slice(0, 100));
+    await readCount(watcher, 100);
+    const midEntry = await openReader(other, id, 5);
+    expect(shown(await readCount(midEntry, 95))).toEqual(shown(all.slice(5, 100)));
+    for (let from = 100; from < all.length; from += 100) {
+      recording.append(all.slice(from, from + 100));
+      expect((await readCount(watcher, 100)).at(-1)?.event).toBe(from + 100);
+    }
+    const kept = await blocksKept(admin, streamKeys(prefix, id).frames);
+    expect(kept).toBeGreaterThanOrEqual(maxEntriesPerStream);
+    expect(kept).toBeLessThan(maxEntriesPerStream * 1.2);
+    expect(await midEntry.next()).toEqual({ entries: [], ending: { outcome: 'evicted' } });
+    expect(await other.read(id, 1000 - kept)).toBe('evicted');
+    const oldest = await openReader(other, id, 1000 - kept + 1);
+    expect(shown(await readCount(oldest, kept - 1))).toEqual(shown(all.slice(1000 - kept + 1)));
+    for (const reader of [watcher, midEntry, oldest]) reader.close();
+    recording.release();
+  });
+
+  test('the owner keeps its last writes only while a reader is attached on its instance', async () => {
+    const { owner, other, id, recording } = await twoInstances();
+    const elsewhere = await openReader(other, id, 0);
+    /** Appends, and waits for Redis's answer to the owner. */
+    const written = async (blocks: StoredEntry[]) => {
+      const seen = recording.writes;
+      recording.append(blocks);
+      await recording.changedSince(seen).done;
+    };
+    await written([event(1), event(2)]);
+    // Written, and read elsewhere only: nobody here to keep them for.
+    expect(recording.writtenAfter(0, 64)).toBe('ask-redis');
+    expect(shown(await readCount(elsewhere, 2))).toEqual(shown([event(1), event(2)]));
+    const here = await openReader(owner, id, 2);
+    recording.append([event(3)]);
+    expect(shown(await readCount(here, 1))).toEqual(shown([event(3)]));
+    expect(recording.writtenAfter(2, 64)).toEqual({ entries: [event(3)], lastId: '3-0', nextIndex: 3 });
+    here.close();
+    await written([event(4)]);
+    expect(recording.writtenAfter(3, 64)).toBe('ask-redis');
+    expect(shown(await readCount(elsewhere, 2))).toEqual(shown([event(3), event(4)]));
+    elsewhere.close();
+    recording.release();
+  });
+
   test('close() quits the connections the store opened and leaves a client it was given open', async () => {
     const prefix = freshPrefix();
     const admin = await ownClient();
@@ -413,7 +515,7 @@ describe('redisResumeStore against a real redis-server', () => {
     expect(await given.ping()).toBe('PONG');
   });
 
-  test('bounds: 200 streams × 500 entries finished: every key expires within retainMs, none is left after; MAXLEN holds', async () => {
+  test('bounds: 200 streams × 500 blocks finished: every key expires within retainMs, none is left after; each keeps maxEntriesPerStream blocks and less than a fifth more', async () => {
     const prefix = freshPrefix();
     const retainMs = 2000;
     const maxEntriesPerStream = 300;
@@ -429,14 +531,14 @@ describe('redisResumeStore against a real redis-server', () => {
       await recording.finish({ outcome: 'completed' });
       recording.release();
       if (failure) throw failure;
-      return admin.xLen(`${prefix}:{${id}}:frames`);
+      return blocksKept(admin, `${prefix}:{${id}}:frames`);
     };
     // 20 generations at a time: a busy relay, not 100,000 blocks queued at once behind the command timeout.
     const lengths: number[] = [];
     for (let group = 0; group < 10; group++) lengths.push(...(await Promise.all(Array.from({ length: 20 }, stream))));
     expect(Math.min(...lengths)).toBeGreaterThanOrEqual(maxEntriesPerStream);
-    // MAXLEN ~ trims whole stream nodes (100 entries each by default).
-    expect(Math.max(...lengths)).toBeLessThanOrEqual(maxEntriesPerStream + 100);
+    // Trimmed by whole entries (of up to a tenth of the blocks kept), to trim points as far apart.
+    expect(Math.max(...lengths)).toBeLessThan(maxEntriesPerStream * 1.2);
     const keys = await keysUnder(admin, prefix);
     const ttls = await Promise.all(keys.map((key) => admin.pTTL(key)));
     // -1: no TTL; -2: gone since the SCAN (the first groups' keys expire while the last ones are checked).

@@ -28,6 +28,11 @@ export class AttachedReaders {
     this.update();
   }
 
+  /** A reader on this instance is attached. */
+  get attachedHere(): boolean {
+    return this.local > 0;
+  }
+
   detachLocal(): void {
     this.local = Math.max(0, this.local - 1);
     if (this.local === 0) this.lastAttached = Date.now();

@@ -1,7 +1,7 @@
 import type { RedisClientType } from 'redis';
 import { OpenAIRxError } from '../errors.js';
 import type { BlockingReads } from './redisBlockingReads.js';
-import type { RedisRecording } from './redisRecording.js';
+import type { RedisRecording, WrittenBlocks } from './redisRecording.js';
 import { decodeEntry, type RawEntry, type StreamKeys } from './redisStreamLayout.js';
 import type { StoredEnding, StoredEntry, StoreRead, StoreReader } from './types.js';
 import { withDeadline, type ConnectionAnswers } from './withDeadline.js';
@@ -17,7 +17,7 @@ export interface RedisReaderConfig {
   /** The stream's owner when it runs on this instance. */
   owner(): RedisRecording | undefined;
   leaseMs: number;
-  /** Entries per read, at most. */
+  /** Entries per read, at most (each a batch of blocks). */
   batch: number;
   /** The reader is done: it no longer counts as attached. */
   onClose(): void;
@@ -38,8 +38,8 @@ const PAST_LEASE_MS = 10;
  * the instance's shared `XREAD BLOCK` until the lease would expire. While the owner generates on this instance, the
  * blocks of its last writes come from the owner itself once Redis acknowledged them (the same bytes, no round trip);
  * what it no longer keeps, and the ending, come from Redis. Nothing new and no lease means the owner
- * stopped without an ending: `lost`. An entry whose index is not the next one means trimming dropped what it had
- * not read: `evicted`.
+ * stopped without an ending: `lost`. Entries are batches of blocks: an entry that starts past the reader's next
+ * block means trimming dropped what it had not read: `evicted`.
  *
  * @example
  * const reader = await store.read(id, 41); // a RedisReader, or why not
@@ -86,7 +86,7 @@ export class RedisReader implements StoreReader {
         await this.waitForMore(owner, seen, 0);
         continue;
       }
-      if (written !== 'ask-redis') return this.takeWritten(written.entries, written.lastId);
+      if (written !== 'ask-redis') return this.takeWritten(written);
       const { leaseTtl, entries } = await this.fetch();
       if (entries.length > 0) return this.take(entries);
       if (leaseTtl === -2) {
@@ -124,27 +124,33 @@ export class RedisReader implements StoreReader {
   }
 
   /** Blocks the owner on this instance had acknowledged by Redis: what a read of Redis would have returned. */
-  private takeWritten(entries: StoredEntry[], lastId: string): StoreRead {
-    this.nextIndex += entries.length;
+  private takeWritten({ entries, lastId, nextIndex }: WrittenBlocks): StoreRead {
+    this.nextIndex = nextIndex;
     this.position = lastId;
     return { entries };
   }
 
+  /**
+   * The blocks from `nextIndex` on. The first entry may hold blocks the reader already has (it starts before the
+   * entry holding the event it resumed after), which it skips; an entry past `nextIndex` means trimming dropped some.
+   */
   private take(raws: RawEntry[]): StoreRead {
     const entries: StoredEntry[] = [];
     for (const raw of raws) {
       const decoded = decodeEntry(raw);
-      if (decoded.index !== this.nextIndex) {
+      const evicted = 'ending' in decoded ? decoded.index !== this.nextIndex : decoded.index > this.nextIndex;
+      if (evicted) {
         this.ending = { outcome: 'evicted' };
         return { entries, ending: this.ending };
       }
-      this.nextIndex++;
       this.position = decoded.id;
       if ('ending' in decoded) {
         this.ending = decoded.ending;
         return { entries, ending: decoded.ending };
       }
-      entries.push(decoded.entry);
+      const { index, blocks } = decoded;
+      for (let at = Math.max(0, this.nextIndex - index); at < blocks.length; at++) entries.push(blocks[at]);
+      this.nextIndex = Math.max(this.nextIndex, index + blocks.length);
     }
     return { entries };
   }

@@ -1,7 +1,7 @@
 import type { RedisClientType } from 'redis';
 import { OpenAIRxError } from '../errors.js';
 import { AttachedReaders } from './attachedReaders.js';
-import { endingFields, entryFields, EntryNumbering, type StreamKeys } from './redisStreamLayout.js';
+import { batchFields, endingFields, entryBlocks, EntryNumbering, entrySize, type StreamKeys } from './redisStreamLayout.js';
 import type { StoredEnding, StoredEntry, StreamRecording } from './types.js';
 import { withDeadline, type ConnectionAnswers } from './withDeadline.js';
 
@@ -36,31 +36,48 @@ export interface RedisRecordingConfig {
  * (Not fewer blocks: trimming keeps the stream's oldest entries going first, so its entries stay contiguous.)
  */
 const MAX_PENDING_BYTES = 16 * 1024 * 1024;
-/** What a waiting block costs beside its bytes (its id, fields and queue slot), roughly. */
+/** What a waiting block costs beside its bytes (its object and queue slot), roughly. */
 const ENTRY_OVERHEAD = 128;
-/** Blocks per `MULTI`. */
-const BATCH = 1000;
+/** Entries per `MULTI`, at most (each up to `ENTRY_BYTES`). */
+const ENTRIES_PER_WRITE = 16;
+/**
+ * A trim point is remembered for the first entry at least this many blocks after the last one (fewer when entries
+ * are smaller): the stream is trimmed to one of them, so it keeps fewer than `maxEntriesPerStream` + this + the
+ * blocks of an entry, at most 600 and a fifth more.
+ */
+const TRIM_STEP = 100;
 
-interface Pending {
+/** One entry of the stream: its id, its first block's position in the generation, its blocks and their bytes. */
+export interface WrittenEntry {
   id: string;
   index: number;
-  entry: StoredEntry;
+  blocks: StoredEntry[];
+  bytes: number;
 }
 
 /**
- * The blocks of the last writes Redis acknowledged, at most this many (and {@link WRITTEN_BYTES}): readers on the
- * owner's instance take them from here instead of reading them back from Redis. A reader further behind reads Redis.
+ * The blocks of the last writes Redis acknowledged, at most this many (and {@link WRITTEN_BYTES}; or the last write's,
+ * up to 16 entries), kept while a reader is attached on the owner's instance: such readers take them from here
+ * instead of reading them back from Redis. A reader further behind reads Redis.
  */
-const WRITTEN_ENTRIES = 2 * BATCH;
+const WRITTEN_BLOCKS = 2000;
 const WRITTEN_BYTES = 4 * 1024 * 1024;
 
-/** What a reader on the owner's instance finds after its position: entries Redis holds, or that it must ask Redis. */
-export type WrittenRead = { entries: StoredEntry[]; lastId: string } | 'nothing-new' | 'ask-redis';
+/** Blocks Redis holds, up to the end of the entry `lastId`; the block after them is `nextIndex`. */
+export interface WrittenBlocks {
+  entries: StoredEntry[];
+  lastId: string;
+  nextIndex: number;
+}
+
+/** What a reader on the owner's instance finds after its position: blocks, or that it must wait or ask Redis. */
+export type WrittenRead = WrittenBlocks | 'nothing-new' | 'ask-redis';
 
 /**
- * The owner's side of a stream in Redis. Appends queue in memory and go out in order, one `MULTI` at a time (each
- * `XADD` with the `MAXLEN ~` cap, and the key's TTL); every `leaseMs / 3` the lease is refreshed on its own
- * connection and the TTL of the stream's keys (`retainMs + leaseMs` while generating) on the blocks' one; the ending
+ * The owner's side of a stream in Redis. Appends queue in memory and go out in order, one `MULTI` at a time: what
+ * waits, batched into entries (one `XADD` per batch of blocks, not per block: see redisStreamLayout.ts), the trim
+ * that keeps the last `maxEntriesPerStream` blocks, and the key's TTL; every `leaseMs / 3` the lease is refreshed on
+ * its own connection and the TTL of the stream's keys (`retainMs + leaseMs` while generating) on the blocks' one; the ending
  * is the stream's last entry, written with the `retainMs` TTL, and deletes the lease. Anything Redis refuses, or does
  * not answer in time, fails the recording: `onFailure` runs once and nothing more is written.
  *
@@ -73,7 +90,11 @@ export class RedisRecording implements StreamRecording {
   /** Readers attached to this stream, here and elsewhere. */
   readonly readers: AttachedReaders;
   private readonly numbering = new EntryNumbering();
-  private pending: Pending[] = [];
+  /** Blocks per entry, at most. */
+  private readonly entryBlocks: number;
+  /** Blocks between trim points, at least. */
+  private readonly trimStep: number;
+  private pending: StoredEntry[] = [];
   private pendingBytes = 0;
   private writing = false;
   private ending: { ending: StoredEnding; stored: Promise<void>; settle(): void } | undefined;
@@ -85,12 +106,16 @@ export class RedisRecording implements StreamRecording {
   /** Counts completed writes; local readers wait for it to change. */
   private version = 0;
   private readonly changeWaiters = new Set<() => void>();
-  /** The last blocks Redis acknowledged (see {@link WRITTEN_ENTRIES}), from index `writtenFrom` on. */
-  private written: Pending[] = [];
-  private writtenFrom = 0;
+  /** The entries of the last writes Redis acknowledged (see {@link WRITTEN_BLOCKS}). */
+  private written: WrittenEntry[] = [];
+  private writtenBlocks = 0;
   private writtenBytes = 0;
   /** The index the next block written gets: what a reader that read everything waits for. */
   private writtenUpTo = 0;
+  /** Entries the stream may be trimmed to, oldest first (see {@link TRIM_STEP}); the first is where it was trimmed. */
+  private trimPoints: Array<{ id: string; index: number }> = [];
+  /** Blocks handed to writes so far. */
+  private sentBlocks = 0;
   private cancelled = false;
   private cancelCallback: (() => void) | undefined;
   private failureCallback: ((error: Error) => void) | undefined;
@@ -98,6 +123,8 @@ export class RedisRecording implements StreamRecording {
 
   constructor(private readonly config: RedisRecordingConfig) {
     this.readers = new AttachedReaders(config.leaseMs);
+    this.entryBlocks = entryBlocks(config.maxEntriesPerStream);
+    this.trimStep = Math.min(TRIM_STEP, this.entryBlocks);
     const every = Math.max(1, Math.floor(config.leaseMs / 3));
     this.leaseTimer = setInterval(() => this.refreshLease(), every);
     this.leaseTimer.unref();
@@ -113,8 +140,8 @@ export class RedisRecording implements StreamRecording {
   append(entries: StoredEntry[]): void {
     if (this.ending || this.released || this.failure) return;
     for (const entry of entries) {
-      const { id, index } = this.numbering.next(entry.event);
-      this.pending.push({ id, index, entry });
+      this.numbering.accept(entry.event);
+      this.pending.push(entry);
       this.pendingBytes += entry.bytes.byteLength + ENTRY_OVERHEAD;
     }
     if (this.pendingBytes > MAX_PENDING_BYTES) {
@@ -152,7 +179,7 @@ export class RedisRecording implements StreamRecording {
     if (this.released) return;
     this.released = true;
     this.readers.stop();
-    this.written = [];
+    this.forgetWritten();
     this.cancelCallback = this.failureCallback = undefined;
     this.config.onRelease();
     this.wake();
@@ -201,15 +228,23 @@ export class RedisRecording implements StreamRecording {
   }
 
   /**
-   * The acknowledged blocks from index `nextIndex` on (at most `max`), for a reader on this instance: `nothing-new`
-   * when it has them all (it waits for the next write), `ask-redis` when they are no longer here, or the generation
-   * no longer runs (the ending, a trimmed position and a lost lease are Redis's to tell).
+   * The acknowledged blocks from index `nextIndex` on, to the end of an entry (at most `maxEntries` entries), for a
+   * reader on this instance: `nothing-new` when it has them all (it waits for the next write), `ask-redis` when they
+   * are no longer here, or the ending is written or the generation dropped (the ending, a trimmed position and a lost
+   * lease are Redis's to tell). The blocks written after `finish()` still come from here.
    */
-  writtenAfter(nextIndex: number, max: number): WrittenRead {
-    if (this.failure || this.released || this.ending || nextIndex < this.writtenFrom || nextIndex > this.writtenUpTo) return 'ask-redis';
+  writtenAfter(nextIndex: number, maxEntries: number): WrittenRead {
+    if (this.failure || this.released || this.ended || nextIndex > this.writtenUpTo) return 'ask-redis';
     if (nextIndex === this.writtenUpTo) return 'nothing-new';
-    const taken = this.written.slice(nextIndex - this.writtenFrom, nextIndex - this.writtenFrom + max);
-    return { entries: taken.map((pending) => pending.entry), lastId: taken[taken.length - 1].id };
+    // Readers keep up, mostly: the entry holding their next block is one of the last.
+    let first = this.written.length - 1;
+    while (first >= 0 && this.written[first].index > nextIndex) first--;
+    if (first < 0) return 'ask-redis';
+    const taken = this.written.slice(first, first + maxEntries);
+    const entries = taken[0].blocks.slice(nextIndex - taken[0].index);
+    for (const entry of taken.slice(1)) for (const block of entry.blocks) entries.push(block);
+    const last = taken[taken.length - 1];
+    return { entries, lastId: last.id, nextIndex: last.index + last.blocks.length };
   }
 
   /** The store failed under the recording (Redis went away, the store closed). */
@@ -218,7 +253,7 @@ export class RedisRecording implements StreamRecording {
     this.failure = error;
     this.pending = [];
     this.pendingBytes = 0;
-    this.written = [];
+    this.forgetWritten();
     this.stopLease();
     this.readers.stop();
     this.ending?.settle();
@@ -232,9 +267,8 @@ export class RedisRecording implements StreamRecording {
   private pump(): void {
     if (this.writing || this.failure || this.ended) return;
     if (this.pending.length > 0) {
-      const batch = this.pending.splice(0, BATCH);
-      for (const { entry } of batch) this.pendingBytes -= entry.bytes.byteLength + ENTRY_OVERHEAD;
-      this.write(this.appendCommands(batch), 'append', () => this.pump(), batch);
+      const entries = this.nextEntries();
+      this.write(this.appendCommands(entries), 'append', () => this.pump(), entries);
     } else if (this.ending) {
       const ending = this.ending;
       this.endingSent = true;
@@ -250,12 +284,12 @@ export class RedisRecording implements StreamRecording {
     }
   }
 
-  private write(commands: Promise<unknown>, what: string, then: () => void, blocks: Pending[] = []): void {
+  private write(commands: Promise<unknown>, what: string, then: () => void, entries: WrittenEntry[] = []): void {
     this.writing = true;
     withDeadline(commands, this.config.commandTimeoutMs, what, this.config.commandsAnswers).then(
       () => {
         this.writing = false;
-        this.remember(blocks);
+        this.remember(entries);
         this.version++;
         this.wake();
         then();
@@ -267,44 +301,97 @@ export class RedisRecording implements StreamRecording {
     );
   }
 
-  /** Never more than Redis keeps (`MAXLEN ~` keeps at least `maxEntriesPerStream`): a reader here is evicted as anywhere. */
-  private get keptWritten(): number {
-    return Math.min(WRITTEN_ENTRIES, this.config.maxEntriesPerStream);
+  /** The pending blocks, up to {@link ENTRIES_PER_WRITE} entries of them, numbered. */
+  private nextEntries(): WrittenEntry[] {
+    const entries: WrittenEntry[] = [];
+    let taken = 0;
+    while (taken < this.pending.length && entries.length < ENTRIES_PER_WRITE) {
+      const { count, bytes } = entrySize(this.pending, taken, this.entryBlocks);
+      const blocks = this.pending.slice(taken, taken + count);
+      taken += count;
+      this.pendingBytes -= bytes + count * ENTRY_OVERHEAD;
+      entries.push({ ...this.numbering.next(blocks), blocks, bytes });
+    }
+    this.pending = this.pending.slice(taken);
+    return entries;
   }
 
-  /** Keeps the blocks Redis just acknowledged for this instance's readers, dropping the oldest past the window. */
-  private remember(blocks: Pending[]): void {
-    if (blocks.length === 0 || this.released || this.failure) return;
-    for (const block of blocks) {
-      this.written.push(block);
-      this.writtenBytes += block.entry.bytes.byteLength;
+  /**
+   * Keeps the entries Redis just acknowledged for this instance's readers (only while one is attached here), dropping
+   * the oldest past the window, and never more than Redis keeps: a reader here is evicted as anywhere.
+   */
+  private remember(entries: WrittenEntry[]): void {
+    if (entries.length === 0 || this.released || this.failure) return;
+    const last = entries[entries.length - 1];
+    this.writtenUpTo = last.index + last.blocks.length;
+    if (!this.readers.attachedHere) return this.forgetWritten();
+    for (const entry of entries) {
+      this.written.push(entry);
+      this.writtenBlocks += entry.blocks.length;
+      this.writtenBytes += entry.bytes;
     }
-    this.writtenUpTo = blocks[blocks.length - 1].index + 1;
+    const keptFrom = this.writtenUpTo - this.config.maxEntriesPerStream;
+    // The entries just written stay whatever their size (a reader here reads them before the next write lands),
+    // unless Redis trimmed them already.
+    const older = this.written.length - entries.length;
     let drop = 0;
-    while (drop < this.written.length - 1 && (this.written.length - drop > this.keptWritten || this.writtenBytes > WRITTEN_BYTES)) {
-      this.writtenBytes -= this.written[drop].entry.bytes.byteLength;
+    while (drop < this.written.length - 1 && (this.endsBefore(this.written[drop], keptFrom) || (drop < older && this.overWindow))) {
+      this.writtenBlocks -= this.written[drop].blocks.length;
+      this.writtenBytes -= this.written[drop].bytes;
       drop++;
     }
-    if (drop === 0) return;
-    this.written.splice(0, drop);
-    this.writtenFrom = this.written[0].index;
+    if (drop > 0) this.written = this.written.slice(drop);
   }
 
-  /** The blocks, then one trim for all of them (`MAXLEN ~` trims whole nodes: the same bound as per `XADD`), and the TTL. */
-  private appendCommands(batch: Pending[]): Promise<unknown> {
-    const { commands, keys, maxEntriesPerStream } = this.config;
+  private get overWindow(): boolean {
+    return this.writtenBlocks > WRITTEN_BLOCKS || this.writtenBytes > WRITTEN_BYTES;
+  }
+
+  private endsBefore(entry: WrittenEntry, index: number): boolean {
+    return entry.index + entry.blocks.length <= index;
+  }
+
+  private forgetWritten(): void {
+    this.written = [];
+    this.writtenBlocks = this.writtenBytes = 0;
+  }
+
+  /** The entries, the trim that keeps the last `maxEntriesPerStream` blocks (if it moved), and the TTL. */
+  private appendCommands(entries: WrittenEntry[]): Promise<unknown> {
+    const { commands, keys } = this.config;
     const multi = commands.multi();
-    for (const { id, index, entry } of batch) multi.xAdd(keys.frames, id, entryFields(index, entry.bytes));
-    multi.xTrim(keys.frames, 'MAXLEN', maxEntriesPerStream, { strategyModifier: '~' });
+    for (const { id, index, blocks, bytes } of entries) multi.xAdd(keys.frames, id, batchFields(index, blocks, bytes));
+    const trimTo = this.trimPoint(entries);
+    if (trimTo) multi.xTrim(keys.frames, 'MINID', trimTo);
     return multi.pExpire(keys.frames, RedisRecording.liveTtlMs(this.config)).exec();
   }
 
+  /**
+   * Where the stream is trimmed after `entries`, if that moved: the newest trim point at or before the block
+   * `maxEntriesPerStream` from the end (so at least that many are kept). An exact `MINID`: `~` would keep up to a
+   * Redis stream node more, up to 100 entries of a batch of blocks each.
+   */
+  private trimPoint(entries: WrittenEntry[]): string | undefined {
+    const points = this.trimPoints;
+    for (const { id, index, blocks } of entries) {
+      const last = points[points.length - 1];
+      if (!last || index >= last.index + this.trimStep) points.push({ id, index });
+      this.sentBlocks += blocks.length;
+    }
+    const keepFrom = this.sentBlocks - this.config.maxEntriesPerStream;
+    let drop = 0;
+    while (drop < points.length - 1 && points[drop + 1].index <= keepFrom) drop++;
+    if (drop === 0) return undefined;
+    this.trimPoints = points.slice(drop);
+    return this.trimPoints[0].id;
+  }
+
   private endingCommands(ending: StoredEnding): Promise<unknown> {
-    const { commands, keys, retainMs, maxEntriesPerStream } = this.config;
-    const { id, index } = this.numbering.next(0);
+    const { commands, keys, retainMs } = this.config;
+    const { id, index } = this.numbering.next([]);
     return commands
       .multi()
-      .xAdd(keys.frames, id, endingFields(index, ending), { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: maxEntriesPerStream } })
+      .xAdd(keys.frames, id, endingFields(index, ending))
       .pExpire(keys.frames, retainMs)
       .pExpire(keys.meta, retainMs)
       .del(keys.lease)

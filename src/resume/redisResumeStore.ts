@@ -4,7 +4,16 @@ import { OpenAIRxError } from '../errors.js';
 import { BlockingReads } from './redisBlockingReads.js';
 import { RedisReader, type ReaderStart } from './redisReader.js';
 import { RedisRecording } from './redisRecording.js';
-import { decodeEntry, MAX_STREAM_ID_LENGTH, positionAfterEvent, streamKeys, type RawEntry, type StreamKeys } from './redisStreamLayout.js';
+import {
+  decodeEntry,
+  firstIdOfEvent,
+  indexAfterEvent,
+  MAX_STREAM_ID_LENGTH,
+  positionBeforeEvent,
+  streamKeys,
+  type RawEntry,
+  type StreamKeys,
+} from './redisStreamLayout.js';
 import type { ResumeStore, StoreOpenFailure, StoreReader, StreamMeta, StreamRecording } from './types.js';
 import { withDeadline, type ConnectionAnswers } from './withDeadline.js';
 
@@ -33,7 +42,10 @@ export interface RedisResumeStoreConfig {
    * it. Default 3 seconds.
    */
   leaseMs?: number;
-  /** Blocks kept per stream (`XADD … MAXLEN ~`, so Redis may keep up to ~100 more); default 20,000. */
+  /**
+   * Blocks kept per stream, at least: the stream is trimmed by whole entries of up to 500 blocks (`XTRIM … MINID`),
+   * so Redis keeps fewer than 600 more; default 20,000.
+   */
   maxEntriesPerStream?: number;
   /**
    * How long a command may take before the store treats Redis as gone; default 5 seconds. A write counts it from the
@@ -50,8 +62,8 @@ const DEFAULTS = {
   commandTimeoutMs: 5_000,
 };
 
-/** Entries a reader takes per read. */
-const READ_BATCH = 1000;
+/** Entries a reader takes per read: each up to 500 blocks and 56 KiB (a larger block alone), so about 3.5 MiB at most. */
+const READ_BATCH = 64;
 /** An instance's wake key outlives its last wake by this much. */
 const WAKE_TTL_MS = 60_000;
 /** Announcements longer than this are not ours: instance id, count, stream id. */
@@ -78,7 +90,8 @@ interface Connections {
 
 /**
  * The resume store of every relay instance sharing one Redis (node-redis, `openai-rx/redis`). A stream's blocks
- * are a Redis Stream whose entry ids are the event numbers (`XADD` with `MAXLEN ~`), its meta a hash and its owner a
+ * are batched into the entries of a Redis Stream whose entry ids carry the event numbers (trimmed to the last
+ * `maxEntriesPerStream` blocks), its meta a hash and its owner a
  * lease key; every key has a TTL, refreshed with the lease while the owner generates and `retainMs` once it ended.
  * Cancels go to the owner by `PUBLISH {prefix}:cancel`, and as a flag the owner also checks at each lease refresh
  * (a message reaches only a connected subscriber); readers on other instances announce themselves on
@@ -233,15 +246,17 @@ class RedisResumeStore implements ResumeStore {
     return streamKeys(this.settings.prefix, id);
   }
 
-  /** Where a reader after `afterEvent` starts, or why it cannot: one round trip. */
+  /**
+   * Where a reader after `afterEvent` starts, or why it cannot: one round trip. It reads from just before the entry
+   * holding that event, skipping the blocks up to it.
+   */
   private async startOf({ buffers }: Connections, keys: StreamKeys, afterEvent: number): Promise<ReaderStart | StoreOpenFailure> {
-    const position = positionAfterEvent(afterEvent);
     const [exists, last, first] = (await this.command(
       this.answered(
         Promise.all([
           buffers.exists(keys.meta),
           buffers.xRevRange(keys.frames, '+', '-', { COUNT: 1 }),
-          afterEvent > 0 ? buffers.xRange(keys.frames, position, position) : buffers.xRange(keys.frames, '-', '+', { COUNT: 1 }),
+          buffers.xRange(keys.frames, afterEvent > 0 ? firstIdOfEvent(afterEvent) : '-', '+', { COUNT: 1 }),
         ]),
         'open a reader',
       ),
@@ -249,10 +264,13 @@ class RedisResumeStore implements ResumeStore {
     if (Number(exists) === 0) return 'unknown';
     const lastEvent = last.length > 0 ? Number(String(last[0].id).split('-')[0]) : 0;
     if (afterEvent > lastEvent) return 'ahead';
+    const position = positionBeforeEvent(afterEvent);
     if (first.length === 0) return afterEvent > 0 ? 'evicted' : { position, nextIndex: 0 };
-    const { index } = decodeEntry(first[0]);
-    if (afterEvent > 0) return { position, nextIndex: index + 1 };
-    return index === 0 ? { position, nextIndex: 0 } : 'evicted';
+    const entry = decodeEntry(first[0]);
+    if (afterEvent === 0) return entry.index === 0 ? { position, nextIndex: 0 } : 'evicted';
+    // The first entry from `n-0` on holds event n, unless trimming took it.
+    const nextIndex = indexAfterEvent(entry, afterEvent);
+    return nextIndex === undefined ? 'evicted' : { position, nextIndex };
   }
 
   private connections(): Promise<Connections> {

@@ -2,10 +2,20 @@ import { OpenAIRxError } from '../errors.js';
 import type { StoredEnding, StoredEntry } from './types.js';
 
 /*
- * How one generation lies in Redis. Its blocks are entries of a Redis Stream whose ids carry the event numbers:
- * event n is `n-0`, the blocks after it (comments, then the ending) `n-1`, `n-2` …, the blocks before event 1
- * `0-1`, `0-2` …, so "after event n" is `XREAD … STREAMS frames n-0`. Each entry also carries its position in the
- * generation (`i`: 0, 1, 2 …), which tells a reader that trimming (`MAXLEN ~`) dropped entries it had not read yet.
+ * How one generation lies in Redis. Its blocks are batched into the entries of a Redis Stream, one entry per batch
+ * of blocks the owner wrote together (at most ENTRY_BLOCKS blocks and ENTRY_BYTES bytes, one block alone may be
+ * larger; see entryBlocks): an XADD per block cost the owner most of its time (argument encoding and a socket write per block).
+ *
+ * Entry ids carry event numbers: `L-0` for an entry whose last event is L (it holds events L-c+1 … L, consecutive,
+ * and maybe blocks without an event around them), `L-1`, `L-2` … for the entries after it that hold no event
+ * (comments, the ending), `0-1`, `0-2` … before event 1. So the entry holding event n is the first one at or after
+ * `n-0` (`XRANGE … n-0 + COUNT 1`): no entry lies between `(n-1)-<max>` and it, and a reader after event n reads
+ * from there, skipping the blocks of that entry up to event n.
+ *
+ * Fields of a batch entry: `i` the position of its first block in the generation (0, 1, 2 …: an entry whose `i` is
+ * past a reader's next block tells it that trimming dropped blocks it had not read), `b` the blocks' bytes end to
+ * end, `n` their lengths, comma-separated, a block without an event written `-length`. The ending is an entry of its
+ * own, the stream's last: `i`, `o` the outcome, `f` the relay's last frame if any.
  */
 
 /** The keys of one stream; the `{id}` hash tag keeps them in one Redis Cluster slot. */
@@ -23,40 +33,92 @@ export interface StreamKeys {
 /** Stream ids are chosen by relays (128 random bits, URL-safe); longer ones are not ids of ours. */
 export const MAX_STREAM_ID_LENGTH = 256;
 
+/**
+ * Blocks per entry, at most (and a tenth of the blocks kept per stream): the stream is trimmed by whole entries, so
+ * this is most of the slack of its bound.
+ */
+export const ENTRY_BLOCKS = 500;
+/** Bytes per entry, at most, unless one block alone is larger: with its lengths, within jemalloc's 64 KiB class. */
+export const ENTRY_BYTES = 56 * 1024;
+/** What a reader accepts in one entry: more than the writers' cap, so that a later version may raise it. */
+const MAX_DECODED_BLOCKS = 10_000;
+/** A length is at most 9 digits (a block under 1 GB), with its sign and comma. */
+const MAX_LENGTHS_CHARS = MAX_DECODED_BLOCKS * 11;
+/** The largest sequence part of an entry id. */
+const MAX_SEQUENCE = '18446744073709551615';
+
 export function streamKeys(prefix: string, id: string): StreamKeys {
   const base = `${prefix}:{${id}}`;
   return { frames: `${base}:frames`, meta: `${base}:meta`, lease: `${base}:lease`, cancel: `${base}:cancel` };
 }
 
-/** The stream position just after event `event` (0: before everything). */
-export function positionAfterEvent(event: number): string {
+/** The position (an `XREAD` id) just before the entry that holds event `event` (0: before everything). */
+export function positionBeforeEvent(event: number): string {
+  return event > 0 ? `${event - 1}-${MAX_SEQUENCE}` : '0-0';
+}
+
+/** The first id at which the entry holding event `event` may lie (`XRANGE` start). */
+export function firstIdOfEvent(event: number): string {
   return `${event}-0`;
 }
 
-/** Numbers the blocks of one generation as they are appended: their entry ids and positions. */
+/** Numbers a generation's blocks: checks their event numbers as they are appended, and gives entries their ids. */
 export class EntryNumbering {
+  private appendedEvent = 0;
   private lastEvent = 0;
   private sub = 0;
   private nextIndex = 0;
 
-  /** The id and position of the next block; `event` is its event number, 0 for a block without one. */
-  next(event: number): { id: string; index: number } {
-    if (event > 0) {
-      if (event <= this.lastEvent) {
-        throw new OpenAIRxError({ message: `Event ${event} appended after event ${this.lastEvent}: event numbers must increase` });
-      }
-      this.lastEvent = event;
+  /** Event numbers are consecutive (1, 2, 3 …; 0 for a block without one): an entry tells its events by their count. */
+  accept(event: number): void {
+    if (event === 0) return;
+    if (event !== this.appendedEvent + 1) {
+      throw new OpenAIRxError({ message: `Event ${event} appended after event ${this.appendedEvent}: event numbers are consecutive` });
+    }
+    this.appendedEvent = event;
+  }
+
+  /** The id and the first block's position of the next entry, holding `blocks` (none: the ending). */
+  next(blocks: readonly StoredEntry[]): { id: string; index: number } {
+    let last = 0;
+    for (const block of blocks) if (block.event > 0) last = block.event;
+    if (last > 0) {
+      this.lastEvent = last;
       this.sub = 0;
     } else {
       this.sub++;
     }
-    return { id: `${this.lastEvent}-${this.sub}`, index: this.nextIndex++ };
+    const index = this.nextIndex;
+    this.nextIndex += blocks.length;
+    return { id: `${this.lastEvent}-${this.sub}`, index };
   }
 }
 
-/** The fields of a block's entry. */
-export function entryFields(index: number, bytes: Uint8Array): Record<string, string | Buffer> {
-  return { i: String(index), b: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+/** Blocks per entry in a stream that keeps `keptBlocks`: {@link ENTRY_BLOCKS}, and no more than a tenth of them. */
+export function entryBlocks(keptBlocks: number): number {
+  return Math.max(1, Math.min(ENTRY_BLOCKS, Math.floor(keptBlocks / 10)));
+}
+
+/**
+ * How many of `blocks`, from `from` on, go into one entry (up to `maxBlocks` and {@link ENTRY_BYTES}, and at least
+ * one), and their bytes.
+ */
+export function entrySize(blocks: readonly StoredEntry[], from: number, maxBlocks: number): { count: number; bytes: number } {
+  let bytes = 0;
+  let count = 0;
+  while (from + count < blocks.length && count < maxBlocks) {
+    const size = blocks[from + count].bytes.byteLength;
+    if (count > 0 && bytes + size > ENTRY_BYTES) break;
+    bytes += size;
+    count++;
+  }
+  return { count, bytes };
+}
+
+/** The fields of a batch entry; `bytes` is the sum of the blocks' lengths. */
+export function batchFields(index: number, blocks: readonly StoredEntry[], bytes: number): Record<string, string | Buffer> {
+  const lengths = blocks.map((block) => (block.event > 0 ? String(block.bytes.byteLength) : `-${block.bytes.byteLength}`));
+  return { i: String(index), b: Buffer.concat(blocks.map((block) => block.bytes), bytes), n: lengths.join(',') };
 }
 
 /** The fields of the ending's entry. */
@@ -72,28 +134,75 @@ export interface RawEntry {
   message: Record<string, Buffer | string | undefined>;
 }
 
-export type DecodedEntry = { id: string; index: number } & ({ entry: StoredEntry } | { ending: StoredEnding });
+/** A decoded entry: `index` is its first block's position (the ending's own, for the ending). */
+export type DecodedEntry = { id: string; index: number } & ({ blocks: StoredEntry[] } | { ending: StoredEnding });
 
-/** Reads one entry of a stream of ours; anything else (a key someone else wrote under the prefix) is an error. */
+/**
+ * Reads one entry of a stream of ours. Anything else (a key someone else wrote under the prefix: lengths that do not
+ * add up to the bytes, events the id does not account for, more blocks than any writer puts in one entry) is an error.
+ */
 export function decodeEntry(raw: RawEntry): DecodedEntry {
   const id = String(raw.id);
-  const { i, b, o, f } = raw.message;
+  const { i, b, n, o, f } = raw.message;
   const index = Number(i === undefined ? NaN : String(i));
-  if (!Number.isSafeInteger(index) || index < 0 || (b === undefined && o === undefined)) {
-    throw new OpenAIRxError({ message: 'The resume store found an entry it did not write' });
-  }
-  if (o !== undefined) {
+  if (!Number.isSafeInteger(index) || index < 0) throw foreignEntry();
+  if (o !== undefined && b === undefined && n === undefined) {
     const ending: StoredEnding = { outcome: String(o) };
     if (f !== undefined) ending.frame = asBytes(f);
     return { id, index, ending };
   }
-  return { id, index, entry: { event: eventOf(id), bytes: asBytes(b as Buffer | string) } };
+  if (o !== undefined || b === undefined || n === undefined) throw foreignEntry();
+  const blocks = splitBlocks(asBytes(b), String(n), idParts(id));
+  if (!Number.isSafeInteger(index + blocks.length)) throw foreignEntry();
+  return { id, index, blocks };
 }
 
-/** The event number an entry id carries: `n-0` is event n, every other id a block without an event. */
-export function eventOf(id: string): number {
+/** The position of the block just after event `event` in `entry`; `undefined` when the entry does not hold it. */
+export function indexAfterEvent(entry: DecodedEntry, event: number): number | undefined {
+  if (!('blocks' in entry)) return undefined;
+  const at = entry.blocks.findIndex((block) => block.event === event);
+  return at < 0 ? undefined : entry.index + at + 1;
+}
+
+/** The last event an entry id accounts for, and whether the entry holds it (`n-0`). */
+function idParts(id: string): { last: number; holdsLast: boolean } {
   const dash = id.indexOf('-');
-  return id.slice(dash + 1) === '0' ? Number(id.slice(0, dash)) : 0;
+  const last = Number(id.slice(0, dash));
+  if (dash < 1 || !Number.isSafeInteger(last)) throw foreignEntry();
+  return { last, holdsLast: id.slice(dash + 1) === '0' };
+}
+
+const LENGTH = /^(-?)(\d{1,9})$/;
+
+/** The blocks of `bytes` cut at `lengths`; their events end at the id's last one, which an `n-0` entry holds. */
+function splitBlocks(bytes: Uint8Array, lengths: string, { last, holdsLast }: { last: number; holdsLast: boolean }): StoredEntry[] {
+  if (lengths.length === 0 || lengths.length > MAX_LENGTHS_CHARS) throw foreignEntry();
+  const parts = lengths.split(',', MAX_DECODED_BLOCKS + 1);
+  if (parts.length > MAX_DECODED_BLOCKS) throw foreignEntry();
+  const cuts: Array<{ event: boolean; length: number }> = [];
+  let events = 0;
+  let total = 0;
+  for (const part of parts) {
+    const match = LENGTH.exec(part);
+    if (!match) throw foreignEntry();
+    const event = match[1] === '';
+    if (event) events++;
+    total += Number(match[2]);
+    cuts.push({ event, length: Number(match[2]) });
+  }
+  if (total !== bytes.byteLength || (holdsLast ? events === 0 : events > 0) || events > last) throw foreignEntry();
+  const blocks: StoredEntry[] = [];
+  let number = last - events;
+  let offset = 0;
+  for (const { event, length } of cuts) {
+    blocks.push({ event: event ? ++number : 0, bytes: bytes.subarray(offset, offset + length) });
+    offset += length;
+  }
+  return blocks;
+}
+
+function foreignEntry(): OpenAIRxError {
+  return new OpenAIRxError({ message: 'The resume store found an entry it did not write' });
 }
 
 function asBytes(value: Buffer | string): Uint8Array {
