@@ -1,5 +1,6 @@
 import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import { OpenAIRxError } from '../errors.js';
+import { concatBytes } from '../sse/concatBytes.js';
 import { scheduleUnref } from '../scheduleUnref.js';
 import type {
   ResumeStore,
@@ -27,12 +28,28 @@ export interface MemoryResumeStoreConfig {
 
 const DEFAULTS = { maxEntriesPerStream: 20_000, maxBytesPerStream: 16 * 1024 * 1024, maxStreams: 1_000, retainMs: 5 * 60_000 };
 
-/** One stream in memory: its entries from `firstIndex` on (older ones dropped by the caps). */
+/**
+ * The blocks of one append, packed: a stream of 20,000 blocks is a few dozen objects, not 40,000 (held for minutes,
+ * one object per block cost the relay more in garbage collection than the rest of resume mode).
+ */
+interface Batch {
+  /** The absolute index of its first block. */
+  index: number;
+  bytes: Uint8Array;
+  /** Where each block ends in `bytes`. */
+  ends: Uint32Array;
+  /** Each block's event number, 0 for none. */
+  events: Float64Array;
+}
+
+/** One stream in memory: its blocks from `firstIndex` on (older ones dropped by the caps). */
 interface MemoryStream {
   meta: StreamMeta;
-  entries: StoredEntry[];
-  /** The absolute index of `entries[0]`. */
+  batches: Batch[];
+  /** The absolute index of the first block kept (in `batches[0]`, whose blocks before it are dropped). */
   firstIndex: number;
+  /** The absolute index of the next block appended. */
+  endIndex: number;
   bytes: number;
   /** Absolute index of the entry holding each event, from `firstEvent` on. */
   eventIndexes: number[];
@@ -83,8 +100,9 @@ export function memoryResumeStore(config: MemoryResumeStoreConfig = {}): ResumeS
       makeRoom();
       const stream: MemoryStream = {
         meta,
-        entries: [],
+        batches: [],
         firstIndex: 0,
+        endIndex: 0,
         bytes: 0,
         eventIndexes: [],
         firstEvent: 1,
@@ -127,15 +145,16 @@ function recording(stream: MemoryStream, limits: typeof DEFAULTS, scheduler: Sch
   let abandonTimer: Subscription | undefined;
   return {
     append(entries) {
-      if (stream.ending) return;
-      for (const entry of entries) {
-        if (entry.event > 0) {
-          stream.eventIndexes.push(stream.firstIndex + stream.entries.length);
-          stream.lastEvent = entry.event;
-        }
-        stream.entries.push(entry);
-        stream.bytes += entry.bytes.byteLength;
-      }
+      if (stream.ending || entries.length === 0) return;
+      const batch = packed(entries, stream.endIndex);
+      entries.forEach(({ event }, at) => {
+        if (event <= 0) return;
+        stream.eventIndexes.push(batch.index + at);
+        stream.lastEvent = event;
+      });
+      stream.batches.push(batch);
+      stream.endIndex += entries.length;
+      stream.bytes += batch.bytes.byteLength;
       trim(stream, limits);
       wake(stream);
     },
@@ -171,25 +190,76 @@ function recording(stream: MemoryStream, limits: typeof DEFAULTS, scheduler: Sch
   };
 }
 
-/** Drops the oldest entries past the caps; the latest entry always stays. */
+/** The entries as one batch whose first block is number `index`: their bytes as one array (a view when adjacent). */
+function packed(entries: StoredEntry[], index: number): Batch {
+  const ends = new Uint32Array(entries.length);
+  const events = new Float64Array(entries.length);
+  let length = 0;
+  let adjacent = true;
+  const first = entries[0].bytes;
+  entries.forEach(({ event, bytes }, at) => {
+    adjacent &&= bytes.buffer === first.buffer && bytes.byteOffset === first.byteOffset + length;
+    length += bytes.byteLength;
+    ends[at] = length;
+    events[at] = event;
+  });
+  const bytes = adjacent ? new Uint8Array(first.buffer, first.byteOffset, length) : concatBytes(entries.map((entry) => entry.bytes), length);
+  return { index, bytes, ends, events };
+}
+
+/** The block `index` (absolute) of the stream, which holds it. */
+function blockAt(batch: Batch, index: number): StoredEntry {
+  const at = index - batch.index;
+  return { event: batch.events[at], bytes: batch.bytes.subarray(at === 0 ? 0 : batch.ends[at - 1], batch.ends[at]) };
+}
+
+function blockLength(batch: Batch, index: number): number {
+  const at = index - batch.index;
+  return batch.ends[at] - (at === 0 ? 0 : batch.ends[at - 1]);
+}
+
+/** Drops the oldest blocks past the caps; the latest block always stays. */
 function trim(stream: MemoryStream, limits: typeof DEFAULTS): void {
-  let drop = 0;
+  let first = stream.firstIndex;
   let bytes = stream.bytes;
-  while (
-    drop < stream.entries.length - 1 &&
-    (stream.entries.length - drop > limits.maxEntriesPerStream || bytes > limits.maxBytesPerStream)
-  ) {
-    bytes -= stream.entries[drop].bytes.byteLength;
-    drop++;
+  let batch = 0;
+  while (first < stream.endIndex - 1 && (stream.endIndex - first > limits.maxEntriesPerStream || bytes > limits.maxBytesPerStream)) {
+    if (first >= stream.batches[batch].index + stream.batches[batch].ends.length) batch++;
+    bytes -= blockLength(stream.batches[batch], first);
+    first++;
   }
-  if (drop === 0) return;
-  stream.entries.splice(0, drop);
-  stream.firstIndex += drop;
+  if (first === stream.firstIndex) return;
+  if (first >= stream.batches[batch].index + stream.batches[batch].ends.length) batch++;
+  stream.batches.splice(0, batch);
+  stream.firstIndex = first;
   stream.bytes = bytes;
   let events = 0;
   while (events < stream.eventIndexes.length && stream.eventIndexes[events] < stream.firstIndex) events++;
   stream.eventIndexes.splice(0, events);
   stream.firstEvent += events;
+}
+
+/** The blocks from absolute index `from` to the stream's last. */
+function blocksFrom(stream: MemoryStream, from: number): StoredEntry[] {
+  const blocks: StoredEntry[] = [];
+  let batch = batchHolding(stream.batches, from);
+  for (let index = from; index < stream.endIndex; index++) {
+    if (index >= stream.batches[batch].index + stream.batches[batch].ends.length) batch++;
+    blocks.push(blockAt(stream.batches[batch], index));
+  }
+  return blocks;
+}
+
+/** The position in `batches` of the batch holding block `index` (a binary search: a stream may hold thousands). */
+function batchHolding(batches: Batch[], index: number): number {
+  let low = 0;
+  let high = batches.length - 1;
+  while (low < high) {
+    const middle = (low + high + 1) >> 1;
+    if (batches[middle].index <= index) low = middle;
+    else high = middle - 1;
+  }
+  return low;
 }
 
 function wake(stream: MemoryStream): void {
@@ -216,10 +286,9 @@ function reader(stream: MemoryStream, afterEvent: number, stillKept: () => boole
   const read = (): StoreRead | undefined => {
     if (!stillKept() && !stream.ending) return { entries: [], ending: 'lost' };
     if (position < stream.firstIndex) return { entries: [], ending: { outcome: 'evicted' } };
-    const available = stream.firstIndex + stream.entries.length - position;
-    if (available === 0 && !stream.ending) return undefined;
-    const entries = stream.entries.slice(position - stream.firstIndex);
-    position += entries.length;
+    if (position === stream.endIndex && !stream.ending) return undefined;
+    const entries = blocksFrom(stream, position);
+    position = stream.endIndex;
     return { entries, ending: stream.ending };
   };
   return {
