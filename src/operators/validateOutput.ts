@@ -15,7 +15,7 @@ export function validateOutput<S extends z.$ZodType>(schema: S, value: unknown, 
   const result = schema['~standard'].validate(absentForNull(schema, value));
   if (result instanceof Promise) {
     result.catch(() => undefined);
-    throw new TypeError(`${subject} cannot be validated: the schema is asynchronous (an async refinement or transform) or a check of it threw`);
+    throw new TypeError(`${subject} cannot be validated: the schema is asynchronous, or a check of it threw`);
   }
   if (!result.issues) return { success: true, data: result.value as z.output<S> };
   const issues = result.issues as readonly OutputIssue[];
