@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, sep } from 'node:path';
-import { from, lastValueFrom, type Observable } from 'rxjs';
+import { from, lastValueFrom, map, type Observable } from 'rxjs';
 import * as z from 'zod';
 import { chatChunks, contentDeltas, partialJson, structuredOutput, type SseFrame } from '../../src/index.node.js';
 import { formatBundleSize, measurePackedBundleSize, TYPICAL_IMPORTS } from '../bundle-size.js';
@@ -56,13 +56,17 @@ export async function structuredScenario(context: BenchContext): Promise<Section
   const parseRows: string[][] = [];
   for (const { shape, write, scale } of SHAPES) {
     const texts = { small: write(scale * plan.parseChars), large: write(4 * scale * plan.parseChars) };
+    // Cut before the clock starts: the deltas are partialJson's input, not its work.
+    const deltas = { small: deltasOf(texts.small), large: deltasOf(texts.large) };
     const timed = time(plan.reps, {
       'JSON.parse small': () => void JSON.parse(texts.small),
-      'partialJson small': () => partialJsonMs(texts.small),
-      'one delta small': () => partialJsonMs(texts.small, [texts.small]),
+      'partialJson small': () => partialJsonMs(deltas.small),
+      'one delta small': () => partialJsonMs([texts.small]),
+      'fresh roots small': () => freshRootsMs(deltas.small),
       'JSON.parse large': () => void JSON.parse(texts.large),
-      'partialJson large': () => partialJsonMs(texts.large),
-      'one delta large': () => partialJsonMs(texts.large, [texts.large]),
+      'partialJson large': () => partialJsonMs(deltas.large),
+      'one delta large': () => partialJsonMs([texts.large]),
+      'fresh roots large': () => freshRootsMs(deltas.large),
     });
     const growth = timed['partialJson large'].median / timed['partialJson small'].median;
     for (const size of ['small', 'large'] as const) {
@@ -76,6 +80,7 @@ export async function structuredScenario(context: BenchContext): Promise<Section
         ratio(partial.median / parse.median),
         size === 'large' ? ratio(growth) : '',
         ratio(timed[`one delta ${size}`].median / parse.median),
+        ratio(timed[`fresh roots ${size}`].median / parse.median),
       ]);
     }
     // Judged at the plan's size: the small text of the text fields, the large one of the records.
@@ -126,19 +131,20 @@ export async function structuredScenario(context: BenchContext): Promise<Section
   notes.push(
     `Bundle: ${formatBundleSize(withStructured)}.`,
     `Adding zodResponseFormat too (zod's JSON Schema conversion) adds ${int(withFormats.gzipBytes - typical.gzipBytes)} B min+gzip to the typical import.`,
-    'The last column is partialJson given the whole text as one delta: the cost of reading the characters. The rest of its time goes into the values handed out after every delta: ' +
-      'each copies the containers on the path from the root to the change (the value handed out before stays as it was). With a list that grows with the answer, that path holds the list, so the time per delta grows with its length — pace the deltas first (paceText) to copy it once per batch.',
+    'The last two columns are floors: partialJson given the whole text as one delta (the cost of reading the characters), and the same deltas each mapped to a new empty object through one operator (the cost of an emission per delta, nothing parsed). ' +
+      'The rest of partialJson\'s time goes into the values handed out after every delta: each copies the containers on the path from the root to the change (the value handed out before stays as it was), a new object or array per level per delta. ' +
+      'With a list that grows with the answer, that path holds the list, so the time per delta grows with its length — pace the deltas first (paceText) to copy it once per batch.',
     ...reparse.notes,
   );
 
   return {
     title: 'Structured output',
     setup:
-      `In the bench process: JSON texts cut into ${DELTA_CHARS}-character deltas (about a token each) through \`partialJson()\`, against one \`JSON.parse\` of the whole text; ` +
+      `In the bench process: JSON texts cut into ${DELTA_CHARS}-character deltas (about a token each; cut before the clock starts) through \`partialJson()\`, against one \`JSON.parse\` of the whole text; ` +
       `packages that re-parse the accumulated text on every delta, on a smaller text; SSE frames of a chat answer through \`chatChunks(), contentDeltas()\` with and without \`structuredOutput(schema)\` (zod, validated at the end). Medians of ${plan.reps} interleaved repetitions (min – max).`,
     tables: [
       {
-        head: ['shape', 'text', 'JSON.parse', 'partialJson', 'partialJson ÷ JSON.parse', 'growth (4× text)', 'the text in one delta ÷ JSON.parse'],
+        head: ['shape', 'text', 'JSON.parse', 'partialJson', 'partialJson ÷ JSON.parse', 'growth (4× text)', 'the text in one delta ÷ JSON.parse', 'a fresh object per delta ÷ JSON.parse'],
         rows: parseRows,
       },
       { head: ['parser', 'version', `${bytes(plan.reparseChars)} answer, ${DELTA_CHARS}-character deltas`, '÷ partialJson'], rows: reparse.rows },
@@ -176,8 +182,17 @@ function deltasOf(text: string): string[] {
   return deltas;
 }
 
+/** The least an emission per delta costs: the same deltas, each mapped to a new empty object, through one operator to a subscriber. */
+function freshRootsMs(deltas: readonly string[]): void {
+  let last: unknown;
+  from(deltas)
+    .pipe(map(() => ({})))
+    .subscribe((value) => (last = value));
+  if (last === undefined) throw new Error('no emission');
+}
+
 /** partialJson over the text's deltas, subscribed synchronously; throws unless it ended with the whole value. */
-function partialJsonMs(text: string, deltas = deltasOf(text)): void {
+function partialJsonMs(deltas: readonly string[]): void {
   let last: unknown;
   let failure: unknown;
   from(deltas)
@@ -221,7 +236,7 @@ function packageVersion(name: string): string {
 async function reparseTable(plan: Plan): Promise<{ rows: string[][]; notes: string[] }> {
   const text = textFieldsDocument(plan.reparseChars);
   const deltas = deltasOf(text);
-  const ours = time(plan.reps, { partialJson: () => partialJsonMs(text, deltas) }).partialJson;
+  const ours = time(plan.reps, { partialJson: () => partialJsonMs(deltas) }).partialJson;
   const rows = [['openai-rx partialJson', 'this repository', spreadText(ours, ms), '1.00×']];
   const notes: string[] = [];
   for (const parser of await reparsers()) {

@@ -58,6 +58,13 @@ describe('structuredOutput', () => {
     expect(second.events.at(-1)).toMatchObject({ done: true, value: { count: 42, level: 3 } });
   });
 
+  test('a schema that needs asynchronous validation ends the stream with a TypeError saying so (validation is synchronous)', async () => {
+    const slow = z.object({ name: z.string().refine(async (name) => Promise.resolve(name.length > 0)) });
+    const { error } = await outcome(slow, ['{"name": "Ada"}']);
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toMatch(/^The output cannot be validated: the schema is asynchronous/);
+  });
+
   test('strict mode’s null for an absent optional property becomes absent; a nullable one keeps it; a default fills it', async () => {
     const schema = z.object({
       nickname: z.string().optional(),

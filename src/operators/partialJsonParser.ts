@@ -84,9 +84,10 @@ const N_FRAC = 5;
 const N_EXP_SIGN = 6;
 const N_EXP_DIGITS = 7;
 
-/** Texts shorter than this are not joined yet; strings shorter than this are not flattened. */
-const JOIN_AT_LEAST = 4096;
+/** Strings shorter than this are not flattened; the text is flattened from TEXT_FLATTEN_AT_LEAST, in blocks of BLOCK_DELTAS deltas. */
 const FLATTEN_AT_LEAST = 256;
+const TEXT_FLATTEN_AT_LEAST = 4096;
+const BLOCK_DELTAS = 256;
 
 /**
  * A {@link PartialJsonParser}. No recursion: the nesting is an explicit
@@ -97,9 +98,13 @@ export function partialJsonParser(config: PartialJsonConfig = {}): PartialJsonPa
   const maxLength = config.maxLength ?? DEFAULT_PARTIAL_JSON_MAX_LENGTH;
   let value: JsonValue | undefined;
   let length = 0;
-  // The text is kept as pieces, joined each time it doubles: a rope of one node per delta would make every GC copy it all.
-  let pieces: string[] = [];
-  let joinedLength = 0;
+  // The text so far: whole blocks (a rope of one node per block, flattened each time it doubles), then the deltas of
+  // the current block (a short rope, flattened when the block is full). A rope of one node per delta would make every
+  // GC walk it all; an array of the deltas, joined, costs several times more (the array alone costs more than this).
+  let text = '';
+  let flatTextLength = 0;
+  let block = '';
+  let blockDeltas = 0;
 
   let state = VALUE;
   const containers: Container[] = [];
@@ -131,9 +136,11 @@ export function partialJsonParser(config: PartialJsonConfig = {}): PartialJsonPa
   let literalValue: JsonValue = null;
   let literalIndex = 0;
 
-  const joinText = () => {
-    pieces = [pieces.join('')];
-    joinedLength = length;
+  const endBlock = () => {
+    text += flat(block);
+    block = '';
+    blockDeltas = 0;
+    if (text.length >= 2 * flatTextLength + TEXT_FLATTEN_AT_LEAST) flatTextLength = flat(text).length;
   };
 
   const fail = (problem: PartialJsonProblem, position: number, reason: string): never => {
@@ -238,13 +245,12 @@ export function partialJsonParser(config: PartialJsonConfig = {}): PartialJsonPa
   };
 
   /**
-   * Makes the growing string flat again (V8 flattens a rope in place when a
-   * character is read), each time its length doubles and when it ends: the
-   * rope's nodes become garbage instead of a chain every GC must copy.
+   * Makes the growing string flat again, each time its length doubles and
+   * when it ends: the rope's nodes become garbage instead of a chain every GC
+   * must copy.
    */
   const flatten = () => {
-    void string.charCodeAt(0);
-    flatLength = string.length;
+    flatLength = flat(string).length;
   };
 
   const showString = () => {
@@ -296,9 +302,9 @@ export function partialJsonParser(config: PartialJsonConfig = {}): PartialJsonPa
     }
   };
 
-  const readUnicodeDigit = (code: number, at: number) => {
-    const digit = code >= 0x30 && code <= 0x39 ? code - 0x30 : code >= 0x61 && code <= 0x66 ? code - 0x57 : code >= 0x41 && code <= 0x46 ? code - 0x37 : -1;
-    if (digit < 0) unexpected(at);
+  const readUnicodeDigit = (at: number) => {
+    const digit = parseInt(chunk[at], 16);
+    if (Number.isNaN(digit)) unexpected(at);
     unicodeCode = unicodeCode * 16 + digit;
     if (++unicodeDigits === 4) {
       append(String.fromCharCode(unicodeCode));
@@ -345,8 +351,8 @@ export function partialJsonParser(config: PartialJsonConfig = {}): PartialJsonPa
     chunk = delta;
     base = length;
     length += delta.length;
-    pieces.push(delta);
-    if (length >= 2 * joinedLength + JOIN_AT_LEAST) joinText();
+    block += delta;
+    if (++blockDeltas === BLOCK_DELTAS) endBlock();
     if (length > maxLength) fail('too-long', maxLength, `JSON text longer than ${maxLength} characters`);
     let at = 0;
     while (at < delta.length) {
@@ -390,7 +396,7 @@ export function partialJsonParser(config: PartialJsonConfig = {}): PartialJsonPa
           readEscape(code, at);
           break;
         case UNICODE:
-          readUnicodeDigit(code, at);
+          readUnicodeDigit(at);
           break;
         case LITERAL:
           if (code !== literal.charCodeAt(literalIndex)) unexpected(at);
@@ -430,8 +436,8 @@ export function partialJsonParser(config: PartialJsonConfig = {}): PartialJsonPa
       return length;
     },
     get text() {
-      if (pieces.length > 1) joinText();
-      return pieces[0] ?? '';
+      if (block) endBlock();
+      return flat(text);
     },
     push,
     end,
@@ -459,6 +465,12 @@ function nextNumberState(state: number, code: number): number {
   if (code === 0x2e) return state === N_ZERO || state === N_INT ? N_DOT : -1;
   if (code === 0x65 || code === 0x45) return state === N_ZERO || state === N_INT || state === N_FRAC ? N_EXP : -1;
   return (code === 0x2b || code === 0x2d) && state === N_EXP ? N_EXP_SIGN : -1;
+}
+
+/** `text`, flat: V8 flattens a rope in place when a character of it is read. */
+function flat(text: string): string {
+  void text.charCodeAt(0);
+  return text;
 }
 
 function isDigit(code: number): boolean {

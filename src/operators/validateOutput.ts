@@ -1,4 +1,3 @@
-import { safeParse } from 'zod/mini';
 import type * as z from 'zod/v4/core';
 import { OutputValidationError, PartialJsonError, type OutputIssue } from '../errors.js';
 import { absentForNull } from './absentForNull.js';
@@ -12,10 +11,15 @@ export type OutputResult<T> = { success: true; data: T } | { success: false; err
  * for absent optional properties are removed first (see `absentForNull`).
  */
 export function validateOutput<S extends z.$ZodType>(schema: S, value: unknown, text: string, subject = 'The output'): OutputResult<z.output<S>> {
-  const result = safeParse(schema, absentForNull(schema, value));
-  if (result.success) return { success: true, data: result.data };
-  const issues = result.error.issues;
-  return { success: false, error: new OutputValidationError({ message: schemaFailure(subject, issues), text, issues, cause: result.error }) };
+  // The schema's own Standard Schema method: it brings zod's parsing and issue messages, so none of zod is bundled with ours.
+  const result = schema['~standard'].validate(absentForNull(schema, value));
+  if (result instanceof Promise) {
+    result.catch(() => undefined);
+    throw new TypeError(`${subject} cannot be validated: the schema is asynchronous, or a check of it threw`);
+  }
+  if (!result.issues) return { success: true, data: result.value as z.output<S> };
+  const issues = result.issues as readonly OutputIssue[];
+  return { success: false, error: new OutputValidationError({ message: schemaFailure(subject, issues), text, issues }) };
 }
 
 /** The error for text that is not JSON (or too deep or long), keeping the parser's error as `cause`. */
