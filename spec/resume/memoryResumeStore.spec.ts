@@ -1,4 +1,4 @@
-import { memoryResumeStore } from '../../src/resume/memoryResumeStore';
+import { memoryResumeStore, type MemoryResumeStoreConfig } from '../../src/resume/memoryResumeStore';
 import type { StoredEntry } from '../../src/resume/types';
 import { comment, event, openReader, readCount, readToEnd, resumeStoreContract, shown, streamId } from './storeContract';
 
@@ -65,7 +65,7 @@ describe('memoryResumeStore', () => {
     await store.close();
   });
 
-  test.each([
+  test.each<[string, MemoryResumeStoreConfig]>([
     ['blocks', { maxEntriesPerStream: 10 }],
     ['bytes', { maxBytesPerStream: 10 * event(1).bytes.length }],
   ])('the %s cap drops the oldest blocks from inside a batch; a reader before them is told so', async (_cap, caps) => {
