@@ -262,7 +262,8 @@ export function buildClient(options: ClientOptions & { transport: Transport }): 
   };
   const endpoint = <Params extends object, Event>(
     route: TelemetryEndpoint,
-    parse: () => OperatorFunction<SseFrame, Event>,
+    // One parser serves every call: it keeps its state per subscription (and no open stream keeps a copy of it).
+    parser: OperatorFunction<SseFrame, Event>,
   ): StreamEndpoint<Params, Event> => {
     const request$ = <T>(params: Params, request: RequestOptions | undefined, pipeline: OperatorFunction<SseFrame, T>) =>
       observeOperation(
@@ -272,15 +273,15 @@ export function buildClient(options: ClientOptions & { transport: Transport }): 
       );
     return {
       events: (params, request) => request$(params, request, identity),
-      stream: (params, request) => request$(params, request, parse()),
+      stream: (params, request) => request$(params, request, parser),
     };
   };
 
   return {
     baseURL: config.baseURL,
-    chat: { completions: endpoint('chat/completions', chatChunks) },
-    completions: endpoint('completions', completionChunks),
-    responses: endpoint('responses', responseEvents),
+    chat: { completions: endpoint('chat/completions', chatChunks()) },
+    completions: endpoint('completions', completionChunks()),
+    responses: endpoint('responses', responseEvents()),
     sse: (path, body, request) => post(path, () => body, request, identity),
     resumeStream: (streamId, { after = 0, resume = true, ...request } = {}) => {
       if (!Number.isSafeInteger(after) || after < 0) {
