@@ -1,4 +1,4 @@
-import { createFrameParser } from './frameParser.js';
+import { createFrameParser, type FrameParser, type FrameParserCallbacks } from './frameParser.js';
 import type { SseFrame } from './types.js';
 
 export interface SseDecoderCallbacks {
@@ -25,40 +25,56 @@ const STREAMING: TextDecodeOptions = { stream: true };
 
 /** Bytes → frames: a streaming `TextDecoder` (multi-byte characters split across reads, a leading BOM) feeding a frame parser. */
 export function createSseDecoder(callbacks: SseDecoderCallbacks, maxEventSize: number): SseDecoder {
-  const textDecoder = new TextDecoder();
-  let terminated = false;
-  const parser = createFrameParser(
-    {
-      frame: (frame) => callbacks.frame(frame),
-      oversize() {
-        terminated = true;
-        callbacks.oversize();
-      },
-    },
-    maxEventSize,
-  );
-  // The text after the last line ending, kept only to report a body cut mid-line; most reads end with a line.
-  let partialLine = '';
-  const feedText = (text: string) => {
+  return new StreamingSseDecoder(callbacks, maxEventSize);
+}
+
+/**
+ * One object per stream, with its methods on the prototype: a decoder lives as long as its stream, and closures
+ * for each callback would cost every open stream about half a kilobyte more.
+ */
+class StreamingSseDecoder implements SseDecoder, FrameParserCallbacks {
+  private readonly textDecoder = new TextDecoder();
+  private readonly parser: FrameParser;
+  private terminated = false;
+  /** The text after the last line ending, kept only to report a body cut mid-line; most reads end with a line. */
+  private partialLine = '';
+
+  constructor(
+    private readonly callbacks: SseDecoderCallbacks,
+    maxEventSize: number,
+  ) {
+    this.parser = createFrameParser(this, maxEventSize);
+  }
+
+  frame(frame: SseFrame): void {
+    this.callbacks.frame(frame);
+  }
+
+  oversize(): void {
+    this.terminated = true;
+    this.callbacks.oversize();
+  }
+
+  feed(chunk: Uint8Array): void {
+    if (!this.terminated) this.feedText(this.textDecoder.decode(chunk, STREAMING));
+  }
+
+  end(): void {
+    if (this.terminated) return;
+    this.feedText(this.textDecoder.decode());
+    if (this.partialLine) this.callbacks.cut(this.partialLine);
+    // Complete lines only: two line feeds end a held-back CR and then the pending event, if any.
+    else this.parser.feed('\n\n');
+  }
+
+  private feedText(text: string): void {
     if (text === '') return;
     // Searched backwards by hand: lastIndexOf('\r') would scan the whole read of a stream that has no CR.
     let lastEnd = text.length - 1;
     while (lastEnd >= 0 && !isLineEnd(text.charCodeAt(lastEnd))) lastEnd--;
-    partialLine = lastEnd === -1 ? partialLine + text : text.slice(lastEnd + 1);
-    parser.feed(text);
-  };
-  return {
-    feed(chunk) {
-      if (!terminated) feedText(textDecoder.decode(chunk, STREAMING));
-    },
-    end() {
-      if (terminated) return;
-      feedText(textDecoder.decode());
-      if (partialLine) callbacks.cut(partialLine);
-      // Complete lines only: two line feeds end a held-back CR and then the pending event, if any.
-      else parser.feed('\n\n');
-    },
-  };
+    this.partialLine = lastEnd === -1 ? this.partialLine + text : text.slice(lastEnd + 1);
+    this.parser.feed(text);
+  }
 }
 
 function isLineEnd(code: number): boolean {
