@@ -8,8 +8,9 @@ import type { ByteSink, PromiseTransport } from '../../src/transport/types';
  * What an open stream keeps on the heap, counted rather than timed: a process serving many streams at once holds
  * one of these per stream (issue 16: 500 streams at the floor's peak RSS). The transport here is an in-memory
  * one, so the figure is openai-rx's own (request, SSE source, decoder, parser, Rx chain), not undici's socket.
- * Measured: 8.1–8.2 KB per chat stream and 6.6–6.8 KB per raw one on Node 20 (7.4 and 5.9 KB on Node 24); before the stream request became one literal,
- * the client shared its redactor and parsers and the decoder its closures, 9.8 KB and 7.9 KB, which these budgets reject.
+ * Measured: 8.1–8.2 KB per chat stream and 6.6–6.8 KB per raw one on Node 20, 7.4 and 5.9 KB on Node 24. Before
+ * the stream request became one literal, the client shared its redactor and parsers and the decoder its closures:
+ * 9.8 KB and 7.9 KB, which these budgets reject.
  */
 
 setFlagsFromString('--expose-gc');
