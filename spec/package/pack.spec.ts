@@ -172,7 +172,10 @@ test('the installed openai-rx command streams from its embedded mock, and its de
       stdout += chunk.toString();
       changes.changed();
     });
-    demo.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    demo.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      changes.changed();
+    });
     demo.on('exit', changes.changed);
     await changes.until(() => stdout.includes('→ upstream') || demo.exitCode !== null, 'the demo to listen', 30_000);
     const url = /http:\/\/127\.0\.0\.1:\d+/.exec(stdout)?.[0];
@@ -180,6 +183,8 @@ test('the installed openai-rx command streams from its embedded mock, and its de
     const script = await fetch(`${url}/demo.js`);
     expect(script.status).toBe(200);
     expect((await script.text()).length).toBeGreaterThan(10_000);
+    // stderr is a pipe of its own: its line may come after stdout's
+    await changes.until(() => stderr.includes('page: ') || demo.exitCode !== null, 'the demo to say which page it serves', 30_000);
     expect(stderr).toMatch(/page: prebuilt bundle/);
   } finally {
     demo.kill('SIGKILL');
