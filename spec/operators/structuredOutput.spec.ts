@@ -1,4 +1,4 @@
-import { from, lastValueFrom, Subject, toArray } from 'rxjs';
+import { from, lastValueFrom, Subject, tap, toArray } from 'rxjs';
 import * as z from 'zod';
 import * as zm from 'zod/mini';
 import {
@@ -27,13 +27,13 @@ const Person = z.object({
   tags: z.array(z.string()),
 });
 
-/** Every emission of `structuredOutput(schema)` over `deltas`, and how it ended. */
+/** Every emission of `structuredOutput(schema)` over `deltas` (those before an error too), and how it ended. */
 async function outcome<S extends z.core.$ZodType>(schema: S, deltas: ReadonlyArray<string | RefusalDelta>) {
   const events: Array<StructuredOutputEvent<z.output<S>, z.input<S>>> = [];
   let error: unknown;
-  await lastValueFrom(from(deltas).pipe(structuredOutput(schema), toArray()))
-    .then((values) => events.push(...values))
-    .catch((failure: unknown) => (error = failure));
+  await lastValueFrom(from(deltas).pipe(structuredOutput(schema), tap((event) => events.push(event))), { defaultValue: undefined }).catch(
+    (failure: unknown) => (error = failure),
+  );
   return { events, error };
 }
 
@@ -58,11 +58,40 @@ describe('structuredOutput', () => {
     expect(second.events.at(-1)).toMatchObject({ done: true, value: { count: 42, level: 3 } });
   });
 
-  test('a schema that needs asynchronous validation ends the stream with a TypeError saying so (validation is synchronous)', async () => {
-    const slow = z.object({ name: z.string().refine(async (name) => Promise.resolve(name.length > 0)) });
-    const { error } = await outcome(slow, ['{"name": "Ada"}']);
+  test('a schema that needs asynchronous validation ends the stream with a TypeError saying so (validation is synchronous), after the partial values', async () => {
+    let checks = 0;
+    const slow = z.object({ name: z.string().refine(async (name) => (checks++, Promise.resolve(name.length > 0))) });
+    const { events, error } = await outcome(slow, ['{"name": "A', 'da"}']);
+    expect(events.map((event) => event.partial)).toEqual([{ name: 'A' }, { name: 'Ada' }]);
     expect(error).toBeInstanceOf(TypeError);
-    expect((error as Error).message).toMatch(/^The output cannot be validated: the schema is asynchronous/);
+    expect((error as Error).message).toBe('The output cannot be validated: the schema is asynchronous (an async refinement or transform)');
+    expect(checks).toBe(1);
+  });
+
+  test.each([
+    ['refinement', (thrown: Error) => z.object({ name: z.string().refine(() => { throw thrown; }) })],
+    ['transform', (thrown: Error) => z.object({ name: z.string().transform(() => { throw thrown; }) })],
+  ])('a %s that throws ends the stream with what it threw, run once', async (_kind, schemaThrowing) => {
+    class CheckFailed extends Error {}
+    const thrown = new CheckFailed('the check broke');
+    let runs = 0;
+    const schema = schemaThrowing(thrown);
+    const counted = z.preprocess((value) => (runs++, value), schema);
+    const { events, error } = await outcome(counted, ['{"name": "Ada"}']);
+    expect(error).toBe(thrown);
+    expect(runs).toBe(1);
+    expect(events.map((event) => event.done)).toEqual([false]);
+  });
+
+  test('a schema failure keeps zod’s own issue messages and paths', async () => {
+    const { error } = await outcome(Person, ['{"name": 7, "age": 1.5, "tags": []}']);
+    expect(error).toBeInstanceOf(OutputValidationError);
+    const { issues, message } = error as OutputValidationError;
+    expect(issues.map((issue) => [issue.path, issue.message])).toEqual([
+      [['name'], 'Invalid input: expected string, received number'],
+      [['age'], 'Invalid input: expected int, received number'],
+    ]);
+    expect(message).toBe('The output failed the schema at name: Invalid input: expected string, received number (and 1 more issue)');
   });
 
   test('strict mode’s null for an absent optional property becomes absent; a nullable one keeps it; a default fills it', async () => {

@@ -1,3 +1,4 @@
+import { $ZodAsyncError } from 'zod/v4/core';
 import type * as z from 'zod/v4/core';
 import { OutputValidationError, PartialJsonError, type OutputIssue } from '../errors.js';
 import { absentForNull } from './absentForNull.js';
@@ -11,15 +12,36 @@ export type OutputResult<T> = { success: true; data: T } | { success: false; err
  * for absent optional properties are removed first (see `absentForNull`).
  */
 export function validateOutput<S extends z.$ZodType>(schema: S, value: unknown, text: string, subject = 'The output'): OutputResult<z.output<S>> {
-  // The schema's own Standard Schema method: it brings zod's parsing and issue messages, so none of zod is bundled with ours.
-  const result = schema['~standard'].validate(absentForNull(schema, value));
-  if (result instanceof Promise) {
-    result.catch(() => undefined);
-    throw new TypeError(`${subject} cannot be validated: the schema is asynchronous, or a check of it threw`);
-  }
-  if (!result.issues) return { success: true, data: result.value as z.output<S> };
-  const issues = result.issues as readonly OutputIssue[];
+  // zod's synchronous parse, as its safeParse runs it: a check that throws ends the stream with its own error, run once.
+  const input = absentForNull(schema, value);
+  const result = runSynchronously(schema, input, subject);
+  if (result.issues.length === 0) return { success: true, data: result.value as z.output<S> };
+  const issues = wordedIssues(schema, input, result.issues);
   return { success: false, error: new OutputValidationError({ message: schemaFailure(subject, issues), text, issues }) };
+}
+
+/**
+ * The issues as zod words them (its error maps and locale), from the schema's Standard Schema method: a second run,
+ * for a value that failed, which keeps zod's issue formatting out of every bundle (~4 KB min+gzip).
+ */
+function wordedIssues(schema: z.$ZodType, value: unknown, raw: readonly z.$ZodRawIssue[]): readonly OutputIssue[] {
+  const worded = schema['~standard'].validate(value);
+  if (!(worded instanceof Promise) && worded.issues) return worded.issues as readonly OutputIssue[];
+  if (worded instanceof Promise) worded.catch(() => undefined);
+  return raw.map(({ code, path, message }) => ({ code, path: path ?? [], message: message ?? 'Invalid input' }) as OutputIssue);
+}
+
+function runSynchronously(schema: z.$ZodType, value: unknown, subject: string): z.ParsePayload {
+  const asynchronous = (cause?: unknown) =>
+    new TypeError(`${subject} cannot be validated: the schema is asynchronous (an async refinement or transform)`, { cause });
+  try {
+    const result = schema._zod.run({ value, issues: [] }, { async: false });
+    if (!(result instanceof Promise)) return result;
+    result.catch(() => undefined);
+    throw asynchronous();
+  } catch (error) {
+    throw error instanceof $ZodAsyncError ? asynchronous(error) : error;
+  }
 }
 
 /** The error for text that is not JSON (or too deep or long), keeping the parser's error as `cause`. */
