@@ -29,10 +29,11 @@ export interface MemoryResumeStoreConfig {
 const DEFAULTS = { maxEntriesPerStream: 20_000, maxBytesPerStream: 16 * 1024 * 1024, maxStreams: 1_000, retainMs: 5 * 60_000 };
 
 /**
- * The blocks of one append, packed: a stream of 20,000 blocks is a few dozen objects, not 40,000 (held for minutes,
- * one object per block cost the relay more in garbage collection than the rest of resume mode).
+ * Blocks packed together: their bytes end to end and two typed arrays. Held for minutes, an object and a view per
+ * block cost the relay more in garbage collection than the rest of resume mode; a stream of 20,000 blocks is a few
+ * hundred objects this way.
  */
-interface Batch {
+interface PackedBatch {
   /** The absolute index of its first block. */
   index: number;
   bytes: Uint8Array;
@@ -41,6 +42,20 @@ interface Batch {
   /** Each block's event number, 0 for none. */
   events: Float64Array;
 }
+
+/**
+ * The newest blocks while they are few: at a model's pace a read brings one or two blocks, and a batch of its own
+ * per read would cost more than the blocks (two typed arrays and a view for a 100-byte block).
+ */
+interface OpenBatch {
+  index: number;
+  blocks: StoredEntry[];
+}
+
+type Batch = PackedBatch | OpenBatch;
+
+/** Blocks an open batch gathers before it is packed; an append of this many or more is packed at once. */
+const PACK_AT = 64;
 
 /** One stream in memory: its blocks from `firstIndex` on (older ones dropped by the caps). */
 interface MemoryStream {
@@ -146,15 +161,15 @@ function recording(stream: MemoryStream, limits: typeof DEFAULTS, scheduler: Sch
   return {
     append(entries) {
       if (stream.ending || entries.length === 0) return;
-      const batch = packed(entries, stream.endIndex);
-      entries.forEach(({ event }, at) => {
+      const index = stream.endIndex;
+      entries.forEach(({ event, bytes }, at) => {
+        stream.bytes += bytes.byteLength;
         if (event <= 0) return;
-        stream.eventIndexes.push(batch.index + at);
+        stream.eventIndexes.push(index + at);
         stream.lastEvent = event;
       });
-      stream.batches.push(batch);
       stream.endIndex += entries.length;
-      stream.bytes += batch.bytes.byteLength;
+      addBatch(stream.batches, entries, index);
       trim(stream, limits);
       wake(stream);
     },
@@ -190,8 +205,17 @@ function recording(stream: MemoryStream, limits: typeof DEFAULTS, scheduler: Sch
   };
 }
 
+/** Small appends gather in the open batch at the end, packed once it holds PACK_AT blocks; a large one is packed at once. */
+function addBatch(batches: Batch[], entries: StoredEntry[], index: number): void {
+  const last = batches.at(-1);
+  if (last && 'blocks' in last) {
+    for (const entry of entries) last.blocks.push(entry);
+    if (last.blocks.length >= PACK_AT) batches[batches.length - 1] = packed(last.blocks, last.index);
+  } else batches.push(entries.length >= PACK_AT ? packed(entries, index) : { index, blocks: entries.slice() });
+}
+
 /** The entries as one batch whose first block is number `index`: their bytes as one array (a view when adjacent). */
-function packed(entries: StoredEntry[], index: number): Batch {
+function packed(entries: StoredEntry[], index: number): PackedBatch {
   const ends = new Uint32Array(entries.length);
   const events = new Float64Array(entries.length);
   let length = 0;
@@ -207,30 +231,43 @@ function packed(entries: StoredEntry[], index: number): Batch {
   return { index, bytes, ends, events };
 }
 
-/** The block `index` (absolute) of the stream, which holds it. */
+function blockCount(batch: Batch): number {
+  return 'blocks' in batch ? batch.blocks.length : batch.ends.length;
+}
+
+/** The block `index` (absolute) of the stream, which `batch` holds. */
 function blockAt(batch: Batch, index: number): StoredEntry {
   const at = index - batch.index;
+  if ('blocks' in batch) return batch.blocks[at];
   return { event: batch.events[at], bytes: batch.bytes.subarray(at === 0 ? 0 : batch.ends[at - 1], batch.ends[at]) };
 }
 
 function blockLength(batch: Batch, index: number): number {
   const at = index - batch.index;
+  if ('blocks' in batch) return batch.blocks[at].bytes.byteLength;
   return batch.ends[at] - (at === 0 ? 0 : batch.ends[at - 1]);
 }
 
-/** Drops the oldest blocks past the caps; the latest block always stays. */
+/**
+ * Drops the oldest blocks past the caps; the latest block always stays. An open batch lets go of its dropped blocks;
+ * a packed one keeps their bytes until all of its blocks are dropped (at most one append, or PACK_AT blocks).
+ */
 function trim(stream: MemoryStream, limits: typeof DEFAULTS): void {
+  const { batches } = stream;
   let first = stream.firstIndex;
   let bytes = stream.bytes;
   let batch = 0;
+  const pastBatch = () => first >= batches[batch].index + blockCount(batches[batch]);
   while (first < stream.endIndex - 1 && (stream.endIndex - first > limits.maxEntriesPerStream || bytes > limits.maxBytesPerStream)) {
-    if (first >= stream.batches[batch].index + stream.batches[batch].ends.length) batch++;
-    bytes -= blockLength(stream.batches[batch], first);
+    if (pastBatch()) batch++;
+    bytes -= blockLength(batches[batch], first);
     first++;
   }
   if (first === stream.firstIndex) return;
-  if (first >= stream.batches[batch].index + stream.batches[batch].ends.length) batch++;
-  stream.batches.splice(0, batch);
+  if (pastBatch()) batch++;
+  batches.splice(0, batch);
+  const oldest = batches[0];
+  if ('blocks' in oldest && first > oldest.index) batches[0] = { index: first, blocks: oldest.blocks.slice(first - oldest.index) };
   stream.firstIndex = first;
   stream.bytes = bytes;
   let events = 0;
@@ -244,7 +281,7 @@ function blocksFrom(stream: MemoryStream, from: number): StoredEntry[] {
   const blocks: StoredEntry[] = [];
   let batch = batchHolding(stream.batches, from);
   for (let index = from; index < stream.endIndex; index++) {
-    if (index >= stream.batches[batch].index + stream.batches[batch].ends.length) batch++;
+    if (index >= stream.batches[batch].index + blockCount(stream.batches[batch])) batch++;
     blocks.push(blockAt(stream.batches[batch], index));
   }
   return blocks;
