@@ -95,12 +95,27 @@ describe('memoryResumeStore', () => {
       oldestKept = n;
       const fromOldest = (await readToEnd(reader)).entries;
       reader.close();
-      // Within the caps, beside the oldest kept event's own block.
-      expect(fromOldest.length).toBeLessThan(caps.maxEntriesPerStream ?? Infinity);
-      expect(fromOldest.reduce((sum, entry) => sum + entry.bytes.length, 0)).toBeLessThan(caps.maxBytesPerStream ?? Infinity);
+      // Within the caps: the oldest kept event's own block, or (when its block was the last one dropped) everything kept.
+      expect(fromOldest.length).toBeLessThanOrEqual(caps.maxEntriesPerStream ?? Infinity);
+      expect(fromOldest.reduce((sum, entry) => sum + entry.bytes.length, 0)).toBeLessThanOrEqual(caps.maxBytesPerStream ?? Infinity);
       expect(shown(fromOldest)).toEqual(shown(after(all, n)));
     }
     expect(oldestKept).toBeGreaterThan(160);
+    await store.close();
+  });
+
+  test('a reader after the last event dropped misses nothing when its block was the last block dropped: it is served, not evicted', async () => {
+    const store = memoryResumeStore({ maxEntriesPerStream: 10 });
+    const id = streamId();
+    const recording = await store.create(id, { createdAt: 1 });
+    for (let n = 1; n <= 30; n++) recording.append([event(n)]);
+    recording.append([comment('after 30'), event(31)]);
+    await recording.finish({ outcome: 'completed' });
+    // Kept: events 23…30, the comment and event 31 (10 blocks); event 22's block was the last one dropped.
+    expect(shown((await readToEnd(await openReader(store, id, 22))).entries)).toEqual(
+      shown([...Array.from({ length: 8 }, (_, n) => event(23 + n)), comment('after 30'), event(31)]),
+    );
+    expect(await store.read(id, 21)).toBe('evicted');
     await store.close();
   });
 });

@@ -69,6 +69,8 @@ interface MemoryStream {
   /** Absolute index of the entry holding each event, from `firstEvent` on. */
   eventIndexes: number[];
   firstEvent: number;
+  /** Absolute index of the last dropped event's block (-1: none dropped): when it was the last block dropped, a reader after it misses nothing. */
+  lastDroppedEventIndex: number;
   lastEvent: number;
   ending: StoredEnding | undefined;
   /** Readers waiting for more. */
@@ -121,6 +123,7 @@ export function memoryResumeStore(config: MemoryResumeStoreConfig = {}): ResumeS
         bytes: 0,
         eventIndexes: [],
         firstEvent: 1,
+        lastDroppedEventIndex: -1,
         lastEvent: 0,
         ending: undefined,
         waiting: new Set(),
@@ -272,6 +275,7 @@ function trim(stream: MemoryStream, limits: typeof DEFAULTS): void {
   stream.bytes = bytes;
   let events = 0;
   while (events < stream.eventIndexes.length && stream.eventIndexes[events] < stream.firstIndex) events++;
+  if (events > 0) stream.lastDroppedEventIndex = stream.eventIndexes[events - 1];
   stream.eventIndexes.splice(0, events);
   stream.firstEvent += events;
 }
@@ -307,7 +311,10 @@ function wake(stream: MemoryStream): void {
 function startOf(stream: MemoryStream, afterEvent: number): number | StoreOpenFailure {
   if (afterEvent > stream.lastEvent) return 'ahead';
   if (afterEvent === 0) return stream.firstIndex === 0 ? 0 : 'evicted';
-  if (afterEvent < stream.firstEvent) return 'evicted';
+  if (afterEvent < stream.firstEvent) {
+    const missesNothing = afterEvent === stream.firstEvent - 1 && stream.lastDroppedEventIndex === stream.firstIndex - 1;
+    return missesNothing ? stream.firstIndex : 'evicted';
+  }
   return stream.eventIndexes[afterEvent - stream.firstEvent] + 1;
 }
 
