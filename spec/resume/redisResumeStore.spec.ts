@@ -492,6 +492,21 @@ describe('redisResumeStore against a real redis-server', () => {
     recording.release();
   });
 
+  test('an append with a gap in its event numbers throws before any of it is kept; the recording goes on from before it', async () => {
+    const { owner, other, id, recording } = await twoInstances();
+    let failed: Error | undefined;
+    recording.onFailure((error) => (failed = error));
+    recording.append([event(1)]);
+    expect(() => recording.append([event(2), comment('x'), event(4)])).toThrow('Event 4 appended after event 2');
+    recording.append([event(2), comment('y')]);
+    await recording.finish({ outcome: 'completed' });
+    // Neither event 2 nor the comment of the refused append was written; the recording did not fail.
+    const expected = shown([event(1), event(2), comment('y')]);
+    for (const instance of [owner, other]) expect(shown((await readToEnd(await openReader(instance, id, 0))).entries)).toEqual(expected);
+    expect(failed).toBeUndefined();
+    recording.release();
+  });
+
   test('close() quits the connections the store opened and leaves a client it was given open', async () => {
     const prefix = freshPrefix();
     const admin = await ownClient();

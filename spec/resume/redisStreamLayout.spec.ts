@@ -17,7 +17,7 @@ import { comment, event, shown } from './storeContract';
 function written(groups: StoredEntry[][]): RawEntry[] {
   const numbering = new EntryNumbering();
   return groups.map((blocks) => {
-    for (const block of blocks) numbering.accept(block.event);
+    numbering.accept(blocks);
     const { id, index } = numbering.next(blocks);
     const bytes = blocks.reduce((sum, block) => sum + block.bytes.byteLength, 0);
     return { id, message: batchFields(index, blocks, bytes) };
@@ -64,13 +64,14 @@ describe('entry ids and fields', () => {
     expect(indexAfterEvent(decodeEntry({ id: '3-3', message: endingFields(10, { outcome: 'completed' }) }), 3)).toBeUndefined();
   });
 
-  test('event numbers are consecutive: an entry tells its events by their count', () => {
+  test('event numbers are consecutive: an entry tells its events by their count; an append with a gap is refused whole', () => {
     const numbering = new EntryNumbering();
-    numbering.accept(1);
-    numbering.accept(0);
-    expect(() => numbering.accept(3)).toThrow('Event 3 appended after event 1');
-    expect(() => numbering.accept(1)).toThrow('Event 1 appended after event 1');
-    numbering.accept(2);
+    numbering.accept([event(1), comment('a')]);
+    expect(() => numbering.accept([event(3)])).toThrow('Event 3 appended after event 1');
+    expect(() => numbering.accept([event(1)])).toThrow('Event 1 appended after event 1');
+    // Events 2 and 3 of the refused append were not counted: 2 is still the next.
+    expect(() => numbering.accept([event(2), event(3), event(5)])).toThrow('Event 5 appended after event 3');
+    numbering.accept([event(2)]);
   });
 });
 
@@ -102,6 +103,12 @@ describe('an entry the store did not write is refused, whatever it holds', () =>
     ['a negative position', '1-0', { ...valid, i: '-1' }],
     ['a fractional position', '1-0', { ...valid, i: '1.5' }],
     ['a position past the safe integers', '1-0', { ...valid, i: '9007199254740993' }],
+    ['an empty position', '1-0', { ...valid, i: '' }],
+    ['a position with spaces', '1-0', { ...valid, i: ' 7' }],
+    ['a position in exponent notation', '1-0', { ...valid, i: '1e3' }],
+    ['a hexadecimal position', '1-0', { ...valid, i: '0x10' }],
+    ['a binary position', '1-0', { ...valid, i: '0b1' }],
+    ['a position with a sign', '1-0', { ...valid, i: '+4' }],
     ['bytes without lengths', '1-0', { i: '4', b: valid.b }],
     ['lengths without bytes', '1-0', { i: '4', n: valid.n }],
     ['blocks and an outcome', '1-0', { ...valid, o: 'completed' }],

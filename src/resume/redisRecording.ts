@@ -139,8 +139,9 @@ export class RedisRecording implements StreamRecording {
 
   append(entries: StoredEntry[]): void {
     if (this.ending || this.released || this.failure) return;
+    // Throws, as StreamRecording says, before anything of the append is queued or counted.
+    this.numbering.accept(entries);
     for (const entry of entries) {
-      this.numbering.accept(entry.event);
       this.pending.push(entry);
       this.pendingBytes += entry.bytes.byteLength + ENTRY_OVERHEAD;
     }

@@ -69,13 +69,20 @@ export class EntryNumbering {
   private sub = 0;
   private nextIndex = 0;
 
-  /** Event numbers are consecutive (1, 2, 3 …; 0 for a block without one): an entry tells its events by their count. */
-  accept(event: number): void {
-    if (event === 0) return;
-    if (event !== this.appendedEvent + 1) {
-      throw new OpenAIRxError({ message: `Event ${event} appended after event ${this.appendedEvent}: event numbers are consecutive` });
+  /**
+   * Event numbers are consecutive (1, 2, 3 …; 0 for a block without one): an entry tells its events by their count.
+   * An append with a gap is refused whole, before anything of it is counted.
+   */
+  accept(blocks: readonly StoredEntry[]): void {
+    let last = this.appendedEvent;
+    for (const { event } of blocks) {
+      if (event === 0) continue;
+      if (event !== last + 1) {
+        throw new OpenAIRxError({ message: `Event ${event} appended after event ${last}: event numbers are consecutive` });
+      }
+      last = event;
     }
-    this.appendedEvent = event;
+    this.appendedEvent = last;
   }
 
   /** The id and the first block's position of the next entry, holding `blocks` (none: the ending). */
@@ -144,8 +151,7 @@ export type DecodedEntry = { id: string; index: number } & ({ blocks: StoredEntr
 export function decodeEntry(raw: RawEntry): DecodedEntry {
   const id = String(raw.id);
   const { i, b, n, o, f } = raw.message;
-  const index = Number(i === undefined ? NaN : String(i));
-  if (!Number.isSafeInteger(index) || index < 0) throw foreignEntry();
+  const index = position(i);
   if (o !== undefined && b === undefined && n === undefined) {
     const ending: StoredEnding = { outcome: String(o) };
     if (f !== undefined) ending.frame = asBytes(f);
@@ -173,6 +179,15 @@ function idParts(id: string): { last: number; holdsLast: boolean } {
 }
 
 const LENGTH = /^(-?)(\d{1,9})$/;
+/** A block position: digits only (`Number()` would take '', ' 7', '1e3', '0x10'), a safe integer. */
+const POSITION = /^\d{1,16}$/;
+
+function position(field: Buffer | string | undefined): number {
+  const text = field === undefined ? '' : String(field);
+  const index = Number(text);
+  if (!POSITION.test(text) || !Number.isSafeInteger(index)) throw foreignEntry();
+  return index;
+}
 
 /** The blocks of `bytes` cut at `lengths`; their events end at the id's last one, which an `n-0` entry holds. */
 function splitBlocks(bytes: Uint8Array, lengths: string, { last, holdsLast }: { last: number; holdsLast: boolean }): StoredEntry[] {
