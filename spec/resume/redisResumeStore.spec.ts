@@ -442,27 +442,33 @@ describe('redisResumeStore against a real redis-server', () => {
     recording.release();
   });
 
-  test('trimming by whole entries: a reader that started mid-entry and fell behind what is kept is evicted; the oldest event kept can be resumed after', async () => {
+  test('trimming by whole entries: a reader that started mid-entry and fell behind what is kept is evicted; the event before the oldest kept can be resumed after', async () => {
     const maxEntriesPerStream = 200;
     const { prefix, owner, other, admin, id, recording } = await twoInstances({ maxEntriesPerStream });
     const watcher = await openReader(owner, id, 0);
-    const all = Array.from({ length: 1000 }, (_, at) => event(at + 1));
-    // Entries of 20 blocks (a tenth of those kept): event 5 is in the middle of the first.
-    recording.append(all.slice(0, 100));
-    await readCount(watcher, 100);
+    const total = 1001;
+    const all = Array.from({ length: total }, (_, at) => event(at + 1));
+    // Appends of 7, each written alone (the watcher reads it first): entries of 7 blocks, so trim points (at least 20
+    // blocks apart, a tenth of those kept) fall 21 apart, not on the cap. Event 5 is in the middle of the first entry.
+    recording.append(all.slice(0, 7));
+    await readCount(watcher, 7);
     const midEntry = await openReader(other, id, 5);
-    expect(shown(await readCount(midEntry, 95))).toEqual(shown(all.slice(5, 100)));
-    for (let from = 100; from < all.length; from += 100) {
-      recording.append(all.slice(from, from + 100));
-      expect((await readCount(watcher, 100)).at(-1)?.event).toBe(from + 100);
+    expect(shown(await readCount(midEntry, 2))).toEqual(shown(all.slice(5, 7)));
+    for (let from = 7; from < total; from += 7) {
+      recording.append(all.slice(from, from + 7));
+      expect((await readCount(watcher, 7)).at(-1)?.event).toBe(from + 7);
     }
     const kept = await blocksKept(admin, streamKeys(prefix, id).frames);
-    expect(kept).toBeGreaterThanOrEqual(maxEntriesPerStream);
+    // Trimmed at block 798, the last trim point at or before 1001 - 200.
+    expect(kept).toBe(total - 798);
+    expect(kept).toBeGreaterThan(maxEntriesPerStream);
     expect(kept).toBeLessThan(maxEntriesPerStream * 1.2);
     expect(await midEntry.next()).toEqual({ entries: [], ending: { outcome: 'evicted' } });
-    expect(await other.read(id, 1000 - kept)).toBe('evicted');
-    const oldest = await openReader(other, id, 1000 - kept + 1);
-    expect(shown(await readCount(oldest, kept - 1))).toEqual(shown(all.slice(1000 - kept + 1)));
+    const firstKept = total - kept + 1;
+    expect(await other.read(id, firstKept - 2)).toBe('evicted');
+    // Event firstKept - 1 was the last block of a trimmed entry: every block after it is kept.
+    const oldest = await openReader(other, id, firstKept - 1);
+    expect(shown(await readCount(oldest, kept))).toEqual(shown(all.slice(firstKept - 1)));
     for (const reader of [watcher, midEntry, oldest]) reader.close();
     recording.release();
   });

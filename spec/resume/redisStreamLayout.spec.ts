@@ -18,9 +18,9 @@ function written(groups: StoredEntry[][]): RawEntry[] {
   const numbering = new EntryNumbering();
   return groups.map((blocks) => {
     numbering.accept(blocks);
-    const { id, index } = numbering.next(blocks);
     const bytes = blocks.reduce((sum, block) => sum + block.bytes.byteLength, 0);
-    return { id, message: batchFields(index, blocks, bytes) };
+    const { id, index, afterEvent } = numbering.next(blocks);
+    return { id, message: batchFields(index, blocks, bytes, afterEvent) };
   });
 }
 
@@ -62,6 +62,18 @@ describe('entry ids and fields', () => {
     expect([1, 2, 3].map((n) => indexAfterEvent(decoded, n))).toEqual([3, 4, 6]);
     expect(indexAfterEvent(decoded, 4)).toBeUndefined();
     expect(indexAfterEvent(decodeEntry({ id: '3-3', message: endingFields(10, { outcome: 'completed' }) }), 3)).toBeUndefined();
+  });
+
+  test('after an entry whose last block is an event, the next entry gives the position after that event (its own first block)', () => {
+    const raws = written([[event(1), event(2)], [comment('a')], [event(3)], [event(4), comment('b')], [event(5)], [comment('c'), event(6)]]);
+    const decoded = raws.map(decodeEntry);
+    expect(raws.map((raw) => raw.message.a)).toEqual([undefined, '1', undefined, '1', undefined, '1']);
+    // After event 2 (its entry trimmed): the comment's entry `2-1` starts at block 2; after event 4 its comment is in the entry holding 4.
+    expect(indexAfterEvent(decoded[1], 2)).toBe(2);
+    expect(indexAfterEvent(decoded[2], 2)).toBeUndefined();
+    expect(indexAfterEvent(decoded[4], 4)).toBeUndefined();
+    expect(indexAfterEvent(decoded[5], 5)).toBe(7);
+    expect(indexAfterEvent(decoded[5], 6)).toBe(9);
   });
 
   test('event numbers are consecutive: an entry tells its events by their count; an append with a gap is refused whole', () => {
@@ -126,6 +138,9 @@ describe('an entry the store did not write is refused, whatever it holds', () =>
     ['an event in an entry whose id says it holds none', '1-1', valid],
     ['more events than the id accounts for', '1-0', { ...valid, n: '9,5' }],
     ['an id whose event number is past the safe integers', '9007199254740993-0', valid],
+    ['an after-an-event mark that is not 1', '3-0', { ...valid, a: 'yes' }],
+    ['an after-an-event mark on the first entry', '1-0', { ...valid, a: '1' }],
+    ['an after-an-event mark on the ending', '3-1', { i: '4', o: 'completed', a: '1' }],
   ])('%s', (_what, id, message) => {
     expect(() => decodeEntry({ id, message })).toThrow('The resume store found an entry it did not write');
   });

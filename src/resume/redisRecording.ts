@@ -47,10 +47,14 @@ const ENTRIES_PER_WRITE = 16;
  */
 const TRIM_STEP = 100;
 
-/** One entry of the stream: its id, its first block's position in the generation, its blocks and their bytes. */
+/**
+ * One entry of the stream: its id, its first block's position in the generation, whether the block before that one
+ * carries an event, its blocks and their bytes.
+ */
 export interface WrittenEntry {
   id: string;
   index: number;
+  afterEvent: boolean;
   blocks: StoredEntry[];
   bytes: number;
 }
@@ -361,7 +365,7 @@ export class RedisRecording implements StreamRecording {
   private appendCommands(entries: WrittenEntry[]): Promise<unknown> {
     const { commands, keys } = this.config;
     const multi = commands.multi();
-    for (const { id, index, blocks, bytes } of entries) multi.xAdd(keys.frames, id, batchFields(index, blocks, bytes));
+    for (const { id, index, blocks, bytes, afterEvent } of entries) multi.xAdd(keys.frames, id, batchFields(index, blocks, bytes, afterEvent));
     const trimTo = this.trimPoint(entries);
     if (trimTo) multi.xTrim(keys.frames, 'MINID', trimTo);
     return multi.pExpire(keys.frames, RedisRecording.liveTtlMs(this.config)).exec();
