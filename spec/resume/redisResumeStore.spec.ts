@@ -417,7 +417,12 @@ describe('redisResumeStore against a real redis-server', () => {
     const here = await openReader(owner, id, 37);
     const elsewhere = await openReader(other, id, 37);
     const after37 = blocks.slice(2 * 37 - 1);
+    // Here, the owner serves it: the slice of its last write's entry from block 73 (after event 37) on.
+    const served = jest.spyOn(recording, 'writtenAfter');
     expect(shown(await readCount(here, after37.length))).toEqual(shown(after37));
+    expect(served).toHaveBeenCalledWith(73, 64);
+    expect(served).toHaveReturnedWith({ entries: after37, lastId: '100-0', nextIndex: 200 });
+    served.mockRestore();
     expect(shown(await readCount(elsewhere, after37.length))).toEqual(shown(after37));
     recording.append([event(101)]);
     await recording.finish({ outcome: 'completed' });
@@ -510,6 +515,34 @@ describe('redisResumeStore against a real redis-server', () => {
     const expected = shown([event(1), event(2), comment('y')]);
     for (const instance of [owner, other]) expect(shown((await readToEnd(await openReader(instance, id, 0))).entries)).toEqual(expected);
     expect(failed).toBeUndefined();
+    recording.release();
+  });
+
+  test("the owner drops what every reader on its instance has read: once they are all caught up, it keeps only its last write", async () => {
+    const { owner, id, recording } = await twoInstances();
+    const here = await openReader(owner, id, 0);
+    const written = async (blocks: StoredEntry[]) => {
+      const seen = recording.writes;
+      recording.append(blocks);
+      await recording.changedSince(seen).done;
+    };
+    for (let n = 1; n <= 3; n++) {
+      await written([event(n)]);
+      expect(shown(await readCount(here, 1))).toEqual(shown([event(n)]));
+    }
+    // The reader had read events 1 and 2 when event 3 landed: they are gone, 3 is kept.
+    expect(recording.writtenAfter(1, 64)).toBe('ask-redis');
+    expect(recording.writtenAfter(2, 64)).toEqual({ entries: [event(3)], lastId: '3-0', nextIndex: 3 });
+    // The reader has everything and waits for more: the next write is all the owner keeps.
+    const waiting = here.next();
+    await written([event(4)]);
+    expect(recording.writtenAfter(2, 64)).toBe('ask-redis');
+    expect(recording.writtenAfter(3, 64)).toEqual({ entries: [event(4)], lastId: '4-0', nextIndex: 4 });
+    expect(shown((await waiting).entries)).toEqual(shown([event(4)]));
+    // A reader opened after event 1 reads what the owner dropped from Redis.
+    const late = await openReader(owner, id, 1);
+    expect(shown(await readCount(late, 3))).toEqual(shown([event(2), event(3), event(4)]));
+    for (const reader of [here, late]) reader.close();
     recording.release();
   });
 

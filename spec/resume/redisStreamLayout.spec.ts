@@ -147,8 +147,33 @@ describe('an entry the store did not write is refused, whatever it holds', () =>
 
   test('a huge count of blocks is refused before it is walked', () => {
     const many = Array.from({ length: 10_001 }, () => '-0').join(',');
-    expect(() => decodeEntry({ id: '0-1', message: { i: '0', b: '', n: many } })).toThrow('did not write');
-    expect(() => decodeEntry({ id: '0-1', message: { i: '0', b: '', n: ','.repeat(5_000_000) } })).toThrow('did not write');
+    // Walking the lengths splits them and matches each: splits are counted and capped, and no length is matched.
+    const split = jest.spyOn(String.prototype, 'split');
+    const exec = jest.spyOn(RegExp.prototype, 'exec');
+    const decode = (n: string) => () => decodeEntry({ id: '0-1', message: { i: '0', b: '', n } });
+    let refused: boolean[];
+    let splitLimits: unknown[];
+    let matched: unknown[];
+    try {
+      refused = [many, ','.repeat(5_000_000)].map((n) => {
+        try {
+          decode(n)();
+          return false;
+        } catch {
+          return true;
+        }
+      });
+      splitLimits = split.mock.calls.map(([, limit]) => limit);
+      matched = exec.mock.calls.map(([text]) => text);
+    } finally {
+      split.mockRestore();
+      exec.mockRestore();
+    }
+    expect(refused).toEqual([true, true]);
+    // Split once, the count capped (the 5 MB string not at all); matched: the positions only, one per entry.
+    expect(splitLimits).toEqual([10_001]);
+    expect(matched).toEqual(['0', '0']);
+    expect(decode(many)).toThrow('did not write');
     // As many as a reader accepts: blocks of no bytes are blocks still.
     expect(blocksOf({ id: '0-1', message: { i: '0', b: '', n: many.slice(3) } })).toHaveLength(10_000);
   });

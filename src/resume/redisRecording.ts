@@ -60,9 +60,10 @@ export interface WrittenEntry {
 }
 
 /**
- * The blocks of the last writes Redis acknowledged, at most this many (and {@link WRITTEN_BYTES}; or the last write's,
- * up to 16 entries), kept while a reader is attached on the owner's instance: such readers take them from here
- * instead of reading them back from Redis. A reader further behind reads Redis.
+ * The blocks of the last writes Redis acknowledged that a reader on the owner's instance has yet to read, kept while
+ * one is attached there: such readers take them from here instead of reading them back from Redis. Older writes up to
+ * this many blocks (and {@link WRITTEN_BYTES}), and the last write whole (up to {@link ENTRIES_PER_WRITE} entries, within
+ * the cap on what waits). A reader further behind reads Redis.
  */
 const WRITTEN_BLOCKS = 2000;
 const WRITTEN_BYTES = 4 * 1024 * 1024;
@@ -111,6 +112,8 @@ export class RedisRecording implements StreamRecording {
   private version = 0;
   private readonly changeWaiters = new Set<() => void>();
   /** The entries of the last writes Redis acknowledged (see {@link WRITTEN_BLOCKS}). */
+  /** Each reader's next block at its last read, for the readers on this instance: what they all read is dropped. */
+  private readonly localReaders = new Map<object, number>();
   private written: WrittenEntry[] = [];
   private writtenBlocks = 0;
   private writtenBytes = 0;
@@ -252,6 +255,16 @@ export class RedisRecording implements StreamRecording {
     return { entries, lastId: last.id, nextIndex: last.index + last.blocks.length };
   }
 
+  /** A reader on this instance reads on from block `nextIndex`: the owner keeps nothing for it before that. */
+  readerAt(reader: object, nextIndex: number): void {
+    if (!this.released && !this.failure) this.localReaders.set(reader, nextIndex);
+  }
+
+  /** The reader on this instance closed. */
+  readerGone(reader: object): void {
+    this.localReaders.delete(reader);
+  }
+
   /** The store failed under the recording (Redis went away, the store closed). */
   fail(error: Error): void {
     if (this.failure || this.ended) return;
@@ -323,7 +336,7 @@ export class RedisRecording implements StreamRecording {
 
   /**
    * Keeps the entries Redis just acknowledged for this instance's readers (only while one is attached here), dropping
-   * the oldest past the window, and never more than Redis keeps: a reader here is evicted as anywhere.
+   * those they all read, the oldest past the window, and never more than Redis keeps: a reader here is evicted as anywhere.
    */
   private remember(entries: WrittenEntry[]): void {
     if (entries.length === 0 || this.released || this.failure) return;
@@ -335,17 +348,24 @@ export class RedisRecording implements StreamRecording {
       this.writtenBlocks += entry.blocks.length;
       this.writtenBytes += entry.bytes;
     }
-    const keptFrom = this.writtenUpTo - this.config.maxEntriesPerStream;
+    const neededFrom = Math.max(this.writtenUpTo - this.config.maxEntriesPerStream, this.slowestLocalReader());
     // The entries just written stay whatever their size (a reader here reads them before the next write lands),
     // unless Redis trimmed them already.
     const older = this.written.length - entries.length;
     let drop = 0;
-    while (drop < this.written.length - 1 && (this.endsBefore(this.written[drop], keptFrom) || (drop < older && this.overWindow))) {
+    while (drop < this.written.length - 1 && (this.endsBefore(this.written[drop], neededFrom) || (drop < older && this.overWindow))) {
       this.writtenBlocks -= this.written[drop].blocks.length;
       this.writtenBytes -= this.written[drop].bytes;
       drop++;
     }
     if (drop > 0) this.written = this.written.slice(drop);
+  }
+
+  /** The next block of the reader here furthest behind (none known: from the start). */
+  private slowestLocalReader(): number {
+    let slowest = this.localReaders.size > 0 ? Number.POSITIVE_INFINITY : 0;
+    for (const nextIndex of this.localReaders.values()) slowest = Math.min(slowest, nextIndex);
+    return slowest;
   }
 
   private get overWindow(): boolean {
@@ -357,6 +377,7 @@ export class RedisRecording implements StreamRecording {
   }
 
   private forgetWritten(): void {
+    this.localReaders.clear();
     this.written = [];
     this.writtenBlocks = this.writtenBytes = 0;
   }
