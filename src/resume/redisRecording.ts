@@ -111,9 +111,9 @@ export class RedisRecording implements StreamRecording {
   /** Counts completed writes; local readers wait for it to change. */
   private version = 0;
   private readonly changeWaiters = new Set<() => void>();
-  /** The entries of the last writes Redis acknowledged (see {@link WRITTEN_BLOCKS}). */
   /** Each reader's next block at its last read, for the readers on this instance: what they all read is dropped. */
   private readonly localReaders = new Map<object, number>();
+  /** The entries of the last writes Redis acknowledged (see {@link WRITTEN_BLOCKS}). */
   private written: WrittenEntry[] = [];
   private writtenBlocks = 0;
   private writtenBytes = 0;
