@@ -417,7 +417,12 @@ describe('redisResumeStore against a real redis-server', () => {
     const here = await openReader(owner, id, 37);
     const elsewhere = await openReader(other, id, 37);
     const after37 = blocks.slice(2 * 37 - 1);
+    // Here, the owner serves it: the slice of its last write's entry from block 73 (after event 37) on.
+    const served = jest.spyOn(recording, 'writtenAfter');
     expect(shown(await readCount(here, after37.length))).toEqual(shown(after37));
+    expect(served).toHaveBeenCalledWith(73, 64);
+    expect(served).toHaveReturnedWith({ entries: after37, lastId: '100-0', nextIndex: 200 });
+    served.mockRestore();
     expect(shown(await readCount(elsewhere, after37.length))).toEqual(shown(after37));
     recording.append([event(101)]);
     await recording.finish({ outcome: 'completed' });
@@ -442,27 +447,33 @@ describe('redisResumeStore against a real redis-server', () => {
     recording.release();
   });
 
-  test('trimming by whole entries: a reader that started mid-entry and fell behind what is kept is evicted; the oldest event kept can be resumed after', async () => {
+  test('trimming by whole entries: a reader that started mid-entry and fell behind what is kept is evicted; the event before the oldest kept can be resumed after', async () => {
     const maxEntriesPerStream = 200;
     const { prefix, owner, other, admin, id, recording } = await twoInstances({ maxEntriesPerStream });
     const watcher = await openReader(owner, id, 0);
-    const all = Array.from({ length: 1000 }, (_, at) => event(at + 1));
-    // Entries of 20 blocks (a tenth of those kept): event 5 is in the middle of the first.
-    recording.append(all.slice(0, 100));
-    await readCount(watcher, 100);
+    const total = 1001;
+    const all = Array.from({ length: total }, (_, at) => event(at + 1));
+    // Appends of 7, each written alone (the watcher reads it first): entries of 7 blocks, so trim points (at least 20
+    // blocks apart, a tenth of those kept) fall 21 apart, not on the cap. Event 5 is in the middle of the first entry.
+    recording.append(all.slice(0, 7));
+    await readCount(watcher, 7);
     const midEntry = await openReader(other, id, 5);
-    expect(shown(await readCount(midEntry, 95))).toEqual(shown(all.slice(5, 100)));
-    for (let from = 100; from < all.length; from += 100) {
-      recording.append(all.slice(from, from + 100));
-      expect((await readCount(watcher, 100)).at(-1)?.event).toBe(from + 100);
+    expect(shown(await readCount(midEntry, 2))).toEqual(shown(all.slice(5, 7)));
+    for (let from = 7; from < total; from += 7) {
+      recording.append(all.slice(from, from + 7));
+      expect((await readCount(watcher, 7)).at(-1)?.event).toBe(from + 7);
     }
     const kept = await blocksKept(admin, streamKeys(prefix, id).frames);
-    expect(kept).toBeGreaterThanOrEqual(maxEntriesPerStream);
+    // Trimmed at block 798, the last trim point at or before 1001 - 200.
+    expect(kept).toBe(total - 798);
+    expect(kept).toBeGreaterThan(maxEntriesPerStream);
     expect(kept).toBeLessThan(maxEntriesPerStream * 1.2);
     expect(await midEntry.next()).toEqual({ entries: [], ending: { outcome: 'evicted' } });
-    expect(await other.read(id, 1000 - kept)).toBe('evicted');
-    const oldest = await openReader(other, id, 1000 - kept + 1);
-    expect(shown(await readCount(oldest, kept - 1))).toEqual(shown(all.slice(1000 - kept + 1)));
+    const firstKept = total - kept + 1;
+    expect(await other.read(id, firstKept - 2)).toBe('evicted');
+    // Event firstKept - 1 was the last block of a trimmed entry: every block after it is kept.
+    const oldest = await openReader(other, id, firstKept - 1);
+    expect(shown(await readCount(oldest, kept))).toEqual(shown(all.slice(firstKept - 1)));
     for (const reader of [watcher, midEntry, oldest]) reader.close();
     recording.release();
   });
@@ -489,6 +500,49 @@ describe('redisResumeStore against a real redis-server', () => {
     expect(recording.writtenAfter(3, 64)).toBe('ask-redis');
     expect(shown(await readCount(elsewhere, 2))).toEqual(shown([event(3), event(4)]));
     elsewhere.close();
+    recording.release();
+  });
+
+  test('an append with a gap in its event numbers throws before any of it is kept; the recording goes on from before it', async () => {
+    const { owner, other, id, recording } = await twoInstances();
+    let failed: Error | undefined;
+    recording.onFailure((error) => (failed = error));
+    recording.append([event(1)]);
+    expect(() => recording.append([event(2), comment('x'), event(4)])).toThrow('Event 4 appended after event 2');
+    recording.append([event(2), comment('y')]);
+    await recording.finish({ outcome: 'completed' });
+    // Neither event 2 nor the comment of the refused append was written; the recording did not fail.
+    const expected = shown([event(1), event(2), comment('y')]);
+    for (const instance of [owner, other]) expect(shown((await readToEnd(await openReader(instance, id, 0))).entries)).toEqual(expected);
+    expect(failed).toBeUndefined();
+    recording.release();
+  });
+
+  test("the owner drops what every reader on its instance has read: once they are all caught up, it keeps only its last write", async () => {
+    const { owner, id, recording } = await twoInstances();
+    const here = await openReader(owner, id, 0);
+    const written = async (blocks: StoredEntry[]) => {
+      const seen = recording.writes;
+      recording.append(blocks);
+      await recording.changedSince(seen).done;
+    };
+    for (let n = 1; n <= 3; n++) {
+      await written([event(n)]);
+      expect(shown(await readCount(here, 1))).toEqual(shown([event(n)]));
+    }
+    // The reader had read events 1 and 2 when event 3 landed: they are gone, 3 is kept.
+    expect(recording.writtenAfter(1, 64)).toBe('ask-redis');
+    expect(recording.writtenAfter(2, 64)).toEqual({ entries: [event(3)], lastId: '3-0', nextIndex: 3 });
+    // The reader has everything and waits for more: the next write is all the owner keeps.
+    const waiting = here.next();
+    await written([event(4)]);
+    expect(recording.writtenAfter(2, 64)).toBe('ask-redis');
+    expect(recording.writtenAfter(3, 64)).toEqual({ entries: [event(4)], lastId: '4-0', nextIndex: 4 });
+    expect(shown((await waiting).entries)).toEqual(shown([event(4)]));
+    // A reader opened after event 1 reads what the owner dropped from Redis.
+    const late = await openReader(owner, id, 1);
+    expect(shown(await readCount(late, 3))).toEqual(shown([event(2), event(3), event(4)]));
+    for (const reader of [here, late]) reader.close();
     recording.release();
   });
 

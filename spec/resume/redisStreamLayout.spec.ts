@@ -17,10 +17,10 @@ import { comment, event, shown } from './storeContract';
 function written(groups: StoredEntry[][]): RawEntry[] {
   const numbering = new EntryNumbering();
   return groups.map((blocks) => {
-    for (const block of blocks) numbering.accept(block.event);
-    const { id, index } = numbering.next(blocks);
+    numbering.accept(blocks);
     const bytes = blocks.reduce((sum, block) => sum + block.bytes.byteLength, 0);
-    return { id, message: batchFields(index, blocks, bytes) };
+    const { id, index, afterEvent } = numbering.next(blocks);
+    return { id, message: batchFields(index, blocks, bytes, afterEvent) };
   });
 }
 
@@ -64,13 +64,26 @@ describe('entry ids and fields', () => {
     expect(indexAfterEvent(decodeEntry({ id: '3-3', message: endingFields(10, { outcome: 'completed' }) }), 3)).toBeUndefined();
   });
 
-  test('event numbers are consecutive: an entry tells its events by their count', () => {
+  test('after an entry whose last block is an event, the next entry gives the position after that event (its own first block)', () => {
+    const raws = written([[event(1), event(2)], [comment('a')], [event(3)], [event(4), comment('b')], [event(5)], [comment('c'), event(6)]]);
+    const decoded = raws.map(decodeEntry);
+    expect(raws.map((raw) => raw.message.a)).toEqual([undefined, '1', undefined, '1', undefined, '1']);
+    // After event 2 (its entry trimmed): the comment's entry `2-1` starts at block 2; after event 4 its comment is in the entry holding 4.
+    expect(indexAfterEvent(decoded[1], 2)).toBe(2);
+    expect(indexAfterEvent(decoded[2], 2)).toBeUndefined();
+    expect(indexAfterEvent(decoded[4], 4)).toBeUndefined();
+    expect(indexAfterEvent(decoded[5], 5)).toBe(7);
+    expect(indexAfterEvent(decoded[5], 6)).toBe(9);
+  });
+
+  test('event numbers are consecutive: an entry tells its events by their count; an append with a gap is refused whole', () => {
     const numbering = new EntryNumbering();
-    numbering.accept(1);
-    numbering.accept(0);
-    expect(() => numbering.accept(3)).toThrow('Event 3 appended after event 1');
-    expect(() => numbering.accept(1)).toThrow('Event 1 appended after event 1');
-    numbering.accept(2);
+    numbering.accept([event(1), comment('a')]);
+    expect(() => numbering.accept([event(3)])).toThrow('Event 3 appended after event 1');
+    expect(() => numbering.accept([event(1)])).toThrow('Event 1 appended after event 1');
+    // Events 2 and 3 of the refused append were not counted: 2 is still the next.
+    expect(() => numbering.accept([event(2), event(3), event(5)])).toThrow('Event 5 appended after event 3');
+    numbering.accept([event(2)]);
   });
 });
 
@@ -102,6 +115,12 @@ describe('an entry the store did not write is refused, whatever it holds', () =>
     ['a negative position', '1-0', { ...valid, i: '-1' }],
     ['a fractional position', '1-0', { ...valid, i: '1.5' }],
     ['a position past the safe integers', '1-0', { ...valid, i: '9007199254740993' }],
+    ['an empty position', '1-0', { ...valid, i: '' }],
+    ['a position with spaces', '1-0', { ...valid, i: ' 7' }],
+    ['a position in exponent notation', '1-0', { ...valid, i: '1e3' }],
+    ['a hexadecimal position', '1-0', { ...valid, i: '0x10' }],
+    ['a binary position', '1-0', { ...valid, i: '0b1' }],
+    ['a position with a sign', '1-0', { ...valid, i: '+4' }],
     ['bytes without lengths', '1-0', { i: '4', b: valid.b }],
     ['lengths without bytes', '1-0', { i: '4', n: valid.n }],
     ['blocks and an outcome', '1-0', { ...valid, o: 'completed' }],
@@ -119,14 +138,42 @@ describe('an entry the store did not write is refused, whatever it holds', () =>
     ['an event in an entry whose id says it holds none', '1-1', valid],
     ['more events than the id accounts for', '1-0', { ...valid, n: '9,5' }],
     ['an id whose event number is past the safe integers', '9007199254740993-0', valid],
+    ['an after-an-event mark that is not 1', '3-0', { ...valid, a: 'yes' }],
+    ['an after-an-event mark on the first entry', '1-0', { ...valid, a: '1' }],
+    ['an after-an-event mark on the ending', '3-1', { i: '4', o: 'completed', a: '1' }],
   ])('%s', (_what, id, message) => {
     expect(() => decodeEntry({ id, message })).toThrow('The resume store found an entry it did not write');
   });
 
   test('a huge count of blocks is refused before it is walked', () => {
     const many = Array.from({ length: 10_001 }, () => '-0').join(',');
-    expect(() => decodeEntry({ id: '0-1', message: { i: '0', b: '', n: many } })).toThrow('did not write');
-    expect(() => decodeEntry({ id: '0-1', message: { i: '0', b: '', n: ','.repeat(5_000_000) } })).toThrow('did not write');
+    // Walking the lengths splits them and matches each: splits are counted and capped, and no length is matched.
+    const split = jest.spyOn(String.prototype, 'split');
+    const exec = jest.spyOn(RegExp.prototype, 'exec');
+    const decode = (n: string) => () => decodeEntry({ id: '0-1', message: { i: '0', b: '', n } });
+    let refused: boolean[];
+    let splitLimits: unknown[];
+    let matched: unknown[];
+    try {
+      refused = [many, ','.repeat(5_000_000)].map((n) => {
+        try {
+          decode(n)();
+          return false;
+        } catch {
+          return true;
+        }
+      });
+      splitLimits = split.mock.calls.map(([, limit]) => limit);
+      matched = exec.mock.calls.map(([text]) => text);
+    } finally {
+      split.mockRestore();
+      exec.mockRestore();
+    }
+    expect(refused).toEqual([true, true]);
+    // Split once, the count capped (the 5 MB string not at all); matched: the positions only, one per entry.
+    expect(splitLimits).toEqual([10_001]);
+    expect(matched).toEqual(['0', '0']);
+    expect(decode(many)).toThrow('did not write');
     // As many as a reader accepts: blocks of no bytes are blocks still.
     expect(blocksOf({ id: '0-1', message: { i: '0', b: '', n: many.slice(3) } })).toHaveLength(10_000);
   });

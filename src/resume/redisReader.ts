@@ -60,6 +60,7 @@ export class RedisReader implements StoreReader {
   ) {
     this.position = start.position;
     this.nextIndex = start.nextIndex;
+    config.owner()?.readerAt(this, this.nextIndex);
   }
 
   next(): Promise<StoreRead> {
@@ -71,6 +72,7 @@ export class RedisReader implements StoreReader {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.config.owner()?.readerGone(this);
     this.waiting?.cancel();
     this.config.onClose();
   }
@@ -80,13 +82,18 @@ export class RedisReader implements StoreReader {
       if (this.ending) return { entries: [], ending: this.ending };
       const owner = this.config.owner();
       if (owner?.failed) throw new OpenAIRxError({ message: 'The resume store failed under this stream', cause: owner.failed });
+      owner?.readerAt(this, this.nextIndex);
       const seen = owner?.writes ?? 0;
       const written = owner?.writtenAfter(this.nextIndex, this.config.batch) ?? 'ask-redis';
       if (written === 'nothing-new') {
         await this.waitForMore(owner, seen, 0);
         continue;
       }
-      if (written !== 'ask-redis') return this.takeWritten(written);
+      if (written !== 'ask-redis') {
+        const read = this.takeWritten(written);
+        owner?.readerAt(this, this.nextIndex);
+        return read;
+      }
       const { leaseTtl, entries } = await this.fetch();
       if (entries.length > 0) return this.take(entries);
       if (leaseTtl === -2) {

@@ -47,18 +47,23 @@ const ENTRIES_PER_WRITE = 16;
  */
 const TRIM_STEP = 100;
 
-/** One entry of the stream: its id, its first block's position in the generation, its blocks and their bytes. */
+/**
+ * One entry of the stream: its id, its first block's position in the generation, whether the block before that one
+ * carries an event, its blocks and their bytes.
+ */
 export interface WrittenEntry {
   id: string;
   index: number;
+  afterEvent: boolean;
   blocks: StoredEntry[];
   bytes: number;
 }
 
 /**
- * The blocks of the last writes Redis acknowledged, at most this many (and {@link WRITTEN_BYTES}; or the last write's,
- * up to 16 entries), kept while a reader is attached on the owner's instance: such readers take them from here
- * instead of reading them back from Redis. A reader further behind reads Redis.
+ * The blocks of the last writes Redis acknowledged that a reader on the owner's instance has yet to read, kept while
+ * one is attached there: such readers take them from here instead of reading them back from Redis. Older writes up to
+ * this many blocks (and {@link WRITTEN_BYTES}), and the last write whole (up to {@link ENTRIES_PER_WRITE} entries, within
+ * the cap on what waits). A reader further behind reads Redis.
  */
 const WRITTEN_BLOCKS = 2000;
 const WRITTEN_BYTES = 4 * 1024 * 1024;
@@ -106,6 +111,8 @@ export class RedisRecording implements StreamRecording {
   /** Counts completed writes; local readers wait for it to change. */
   private version = 0;
   private readonly changeWaiters = new Set<() => void>();
+  /** Each reader's next block at its last read, for the readers on this instance: what they all read is dropped. */
+  private readonly localReaders = new Map<object, number>();
   /** The entries of the last writes Redis acknowledged (see {@link WRITTEN_BLOCKS}). */
   private written: WrittenEntry[] = [];
   private writtenBlocks = 0;
@@ -139,8 +146,9 @@ export class RedisRecording implements StreamRecording {
 
   append(entries: StoredEntry[]): void {
     if (this.ending || this.released || this.failure) return;
+    // Throws, as StreamRecording says, before anything of the append is queued or counted.
+    this.numbering.accept(entries);
     for (const entry of entries) {
-      this.numbering.accept(entry.event);
       this.pending.push(entry);
       this.pendingBytes += entry.bytes.byteLength + ENTRY_OVERHEAD;
     }
@@ -247,6 +255,16 @@ export class RedisRecording implements StreamRecording {
     return { entries, lastId: last.id, nextIndex: last.index + last.blocks.length };
   }
 
+  /** A reader on this instance reads on from block `nextIndex`: the owner keeps nothing for it before that. */
+  readerAt(reader: object, nextIndex: number): void {
+    if (!this.released && !this.failure) this.localReaders.set(reader, nextIndex);
+  }
+
+  /** The reader on this instance closed. */
+  readerGone(reader: object): void {
+    this.localReaders.delete(reader);
+  }
+
   /** The store failed under the recording (Redis went away, the store closed). */
   fail(error: Error): void {
     if (this.failure || this.ended) return;
@@ -318,7 +336,7 @@ export class RedisRecording implements StreamRecording {
 
   /**
    * Keeps the entries Redis just acknowledged for this instance's readers (only while one is attached here), dropping
-   * the oldest past the window, and never more than Redis keeps: a reader here is evicted as anywhere.
+   * those they all read, the oldest past the window, and never more than Redis keeps: a reader here is evicted as anywhere.
    */
   private remember(entries: WrittenEntry[]): void {
     if (entries.length === 0 || this.released || this.failure) return;
@@ -330,17 +348,24 @@ export class RedisRecording implements StreamRecording {
       this.writtenBlocks += entry.blocks.length;
       this.writtenBytes += entry.bytes;
     }
-    const keptFrom = this.writtenUpTo - this.config.maxEntriesPerStream;
+    const neededFrom = Math.max(this.writtenUpTo - this.config.maxEntriesPerStream, this.slowestLocalReader());
     // The entries just written stay whatever their size (a reader here reads them before the next write lands),
     // unless Redis trimmed them already.
     const older = this.written.length - entries.length;
     let drop = 0;
-    while (drop < this.written.length - 1 && (this.endsBefore(this.written[drop], keptFrom) || (drop < older && this.overWindow))) {
+    while (drop < this.written.length - 1 && (this.endsBefore(this.written[drop], neededFrom) || (drop < older && this.overWindow))) {
       this.writtenBlocks -= this.written[drop].blocks.length;
       this.writtenBytes -= this.written[drop].bytes;
       drop++;
     }
     if (drop > 0) this.written = this.written.slice(drop);
+  }
+
+  /** The next block of the reader here furthest behind (none known: from the start). */
+  private slowestLocalReader(): number {
+    let slowest = this.localReaders.size > 0 ? Number.POSITIVE_INFINITY : 0;
+    for (const nextIndex of this.localReaders.values()) slowest = Math.min(slowest, nextIndex);
+    return slowest;
   }
 
   private get overWindow(): boolean {
@@ -352,6 +377,7 @@ export class RedisRecording implements StreamRecording {
   }
 
   private forgetWritten(): void {
+    this.localReaders.clear();
     this.written = [];
     this.writtenBlocks = this.writtenBytes = 0;
   }
@@ -360,7 +386,7 @@ export class RedisRecording implements StreamRecording {
   private appendCommands(entries: WrittenEntry[]): Promise<unknown> {
     const { commands, keys } = this.config;
     const multi = commands.multi();
-    for (const { id, index, blocks, bytes } of entries) multi.xAdd(keys.frames, id, batchFields(index, blocks, bytes));
+    for (const { id, index, blocks, bytes, afterEvent } of entries) multi.xAdd(keys.frames, id, batchFields(index, blocks, bytes, afterEvent));
     const trimTo = this.trimPoint(entries);
     if (trimTo) multi.xTrim(keys.frames, 'MINID', trimTo);
     return multi.pExpire(keys.frames, RedisRecording.liveTtlMs(this.config)).exec();

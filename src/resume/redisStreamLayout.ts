@@ -14,8 +14,10 @@ import type { StoredEnding, StoredEntry } from './types.js';
  *
  * Fields of a batch entry: `i` the position of its first block in the generation (0, 1, 2 …: an entry whose `i` is
  * past a reader's next block tells it that trimming dropped blocks it had not read), `b` the blocks' bytes end to
- * end, `n` their lengths, comma-separated, a block without an event written `-length`. The ending is an entry of its
- * own, the stream's last: `i`, `o` the outcome, `f` the relay's last frame if any.
+ * end, `n` their lengths, comma-separated, a block without an event written `-length`, and `a` (`1`) when the block
+ * just before its first one carries an event: once trimming took that event's entry, a resume after that event still
+ * starts here, since every block after it is kept. The ending is an entry of its own, the stream's last: `i`, `o` the
+ * outcome, `f` the relay's last frame if any.
  */
 
 /** The keys of one stream; the `{id}` hash tag keeps them in one Redis Cluster slot. */
@@ -68,18 +70,30 @@ export class EntryNumbering {
   private lastEvent = 0;
   private sub = 0;
   private nextIndex = 0;
+  /** The last block numbered carries an event. */
+  private lastBlockIsEvent = false;
 
-  /** Event numbers are consecutive (1, 2, 3 …; 0 for a block without one): an entry tells its events by their count. */
-  accept(event: number): void {
-    if (event === 0) return;
-    if (event !== this.appendedEvent + 1) {
-      throw new OpenAIRxError({ message: `Event ${event} appended after event ${this.appendedEvent}: event numbers are consecutive` });
+  /**
+   * Event numbers are consecutive (1, 2, 3 …; 0 for a block without one): an entry tells its events by their count.
+   * An append with a gap is refused whole, before anything of it is counted.
+   */
+  accept(blocks: readonly StoredEntry[]): void {
+    let last = this.appendedEvent;
+    for (const { event } of blocks) {
+      if (event === 0) continue;
+      if (event !== last + 1) {
+        throw new OpenAIRxError({ message: `Event ${event} appended after event ${last}: event numbers are consecutive` });
+      }
+      last = event;
     }
-    this.appendedEvent = event;
+    this.appendedEvent = last;
   }
 
-  /** The id and the first block's position of the next entry, holding `blocks` (none: the ending). */
-  next(blocks: readonly StoredEntry[]): { id: string; index: number } {
+  /**
+   * The id and the first block's position of the next entry, holding `blocks` (none: the ending), and whether the
+   * block before its first one carries an event.
+   */
+  next(blocks: readonly StoredEntry[]): { id: string; index: number; afterEvent: boolean } {
     let last = 0;
     for (const block of blocks) if (block.event > 0) last = block.event;
     if (last > 0) {
@@ -89,8 +103,10 @@ export class EntryNumbering {
       this.sub++;
     }
     const index = this.nextIndex;
+    const afterEvent = this.lastBlockIsEvent;
     this.nextIndex += blocks.length;
-    return { id: `${this.lastEvent}-${this.sub}`, index };
+    if (blocks.length > 0) this.lastBlockIsEvent = blocks[blocks.length - 1].event > 0;
+    return { id: `${this.lastEvent}-${this.sub}`, index, afterEvent };
   }
 }
 
@@ -115,10 +131,12 @@ export function entrySize(blocks: readonly StoredEntry[], from: number, maxBlock
   return { count, bytes };
 }
 
-/** The fields of a batch entry; `bytes` is the sum of the blocks' lengths. */
-export function batchFields(index: number, blocks: readonly StoredEntry[], bytes: number): Record<string, string | Buffer> {
+/** The fields of a batch entry; `bytes` is the sum of the blocks' lengths, `afterEvent` as {@link EntryNumbering.next}. */
+export function batchFields(index: number, blocks: readonly StoredEntry[], bytes: number, afterEvent = false): Record<string, string | Buffer> {
   const lengths = blocks.map((block) => (block.event > 0 ? String(block.bytes.byteLength) : `-${block.bytes.byteLength}`));
-  return { i: String(index), b: Buffer.concat(blocks.map((block) => block.bytes), bytes), n: lengths.join(',') };
+  const fields: Record<string, string | Buffer> = { i: String(index), b: Buffer.concat(blocks.map((block) => block.bytes), bytes), n: lengths.join(',') };
+  if (afterEvent) fields.a = '1';
+  return fields;
 }
 
 /** The fields of the ending's entry. */
@@ -134,8 +152,11 @@ export interface RawEntry {
   message: Record<string, Buffer | string | undefined>;
 }
 
-/** A decoded entry: `index` is its first block's position (the ending's own, for the ending). */
-export type DecodedEntry = { id: string; index: number } & ({ blocks: StoredEntry[] } | { ending: StoredEnding });
+/**
+ * A decoded entry: `index` is its first block's position (the ending's own, for the ending); `eventBefore` the event
+ * of the block just before its first one, when the writer recorded that this block carries one.
+ */
+export type DecodedEntry = { id: string; index: number } & ({ blocks: StoredEntry[]; eventBefore?: number } | { ending: StoredEnding });
 
 /**
  * Reads one entry of a stream of ours. Anything else (a key someone else wrote under the prefix: lengths that do not
@@ -143,23 +164,30 @@ export type DecodedEntry = { id: string; index: number } & ({ blocks: StoredEntr
  */
 export function decodeEntry(raw: RawEntry): DecodedEntry {
   const id = String(raw.id);
-  const { i, b, n, o, f } = raw.message;
-  const index = Number(i === undefined ? NaN : String(i));
-  if (!Number.isSafeInteger(index) || index < 0) throw foreignEntry();
-  if (o !== undefined && b === undefined && n === undefined) {
+  const { i, b, n, o, f, a } = raw.message;
+  const index = position(i);
+  if (o !== undefined && b === undefined && n === undefined && a === undefined) {
     const ending: StoredEnding = { outcome: String(o) };
     if (f !== undefined) ending.frame = asBytes(f);
     return { id, index, ending };
   }
   if (o !== undefined || b === undefined || n === undefined) throw foreignEntry();
-  const blocks = splitBlocks(asBytes(b), String(n), idParts(id));
+  const parts = idParts(id);
+  const blocks = splitBlocks(asBytes(b), String(n), parts);
   if (!Number.isSafeInteger(index + blocks.length)) throw foreignEntry();
-  return { id, index, blocks };
+  if (a === undefined) return { id, index, blocks };
+  const eventBefore = parts.last - blocks.filter((block) => block.event > 0).length;
+  if (String(a) !== '1' || eventBefore < 1) throw foreignEntry();
+  return { id, index, blocks, eventBefore };
 }
 
-/** The position of the block just after event `event` in `entry`; `undefined` when the entry does not hold it. */
+/**
+ * The position of the block just after event `event`, from `entry`: in it, or its first block when the block before
+ * it carries that event; `undefined` when the entry tells neither.
+ */
 export function indexAfterEvent(entry: DecodedEntry, event: number): number | undefined {
   if (!('blocks' in entry)) return undefined;
+  if (entry.eventBefore === event) return entry.index;
   const at = entry.blocks.findIndex((block) => block.event === event);
   return at < 0 ? undefined : entry.index + at + 1;
 }
@@ -173,6 +201,15 @@ function idParts(id: string): { last: number; holdsLast: boolean } {
 }
 
 const LENGTH = /^(-?)(\d{1,9})$/;
+/** A block position: digits only (`Number()` would take '', ' 7', '1e3', '0x10'), a safe integer. */
+const POSITION = /^\d{1,16}$/;
+
+function position(field: Buffer | string | undefined): number {
+  const text = field === undefined ? '' : String(field);
+  const index = Number(text);
+  if (!POSITION.test(text) || !Number.isSafeInteger(index)) throw foreignEntry();
+  return index;
+}
 
 /** The blocks of `bytes` cut at `lengths`; their events end at the id's last one, which an `n-0` entry holds. */
 function splitBlocks(bytes: Uint8Array, lengths: string, { last, holdsLast }: { last: number; holdsLast: boolean }): StoredEntry[] {

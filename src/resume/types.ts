@@ -48,8 +48,8 @@ export interface StoreReader {
 /** The owner's side of a stream: the instance whose generation reads upstream into it. */
 export interface StreamRecording {
   /**
-   * Appends in order, event numbers consecutive from 1 (the Redis store throws on a gap); never blocks the generation
-   * (the store writes in the background, in order).
+   * Appends in order, event numbers consecutive from 1 (the Redis store throws on a gap, keeping nothing of that
+   * append); never blocks the generation (the store writes in the background, in order).
    */
   append(entries: StoredEntry[]): void;
   /** The last write: the ending; the stream stays readable for the store's `retainMs`, then every key of it expires. */
