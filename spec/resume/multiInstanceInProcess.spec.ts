@@ -113,7 +113,12 @@ describe('bounds (in-process relays on the same Redis)', () => {
       const answers = await Promise.all(Array.from({ length: 25 }, () => rawRequest(`${relay.url}/v1/chat/completions`, { body: JSON.stringify(chatBody(prompt)) })));
       // The generation outruns its client, unbounded by backpressure: a client behind the caps is told so.
       for (const answer of answers) expect(lastFrame(answer.text)).toMatch(/^500 \[DONE\]$|stream_position_evicted/);
-      groups.push(answers.map((answer) => String(answer.headers['x-stream-id'])));
+      const ids = answers.map((answer) => String(answer.headers['x-stream-id']));
+      // An evicted client's answer ends before its generation does. The store makes room by dropping the oldest
+      // finished stream first, so a generation of this group still running when a later group starts would keep a
+      // newer finished stream from being dropped in its place: the next group starts once every generation ended.
+      for (const id of ids) expect((await readToEnd(await oldestReader(store, id, 500))).ending).toEqual({ outcome: 'completed' });
+      groups.push(ids);
     }
     const kept = async (ids: string[]) => (await Promise.all(ids.map((id) => store.meta(id)))).filter(Boolean).length;
     // The newest 50 (the last two groups) are kept, every older one was dropped.
