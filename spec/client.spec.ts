@@ -86,12 +86,12 @@ describe('the API key never appears in an error', () => {
     const refused = await startServer(() => undefined);
     refusedUrl = refused.url;
     await refused.close();
-    // Each case, chosen by the x-case header, echoes the credential the request carried.
+    // Each case, chosen by the x-case header or by a path beginning /case/<name>/, echoes the credential the request carried.
     server = await startServer((req, res) => {
       const key = (req.headers.authorization ?? '').replace('Bearer ', '') || String(req.headers['api-key']);
       const echo = `The key ${key} is not valid`;
       const padded = (position: number) => `${'p'.repeat(position)}${key}${'q'.repeat(50)}`;
-      switch (req.headers['x-case']) {
+      switch (req.headers['x-case'] ?? /^\/case\/([^/]+)\//.exec(req.url ?? '')?.[1]) {
         case '401':
           res.writeHead(401, { 'content-type': 'application/json', 'x-echo': key });
           res.end(JSON.stringify({ error: { message: echo, type: 'invalid_request_error', code: 'invalid_api_key', param: key } }));
@@ -161,17 +161,28 @@ describe('the API key never appears in an error', () => {
 
   type ErrorClass = abstract new (...args: never[]) => OpenAIRxError;
 
+  /*
+   * A call with headers of its own is redacted of the credentials of its merged headers; a call without is
+   * redacted by the client's shared redactor. Routing the case by a header exercises the first; by the path, the
+   * second (a client whose base URL names the case).
+   */
+  type Routing = 'header' | 'path';
   describe.each(TRANSPORTS)('over %s', (_name, transport) => {
     test.each([
-      ['apiKey', { apiKey: KEY }, KEY],
-      ["Azure's api-key header", { headers: { 'api-key': AZURE_KEY } }, AZURE_KEY],
-    ])('every error class, with the key given as %s', async (_how, credentials, key) => {
+      ['apiKey', { apiKey: KEY }, KEY, 'header'],
+      ["Azure's api-key header", { headers: { 'api-key': AZURE_KEY } }, AZURE_KEY, 'header'],
+      ['apiKey, calls without headers of their own', { apiKey: KEY }, KEY, 'path'],
+      ["Azure's api-key header, calls without headers of their own", { headers: { 'api-key': AZURE_KEY } }, AZURE_KEY, 'path'],
+    ] as const)('every error class, with the key given as %s', async (_how, credentials, key, routing: Routing) => {
       const client = buildClient({ baseURL: server.url, transport, ...credentials });
+      const clientFor = (name: string) => buildClient({ baseURL: `${server.url}/case/${name}`, transport, ...credentials });
       const controller = new AbortController();
       const cases: Array<[string, Promise<unknown>, ErrorClass]> = [];
       const add = (what: string, source: Parameters<typeof errorOf>[0], type: ErrorClass) => cases.push([what, errorOf(source), type]);
       const chat = (name: string, options: Parameters<typeof client.chat.completions.stream>[1] = {}) =>
-        client.chat.completions.stream(params, { ...options, headers: { 'x-case': name } });
+        routing === 'header'
+          ? client.chat.completions.stream(params, { ...options, headers: { 'x-case': name } })
+          : clientFor(name).chat.completions.stream(params, options);
 
       add('401 JSON', chat('401'), APIError);
       add('500 HTML', chat('500-html'), APIError);
@@ -186,8 +197,16 @@ describe('the API key never appears in an error', () => {
       add('reset', chat('reset'), APIConnectionError);
       add('idle timeout', chat('stall', { timeout: { idleMs: 100 } }), StreamTimeoutError);
       add('abort', chat('stall', { signal: controller.signal }), StreamAbortError);
-      add('raw events', client.chat.completions.events(params, { headers: { 'x-case': '401' } }), APIError);
-      add('client.sse', client.sse('/anything', {}, { headers: { 'x-case': '500-html' } }), APIError);
+      add(
+        'raw events',
+        routing === 'header' ? client.chat.completions.events(params, { headers: { 'x-case': '401' } }) : clientFor('401').chat.completions.events(params),
+        APIError,
+      );
+      add(
+        'client.sse',
+        routing === 'header' ? client.sse('/anything', {}, { headers: { 'x-case': '500-html' } }) : clientFor('500-html').sse('anything', {}),
+        APIError,
+      );
       add(
         'connection refused',
         buildClient({ baseURL: refusedUrl, transport, ...credentials }).chat.completions.stream(params),

@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startMockUpstream, type MockUpstream } from '../../src/testing/index.node';
 
 /*
- * The TypeScript blocks of the README and the guides in docs/, read from the files themselves. A marker on the
- * line before a ```ts block says what is done with it (HTML comments: the rendered page does not show them):
+ * The TypeScript blocks of the README and of every guide in docs/*.md, read from the files themselves. A marker on
+ * the line before a ```ts block says what is done with it (HTML comments: the rendered page does not show them):
  *
  *   <!-- runnable -->             type-checked and run, as a program of its own
  *   <!-- runnable: continued -->  appended to the program of the runnable block before it (blocks that share
@@ -17,7 +17,8 @@ import { startMockUpstream, type MockUpstream } from '../../src/testing/index.no
  *                                 fragment takes from the reader's app (`client`, `ask`, `render` …) and the
  *                                 rxjs and openai-rx functions it uses without importing them
  *
- * Every ```ts block carries a marker, so that a new one cannot go unchecked.
+ * Every TypeScript block (```ts, ```typescript or ```tsx, indented or not) carries a marker, so that a new one
+ * cannot go unchecked; a marked block is a ```ts one at the start of its line.
  * `openai-rx` and its subpaths resolve to src/ through tsconfig paths (the Node entries), rxjs and the rest
  * from this repository's node_modules. Programs run with Node and tsx, OPENAI_BASE_URL pointing at a local mock
  * upstream, and `expect` (jest's, which marble examples call) as a global.
@@ -26,8 +27,11 @@ jest.setTimeout(120_000);
 
 type Marker = 'runnable' | 'runnable: continued' | 'compiles' | 'fragment';
 
-/** The documents whose ```ts blocks are checked. */
-const DOCUMENTS = ['README.md', 'docs/browser.md', 'docs/relay.md', 'docs/resume.md'];
+/** The documents whose ```ts blocks are checked: the README and every guide in docs/. */
+async function documentNames(): Promise<string[]> {
+  const guides = (await readdir(join(repoRoot, 'docs'))).filter((name) => name.endsWith('.md')).sort();
+  return ['README.md', ...guides.map((name) => `docs/${name}`)];
+}
 
 interface Program {
   /** Where its first block begins: `README.md:382`. */
@@ -46,7 +50,7 @@ function documentPrograms(document: string, markdown: string): Program[] {
   const programs: Program[] = [];
   for (let at = 0; at < lines.length; at++) {
     const marker = /^<!-- (runnable|runnable: continued|compiles|fragment) -->$/.exec(lines[at])?.[1] as Marker | undefined;
-    if (lines[at] === '```ts') throw new Error(`${document}:${at + 1}: a \`\`\`ts block without a marker on the line before it`);
+    if (/^\s*```(ts|typescript|tsx)\b/.test(lines[at])) throw new Error(`${document}:${at + 1}: a TypeScript block without a marker on the line before it`);
     if (!marker) continue;
     if (lines[at + 1] !== '```ts') throw new Error(`${document}:${at + 1}: <!-- ${marker} --> is not followed by a \`\`\`ts block`);
     const end = lines.indexOf('```', at + 2);
@@ -75,8 +79,15 @@ const entries: Record<string, string> = {
 };
 
 /**
- * What the documents' fragments take as given (a global script: a fragment's own imports shadow these). The app's
- * own functions have the narrowest type their uses allow, so a fragment that hands them something else fails.
+ * What the documents' fragments take as given, written as document-context.ts: a global script (a fragment's own
+ * imports shadow its names) that tsc checks like the fragments, skipLibCheck notwithstanding, so a name in it that
+ * stops resolving is an error, not a silent `any` (the controls below prove both). What it guarantees:
+ * - the openai-rx and rxjs names are `typeof` / `import()` of the real packages, so fragments meet their real types;
+ * - the app's own values and functions (`client`, `ask`, `render`, `save`, `showError`, `log` …) are typed by what
+ *   the documents do with them: a view is text, a completion, a chunk or a plain object (never an Observable or a
+ *   Promise), `showError` takes an Error, `log.info` a relay summary. A fragment that hands them something else fails;
+ * - Angular, Hono and Deno are declared only as far as the documents use them (they are not dependencies here), so
+ *   these check the documents against each other, not against those packages' real APIs.
  */
 const DOCUMENT_CONTEXT = `
 type OpenAIRx = typeof import('openai-rx');
@@ -105,17 +116,17 @@ declare function appendText(text: string): void;
 declare function appendRawFrame(frame: import('openai-rx').SseFrame): void;
 declare function write(text: string): void;
 declare function done(usage: import('openai-rx').ResponseUsage | null | undefined): void;
-declare function render(view: unknown): void;
-declare function save(value: unknown): void;
+declare function render(view: string | import('openai-rx').ChatCompletion | ChatCompletionChunk | Readonly<Record<string, unknown>>): void;
+declare function save(value: import('openai-rx').ChatCompletion | Readonly<Record<string, unknown>>): void;
 declare function showStatus(text: string): void;
 declare function showDone(): void;
-declare function showError(error: unknown): void;
+declare function showError(error: Error): void;
 declare function keepStreamId(head: ResponseHead): void;
 declare const output: HTMLElement;
 declare const OpenAI: typeof import('openai').default;
 declare const express: typeof import('express');
 declare const requireLogin: import('express').RequestHandler;
-declare const log: { info(value: unknown): void };
+declare const log: { info(summary: import('openai-rx').RelaySummary<unknown>): void };
 declare const metrics: { refusals: { inc(labels: { model?: string }): void } };
 declare const tenants: { allows(origin: string): Promise<boolean> };
 declare const server: import('node:http').Server;
@@ -174,16 +185,40 @@ declare module '@angular/core/rxjs-interop' {
 }
 `;
 
+/*
+ * Negative controls, checked with the context by a tsconfig of their own: each line here must be an error, so the
+ * check above can fail. A fragment with a misspelt field and a view that is an Observable; a context name whose
+ * type does not exist and one from a package that does not exist (each would be a silent `any` in a .d.ts under
+ * skipLibCheck).
+ */
+const CONTROL_FRAGMENT = `client.chat.completions.stream({ model, mesages: [] });
+render(client.chat.completions.stream(params));
+
+export {};
+`;
+const CONTROL_CONTEXT = `declare const misspeltStore: import('openai-rx').ResumeStoreTypo;
+declare const absentPackage: typeof import('openai-rx-no-such-package');
+`;
+/** tsc's errors for the controls, in its order: each line of them, where it is and what it says. */
+const CONTROL_ERRORS = [
+  /^controls\/context\.ts\(1,\d+\): error TS2694: .* has no exported member 'ResumeStoreTypo'/,
+  /^controls\/context\.ts\(2,\d+\): error TS2307: Cannot find module 'openai-rx-no-such-package'/,
+  /^controls\/fragment\.mts\(1,\d+\): error TS2561: .*'mesages' does not exist .* Did you mean to write 'messages'\?/,
+  /^controls\/fragment\.mts\(2,\d+\): error TS2345: Argument of type 'Observable<ChatCompletionChunk>' is not assignable/,
+];
+
 /** `README.md:382` → `README.md-382.mts` */
 const fileOf = (program: Program) => `${program.place.replace(/^docs\//, '').replace(':', '-')}.mts`;
 
 let workDir: string;
 let upstream: MockUpstream;
 let programs: Program[];
+let documents: string[];
 
 beforeAll(async () => {
-  const texts = await Promise.all(DOCUMENTS.map((document) => readFile(join(repoRoot, document), 'utf8')));
-  programs = DOCUMENTS.flatMap((document, at) => documentPrograms(document, texts[at]));
+  documents = await documentNames();
+  const texts = await Promise.all(documents.map((document) => readFile(join(repoRoot, document), 'utf8')));
+  programs = documents.flatMap((document, at) => documentPrograms(document, texts[at]));
   workDir = await mkdtemp(join(tmpdir(), 'openai-rx-documents-'));
   await symlink(join(repoRoot, 'node_modules'), join(workDir, 'node_modules'), 'dir');
   const tsconfig = {
@@ -191,16 +226,23 @@ beforeAll(async () => {
       target: 'ES2022',
       module: 'NodeNext',
       moduleResolution: 'NodeNext',
+      // NodeNext implies 'force', which would make document-context.ts a module; under 'auto' it is a global
+      // script, and every .mts file is a module still.
+      moduleDetection: 'auto',
       strict: true,
       skipLibCheck: true,
       noEmit: true,
       types: ['node', 'jest'],
       paths: Object.fromEntries(Object.entries(entries).map(([name, path]) => [name, [join(repoRoot, path)]])),
     },
-    include: ['*.mts', 'document-context.d.ts'],
+    include: ['*.mts', 'document-context.ts'],
   };
   await writeFile(join(workDir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
-  await writeFile(join(workDir, 'document-context.d.ts'), DOCUMENT_CONTEXT);
+  await writeFile(join(workDir, 'tsconfig.controls.json'), JSON.stringify({ extends: './tsconfig.json', include: ['controls/*', 'document-context.ts'] }));
+  await writeFile(join(workDir, 'document-context.ts'), DOCUMENT_CONTEXT);
+  await mkdir(join(workDir, 'controls'));
+  await writeFile(join(workDir, 'controls', 'fragment.mts'), CONTROL_FRAGMENT);
+  await writeFile(join(workDir, 'controls', 'context.ts'), CONTROL_CONTEXT);
   await writeFile(join(workDir, 'expect-global.mjs'), "import { expect } from 'expect';\nglobalThis.expect = expect;\n");
   await Promise.all(programs.map((program) => writeFile(join(workDir, fileOf(program)), `${program.code}\n`)));
   upstream = await startMockUpstream({ apiKey: 'sk-readme-spec', tokenDelayMs: 1 });
@@ -227,17 +269,39 @@ async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code:
   }
 }
 
+test('the README and every guide in docs/ are read', () => {
+  expect(documents).toEqual(expect.arrayContaining(['README.md', 'docs/browser.md', 'docs/relay.md', 'docs/resume.md']));
+  expect(documents.every((document) => document === 'README.md' || /^docs\/[^/]+\.md$/.test(document))).toBe(true);
+});
+
+test('a TypeScript block without a marker is refused, however it is fenced', () => {
+  for (const fence of ['```ts', '```typescript', '```tsx', '  ```ts', '```ts title="x.ts"']) {
+    expect(() => documentPrograms('x.md', `Text.\n\n${fence}\nconst a = 1;\n\`\`\`\n`)).toThrow('x.md:3: a TypeScript block without a marker');
+  }
+  expect(documentPrograms('x.md', 'Text.\n\n```text\nnot code\n```\n```tsv\na\tb\n```\n')).toEqual([]);
+});
+
 test('the README marks blocks to run, one continuing another, and blocks to compile', () => {
   expect(programs.filter((program) => program.run).length).toBeGreaterThanOrEqual(3);
   expect(programs.filter((program) => !program.run).length).toBeGreaterThanOrEqual(2);
   expect(Math.max(...programs.map((program) => program.blocks))).toBeGreaterThan(1);
 });
 
+const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+
 test('every marked block type-checks', async () => {
-  const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
   const result = await run([tsc, '-p', 'tsconfig.json']);
 
   expect(result).toEqual({ code: 0, output: '' });
+});
+
+test('the check can fail: a wrong fragment and a context name that does not resolve are errors, each named', async () => {
+  const result = await run([tsc, '-p', 'tsconfig.controls.json', '--pretty', 'false']);
+  const errors = result.output.split('\n').filter((line) => line.includes(': error TS'));
+
+  expect(result.code).not.toBe(0);
+  expect(errors).toHaveLength(CONTROL_ERRORS.length);
+  for (const [at, expected] of CONTROL_ERRORS.entries()) expect(errors[at]).toMatch(expected);
 });
 
 test('every runnable program runs to its end against the local mock upstream, without an error', async () => {
