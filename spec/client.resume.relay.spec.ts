@@ -6,9 +6,9 @@ import { APIConnectionError } from '../src/errors';
 import type { RelaySummary } from '../src/index.node';
 import { createRelay } from '../src/node';
 import { accumulateChatCompletion } from '../src/openai/accumulateChatCompletion';
-import { memoryResumeStore } from '../src/resume/memoryResumeStore';
 import type { SseFrame } from '../src/sse/types';
 import { firstMatch, watchedList, type WatchedList } from './helpers/changes';
+import { resumeRelayOptions } from './helpers/resumeRelay';
 import { startServer, type Handler, type TestServer } from './helpers/server';
 import { record, TRANSPORTS } from './helpers/streams';
 import { startTcpProxy, type TcpProxy } from './helpers/tcpProxy';
@@ -30,14 +30,7 @@ describe.each(TRANSPORTS)('resume mode against the relay, over %s', (_name, tran
     upstream = await startServer(handler);
     summaries = watchedList();
     relay = await listen(
-      createRelay({
-        apiKey: 'sk-relay-0123456789',
-        baseURL: upstream.url,
-        // The relay's heartbeats are not part of the stream's frames: with them, what a re-attach replays would differ.
-        heartbeatMs: 0,
-        resume: { store: memoryResumeStore({ retainMs: 60_000 }) },
-        onSettled: (summary) => summaries.push(summary),
-      }),
+      createRelay(resumeRelayOptions<IncomingMessage>(upstream.url, (summary) => summaries.push(summary))),
     );
     proxy = await startTcpProxy(relay.url);
     client = buildClient({ baseURL: `${proxy.url}/v1`, apiKey: 'sk-page', transport });

@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { memoryResumeStore } from '../../src/resume/memoryResumeStore';
+import type { RelaySummary } from '../../src/relay/types';
 import { encodeSse } from '../../src/sse/encodeSse';
 import type { SseFrame } from '../../src/sse/types';
 import { watchedList } from './changes';
@@ -41,6 +43,21 @@ export interface FakeResumeRelay {
   /** The held frames go out and the stream ends. */
   release(): void;
   close(): Promise<void>;
+}
+
+/**
+ * The options of a real relay in resume mode under test, over `upstreamURL`: a memory store that keeps finished
+ * streams a minute, and no heartbeats (they are no frames of the stream: with them, what a re-attach replays would
+ * differ).
+ */
+export function resumeRelayOptions<Req>(upstreamURL: string, onSettled: (summary: RelaySummary<Req>) => void) {
+  return {
+    apiKey: 'sk-resume-0123456789',
+    baseURL: upstreamURL,
+    heartbeatMs: 0,
+    resume: { store: memoryResumeStore({ retainMs: 60_000 }) },
+    onSettled,
+  };
 }
 
 export const CANCELLED_FRAME = `data: ${JSON.stringify({ error: { message: 'The stream was cancelled', type: 'invalid_request_error', code: 'stream_cancelled' } })}\n\n`;

@@ -4,10 +4,10 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { lastValueFrom, toArray } from 'rxjs';
 import { buildClient } from '../../src/client';
 import { createFetchRelay, type RelaySummary } from '../../src/index.node';
-import { memoryResumeStore } from '../../src/resume/memoryResumeStore';
 import type { SseFrame } from '../../src/sse/types';
 import { undiciTransport } from '../../src/transport/undiciTransport';
 import { firstMatch, watchedList, type WatchedList } from '../helpers/changes';
+import { resumeRelayOptions } from '../helpers/resumeRelay';
 import { serveFetch } from '../helpers/serveFetch';
 import { chatData, sseHead, startServer, type Handler, type TestServer } from '../helpers/server';
 import { record } from '../helpers/streams';
@@ -31,14 +31,7 @@ async function start(handler: Handler): Promise<string> {
   summaries = watchedList();
   relay = await listen(
     serveFetch(
-      createFetchRelay({
-        apiKey: 'sk-fetch-resume-0123456789',
-        baseURL: upstream.url,
-        // Heartbeats are no frames of the stream: with them, what a re-attach replays would differ.
-        heartbeatMs: 0,
-        resume: { store: memoryResumeStore({ retainMs: 60_000 }) },
-        onSettled: (summary) => summaries.push(summary),
-      }),
+      createFetchRelay(resumeRelayOptions<Request>(upstream.url, (summary) => summaries.push(summary))),
     ),
   );
   return relay.url;

@@ -2,7 +2,7 @@ import { request, type IncomingMessage } from 'node:http';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { RelaySummary } from '../../src/index.node';
 import { createRelay, type NodeRelayOptions } from '../../src/node';
-import { memoryResumeStore } from '../../src/resume/memoryResumeStore';
+import { resumeRelayOptions } from '../helpers/resumeRelay';
 import { chatData, sseHead, startServer, type Handler, type TestServer } from '../helpers/server';
 import { CHAT_BODY, listen, openStream, rawRequest, type Listening, type OpenStream } from './relayHelpers';
 
@@ -32,14 +32,10 @@ async function start(handler: Handler, options: NodeRelayOptions = {}): Promise<
   upstream = await startServer(handler);
   relay = await listen(
     createRelay({
-      apiKey: 'sk-resume-0123456789',
-      baseURL: upstream.url,
-      heartbeatMs: 0,
-      resume: { store: memoryResumeStore({ retainMs: 60_000 }) },
-      onSettled(summary) {
+      ...resumeRelayOptions<IncomingMessage>(upstream.url, (summary) => {
         summaries.push(summary);
         for (const waiter of waiters.splice(0)) waiter();
-      },
+      }),
       ...options,
     }),
   );
