@@ -139,6 +139,21 @@ describe('pause, on a stack that tells when it handed the body on', () => {
     await body.until(() => body.ended, 'the end after resuming');
     expect(body.chunks.join('')).toBe('abc');
   });
+
+  test.each(STACK_TRANSPORTS)('%s: cancel while paused closes the connection, and nothing more reaches the sink', async (name) => {
+    const response = await openOn(stack.transports[name], `${server.url}/stream`);
+    const body = readBody(response);
+    send('a');
+    await body.until(() => body.chunks.length === 1, 'the first chunk');
+    response.body.pause();
+    send('b');
+    response.body.cancel();
+    // A pump left waiting on the ended pause would spin in microtasks: the socket's close (I/O) would never be seen.
+    await server.requestSocketsClosed();
+    await microtasksRun();
+    expect(body.chunks).toEqual(['a']);
+    expect(body).toMatchObject({ ended: false, error: undefined });
+  });
 });
 
 test('undiciTransport uses the dispatcher it is given', async () => {

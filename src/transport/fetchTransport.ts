@@ -39,6 +39,10 @@ export function readerByteStream(stream: ReadableStream<Uint8Array> | null): Byt
   /** Pending while paused; `resume()` settles it. */
   let paused: Promise<void> | undefined;
   let release = () => {};
+  const resume = () => {
+    release();
+    paused = undefined;
+  };
 
   const pump = async (source: ReadableStreamDefaultReader<Uint8Array>, sink: ByteSink) => {
     try {
@@ -62,15 +66,14 @@ export function readerByteStream(stream: ReadableStream<Uint8Array> | null): Byt
       else sink.end();
     },
     pause() {
-      paused ??= new Promise((resolve) => (release = resolve));
+      if (!cancelled) paused ??= new Promise((resolve) => (release = resolve));
     },
-    resume() {
-      release();
-      paused = undefined;
-    },
+    resume,
     cancel() {
       cancelled = true;
-      release();
+      // Resumed, not only released: a pump waiting while paused must see the pause end, or it awaits the settled
+      // promise forever in microtasks and starves the process.
+      resume();
       reader?.cancel().catch(() => undefined);
     },
   };
