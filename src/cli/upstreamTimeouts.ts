@@ -36,12 +36,17 @@ export function upstreamTimeouts(flag: string | undefined): StreamTimeouts | und
   return ms === 0 ? undefined : { headersMs: ms, firstEventMs: ms, idleMs: ms };
 }
 
+let agentWithoutLimits: Agent | undefined;
+
 /**
  * undici without its own limits (5 minutes for the headers and between body chunks), which would cut a
  * reasoning model's silence short of the command's: `--timeout` decides, and `--timeout 0` means no limit.
+ * One agent for the process, as undici's default one, so that its connections are pooled rather than left with
+ * an agent per relay server or answer.
  */
 export function transportWithoutUndiciLimits(): Transport {
-  return undiciTransport({ dispatcher: new Agent({ headersTimeout: 0, bodyTimeout: 0 }) });
+  agentWithoutLimits ??= new Agent({ headersTimeout: 0, bodyTimeout: 0 });
+  return undiciTransport({ dispatcher: agentWithoutLimits });
 }
 
 /** `timeouts: 10 min to the headers, …` for `--verbose`. */
