@@ -118,4 +118,25 @@ describe('memoryResumeStore', () => {
     expect(await store.read(id, 21)).toBe('evicted');
     await store.close();
   });
+  test('a reader from the start of a long stream gets it in parts of about 1 MiB, the ending with the last part', async () => {
+    const store = memoryResumeStore();
+    const id = streamId();
+    const recording = await store.create(id, { createdAt: 1 });
+    const blocks = Array.from({ length: 3000 }, (_, n) => event(n + 1, JSON.stringify('x'.repeat(1000))));
+    for (let at = 0; at < blocks.length; at += 100) recording.append(blocks.slice(at, at + 100));
+    await recording.finish({ outcome: 'completed' });
+    const reader = await openReader(store, id, 0);
+    const reads = [];
+    for (let read = await reader.next(); ; read = await reader.next()) {
+      reads.push(read);
+      if (read.ending) break;
+    }
+    reader.close();
+    expect(reads.length).toBeGreaterThanOrEqual(3);
+    for (const { entries } of reads) expect(entries.reduce((sum, entry) => sum + entry.bytes.length, 0)).toBeLessThan(1024 * 1024 + 1100);
+    expect(reads.slice(0, -1).every((read) => read.ending === undefined)).toBe(true);
+    expect(reads.at(-1)?.ending).toEqual({ outcome: 'completed' });
+    expect(shown(reads.flatMap((read) => read.entries))).toEqual(shown(blocks));
+    await store.close();
+  });
 });

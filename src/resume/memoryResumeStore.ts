@@ -280,13 +280,22 @@ function trim(stream: MemoryStream, limits: typeof DEFAULTS): void {
   stream.firstEvent += events;
 }
 
-/** The blocks from absolute index `from` to the stream's last. */
+/**
+ * What one read hands out, at most (past its first block): a reader from the start of a long stream gets it in
+ * parts, so that each connection holds a part at a time, not a copy of the whole stream (up to 16 MiB).
+ */
+const READ_BYTES = 1024 * 1024;
+
+/** The blocks from absolute index `from` on, to the stream's last or READ_BYTES. */
 function blocksFrom(stream: MemoryStream, from: number): StoredEntry[] {
   const blocks: StoredEntry[] = [];
+  let bytes = 0;
   let batch = batchHolding(stream.batches, from);
-  for (let index = from; index < stream.endIndex; index++) {
+  for (let index = from; index < stream.endIndex && bytes < READ_BYTES; index++) {
     if (index >= stream.batches[batch].index + blockCount(stream.batches[batch])) batch++;
-    blocks.push(blockAt(stream.batches[batch], index));
+    const block = blockAt(stream.batches[batch], index);
+    blocks.push(block);
+    bytes += block.bytes.byteLength;
   }
   return blocks;
 }
@@ -332,8 +341,8 @@ function reader(stream: MemoryStream, afterEvent: number, stillKept: () => boole
     if (position < stream.firstIndex) return { entries: [], ending: { outcome: 'evicted' } };
     if (position === stream.endIndex && !stream.ending) return undefined;
     const entries = blocksFrom(stream, position);
-    position = stream.endIndex;
-    return { entries, ending: stream.ending };
+    position += entries.length;
+    return position === stream.endIndex ? { entries, ending: stream.ending } : { entries };
   };
   return {
     next() {
