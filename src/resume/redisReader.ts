@@ -4,14 +4,12 @@ import type { BlockingReads } from './redisBlockingReads.js';
 import type { RedisRecording, WrittenBlocks } from './redisRecording.js';
 import { decodeEntry, type RawEntry, type StreamKeys } from './redisStreamLayout.js';
 import type { StoredEnding, StoredEntry, StoreRead, StoreReader } from './types.js';
-import { withDeadline, type ConnectionAnswers } from './withDeadline.js';
 
 export interface RedisReaderConfig {
   /** Commands with the store's timeout, blob strings as Buffers. */
   buffers: RedisClientType;
-  /** When the connection under `buffers` last answered: a read's `commandTimeoutMs` count from then. */
-  answers: ConnectionAnswers;
-  commandTimeoutMs: number;
+  /** `read`, within the store's `commandTimeoutMs` of the last answer of the connection under `buffers`. */
+  answered<T>(read: Promise<T>, what: string): Promise<T>;
   keys: StreamKeys;
   blockingReads: BlockingReads;
   /** The stream's owner when it runs on this instance. */
@@ -106,11 +104,11 @@ export class RedisReader implements StoreReader {
   }
 
   private async fetch(): Promise<{ leaseTtl: number; entries: RawEntry[] }> {
-    const { buffers, keys, batch, answers, commandTimeoutMs } = this.config;
+    const { buffers, keys, batch, answered } = this.config;
     try {
       // One connection runs them in order: a lease gone before the read means its ending (if any) is in the read.
       const read = Promise.all([buffers.pTTL(keys.lease), buffers.xRead({ key: keys.frames, id: this.position }, { COUNT: batch })]);
-      const [leaseTtl, reply] = await withDeadline(read, commandTimeoutMs, 'read a stream', answers);
+      const [leaseTtl, reply] = await answered(read, 'read a stream');
       const streams = reply as Array<{ messages: RawEntry[] }> | null;
       return { leaseTtl: Number(leaseTtl), entries: streams?.[0]?.messages ?? [] };
     } catch (error) {

@@ -437,9 +437,8 @@ export class RedisRecording implements StreamRecording {
     if (!this.endingSent) {
       const liveTtl = RedisRecording.liveTtlMs(this.config);
       const ttls = commands.multi().pExpire(keys.frames, liveTtl).pExpire(keys.meta, liveTtl).exec();
-      withDeadline(ttls, commandTimeoutMs, 'refresh the TTLs', commandsAnswers).then(
-        () => undefined,
-        (error: unknown) => this.fail(new OpenAIRxError({ message: 'The resume store could not refresh its TTLs in Redis', cause: error })),
+      withDeadline(ttls, commandTimeoutMs, 'refresh the TTLs', commandsAnswers).catch((error: unknown) =>
+        this.fail(new OpenAIRxError({ message: 'The resume store could not refresh its TTLs in Redis', cause: error })),
       );
     }
     const refresh = lease

@@ -196,8 +196,7 @@ class RedisResumeStore implements ResumeStore {
     return new RedisReader(
       {
         buffers: connections.buffers,
-        answers: this.commandsAnswers,
-        commandTimeoutMs: this.settings.commandTimeoutMs,
+        answered: (read, what) => this.answered(read, what),
         keys,
         blockingReads: connections.blockingReads,
         owner: () => this.live.get(id),
