@@ -141,6 +141,9 @@ describe('an entry the store did not write is refused, whatever it holds', () =>
     ['an after-an-event mark that is not 1', '3-0', { ...valid, a: 'yes' }],
     ['an after-an-event mark on the first entry', '1-0', { ...valid, a: '1' }],
     ['an after-an-event mark on the ending', '3-1', { i: '4', o: 'completed', a: '1' }],
+    ['an outcome longer than any of ours', '3-1', { i: '4', o: 'x'.repeat(65) }],
+    ['a 1 MB after-an-event mark', '3-0', { ...valid, a: '1'.repeat(1 << 20) }],
+    ['a 1 MB position', '1-0', { ...valid, i: '1'.repeat(1 << 20) }],
   ])('%s', (_what, id, message) => {
     expect(() => decodeEntry({ id, message })).toThrow('The resume store found an entry it did not write');
   });

@@ -46,6 +46,8 @@ export const ENTRY_BYTES = 56 * 1024;
 const MAX_DECODED_BLOCKS = 10_000;
 /** A length is at most 9 digits (a block under 1 GB), with its sign and comma. */
 const MAX_LENGTHS_CHARS = MAX_DECODED_BLOCKS * 11;
+/** Outcomes are relay outcome names (`completed`, `upstream-error` …). */
+const MAX_OUTCOME_CHARS = 64;
 /** The largest sequence part of an entry id. */
 const MAX_SEQUENCE = '18446744073709551615';
 
@@ -167,17 +169,17 @@ export function decodeEntry(raw: RawEntry): DecodedEntry {
   const { i, b, n, o, f, a } = raw.message;
   const index = position(i);
   if (o !== undefined && b === undefined && n === undefined && a === undefined) {
-    const ending: StoredEnding = { outcome: String(o) };
+    const ending: StoredEnding = { outcome: shortText(o, MAX_OUTCOME_CHARS) };
     if (f !== undefined) ending.frame = asBytes(f);
     return { id, index, ending };
   }
   if (o !== undefined || b === undefined || n === undefined) throw foreignEntry();
   const parts = idParts(id);
-  const blocks = splitBlocks(asBytes(b), String(n), parts);
+  const blocks = splitBlocks(asBytes(b), shortText(n, MAX_LENGTHS_CHARS), parts);
   if (!Number.isSafeInteger(index + blocks.length)) throw foreignEntry();
   if (a === undefined) return { id, index, blocks };
   const eventBefore = parts.last - blocks.filter((block) => block.event > 0).length;
-  if (String(a) !== '1' || eventBefore < 1) throw foreignEntry();
+  if (shortText(a, 1) !== '1' || eventBefore < 1) throw foreignEntry();
   return { id, index, blocks, eventBefore };
 }
 
@@ -205,7 +207,7 @@ const LENGTH = /^(-?)(\d{1,9})$/;
 const POSITION = /^\d{1,16}$/;
 
 function position(field: Buffer | string | undefined): number {
-  const text = field === undefined ? '' : String(field);
+  const text = field === undefined ? '' : shortText(field, 16);
   const index = Number(text);
   if (!POSITION.test(text) || !Number.isSafeInteger(index)) throw foreignEntry();
   return index;
@@ -240,6 +242,12 @@ function splitBlocks(bytes: Uint8Array, lengths: string, { last, holdsLast }: { 
 
 function foreignEntry(): OpenAIRxError {
   return new OpenAIRxError({ message: 'The resume store found an entry it did not write' });
+}
+
+/** A field as text, refused before it is decoded when it is longer than any of ours (a foreign entry may hold megabytes). */
+function shortText(field: Buffer | string, maxLength: number): string {
+  if (field.length > maxLength) throw foreignEntry();
+  return String(field);
 }
 
 function asBytes(value: Buffer | string): Uint8Array {
