@@ -4,6 +4,7 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { APIError, RelayRejection, StreamTimeoutError, type RelaySummary } from '../../src/index.node';
 import { createRelay, type NodeRelayOptions } from '../../src/node';
 import { memoryResumeStore } from '../../src/resume/memoryResumeStore';
+import type { ByteStream } from '../../src/transport/types';
 import { undiciTransport } from '../../src/transport/undiciTransport';
 import { watchedList } from '../helpers/changes';
 import { chatData, sseHead, startServer, type Handler, type TestServer } from '../helpers/server';
@@ -460,6 +461,32 @@ describe('the relay failing once the request set out upstream is relay-error, ne
     expect([response.status, response.json()]).toEqual([500, RELAY_ERROR]);
     expect(upstream.requests).toHaveLength(1);
     expect(await settled()).toMatchObject({ outcome: 'relay-error', status: 500 });
+    expect(hookErrors).toEqual([expect.any(TypeError)]);
+  });
+
+  test('a transport that breaks its contract after the stream started: a relay_error frame, outcome relay-error, reported to onError', async () => {
+    const base = undiciTransport();
+    const { url } = await start(streamParts(CHAT_STREAM_PARTS), {
+      // The body hands over one chunk, then something that is not bytes.
+      transport: async (request) => {
+        const response = await base(request);
+        response.body.cancel();
+        const body: ByteStream = {
+          read(sink) {
+            sink.data(new TextEncoder().encode(CHAT_STREAM_PARTS.slice(0, 2).join('')));
+            sink.data(null as unknown as Uint8Array);
+          },
+          pause: () => undefined,
+          resume: () => undefined,
+          cancel: () => undefined,
+        };
+        return { ...response, body };
+      },
+    });
+    const response = await rawRequest(`${url}/v1/chat/completions`, { body: JSON.stringify(CHAT_BODY) });
+    expect(response.status).toBe(200);
+    expect(response.text).toContain('"code":"relay_error"');
+    expect(await settled()).toMatchObject({ outcome: 'relay-error', status: 200 });
     expect(hookErrors).toEqual([expect.any(TypeError)]);
   });
 

@@ -14,6 +14,8 @@ export interface GenerationEvents {
   head(head: ResponseHead): void;
   /** The upstream failed before its stream started: the client gets a JSON error instead. */
   failedBeforeHead(error: unknown): void;
+  /** The relay itself failed after the stream started (not upstream): for `onError`, beside the error frame. */
+  failedUnexpectedly(error: unknown): void;
   /** A frame read as it goes into the log (the audit, `onFrame`, telemetry). */
   frame(frame: SseFrame): void;
   /** Frames that went into the log unread: nothing in their read could matter to the audit. */
@@ -72,6 +74,7 @@ export function startGeneration<Req>(
       return;
     }
     const answer = relayErrorResponse(error, { upstreamStarted: true, streamStarted: true });
+    if (answer.unexpected) events.failedUnexpectedly(error);
     finish({ outcome: answer.outcome, error, frame: errorFrame(relay.redact(JSON.stringify(answer.body))) });
   };
   /** A block's log entry; its frames are read (audit, hooks, redaction of an echoing error) only when `inspect`. */

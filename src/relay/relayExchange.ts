@@ -134,6 +134,7 @@ export function startExchange<Req>(relay: RelayRuntime<Req>, incoming: RelayInco
         write(log);
       },
       failedBeforeHead: fail,
+      failedUnexpectedly: (error) => relay.report(error, context),
       frame: recorder.frame,
       counted: recorder.counted,
       inspectsEveryFrame: relay.options.onFrame !== undefined || relay.options.telemetry !== undefined,

@@ -91,6 +91,7 @@ export async function startResumableStream<Req>(
       void recording.finish({ outcome: 'upstream-error' });
       io.fail(error);
     },
+    failedUnexpectedly: (error) => relay.report(error, recorder.context),
     frame: recorder.frame,
     counted: recorder.counted,
     inspectsEveryFrame: relay.options.onFrame !== undefined || relay.options.telemetry !== undefined,
