@@ -121,14 +121,19 @@ describe('pause, on a stack that tells when it handed the body on', () => {
     await server.close();
     await stack.close();
   });
-
-  test.each(STACK_TRANSPORTS)('%s: pause holds every chunk back until resume', async (name) => {
+  /** A body read until its first chunk, 'a', then paused, and 'b' sent. */
+  const pausedAfterA = async (name: (typeof STACK_TRANSPORTS)[number]) => {
     const response = await openOn(stack.transports[name], `${server.url}/stream`);
     const body = readBody(response);
     send('a');
     await body.until(() => body.chunks.length === 1, 'the first chunk');
     response.body.pause();
     send('b');
+    return { response, body };
+  };
+
+  test.each(STACK_TRANSPORTS)('%s: pause holds every chunk back until resume', async (name) => {
+    const { response, body } = await pausedAfterA(name);
     send('c');
     send(null);
     // The HTTP stack handed the whole body on: a reader that was not paused would have it all, and the end.
@@ -141,12 +146,7 @@ describe('pause, on a stack that tells when it handed the body on', () => {
   });
 
   test.each(STACK_TRANSPORTS)('%s: cancel while paused closes the connection, and nothing more reaches the sink', async (name) => {
-    const response = await openOn(stack.transports[name], `${server.url}/stream`);
-    const body = readBody(response);
-    send('a');
-    await body.until(() => body.chunks.length === 1, 'the first chunk');
-    response.body.pause();
-    send('b');
+    const { response, body } = await pausedAfterA(name);
     response.body.cancel();
     // A pump left waiting on the ended pause would spin in microtasks: the socket's close (I/O) would never be seen.
     await server.requestSocketsClosed();
