@@ -2,9 +2,8 @@ import { once } from 'node:events';
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createFetchRelay, type RelaySummary } from '../../src/index.node';
 import { createRelay } from '../../src/node';
-import type { PromiseTransport } from '../../src/transport/types';
-import { undiciTransport } from '../../src/transport/undiciTransport';
 import { watchChanges, watchedList } from '../helpers/changes';
+import { pauseWatchingTransport } from '../helpers/pauseWatchingTransport';
 import { sseHead, startServer, type TestServer } from '../helpers/server';
 import { CHAT_BODY, listen, type Listening } from './relayHelpers';
 
@@ -34,28 +33,10 @@ let changes = watchChanges();
 let upstreamPaused = false;
 
 /** The relay's transport, telling when the relay pauses or resumes reading the upstream body. */
-const pauseWatchingTransport: PromiseTransport = async (request) => {
-  const response = await undiciTransport()(request);
-  const { body } = response;
-  const paused = (value: boolean) => {
-    upstreamPaused = value;
-    changes.changed();
-  };
-  return {
-    ...response,
-    body: {
-      ...body,
-      pause() {
-        body.pause();
-        paused(true);
-      },
-      resume() {
-        paused(false);
-        body.resume();
-      },
-    },
-  };
-};
+const watchingTransport = pauseWatchingTransport((value) => {
+  upstreamPaused = value;
+  changes.changed();
+});
 
 beforeEach(async () => {
   progress = { written: 0, blocked: false };
@@ -93,7 +74,7 @@ test('node relay: a client that stops reading pauses upstream; relay memory stay
   let relayResponse: ServerResponse | undefined;
   let maxRelayBuffered = 0;
   const summaries = watchedList<RelaySummary<IncomingMessage>>();
-  const handler = createRelay({ apiKey: KEY, baseURL: upstream.url, transport: pauseWatchingTransport, onSettled: (s) => summaries.push(s) });
+  const handler = createRelay({ apiKey: KEY, baseURL: upstream.url, transport: watchingTransport, onSettled: (s) => summaries.push(s) });
   const relay: Listening = await listen((req, res) => {
     relayResponse = res;
     handler(req, res);
@@ -147,7 +128,7 @@ test('node relay: a client that stops reading pauses upstream; relay memory stay
 });
 
 test('fetch relay: an unread response body pauses upstream; every byte arrives once it is read', async () => {
-  const relay = createFetchRelay({ apiKey: KEY, baseURL: upstream.url, transport: pauseWatchingTransport });
+  const relay = createFetchRelay({ apiKey: KEY, baseURL: upstream.url, transport: watchingTransport });
   const response = await relay(
     new Request('http://relay.test/v1/chat/completions', { method: 'POST', body: JSON.stringify(CHAT_BODY) }),
   );

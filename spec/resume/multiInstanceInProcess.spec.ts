@@ -1,6 +1,7 @@
 // Resume mode across relay instances sharing one Redis, served in-process where a test needs a setting the CLI has
 // no flag for (retainMs, abandonAfterMs, the memory store's caps): bounds and abandon.
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { lastValueFrom, toArray } from 'rxjs';
 import { createClient as createRedisClient, type RedisClientType } from 'redis';
@@ -13,7 +14,9 @@ import type { ResumeStore } from '../../src/resume/types';
 import type { SseFrame } from '../../src/sse/types';
 import { startMockUpstream, type MockUpstream } from '../../src/testing/index.node';
 import { undiciTransport } from '../../src/transport/undiciTransport';
-import { watchedList } from '../helpers/changes';
+import { firstMatch, watchedList } from '../helpers/changes';
+import { pauseWatchingTransport } from '../helpers/pauseWatchingTransport';
+import { sseHead, startServer } from '../helpers/server';
 import { trackGlobalTimers } from '../helpers/globalTimers';
 import { keysUnder, keysWithoutTtl } from '../helpers/redisKeys';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer';
@@ -67,6 +70,65 @@ function closeStore(store: ResumeStore): ResumeStore {
   closeAfter.push(() => store.close());
   return store;
 }
+
+describe('backpressure from Redis (an in-process relay)', () => {
+  test('a burst upstream while Redis holds the writes: the relay pauses reading upstream instead of failing at 16 MiB; every event arrives once, in order', async () => {
+    const prefix = freshPrefix();
+    const admin = await redisAdmin();
+    const commands = await redisAdmin();
+    const pad = 'x'.repeat(8 * 1024);
+    // 2,400 events of 8 KiB: more than the 16 MiB the store lets wait before it fails the generation.
+    const burst = 2400;
+    const eventText = (n: number) => `data: ${JSON.stringify({ n, pad })}\n\n`;
+    let go!: () => void;
+    const released = new Promise<void>((resolve) => (go = resolve));
+    const provider = await startServer(async (_req, res) => {
+      sseHead(res);
+      res.write(eventText(1));
+      await released;
+      for (let n = 2; n <= burst + 1 && !res.destroyed; n++) {
+        if (!res.write(eventText(n))) await once(res, 'drain').catch(() => undefined);
+      }
+      res.end('data: [DONE]\n\n');
+    });
+    closeAfter.push(() => provider.close());
+    const paused = watchedList<boolean>();
+    const failures: unknown[] = [];
+    const store = closeStore(redisResumeStore({ client: commands, prefix, commandTimeoutMs: 30_000 }));
+    const relay = await listen(
+      createRelay({
+        apiKey: API_KEY,
+        baseURL: provider.url,
+        heartbeatMs: 0,
+        transport: pauseWatchingTransport((value) => paused.push(value)),
+        resume: { store },
+        onError: (error) => failures.push(error),
+      }),
+    );
+    closeAfter.push(() => relay.close());
+    const live = await openLive(`${relay.url}/v1/chat/completions`, { body: chatBody('burst') });
+    await live.waitFor('"n":1,');
+
+    // A blocking pop holds every write after it on the store's connection, as a Redis that does not keep up would.
+    const gate = `${prefix}:gate`;
+    const busy = commands.blPop(gate, 0);
+    closeAfter.push(() => admin.lPush(gate, 'go'));
+    go();
+    await firstMatch(paused, (value) => value, 'the relay to pause reading upstream');
+    expect(failures).toEqual([]);
+
+    await admin.lPush(gate, 'go');
+    await busy;
+    await live.ended(30_000);
+    const events = eventsOf(live.text());
+    expect(events).toHaveLength(burst + 2);
+    expect(events.slice(0, -1).map(([id, data]) => [id, JSON.parse(data).n])).toEqual(Array.from({ length: burst + 1 }, (_, i) => [String(i + 1), i + 1]));
+    expect(events[burst + 1]).toEqual([String(burst + 2), '[DONE]']);
+    expect(paused[paused.length - 1]).toBe(false);
+    expect(failures).toEqual([]);
+    expect(provider.requests).toHaveLength(1);
+  });
+});
 
 describe('bounds (in-process relays on the same Redis)', () => {
   test('200 concurrent resumable streams × 500 frames: every answer whole, no key without a TTL, none at all after retainMs', async () => {

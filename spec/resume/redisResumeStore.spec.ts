@@ -5,7 +5,7 @@ import type { RedisRecording } from '../../src/resume/redisRecording';
 import type { StoredEntry } from '../../src/resume/types';
 import { redisResumeStore, type RedisResumeStoreConfig } from '../../src/resume/redisResumeStore';
 import { decodeEntry, streamKeys } from '../../src/resume/redisStreamLayout';
-import { watchChanges, type Changes } from '../helpers/changes';
+import { watchChanges, watchedList, type Changes } from '../helpers/changes';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer';
 import { startTcpProxy } from '../helpers/tcpProxy';
 import { comment, event, eventually, openReader, readCount, readToEnd, resumeStoreContract, shown, streamId } from './storeContract';
@@ -515,6 +515,43 @@ describe('redisResumeStore against a real redis-server', () => {
     const expected = shown([event(1), event(2), comment('y')]);
     for (const instance of [owner, other]) expect(shown((await readToEnd(await openReader(instance, id, 0))).entries)).toEqual(expected);
     expect(failed).toBeUndefined();
+    recording.release();
+  });
+
+  test('backlog$: true once 256 KiB wait behind a write that is out, false once they go out; nothing is lost or reordered', async () => {
+    const prefix = freshPrefix();
+    const ownerClient = await ownClient();
+    const admin = await ownClient();
+    const owner = store({ client: ownerClient, prefix, commandTimeoutMs: 30_000 });
+    const id = streamId();
+    const recording = (await owner.create(id, { createdAt: 1 })) as RedisRecording;
+    const backlog = watchedList<boolean>();
+    const subscription = recording.backlog$!.subscribe((behind) => backlog.push(behind));
+    closeAfter.push(async () => subscription.unsubscribe());
+    const pad = 'x'.repeat(8 * 1024);
+    const big = (n: number) => event(n, JSON.stringify({ n, pad }));
+
+    // A blocking pop holds the owner's writes, as a Redis that does not keep up would.
+    const gate = `${prefix}:gate`;
+    const busy = ownerClient.blPop(gate, 0);
+    closeAfter.push(() => admin.lPush(gate, 'go'));
+    recording.append([event(1)]);
+    // 31 blocks of ~8 KiB wait behind that write: under 256 KiB.
+    for (let n = 2; n <= 32; n++) recording.append([big(n)]);
+    expect(backlog).toEqual([false]);
+    recording.append([big(33)]);
+    expect(backlog).toEqual([false, true]);
+    recording.append([big(34)]);
+    expect(backlog).toEqual([false, true]);
+
+    await admin.lPush(gate, 'go');
+    await busy;
+    // The held write landed; everything that waited went out in the next one.
+    await backlog.reaches(3, 'the backlog to clear');
+    expect(backlog).toEqual([false, true, false]);
+    await recording.finish({ outcome: 'completed' });
+    const read = await readToEnd(await openReader(owner, id, 0));
+    expect(shown(read.entries)).toEqual(shown([event(1), ...Array.from({ length: 33 }, (_, i) => big(i + 2))]));
     recording.release();
   });
 

@@ -84,7 +84,7 @@ export async function startResumableStream<Req>(
     settleIfDone();
   };
 
-  const generation = startGeneration(relay, plan, log, NEVER, {
+  const generation = startGeneration(relay, plan, log, recording.backlog$ ?? NEVER, {
     head: (head) => void readBack(head).catch(io.fail),
     failedBeforeHead(error) {
       recording.release();

@@ -1,4 +1,5 @@
 import type { RedisClientType } from 'redis';
+import { BehaviorSubject, type Observable } from 'rxjs';
 import { OpenAIRxError } from '../errors.js';
 import { AttachedReaders } from './attachedReaders.js';
 import { batchFields, endingFields, entryBlocks, EntryNumbering, entrySize, type StreamKeys } from './redisStreamLayout.js';
@@ -32,8 +33,15 @@ export interface RedisRecordingConfig {
 }
 
 /**
- * Memory of the blocks waiting to be written, at most: past it Redis does not keep up and the generation fails.
- * (Not fewer blocks: trimming keeps the stream's oldest entries going first, so its entries stay contiguous.)
+ * Past this many bytes waiting while a write is out, the generation stops reading upstream until the write lands
+ * ({@link RedisRecording.backlog$}): Redis sets the pace. A burst upstream then alternates with the writes, and
+ * readers on this instance get each write's blocks as it lands, instead of after the whole burst was read.
+ */
+const BACKLOG_BYTES = 256 * 1024;
+/**
+ * Memory of the blocks waiting to be written, at most: past it the generation fails. A generation that honours
+ * `backlog$` stays near {@link BACKLOG_BYTES}. (Not fewer blocks: trimming keeps the stream's oldest entries going
+ * first, so its entries stay contiguous.)
  */
 const MAX_PENDING_BYTES = 16 * 1024 * 1024;
 /** What a waiting block costs beside its bytes (its object and queue slot), roughly. */
@@ -127,6 +135,9 @@ export class RedisRecording implements StreamRecording {
   private cancelCallback: (() => void) | undefined;
   private failureCallback: ((error: Error) => void) | undefined;
   private leaseTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly behind = new BehaviorSubject(false);
+  /** `true` while {@link BACKLOG_BYTES} or more wait behind the write that is out. */
+  readonly backlog$: Observable<boolean> = this.behind.asObservable();
 
   constructor(private readonly config: RedisRecordingConfig) {
     this.readers = new AttachedReaders(config.leaseMs);
@@ -157,6 +168,7 @@ export class RedisRecording implements StreamRecording {
       return;
     }
     this.pump();
+    this.updateBacklog();
   }
 
   /** Resolves once the ending is stored, or once the recording failed (`onFailure` reports that, once). */
@@ -186,6 +198,7 @@ export class RedisRecording implements StreamRecording {
   release(): void {
     if (this.released) return;
     this.released = true;
+    this.behind.complete();
     this.readers.stop();
     this.forgetWritten();
     this.cancelCallback = this.failureCallback = undefined;
@@ -287,6 +300,7 @@ export class RedisRecording implements StreamRecording {
     if (this.pending.length > 0) {
       const entries = this.nextEntries();
       this.write(this.appendCommands(entries), 'append', () => this.pump(), entries);
+      this.updateBacklog();
     } else if (this.ending) {
       const ending = this.ending;
       this.endingSent = true;
@@ -464,6 +478,11 @@ export class RedisRecording implements StreamRecording {
   private stopLease(): void {
     clearInterval(this.leaseTimer);
     this.leaseTimer = undefined;
+  }
+
+  private updateBacklog(): void {
+    const behind = this.writing && this.pendingBytes >= BACKLOG_BYTES;
+    if (behind !== this.behind.value) this.behind.next(behind);
   }
 
   private wake(): void {

@@ -6,6 +6,8 @@
  * `redisResumeStore()` (openai-rx/redis) in Redis, shared by many.
  */
 
+import type { Observable } from 'rxjs';
+
 /** One block of a generation, in the store. Its bytes are as upstream sent them; readers add the `id:` line. */
 export interface StoredEntry {
   /** The event number (1, 2, 3 …) of a block that carries an event; 0 for comments, `retry:` and `id:`-only blocks. */
@@ -65,6 +67,12 @@ export interface StreamRecording {
   onFailure(callback: (error: Error) => void): void;
   /** Stops the owner's timers and subscriptions (after `finish`, or when the generation was dropped). */
   release(): void;
+  /**
+   * `true` while the store's writes fall behind the generation: the relay stops reading upstream (TCP carries the
+   * pause back to it) until it says `false`, so that a slow store sets the pace instead of filling memory. Absent: the
+   * store keeps up with any pace (the memory store).
+   */
+  readonly backlog$?: Observable<boolean>;
 }
 
 /**
