@@ -32,8 +32,11 @@ export interface RedisRecordingConfig {
   onRelease(): void;
 }
 
+/** Writes out at once, at most: the second is sent behind the first once {@link PIPELINED_BYTES} wait. */
+const MAX_WRITES_OUT = 2;
+const PIPELINED_BYTES = 64 * 1024;
 /**
- * Past this many bytes waiting while a write is out, the generation stops reading upstream until the write lands
+ * Past this many bytes waiting while both writes are out, the generation stops reading upstream until one lands
  * ({@link RedisRecording.backlog$}): Redis sets the pace. A burst upstream then alternates with the writes, and
  * readers on this instance get each write's blocks as it lands, instead of after the whole burst was read.
  */
@@ -109,7 +112,8 @@ export class RedisRecording implements StreamRecording {
   private readonly trimStep: number;
   private pending: StoredEntry[] = [];
   private pendingBytes = 0;
-  private writing = false;
+  /** Writes sent and not yet answered: at most {@link MAX_WRITES_OUT}. */
+  private writesOut = 0;
   private ending: { ending: StoredEnding; stored: Promise<void>; settle(): void } | undefined;
   /** The ending's write is on its way: the lease is kept until it lands, the keys' TTLs are left to it. */
   private endingSent = false;
@@ -168,7 +172,6 @@ export class RedisRecording implements StreamRecording {
       return;
     }
     this.pump();
-    this.updateBacklog();
   }
 
   /** Resolves once the ending is stored, or once the recording failed (`onFailure` reports that, once). */
@@ -294,13 +297,21 @@ export class RedisRecording implements StreamRecording {
     this.config.lease.del(this.config.keys.lease).catch(() => undefined);
   }
 
-  /** Writes what waits, one `MULTI` at a time; after the blocks, the ending (or, released without one, the lease goes). */
+  /**
+   * Writes what waits, one `MULTI` at a time, a second one behind it once {@link PIPELINED_BYTES} wait (Redis works on
+   * it while this instance takes the answer to the first); after the blocks, the ending (or, released without one,
+   * the lease goes).
+   */
   private pump(): void {
-    if (this.writing || this.failure || this.ended) return;
+    if (this.failure || this.ended) return;
     if (this.pending.length > 0) {
-      const entries = this.nextEntries();
-      this.write(this.appendCommands(entries), 'append', () => this.pump(), entries);
+      if (this.writesOut === 0 || (this.writesOut < MAX_WRITES_OUT && this.pendingBytes >= PIPELINED_BYTES)) {
+        const entries = this.nextEntries();
+        this.write(this.appendCommands(entries), 'append', () => this.pump(), entries);
+      }
       this.updateBacklog();
+    } else if (this.writesOut > 0) {
+      return;
     } else if (this.ending) {
       const ending = this.ending;
       this.endingSent = true;
@@ -317,17 +328,17 @@ export class RedisRecording implements StreamRecording {
   }
 
   private write(commands: Promise<unknown>, what: string, then: () => void, entries: WrittenEntry[] = []): void {
-    this.writing = true;
+    this.writesOut++;
     withDeadline(commands, this.config.commandTimeoutMs, what, this.config.commandsAnswers).then(
       () => {
-        this.writing = false;
+        this.writesOut--;
         this.remember(entries);
         this.version++;
         this.wake();
         then();
       },
       (error: unknown) => {
-        this.writing = false;
+        this.writesOut--;
         this.fail(new OpenAIRxError({ message: 'The resume store could not write to Redis', cause: error }));
       },
     );
@@ -481,7 +492,7 @@ export class RedisRecording implements StreamRecording {
   }
 
   private updateBacklog(): void {
-    const behind = this.writing && this.pendingBytes >= BACKLOG_BYTES;
+    const behind = this.writesOut === MAX_WRITES_OUT && this.pendingBytes >= BACKLOG_BYTES;
     if (behind !== this.behind.value) this.behind.next(behind);
   }
 
