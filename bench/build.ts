@@ -1,4 +1,4 @@
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -21,7 +21,7 @@ export async function buildChildScripts(): Promise<void> {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    packages: 'external',
+    plugins: [packagesAsPublished],
     outExtension: { '.js': '.mjs' },
     logLevel: 'warning',
   });
@@ -30,3 +30,15 @@ export async function buildChildScripts(): Promise<void> {
 export function childScriptPath(name: ChildScript): string {
   return fileURLToPath(new URL(`${name}.mjs`, buildDir));
 }
+
+/**
+ * Every package external, as `packages: 'external'` makes it, except what openai-rx's own build bundles: the zod
+ * pieces src/openai/zodRuntime.ts and zodJsonSchema.ts name (scripts/build.mjs). A child then loads what a process
+ * using the published package loads.
+ */
+const packagesAsPublished: Plugin = {
+  name: 'packages-as-published',
+  setup(plugin) {
+    plugin.onResolve({ filter: /^[^./]/ }, ({ importer }) => (/[\\/]src[\\/]openai[\\/]zod(Runtime|JsonSchema)\.ts$/.test(importer) ? undefined : { external: true }));
+  },
+};

@@ -64,6 +64,33 @@ async function assertGenerated(dir) {
   }
 }
 
+/**
+ * Modules that re-export pieces of `zod/v4/core` (see src/openai/zodRuntime.ts for why): each is replaced, compiled,
+ * by a bundle of just those pieces, all of it zod's own code.
+ */
+const ZOD_PIECES = ['zodRuntime', 'zodJsonSchema'];
+
+async function bundleZodPieces({ dir, type }) {
+  const { build } = await import('esbuild');
+  for (const name of ZOD_PIECES) {
+    const outfile = join(root, dir, 'openai', `${name}.js`);
+    await build({
+      entryPoints: [join(root, 'src', 'openai', `${name}.ts`)],
+      outfile,
+      allowOverwrite: true,
+      bundle: true,
+      format: type === 'module' ? 'esm' : 'cjs',
+      platform: 'neutral',
+      target: 'es2022',
+      banner: { js: `// zod (MIT, https://github.com/colinhacks/zod): the pieces src/openai/${name}.ts names.` },
+      logLevel: 'warning',
+    });
+    // A bundle that still imports something (a piece of zod that stayed external) would load it unnoticed.
+    const code = (await readFile(outfile, 'utf8')).replace(/^\/\/.*$/gm, '');
+    if (/\bimport\s*[\s{*("']|\brequire\s*\(/.test(code)) throw new Error(`${relative(root, outfile)} still imports a module`);
+  }
+}
+
 const { exports: exportsMap, sideEffects } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
 const subpaths = legacySubpaths(exportsMap);
 
@@ -76,6 +103,7 @@ for (const { dir, type } of outputs) {
   await mkdir(join(root, dir), { recursive: true });
   await writeJson(join(root, dir, 'package.json'), { type, sideEffects });
 }
+await Promise.all(outputs.map(bundleZodPieces));
 // The demo page's browser bundle, next to the compiled CLI: an installed package has no esbuild to make it.
 const { writePrebuiltDemoBundle } = await import('../dist/esm/cli/demo/pageBundle.js');
 await writePrebuiltDemoBundle();

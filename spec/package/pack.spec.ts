@@ -116,6 +116,65 @@ test('CommonJS: require("openai-rx") resolves the Node build and streams a compl
   expect(server.requests.some((request) => request.headers.authorization === 'Bearer sk-pack-cjs')).toBe(true);
 });
 
+// zod/v4/core, the narrowest entry zod offers, loads 84 modules (64 of them its locales); the build bundles the few
+// pieces of it openai-rx uses (src/openai/zodRuntime.ts, zodJsonSchema.ts). Those pieces must still meet the
+// consumer's zod where they share state: schema metadata in zod's registry, and z.config().
+const RECORD_ESM_RESOLUTIONS = `
+  import { register } from 'node:module';
+  import { MessageChannel } from 'node:worker_threads';
+  const { port1, port2 } = new MessageChannel();
+  const urls = [];
+  let sentinelSeen;
+  const sentinel = new Promise((resolve) => (sentinelSeen = resolve));
+  port1.on('message', (url) => (url.endsWith('#sentinel') ? sentinelSeen() : urls.push(url)));
+  const hooks = 'let port; export function initialize(data) { port = data.port; }' +
+    'export async function resolve(specifier, context, next) { const found = await next(specifier, context); port.postMessage(found.url); return found; }';
+  register('data:text/javascript,' + encodeURIComponent(hooks), { data: { port: port2 }, transferList: [port2] });
+  /** Every module resolved while \`load\` ran: the hooks post in order, so the sentinel's comes after them all. */
+  async function resolvedWhile(load) {
+    await load();
+    await import('data:text/javascript,export default 1#sentinel');
+    await sentinel;
+    port1.close();
+    return urls;
+  }
+`;
+
+test('the installed package loads no zod module (ESM and CommonJS), and the zod pieces it bundles meet the consumer\'s zod', async () => {
+  const esm = await runConsumer(
+    'no-zod.mjs',
+    `${RECORD_ESM_RESOLUTIONS}
+     const resolved = await resolvedWhile(() => import('openai-rx'));
+     const { zodResponseFormat } = await import('openai-rx');
+     const { z } = await import('zod');
+     const format = zodResponseFormat(z.object({ city: z.string().describe('Where the trip ends') }), 'trip');
+     console.log(JSON.stringify({
+       packages: [...new Set(resolved.filter((url) => url.includes('/node_modules/')).map((url) => url.split('/node_modules/')[1].split('/')[0]))].sort(),
+       zod: resolved.filter((url) => url.includes('/node_modules/zod/')),
+       schema: format.json_schema.schema,
+     }));`,
+  );
+  const cjs = await runConsumer(
+    'no-zod.cjs',
+    `require('openai-rx');
+     const loaded = Object.keys(require.cache);
+     console.log(JSON.stringify({ zod: loaded.filter((path) => path.includes('/node_modules/zod/')), openaiRx: loaded.filter((path) => path.includes('/node_modules/openai-rx/')).length }));`,
+  );
+
+  expect(esm).toEqual({
+    packages: ['eventsource-parser', 'openai-rx', 'rxjs', 'undici'],
+    zod: [],
+    schema: {
+      type: 'object',
+      properties: { city: { type: 'string', description: 'Where the trip ends' } },
+      required: ['city'],
+      additionalProperties: false,
+    },
+  });
+  expect(cjs).toEqual({ zod: [], openaiRx: expect.any(Number) });
+  expect((cjs as { openaiRx: number }).openaiRx).toBeGreaterThan(50);
+});
+
 test('the openai-rx/node and openai-rx/testing subpaths resolve, with the same exports from ESM and CommonJS', async () => {
   const describeSubpaths = (load: (name: string) => string) =>
     `const node = ${load('openai-rx/node')};

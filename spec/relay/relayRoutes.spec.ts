@@ -95,9 +95,11 @@ describe('parseRequestBody', () => {
 
   test.each([
     ['chat/completions', '{"model":"m","messages":{}}', 'messages', "Invalid request body for POST /chat/completions at 'messages': expected array"],
-    ['chat/completions', '{"model":"","messages":[]}', 'model', "Invalid request body for POST /chat/completions at 'model': must not be empty"],
+    ['chat/completions', '{"model":"","messages":[]}', 'model', "Invalid request body for POST /chat/completions at 'model': expected a non-empty string"],
     ['chat/completions', '{"model":"m","messages":[],"stream":"yes"}', 'stream', "Invalid request body for POST /chat/completions at 'stream': expected boolean"],
-    ['completions', '{"model":7,"prompt":"x"}', 'model', "Invalid request body for POST /completions at 'model': expected string"],
+    ['completions', '{"model":7,"prompt":"x"}', 'model', "Invalid request body for POST /completions at 'model': expected a non-empty string"],
+    ['completions', '{"model":"m","prompt":7}', 'prompt', "Invalid request body for POST /completions at 'prompt': expected a string or an array"],
+    ['responses', '{"model":"m","input":{}}', 'input', "Invalid request body for POST /responses at 'input': expected a string or an array"],
     ['responses', '"hi"', null, 'Invalid request body for POST /responses: expected object'],
   ] as const)('%s refuses %s (param %s)', (name, text, param, message) => {
     expect(rejectionOf(() => parseRequestBody(route(name), text))).toMatchObject({

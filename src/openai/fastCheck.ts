@@ -1,4 +1,4 @@
-import { globalConfig } from 'zod/v4/core';
+import { globalConfig } from './zodRuntime.js';
 import type * as z from './schema.js';
 
 /** `true` when a value conforms to the schema it was compiled from. */

@@ -1,26 +1,24 @@
-import {
-  $constructor,
-  standardProps,
-  version,
-  type $ZodType,
-  type $catchall,
-  type $loose,
-  type $ZodArray,
-  type $ZodLooseShape,
-  type $ZodNullable,
-  type $ZodObject,
-  type $ZodOptional,
-  type $ZodRawIssue,
-  type $ZodShape,
-  type $ZodTypeDef,
-  type $ZodTypeInternals,
-  type $ZodUnknown,
-  type output,
-  type ParseContextInternal,
-  type ParsePayload,
-  type SomeType,
-  type util,
+import type {
+  $ZodType,
+  $catchall,
+  $loose,
+  $ZodArray,
+  $ZodLooseShape,
+  $ZodNullable,
+  $ZodObject,
+  $ZodOptional,
+  $ZodRawIssue,
+  $ZodShape,
+  $ZodTypeDef,
+  $ZodTypeInternals,
+  $ZodUnknown,
+  output,
+  ParseContextInternal,
+  ParsePayload,
+  SomeType,
+  util,
 } from 'zod/v4/core';
+import { $constructor, standardProps, version } from './zodRuntime.js';
 
 /*
  * The builders of the stream schemas, named like zod/mini's functions and built on `zod/v4/core`
@@ -195,6 +193,8 @@ export const string = (): Leaf<string> => custom((value) => typeof value === 'st
 
 /** A finite number, as JSON has: `1e999` parses to Infinity. */
 export const number = (): Leaf<number> => custom(Number.isFinite, 'number');
+
+export const boolean = (): Leaf<boolean> => custom((value) => typeof value === 'boolean', 'boolean');
 
 export const unknown = (): $ZodUnknown => kind({ type: 'unknown' });
 

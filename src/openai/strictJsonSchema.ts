@@ -1,6 +1,6 @@
-import { toJSONSchema } from 'zod/mini';
 import type * as z from 'zod/v4/core';
 import { StrictSchemaError } from '../errors.js';
+import { toJSONSchema } from './zodJsonSchema.js';
 
 /*
  * OpenAI's strict structured outputs accept a subset of JSON Schema: every

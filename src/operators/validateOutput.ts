@@ -1,4 +1,3 @@
-import { $ZodAsyncError } from 'zod/v4/core';
 import type * as z from 'zod/v4/core';
 import { OutputValidationError, PartialJsonError, type OutputIssue } from '../errors.js';
 import { absentForNull } from './absentForNull.js';
@@ -40,8 +39,17 @@ function runSynchronously(schema: z.$ZodType, value: unknown, subject: string): 
     result.catch(() => undefined);
     throw asynchronous();
   } catch (error) {
-    throw error instanceof $ZodAsyncError ? asynchronous(error) : error;
+    throw isZodAsyncError(error) ? asynchronous(error) : error;
   }
+}
+
+/**
+ * zod's `$ZodAsyncError`, told by its message: the class that throws is the one of the zod that built the schema
+ * (the user's), and importing zod's here would load all of `zod/v4/core` into every process that imports openai-rx
+ * (see ../openai/zodRuntime.ts).
+ */
+function isZodAsyncError(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('Encountered Promise during synchronous parse');
 }
 
 /** The error for text that is not JSON (or too deep or long), keeping the parser's error as `cause`. */

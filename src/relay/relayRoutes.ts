@@ -1,7 +1,7 @@
-import * as z from 'zod/mini';
 import { OpenAIRxError } from '../errors.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json.js';
 import { issueSummary } from '../openai/issueSummary.js';
+import { array, boolean, custom, looseObject, nullish, optional, safeParse, unknown, type Schema } from '../openai/schema.js';
 import { RelayRejection } from './relayErrors.js';
 import type { RelayRequestBody, RelayRoute, RelayRoutesOption } from './types.js';
 
@@ -10,11 +10,12 @@ import type { RelayRequestBody, RelayRoute, RelayRoutesOption } from './types.js
  * Responses) is checked with a lenient schema: only what the relay relies on
  * (a model to check, a `stream` flag to pick SSE or JSON) and what every
  * request of the endpoint must carry; unknown fields pass through untouched.
- * Built with zod/mini to keep the fetch relay light in browser-style bundles.
+ * Built with the stream schemas' builders (../openai/schema.ts), as light as
+ * they are: no zod module is loaded for them.
  */
-const model = z.string().check(z.minLength(1));
-const stream = z.nullish(z.boolean());
-const textOrList = z.union([z.string(), z.array(z.unknown())]);
+const model = custom<string>((value) => typeof value === 'string' && value.length > 0, 'a non-empty string');
+const stream = nullish(boolean());
+const textOrList = custom<string | unknown[]>((value) => typeof value === 'string' || Array.isArray(value), 'a string or an array');
 
 /**
  * One route: how a request below the prefix is served. An `upstream` route goes to the upstream path it names; the
@@ -25,7 +26,7 @@ export interface RouteSpec {
   kind: 'upstream' | 'resume' | 'cancel';
   method: 'GET' | 'POST';
   /** The body's schema; for a POST route to upstream. */
-  body?: z.ZodMiniType<Record<string, unknown>>;
+  body?: Schema<Record<string, unknown>>;
   /** `stream: true` in the body asks for an event stream. */
   streams: boolean;
   /** For `rest` (the path below the prefix): the upstream path, or the stream id; `undefined` when the route does not take it. */
@@ -40,7 +41,7 @@ export interface MatchedRoute {
 
 const exactly = (path: string) => (rest: string) => (rest === path ? `/${path}` : undefined);
 
-const generation = (name: RelayRoute, body: z.ZodMiniType<Record<string, unknown>>): RouteSpec => ({
+const generation = (name: RelayRoute, body: Schema<Record<string, unknown>>): RouteSpec => ({
   name,
   kind: 'upstream',
   method: 'POST',
@@ -50,9 +51,9 @@ const generation = (name: RelayRoute, body: z.ZodMiniType<Record<string, unknown
 });
 
 const GENERATION_ROUTES: readonly RouteSpec[] = [
-  generation('chat/completions', z.looseObject({ model, stream, messages: z.array(z.unknown()) })),
-  generation('completions', z.looseObject({ model, stream, prompt: textOrList })),
-  generation('responses', z.looseObject({ model, stream, input: z.optional(textOrList) })),
+  generation('chat/completions', looseObject({ model, stream, messages: array(unknown()) })),
+  generation('completions', looseObject({ model, stream, prompt: textOrList })),
+  generation('responses', looseObject({ model, stream, input: optional(textOrList) })),
 ];
 
 /**
@@ -90,7 +91,7 @@ const RESUME_ROUTES: readonly RouteSpec[] = [
 ];
 
 /** A JSON endpoint's body: any object; a `model`, when there is one, is a name. */
-const jsonBody = z.looseObject({ model: z.optional(model) });
+const jsonBody = looseObject({ model: optional(model) });
 
 /** Names of opt-in JSON routes: lower-case path segments (`embeddings`, `moderations`, `images/generations`). */
 const JSON_ROUTE_NAME = /^[a-z0-9_-]+(?:\/[a-z0-9_-]+)*$/;
@@ -164,7 +165,7 @@ export function parseRequestBody(route: RouteSpec, text: string): RelayRequestBo
     const reason = cause instanceof Error ? `: ${cause.message}` : '';
     throw new RelayRejection({ status: 400, message: `The request body is not valid JSON${reason}`, code: 'invalid_json' });
   }
-  const result = (route.body ?? jsonBody).safeParse(json);
+  const result = safeParse(route.body ?? jsonBody, json);
   if (result.success) return result.data as RelayRequestBody;
   const { path: param, text: problem } = issueSummary(result.error);
   const where = param ? ` at '${param}'` : '';
