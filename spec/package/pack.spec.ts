@@ -116,7 +116,7 @@ test('CommonJS: require("openai-rx") resolves the Node build and streams a compl
   expect(server.requests.some((request) => request.headers.authorization === 'Bearer sk-pack-cjs')).toBe(true);
 });
 
-// zod/v4/core, the narrowest entry zod offers, loads 84 modules (64 of them its locales); the build bundles the few
+// zod/v4/core, the narrowest entry zod offers, loads 82 modules (64 of them its locales); the build bundles the few
 // pieces of it openai-rx uses (src/openai/zodRuntime.ts, zodJsonSchema.ts). Those pieces must still meet the
 // consumer's zod where they share state: schema metadata in zod's registry, and z.config().
 const RECORD_ESM_RESOLUTIONS = `
