@@ -236,7 +236,8 @@ function report(relays: Relays, figures: Figures): Section {
     notes: [
       ...(memoryPerStream ? [] : ['redis-server not installed: the Redis figures were skipped (`apt-get install redis-server`).']),
       'Relay CPU is the relay process alone; in Redis mode Redis does part of the work in its own process. ' +
-        'In resume mode the generation reads upstream at its own pace into the store and each client reads it back from the store.',
+        'In resume mode the generation reads upstream at its own pace into the store and each client reads it back from the store; ' +
+        'on Redis at most at the pace of the writes (two out at once; past 256 KiB waiting the relay stops reading upstream until one lands).',
       ...wrong.slice(0, 5).map((what) => `wrong run: ${what}`),
     ],
     checks: resumeChecks(relays, figures),
