@@ -1,5 +1,6 @@
-import { request } from 'node:http';
-import { lastValueFrom, Subject, toArray, type Observable } from 'rxjs';
+import { once } from 'node:events';
+import { request, type IncomingMessage } from 'node:http';
+import { lastValueFrom, tap, toArray, type Observable } from 'rxjs';
 import * as z from 'zod';
 import {
   accumulateChatCompletion,
@@ -431,43 +432,59 @@ describe('startMockUpstream', () => {
   test('waits for drain while the client does not read, and resumes when it does', async () => {
     await start();
     const tokens = 60_000;
-    const resume = new Subject<void>();
-    const received = new Promise<string>((resolve, reject) => {
-      const req = request(`${upstream.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-        res.pause();
-        resume.subscribe(() => {
-          let tail = '';
-          res.on('data', (chunk: Buffer) => {
-            tail = (tail + chunk.toString('utf8')).slice(-60);
-          });
-          res.on('end', () => resolve(tail));
-          res.resume();
-        });
-      });
-      req.on('error', reject);
-      req.end(JSON.stringify({ ...ask(`big [[mock:tokens=${tokens}]]`), stream: true }));
+    let paused!: (res: IncomingMessage) => void;
+    const response = new Promise<IncomingMessage>((resolve) => (paused = resolve));
+    const req = request(`${upstream.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      res.pause();
+      paused(res);
     });
-    const sent = () => upstream.requests[0]?.tokensSent ?? 0;
-    await upstream.waitFor(() => sent() > 0);
-    // The count stops growing once the socket buffers are full; without backpressure it would run to the end.
-    let last = -1;
-    await upstream.waitFor(() => {
-      const now = sent();
-      const settled = now === last;
-      last = now;
-      return settled;
-    }, 10_000);
-    expect(sent()).toBeLessThan(tokens);
+    req.end(JSON.stringify({ ...ask(`big [[mock:tokens=${tokens}]]`), stream: true }));
+    const res = await response;
+    // Without backpressure the mock would never wait; it writes 60,000 tokens, far more than the socket buffers take.
+    await upstream.waitFor(() => upstream.requests[0]?.waitingForDrain === true, 10_000);
+    expect(upstream.requests[0].tokensSent).toBeLessThan(tokens);
     expect(upstream.requests[0].state).toBe('open');
-    resume.next();
-    expect(await received).toMatch(/"finish_reason":"stop"\}\]\}\n\ndata: \[DONE\]\n\n$/);
-    expect(upstream.requests[0]).toMatchObject({ state: 'completed', tokensSent: tokens });
+    let tail = '';
+    res.on('data', (chunk: Buffer) => {
+      tail = (tail + chunk.toString('utf8')).slice(-60);
+    });
+    res.resume();
+    await once(res, 'end');
+    expect(tail).toMatch(/"finish_reason":"stop"\}\]\}\n\ndata: \[DONE\]\n\n$/);
+    expect(upstream.requests[0]).toMatchObject({ state: 'completed', tokensSent: tokens, waitingForDrain: false });
+  });
+
+  test('waitFor checks its condition when the mock records something, not on a timer; a condition that never holds rejects after timeoutMs', async () => {
+    await start();
+    let checks = 0;
+    const never = upstream.waitFor(() => {
+      checks++;
+      return false;
+    }, 200);
+    await expect(never).rejects.toThrow('waitFor: the condition did not hold within 200 ms');
+    // Once when it was called; nothing was recorded in the 200 ms after.
+    expect(checks).toBe(1);
+
+    const states: string[] = [];
+    const completed = upstream.waitFor(() => {
+      states.push(upstream.requests[0]?.state ?? 'none');
+      return upstream.requests[0]?.state === 'completed';
+    });
+    await collect(client.chat.completions.stream(ask('Hi [[mock:text=ab]] [[mock:delay=0]]')).pipe(contentDeltas()));
+    await completed;
+    expect(states[0]).toBe('none');
+    expect(states.at(-1)).toBe('completed');
+    // A check per thing recorded: the connection, the request, its head, each frame, its end; far from a poll every few ms.
+    expect(states.length).toBeLessThan(20);
   });
 
   test('close() destroys open sockets and ends the streams still running', async () => {
     await start();
-    const running = collect(client.chat.completions.stream(ask('x [[mock:stall=1]]')).pipe(contentDeltas()));
-    await upstream.waitFor(() => upstream.requests[0]?.tokensSent === 1);
+    let delivered!: () => void;
+    const firstDelta = new Promise<void>((resolve) => (delivered = resolve));
+    const running = collect(client.chat.completions.stream(ask('x [[mock:stall=1]]')).pipe(contentDeltas(), tap(() => delivered())));
+    await firstDelta;
+    expect(upstream.requests[0].tokensSent).toBe(1);
     expect(upstream.openConnections()).toBe(1);
     await upstream.close();
     const { values, error } = await running;

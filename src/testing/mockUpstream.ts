@@ -74,6 +74,8 @@ export interface MockRequest {
   /** The HTTP status sent, once sent. */
   readonly status: number | undefined;
   readonly state: MockRequestState;
+  /** The client stopped reading: the mock waits for the socket to drain before it writes more. */
+  readonly waitingForDrain: boolean;
 }
 
 export interface MockUpstream {
@@ -88,7 +90,10 @@ export interface MockUpstream {
   openConnections(): number;
   /** Sockets closed so far, by either side. */
   closedConnections(): number;
-  /** Resolves once `condition()` holds, checking every few milliseconds; rejects after `timeoutMs` (default 2000). */
+  /**
+   * Resolves once `condition()` holds, checked now and each time the mock records something (a connection opened or
+   * closed, a request, its status, state or tokens); rejects after `timeoutMs` (default 2000).
+   */
   waitFor(condition: () => boolean, timeoutMs?: number): Promise<void>;
   /** Destroys the open sockets (ending streams that are still running) and stops listening. */
   close(): Promise<void>;
@@ -162,6 +167,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
   const requests: RecordedRequest[] = [];
   const attempts = new Map<string, number>();
   let closedConnections = 0;
+  const recorded = recordedChanges();
   let closing: Promise<void> | undefined;
 
   const server = createServer((req, res) => {
@@ -173,9 +179,11 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
   });
   server.on('connection', (socket) => {
     sockets.add(socket);
+    recorded.changed();
     socket.once('close', () => {
       sockets.delete(socket);
       closedConnections++;
+      recorded.changed();
     });
   });
 
@@ -220,14 +228,18 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
         return res.headersSent ? res.statusCode : undefined;
       },
       state: 'open',
+      waitingForDrain: false,
     };
     requests.push(record);
+    recorded.changed();
     res.setHeader('x-request-id', `req_mock_${record.id}`);
     res.once('finish', () => {
       if (record.state === 'open') record.state = 'completed';
+      recorded.changed();
     });
     res.once('close', () => {
       if (record.state === 'open') record.state = 'aborted';
+      recorded.changed();
     });
 
     if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
@@ -292,6 +304,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       if (fault?.kind === 'stall') return closed;
       if (fault?.kind === 'cut') {
         record.state = 'cut';
+        recorded.changed();
         res.destroy();
         return;
       }
@@ -303,6 +316,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       if (!(await sleep(delayMs * tokens, signal))) return;
       sendJson(res, 200, endpoint.json(modelAnswer, context));
       record.tokensSent = tokens;
+      recorded.changed();
       return;
     }
 
@@ -310,12 +324,14 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     const faultAt = fault ? faultPosition(frames, fault.afterTokens) : -1;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
     res.flushHeaders();
+    recorded.changed();
     for (let index = 0; index < frames.length; index++) {
       if (index === faultAt && fault) {
         if (fault.kind === 'stall') return closed;
         if (fault.kind === 'cut') {
           await flushed(res);
           record.state = 'cut';
+          recorded.changed();
           res.destroy();
           return;
         }
@@ -324,8 +340,9 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       }
       const planned = frames[index];
       if (planned.token && !(await sleep(delayMs, signal))) return;
-      if (!(await write(res, encodeSse(planned.frame)))) return;
+      if (!(await write(res, encodeSse(planned.frame), (waiting) => ((record.waitingForDrain = waiting), recorded.changed())))) return;
       if (planned.token) record.tokensSent++;
+      recorded.changed();
     }
     res.end();
   }
@@ -348,7 +365,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     requests,
     openConnections: () => sockets.size,
     closedConnections: () => closedConnections,
-    waitFor: (condition, timeoutMs = 2000) => pollUntil(condition, timeoutMs),
+    waitFor: (condition, timeoutMs = 2000) => recorded.until(condition, timeoutMs),
     close: () =>
       (closing ??= Promise.all([
         // Registered after the bookkeeping listener, so the counts are up to date when close() resolves.
@@ -498,10 +515,12 @@ async function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
 }
 
 /** Writes and, when the socket's buffer is full, waits for `drain`; `false` when the response closed. */
-async function write(res: ServerResponse, text: string): Promise<boolean> {
+async function write(res: ServerResponse, text: string, waiting?: (waiting: boolean) => void): Promise<boolean> {
   if (res.destroyed) return false;
   if (res.write(text)) return true;
+  waiting?.(true);
   await drainOrClose(res);
+  waiting?.(false);
   return !res.destroyed;
 }
 
@@ -525,14 +544,32 @@ function drainOrClose(stream: NodeJS.EventEmitter): Promise<void> {
   });
 }
 
-function pollUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise<void>((resolve, reject) => {
-    const check = () => {
-      if (condition()) resolve();
-      else if (Date.now() >= deadline) reject(new Error(`waitFor: the condition did not hold within ${timeoutMs} ms`));
-      else setTimeout(check, 5);
-    };
-    check();
-  });
+/** Conditions waiting on what the mock records: each is checked again whenever it records something. */
+function recordedChanges() {
+  const waiting = new Set<() => void>();
+  return {
+    changed(): void {
+      for (const check of [...waiting]) check();
+    },
+    until(condition: () => boolean, timeoutMs: number): Promise<void> {
+      return new Promise<void>((resolve, reject) => {
+        const settle = (error?: Error) => {
+          clearTimeout(timer);
+          waiting.delete(check);
+          if (error) reject(error);
+          else resolve();
+        };
+        const check = () => {
+          try {
+            if (condition()) settle();
+          } catch (error) {
+            settle(error instanceof Error ? error : new Error(String(error)));
+          }
+        };
+        const timer = setTimeout(() => settle(new Error(`waitFor: the condition did not hold within ${timeoutMs} ms`)), timeoutMs);
+        waiting.add(check);
+        check();
+      });
+    },
+  };
 }
