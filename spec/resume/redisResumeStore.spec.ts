@@ -556,6 +556,30 @@ describe('redisResumeStore against a real redis-server', () => {
     recording.release();
   });
 
+  test('backlog$ completes once the recording failed: nothing waits to be written any more, whatever it said last', async () => {
+    const prefix = freshPrefix();
+    const ownerClient = await ownClient();
+    const admin = await ownClient();
+    const owner = store({ client: ownerClient, prefix, commandTimeoutMs: 30_000 });
+    const recording = (await owner.create(streamId(), { createdAt: 1 })) as RedisRecording;
+    const backlog = watchedList<boolean | 'complete'>();
+    const subscription = recording.backlog$!.subscribe({ next: (behind) => backlog.push(behind), complete: () => backlog.push('complete') });
+    closeAfter.push(async () => subscription.unsubscribe());
+    const pad = 'x'.repeat(8 * 1024);
+
+    // As in the test above: the held write, a second one behind it, then 256 KiB waiting.
+    const gate = `${prefix}:gate`;
+    const busy = ownerClient.blPop(gate, 0);
+    closeAfter.push(() => admin.lPush(gate, 'go').then(() => busy));
+    recording.append([event(1)]);
+    for (let n = 2; n <= 41; n++) recording.append([event(n, JSON.stringify({ n, pad }))]);
+    expect(backlog).toEqual([false, true]);
+
+    recording.fail(new Error('The store was closed'));
+    expect(backlog).toEqual([false, true, 'complete']);
+    recording.release();
+  });
+
   test("the owner drops what every reader on its instance has read: once they are all caught up, it keeps only its last write", async () => {
     const { owner, id, recording } = await twoInstances();
     const here = await openReader(owner, id, 0);

@@ -90,12 +90,13 @@ export interface WrittenBlocks {
 export type WrittenRead = WrittenBlocks | 'nothing-new' | 'ask-redis';
 
 /**
- * The owner's side of a stream in Redis. Appends queue in memory and go out in order, one `MULTI` at a time: what
- * waits, batched into entries (one `XADD` per batch of blocks, not per block: see redisStreamLayout.ts), the trim
- * that keeps the last `maxEntriesPerStream` blocks, and the key's TTL; every `leaseMs / 3` the lease is refreshed on
- * its own connection and the TTL of the stream's keys (`retainMs + leaseMs` while generating) on the blocks' one; the ending
- * is the stream's last entry, written with the `retainMs` TTL, and deletes the lease. Anything Redis refuses, or does
- * not answer in time, fails the recording: `onFailure` runs once and nothing more is written.
+ * The owner's side of a stream in Redis. Appends queue in memory and go out in order, one `MULTI` at a time (two once
+ * {@link PIPELINED_BYTES} wait, on the one connection, which Redis runs in order): what waits, batched into entries
+ * (one `XADD` per batch of blocks, not per block: see redisStreamLayout.ts), the trim that keeps the last
+ * `maxEntriesPerStream` blocks, and the key's TTL; every `leaseMs / 3` the lease is refreshed on its own connection
+ * and the TTL of the stream's keys (`retainMs + leaseMs` while generating) on the blocks' one; the ending is the
+ * stream's last entry, written with the `retainMs` TTL, and deletes the lease. Anything Redis refuses, or does not
+ * answer in time, fails the recording: `onFailure` runs once and nothing more is written.
  *
  * @example
  * const recording = await store.create(id, { createdAt: Date.now() }); // a RedisRecording
@@ -140,7 +141,7 @@ export class RedisRecording implements StreamRecording {
   private failureCallback: ((error: Error) => void) | undefined;
   private leaseTimer: ReturnType<typeof setInterval> | undefined;
   private readonly behind = new BehaviorSubject(false);
-  /** `true` while {@link BACKLOG_BYTES} or more wait behind the write that is out. */
+  /** `true` while {@link BACKLOG_BYTES} or more wait behind the two writes out; completes on release or failure. */
   readonly backlog$: Observable<boolean> = this.behind.asObservable();
 
   constructor(private readonly config: RedisRecordingConfig) {
@@ -287,6 +288,8 @@ export class RedisRecording implements StreamRecording {
     this.failure = error;
     this.pending = [];
     this.pendingBytes = 0;
+    // Nothing waits to be written any more: the generation is not held back by this recording again.
+    this.behind.complete();
     this.forgetWritten();
     this.stopLease();
     this.readers.stop();
