@@ -5,7 +5,7 @@
 // into dist/cjs, for resolvers that predate "exports" (TypeScript's `moduleResolution: node10`,
 // older bundlers); the package.json "exports" is the source.
 import { spawn } from 'node:child_process';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,7 +66,8 @@ async function assertGenerated(dir) {
 
 /**
  * Modules that re-export pieces of `zod/v4/core` (see src/openai/zodRuntime.ts for why): each is replaced, compiled,
- * by a bundle of just those pieces, all of it zod's own code.
+ * by a bundle of just those pieces, all of it zod's own code, for Node; browser bundlers get the re-export as tsc
+ * wrote it, through package.json's "browser" map.
  */
 const ZOD_PIECES = ['zodRuntime', 'zodJsonSchema'];
 
@@ -74,6 +75,9 @@ async function bundleZodPieces({ dir, type }) {
   const { build } = await import('esbuild');
   for (const name of ZOD_PIECES) {
     const outfile = join(root, dir, 'openai', `${name}.js`);
+    // For browser bundlers (package.json "browser"): the plain re-export, which they tree-shake and share with the
+    // app's own zod, where a second copy of zod's code would cost the bundle.
+    await copyFile(outfile, join(root, dir, 'openai', `${name}.browser.js`));
     await build({
       entryPoints: [join(root, 'src', 'openai', `${name}.ts`)],
       outfile,

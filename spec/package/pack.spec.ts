@@ -198,6 +198,24 @@ test('a browser bundler resolves the installed package to the fetch build, free 
   expect(bundle.code).not.toContain('node:');
 });
 
+test("a browser bundler shares zod between the installed package and the app: the package's own bundle of it is for Node", async () => {
+  const bundle = await bundleForBrowser(
+    `import * as z from 'zod/mini';
+     export { contentDeltas, structuredOutput, zodResponseFormat } from 'openai-rx';
+     export const Trip = z.object({ city: z.string() });`,
+    consumerDir,
+  );
+
+  expect(bundle.errors).toEqual([]);
+  expect(bundle.inputs).toEqual(expect.arrayContaining(['node_modules/openai-rx/dist/esm/openai/zodRuntime.browser.js', 'node_modules/zod/v4/core/core.js']));
+  expect(bundle.inputs).not.toContain('node_modules/openai-rx/dist/esm/openai/zodRuntime.js');
+  // One copy of zod's core, as in a bundle of the app's zod alone: its global config's key as often as there.
+  const zodAlone = await bundleForBrowser(`import * as z from 'zod/mini'; export const Trip = z.object({ city: z.string() });`, consumerDir);
+  const globalConfigKeys = (code: string) => code.split('__zod_globalConfig').length - 1;
+  expect(globalConfigKeys(zodAlone.code)).toBeGreaterThan(0);
+  expect(globalConfigKeys(bundle.code)).toBe(globalConfigKeys(zodAlone.code));
+});
+
 // Bytes are deterministic for a given tree, so the budget is a test, not a benchmark: a change that pushes a
 // typical browser import of the installed package into the margin under it (GZIP_MARGIN_BYTES) fails here.
 // bench/bundle-size.ts is an ES module (import.meta), so it runs as the command it also is (and exits 1 then).

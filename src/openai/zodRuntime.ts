@@ -5,5 +5,7 @@
  * zod's locales: +2.5 MB of heap and +11 MB of RSS in every Node process that imports openai-rx (the locales
  * alone +8.5 MB of RSS). The bundled pieces are zod's own code: schemas made with its `$constructor` are
  * recognised by the user's zod through their traits, and `globalConfig` (`z.config()`) lives on `globalThis`.
+ * Browser bundlers get this module as it is (package.json's `browser` map): they tree-shake zod themselves, and a
+ * bundled copy would sit beside the app's own zod.
  */
 export { $constructor, globalConfig, standardProps, version } from 'zod/v4/core';
