@@ -5,6 +5,7 @@ import { fetchTransport } from '../../src/transport/fetchTransport';
 import type { PromiseTransport } from '../../src/transport/types';
 import { undiciTransport } from '../../src/transport/undiciTransport';
 import { watchedList } from '../helpers/changes';
+import { wrappingBodies } from '../helpers/transportSpies';
 import { chatData, sseHead, startServer, type TestServer } from '../helpers/server';
 import { VirtualClock } from '../helpers/virtualClock';
 
@@ -15,30 +16,25 @@ import { VirtualClock } from '../helpers/virtualClock';
 function lettingGo(transport: PromiseTransport) {
   const ends = watchedList<'end'>();
   const teardowns = watchedList<'cancel' | 'abort'>();
-  const observed: PromiseTransport = async (request) => {
+  const observed = wrappingBodies(transport, (body, request) => {
     request.signal.addEventListener('abort', () => teardowns.push('abort'), { once: true });
-    const response = await transport(request);
-    const { body } = response;
     return {
-      ...response,
-      body: {
-        ...body,
-        read: (sink) =>
-          body.read({
-            data: (chunk) => sink.data(chunk),
-            end() {
-              ends.push('end');
-              sink.end();
-            },
-            error: (error) => sink.error(error),
-          }),
-        cancel() {
-          teardowns.push('cancel');
-          body.cancel();
-        },
+      ...body,
+      read: (sink) =>
+        body.read({
+          data: (chunk) => sink.data(chunk),
+          end() {
+            ends.push('end');
+            sink.end();
+          },
+          error: (error) => sink.error(error),
+        }),
+      cancel() {
+        teardowns.push('cancel');
+        body.cancel();
       },
     };
-  };
+  });
   return { transport: observed, ends, teardowns };
 }
 

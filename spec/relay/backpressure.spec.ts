@@ -3,7 +3,7 @@ import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createFetchRelay, type RelaySummary } from '../../src/index.node';
 import { createRelay } from '../../src/node';
 import { watchChanges, watchedList } from '../helpers/changes';
-import { pauseWatchingTransport } from '../helpers/pauseWatchingTransport';
+import { pauseWatchingTransport } from '../helpers/transportSpies';
 import { sseHead, startServer, type TestServer } from '../helpers/server';
 import { CHAT_BODY, listen, type Listening } from './relayHelpers';
 

@@ -15,7 +15,7 @@ import type { SseFrame } from '../../src/sse/types';
 import { startMockUpstream, type MockUpstream } from '../../src/testing/index.node';
 import { undiciTransport } from '../../src/transport/undiciTransport';
 import { firstMatch, watchedList } from '../helpers/changes';
-import { pauseWatchingTransport } from '../helpers/pauseWatchingTransport';
+import { pauseWatchingTransport } from '../helpers/transportSpies';
 import { sseHead, startServer } from '../helpers/server';
 import { trackGlobalTimers } from '../helpers/globalTimers';
 import { keysUnder, keysWithoutTtl } from '../helpers/redisKeys';

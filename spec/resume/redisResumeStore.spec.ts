@@ -518,23 +518,33 @@ describe('redisResumeStore against a real redis-server', () => {
     recording.release();
   });
 
-  test('backlog$: true once 256 KiB wait behind the two writes out, false once one lands and they go out; nothing is lost or reordered', async () => {
+  /**
+   * A recording whose writes a blocking pop on the owner's connection holds, as a Redis that does not keep up would;
+   * what its `backlog$` says (and its completion); blocks of ~8 KiB; and `release()` of the hold.
+   */
+  const heldWrites = async () => {
     const prefix = freshPrefix();
     const ownerClient = await ownClient();
     const admin = await ownClient();
     const owner = store({ client: ownerClient, prefix, commandTimeoutMs: 30_000 });
     const id = streamId();
     const recording = (await owner.create(id, { createdAt: 1 })) as RedisRecording;
-    const backlog = watchedList<boolean>();
-    const subscription = recording.backlog$!.subscribe((behind) => backlog.push(behind));
+    const backlog = watchedList<boolean | 'complete'>();
+    const subscription = recording.backlog$!.subscribe({ next: (behind) => backlog.push(behind), complete: () => backlog.push('complete') });
     closeAfter.push(async () => subscription.unsubscribe());
     const pad = 'x'.repeat(8 * 1024);
-    const big = (n: number) => event(n, JSON.stringify({ n, pad }));
-
-    // A blocking pop holds the owner's writes, as a Redis that does not keep up would.
     const gate = `${prefix}:gate`;
     const busy = ownerClient.blPop(gate, 0);
-    closeAfter.push(() => admin.lPush(gate, 'go'));
+    closeAfter.push(() => admin.lPush(gate, 'go').then(() => busy));
+    const release = async () => {
+      await admin.lPush(gate, 'go');
+      await busy;
+    };
+    return { owner, id, recording, backlog, big: (n: number) => event(n, JSON.stringify({ n, pad })), release };
+  };
+
+  test('backlog$: true once 256 KiB wait behind the two writes out, false once one lands and they go out; nothing is lost or reordered', async () => {
+    const { owner, id, recording, backlog, big, release } = await heldWrites();
     recording.append([event(1)]);
     // Blocks of ~8 KiB: the first 8 (64 KiB) go out in a second write behind the held one; 31 more wait (under 256
     // KiB with what each costs beside its bytes); the 32nd makes it 256 KiB.
@@ -545,8 +555,7 @@ describe('redisResumeStore against a real redis-server', () => {
     recording.append([big(42)]);
     expect(backlog).toEqual([false, true]);
 
-    await admin.lPush(gate, 'go');
-    await busy;
+    await release();
     // The held writes landed; what waited went out behind them.
     await backlog.reaches(3, 'the backlog to clear');
     expect(backlog).toEqual([false, true, false]);
@@ -557,22 +566,10 @@ describe('redisResumeStore against a real redis-server', () => {
   });
 
   test('backlog$ completes once the recording failed: nothing waits to be written any more, whatever it said last', async () => {
-    const prefix = freshPrefix();
-    const ownerClient = await ownClient();
-    const admin = await ownClient();
-    const owner = store({ client: ownerClient, prefix, commandTimeoutMs: 30_000 });
-    const recording = (await owner.create(streamId(), { createdAt: 1 })) as RedisRecording;
-    const backlog = watchedList<boolean | 'complete'>();
-    const subscription = recording.backlog$!.subscribe({ next: (behind) => backlog.push(behind), complete: () => backlog.push('complete') });
-    closeAfter.push(async () => subscription.unsubscribe());
-    const pad = 'x'.repeat(8 * 1024);
-
+    const { recording, backlog, big } = await heldWrites();
     // As in the test above: the held write, a second one behind it, then 256 KiB waiting.
-    const gate = `${prefix}:gate`;
-    const busy = ownerClient.blPop(gate, 0);
-    closeAfter.push(() => admin.lPush(gate, 'go').then(() => busy));
     recording.append([event(1)]);
-    for (let n = 2; n <= 41; n++) recording.append([event(n, JSON.stringify({ n, pad }))]);
+    for (let n = 2; n <= 41; n++) recording.append([big(n)]);
     expect(backlog).toEqual([false, true]);
 
     recording.fail(new Error('The store was closed'));
