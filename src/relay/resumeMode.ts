@@ -141,28 +141,26 @@ function digitCount(n: number): number {
 export function withIdLines(entries: StoredEntry[]): LogEntry {
   let size = 0;
   let events = 0;
+  let lastEvent = 0;
   for (const { event, bytes } of entries) {
     size += bytes.byteLength;
     if (event <= 0) continue;
     events++;
-    size += idLineLength(bytes, event);
+    lastEvent = Math.max(lastEvent, event);
   }
-  const joined = new Uint8Array(size);
+  // Room for the longest `id:` line an event can take (a cut line's LF, the line, a CRLF); the exact length is known
+  // only once the block's endings are read, which the write below does once.
+  const joined = new Uint8Array(size + events * (MAX_ID_LINE_EXTRA + digitCount(lastEvent)));
   let offset = 0;
   for (const { event, bytes } of entries) {
     joined.set(bytes, offset);
     offset = event <= 0 ? offset + bytes.byteLength : writeIdLine(joined, offset, bytes, event);
   }
-  return { bytes: joined, events };
+  return { bytes: joined.subarray(0, offset), events };
 }
 
-/** The bytes the `id:` line adds to `bytes`, event `event`'s block (a cut last line's ending included). */
-function idLineLength(bytes: Uint8Array, event: number): number {
-  const blankEol = blankLineEol(bytes);
-  if (blankEol > 0) return ID_PREFIX.length + digitCount(event) + blankEol;
-  const cut = eolBefore(bytes, bytes.length) === 0;
-  return (cut ? 1 : 0) + ID_PREFIX.length + digitCount(event) + (cut ? 1 : eolBefore(bytes, bytes.length));
-}
+/** What an `id:` line adds beside its digits, at most: a cut line's LF, `id: ` and a CRLF. */
+const MAX_ID_LINE_EXTRA = 1 + ID_PREFIX.length + 2;
 
 /**
  * Given `bytes` already copied to `joined` at `offset`, puts the `id:` line in its place (the blank line's ending, at
