@@ -1,4 +1,5 @@
 import { build, type Plugin } from 'esbuild';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -32,13 +33,22 @@ export function childScriptPath(name: ChildScript): string {
 }
 
 /**
+ * The modules openai-rx's build bundles zod's pieces into (scripts/build.mjs): those package.json's "browser" map
+ * swaps back for bundlers, as sources (`./dist/esm/openai/zodRuntime.js` → src/openai/zodRuntime.ts).
+ */
+const ZOD_PIECES = new Set(
+  Object.keys((JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { browser: Record<string, string> }).browser).map(
+    (compiled) => fileURLToPath(new URL(compiled.replace(/^\.\/dist\/[^/]+\//, '../src/').replace(/\.js$/, '.ts'), import.meta.url)),
+  ),
+);
+
+/**
  * Every package external, as `packages: 'external'` makes it, except what openai-rx's own build bundles: the zod
- * pieces src/openai/zodRuntime.ts and zodJsonSchema.ts name (scripts/build.mjs). A child then loads what a process
- * using the published package loads.
+ * pieces. A child then loads what a process using the published package loads.
  */
 const packagesAsPublished: Plugin = {
   name: 'packages-as-published',
   setup(plugin) {
-    plugin.onResolve({ filter: /^[^./]/ }, ({ importer }) => (/[\\/]src[\\/]openai[\\/]zod(Runtime|JsonSchema)\.ts$/.test(importer) ? undefined : { external: true }));
+    plugin.onResolve({ filter: /^[^./]/ }, ({ importer }) => (ZOD_PIECES.has(importer) ? undefined : { external: true }));
   },
 };

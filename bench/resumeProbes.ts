@@ -1,4 +1,5 @@
 import { request, type IncomingMessage } from 'node:http';
+import { changeWaiters } from '../src/testing/changeWaiters.js';
 import { requestBody, type UpstreamPlan } from './protocol.js';
 
 /*
@@ -28,36 +29,27 @@ export function openSse(url: string, options: { method?: 'GET' | 'POST'; headers
     const req = request(url, { method: options.method ?? 'GET', headers, agent: false }, (res) => {
       let text = '';
       let done = false;
-      const waiters = new Set<() => void>();
-      const changed = () => {
-        for (const check of [...waiters]) check();
-      };
+      const changes = changeWaiters();
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         text += chunk;
-        changed();
+        changes.changed();
       });
       res.on('close', () => {
         done = true;
-        changed();
+        changes.changed();
       });
       res.on('error', () => undefined);
       const until = (holds: (text: string) => boolean, what: string) =>
-        new Promise<void>((ready, fail) => {
-          const timer = setTimeout(() => stop(new Error(`${what} did not happen within ${WAIT_MS} ms (${url})`)), WAIT_MS);
-          const stop = (error?: Error) => {
-            clearTimeout(timer);
-            waiters.delete(check);
-            if (error) fail(error);
-            else ready();
-          };
-          const check = () => {
-            if (holds(text)) stop();
-            else if (done) stop(new Error(`the response ended before ${what} (${url}): ${text.slice(-300)}`));
-          };
-          waiters.add(check);
-          check();
-        });
+        changes.until(
+          () => {
+            if (holds(text)) return true;
+            if (done) throw new Error(`the response ended before ${what} (${url}): ${text.slice(-300)}`);
+            return false;
+          },
+          WAIT_MS,
+          () => new Error(`${what} did not happen within ${WAIT_MS} ms (${url})`),
+        );
       resolve({
         status: res.statusCode ?? 0,
         headers: res.headers,

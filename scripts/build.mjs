@@ -67,26 +67,27 @@ async function assertGenerated(dir) {
 /**
  * Modules that re-export pieces of `zod/v4/core` (see src/openai/zodRuntime.ts for why): each is replaced, compiled,
  * by a bundle of just those pieces, all of it zod's own code, for Node; browser bundlers get the re-export as tsc
- * wrote it, through package.json's "browser" map.
+ * wrote it, through package.json's "browser" map, which names them (`./dist/esm/openai/zodRuntime.js` →
+ * `….browser.js`): the one list of them.
  */
-const ZOD_PIECES = ['zodRuntime', 'zodJsonSchema'];
-
-async function bundleZodPieces({ dir, type }) {
+async function bundleZodPieces(browserMap, { dir, type }) {
   const { build } = await import('esbuild');
-  for (const name of ZOD_PIECES) {
-    const outfile = join(root, dir, 'openai', `${name}.js`);
-    // For browser bundlers (package.json "browser"): the plain re-export, which they tree-shake and share with the
-    // app's own zod, where a second copy of zod's code would cost the bundle.
-    await copyFile(outfile, join(root, dir, 'openai', `${name}.browser.js`));
+  const pieces = Object.entries(browserMap).filter(([compiled]) => compiled.startsWith(`./${dir}/`));
+  for (const [compiled, forBrowsers] of pieces) {
+    const outfile = join(root, compiled);
+    const source = join('src', relative(join(root, dir), outfile)).replace(/\.js$/, '.ts');
+    // For browser bundlers: the plain re-export, which they tree-shake and share with the app's own zod, where a
+    // second copy of zod's code would cost the bundle.
+    await copyFile(outfile, join(root, forBrowsers));
     await build({
-      entryPoints: [join(root, 'src', 'openai', `${name}.ts`)],
+      entryPoints: [join(root, source)],
       outfile,
       allowOverwrite: true,
       bundle: true,
       format: type === 'module' ? 'esm' : 'cjs',
       platform: 'neutral',
       target: 'es2022',
-      banner: { js: `// zod (MIT, https://github.com/colinhacks/zod): the pieces src/openai/${name}.ts names.` },
+      banner: { js: `// zod (MIT, https://github.com/colinhacks/zod): the pieces ${source} names.` },
       logLevel: 'warning',
     });
     // A bundle that still imports something (a piece of zod that stayed external) would load it unnoticed.
@@ -95,7 +96,7 @@ async function bundleZodPieces({ dir, type }) {
   }
 }
 
-const { exports: exportsMap, sideEffects } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
+const { exports: exportsMap, sideEffects, browser: browserMap } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
 const subpaths = legacySubpaths(exportsMap);
 
 await Promise.all(subpaths.map(({ dir }) => assertGenerated(dir)));
@@ -107,7 +108,7 @@ for (const { dir, type } of outputs) {
   await mkdir(join(root, dir), { recursive: true });
   await writeJson(join(root, dir, 'package.json'), { type, sideEffects });
 }
-await Promise.all(outputs.map(bundleZodPieces));
+await Promise.all(outputs.map((output) => bundleZodPieces(browserMap, output)));
 // The demo page's browser bundle, next to the compiled CLI: an installed package has no esbuild to make it.
 const { writePrebuiltDemoBundle } = await import('../dist/esm/cli/demo/pageBundle.js');
 await writePrebuiltDemoBundle();

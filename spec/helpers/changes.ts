@@ -1,3 +1,5 @@
+import { changeWaiters } from '../../src/testing/changeWaiters';
+
 /**
  * Wakes a test waiting for a condition as soon as what it watches changes:
  * the code that changes it calls `changed()`, and `until` checks the
@@ -18,26 +20,11 @@ export interface Changes {
 }
 
 export function watchChanges(): Changes {
-  const waiters = new Set<() => void>();
+  const changes = changeWaiters();
   return {
-    changed() {
-      for (const check of [...waiters]) check();
-    },
+    changed: changes.changed,
     until: (condition, what, timeoutMs = 5000) =>
-      new Promise<void>((resolve, reject) => {
-        if (condition()) return resolve();
-        const check = () => {
-          if (!condition()) return;
-          clearTimeout(bound);
-          waiters.delete(check);
-          resolve();
-        };
-        const bound = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`));
-        }, timeoutMs);
-        waiters.add(check);
-      }),
+      changes.until(condition, timeoutMs, () => new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`)),
   };
 }
 

@@ -208,6 +208,18 @@ describe('partialJson', () => {
     await expect(lengths({ maxLength: 1024 * 1024 })).rejects.toMatchObject({ problem: 'too-long', position: 1024 * 1024 });
   });
 
+  test('an error after thousands of one-character deltas carries the whole text, exact, however the parser stored it', () => {
+    // Past several blocks of deltas and several doublings of the stored text, with a multi-delta block left open.
+    const text = `[${'"ab\\u00e9",'.repeat(3_000)}1}`;
+    const deltas = text.split('');
+    const error = errorOf(run(deltas));
+    expect(error).toMatchObject({ problem: 'invalid', position: text.length - 1 });
+    expect(error.text).toBe(text);
+    // Ended unfinished: the text ends with the last delta, of several characters, in a block still open.
+    const unfinished = errorOf(run([...deltas.slice(0, -1), ', 2']));
+    expect(unfinished).toMatchObject({ problem: 'unfinished', text: `${text.slice(0, -1)}, 2` });
+  });
+
   test('each subscription parses on its own; an error from the source passes through', async () => {
     const parsed$ = from(['{"a": [1', ', 2]}']).pipe(partialJson());
     const [first, second] = await Promise.all([lastValueFrom(parsed$.pipe(toArray())), lastValueFrom(parsed$.pipe(toArray()))]);

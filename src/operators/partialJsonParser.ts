@@ -302,9 +302,9 @@ export function partialJsonParser(config: PartialJsonConfig = {}): PartialJsonPa
     }
   };
 
-  const readUnicodeDigit = (at: number) => {
-    const digit = parseInt(chunk[at], 16);
-    if (Number.isNaN(digit)) unexpected(at);
+  const readUnicodeDigit = (code: number, at: number) => {
+    const digit = hexDigit(code);
+    if (digit < 0) unexpected(at);
     unicodeCode = unicodeCode * 16 + digit;
     if (++unicodeDigits === 4) {
       append(String.fromCharCode(unicodeCode));
@@ -396,7 +396,7 @@ export function partialJsonParser(config: PartialJsonConfig = {}): PartialJsonPa
           readEscape(code, at);
           break;
         case UNICODE:
-          readUnicodeDigit(at);
+          readUnicodeDigit(code, at);
           break;
         case LITERAL:
           if (code !== literal.charCodeAt(literalIndex)) unexpected(at);
@@ -471,6 +471,14 @@ function nextNumberState(state: number, code: number): number {
 function flat(text: string): string {
   void text.charCodeAt(0);
   return text;
+}
+
+/** The value of a hex digit's character code, or -1: arithmetic, as parseInt of the character costs text of \u escapes ~50% more. */
+function hexDigit(code: number): number {
+  if (isDigit(code)) return code - 0x30;
+  // Lower case: letters differ from their capitals in bit 0x20 only.
+  const lower = code | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x57 : -1;
 }
 
 function isDigit(code: number): boolean {

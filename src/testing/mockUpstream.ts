@@ -6,6 +6,7 @@ import { parseForeignJson } from '../json.js';
 import { encodeSse } from '../sse/encodeSse.js';
 import { readText } from '../sse/readText.js';
 import { readableByteStream } from '../transport/undiciTransport.js';
+import { changeWaiters } from './changeWaiters.js';
 import {
   chatEndpoint,
   completionsEndpoint,
@@ -167,7 +168,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
   const requests: RecordedRequest[] = [];
   const attempts = new Map<string, number>();
   let closedConnections = 0;
-  const recorded = recordedChanges();
+  const recorded = changeWaiters();
   let closing: Promise<void> | undefined;
 
   const server = createServer((req, res) => {
@@ -325,6 +326,10 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
     res.flushHeaders();
     recorded.changed();
+    const waitingForDrain = (waiting: boolean) => {
+      record.waitingForDrain = waiting;
+      recorded.changed();
+    };
     for (let index = 0; index < frames.length; index++) {
       if (index === faultAt && fault) {
         if (fault.kind === 'stall') return closed;
@@ -340,7 +345,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       }
       const planned = frames[index];
       if (planned.token && !(await sleep(delayMs, signal))) return;
-      if (!(await write(res, encodeSse(planned.frame), (waiting) => ((record.waitingForDrain = waiting), recorded.changed())))) return;
+      if (!(await write(res, encodeSse(planned.frame), waitingForDrain))) return;
       if (planned.token) record.tokensSent++;
       recorded.changed();
     }
@@ -365,7 +370,8 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     requests,
     openConnections: () => sockets.size,
     closedConnections: () => closedConnections,
-    waitFor: (condition, timeoutMs = 2000) => recorded.until(condition, timeoutMs),
+    waitFor: (condition, timeoutMs = 2000) =>
+      recorded.until(condition, timeoutMs, () => new Error(`waitFor: the condition did not hold within ${timeoutMs} ms`)),
     close: () =>
       (closing ??= Promise.all([
         // Registered after the bookkeeping listener, so the counts are up to date when close() resolves.
@@ -542,34 +548,4 @@ function drainOrClose(stream: NodeJS.EventEmitter): Promise<void> {
     stream.on('drain', done);
     stream.on('close', done);
   });
-}
-
-/** Conditions waiting on what the mock records: each is checked again whenever it records something. */
-function recordedChanges() {
-  const waiting = new Set<() => void>();
-  return {
-    changed(): void {
-      for (const check of [...waiting]) check();
-    },
-    until(condition: () => boolean, timeoutMs: number): Promise<void> {
-      return new Promise<void>((resolve, reject) => {
-        const settle = (error?: Error) => {
-          clearTimeout(timer);
-          waiting.delete(check);
-          if (error) reject(error);
-          else resolve();
-        };
-        const check = () => {
-          try {
-            if (condition()) settle();
-          } catch (error) {
-            settle(error instanceof Error ? error : new Error(String(error)));
-          }
-        };
-        const timer = setTimeout(() => settle(new Error(`waitFor: the condition did not hold within ${timeoutMs} ms`)), timeoutMs);
-        waiting.add(check);
-        check();
-      });
-    },
-  };
 }
