@@ -433,11 +433,13 @@ describe('startMockUpstream', () => {
     await start();
     const tokens = 60_000;
     let paused!: (res: IncomingMessage) => void;
-    const response = new Promise<IncomingMessage>((resolve) => (paused = resolve));
+    let failed!: (error: Error) => void;
+    const response = new Promise<IncomingMessage>((resolve, reject) => ((paused = resolve), (failed = reject)));
     const req = request(`${upstream.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
       res.pause();
       paused(res);
     });
+    req.on('error', failed);
     req.end(JSON.stringify({ ...ask(`big [[mock:tokens=${tokens}]]`), stream: true }));
     const res = await response;
     // Without backpressure the mock would never wait; it writes 60,000 tokens, far more than the socket buffers take.
