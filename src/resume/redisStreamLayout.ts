@@ -175,10 +175,10 @@ export function decodeEntry(raw: RawEntry): DecodedEntry {
   }
   if (o !== undefined || b === undefined || n === undefined) throw foreignEntry();
   const parts = idParts(id);
-  const blocks = splitBlocks(asBytes(b), shortText(n, MAX_LENGTHS_CHARS), parts);
+  const { blocks, events } = splitBlocks(asBytes(b), shortText(n, MAX_LENGTHS_CHARS), parts);
   if (!Number.isSafeInteger(index + blocks.length)) throw foreignEntry();
   if (a === undefined) return { id, index, blocks };
-  const eventBefore = parts.last - blocks.filter((block) => block.event > 0).length;
+  const eventBefore = parts.last - events;
   if (shortText(a, 1) !== '1' || eventBefore < 1) throw foreignEntry();
   return { id, index, blocks, eventBefore };
 }
@@ -213,8 +213,11 @@ function position(field: Buffer | string | undefined): number {
   return index;
 }
 
-/** The blocks of `bytes` cut at `lengths`; their events end at the id's last one, which an `n-0` entry holds. */
-function splitBlocks(bytes: Uint8Array, lengths: string, { last, holdsLast }: { last: number; holdsLast: boolean }): StoredEntry[] {
+/**
+ * The blocks of `bytes` cut at `lengths`, and how many carry an event; their events end at the id's last one, which
+ * an `n-0` entry holds.
+ */
+function splitBlocks(bytes: Uint8Array, lengths: string, { last, holdsLast }: { last: number; holdsLast: boolean }): { blocks: StoredEntry[]; events: number } {
   if (lengths.length === 0 || lengths.length > MAX_LENGTHS_CHARS) throw foreignEntry();
   const parts = lengths.split(',', MAX_DECODED_BLOCKS + 1);
   if (parts.length > MAX_DECODED_BLOCKS) throw foreignEntry();
@@ -237,7 +240,7 @@ function splitBlocks(bytes: Uint8Array, lengths: string, { last, holdsLast }: { 
     blocks.push({ event: event ? ++number : 0, bytes: bytes.subarray(offset, offset + length) });
     offset += length;
   }
-  return blocks;
+  return { blocks, events };
 }
 
 function foreignEntry(): OpenAIRxError {
