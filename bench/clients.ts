@@ -16,7 +16,6 @@ export const CLIENTS = {
   'rx-accumulate': 'openai-rx `stream().pipe(accumulateChatCompletion())` (a snapshot per chunk)',
   'rx-content': 'openai-rx `stream().pipe(contentDeltas())` (the text of each chunk)',
   'rx-pace': 'openai-rx `stream().pipe(contentDeltas(), paceText())` (text batched at most every 50 ms)',
-  'rx-chat-unlimited': 'openai-rx chat chunks through an undici Agent without a per-origin connection limit',
 } as const;
 
 export type ClientName = keyof typeof CLIENTS;

@@ -1,18 +1,12 @@
 import type { Observable } from 'rxjs';
-import { Agent } from 'undici';
 import { accumulateChatCompletion, contentDeltas, createClient, paceText, type ChatCompletionCreateParams } from '../../src/index.node.js';
-import { undiciTransport } from '../../src/node.js';
 import { API_KEY, type OpenStream } from './types.js';
 
-export type RxClientName = 'rx-raw' | 'rx-chat' | 'rx-accumulate' | 'rx-content' | 'rx-pace' | 'rx-chat-unlimited';
+export type RxClientName = 'rx-raw' | 'rx-chat' | 'rx-accumulate' | 'rx-content' | 'rx-pace';
 
 /** openai-rx as users write it: subscribe to the client's Observable, unsubscribe to stop. */
 export function rxOpener(name: RxClientName, baseURL: string): OpenStream {
-  const client = createClient({
-    baseURL,
-    apiKey: API_KEY,
-    ...(name === 'rx-chat-unlimited' ? { transport: undiciTransport({ dispatcher: new Agent({ keepAliveTimeout: 10_000 }) }) } : {}),
-  });
+  const client = createClient({ baseURL, apiKey: API_KEY });
   const observe = (params: ChatCompletionCreateParams): Observable<unknown> => {
     const completions = client.chat.completions;
     if (name === 'rx-raw') return completions.events(params);

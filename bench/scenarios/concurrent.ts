@@ -15,7 +15,6 @@ const ENTRIES: Entry[] = [
   { label: 'openai-rx raw frames', client: 'rx-raw' },
   { label: 'openai-rx chat chunks', client: 'rx-chat' },
   { label: 'openai-rx accumulate', client: 'rx-accumulate' },
-  { label: 'openai-rx chat chunks, Agent without connection limit', client: 'rx-chat-unlimited' },
 ];
 
 /** openai-rx chat chunks (the default client) is held to these, against the floor. */
@@ -99,11 +98,7 @@ export async function concurrentScenario(context: BenchContext): Promise<Section
         rows,
       },
     ],
-    notes: [
-      'The last row gives openai-rx an undici Agent without a per-origin connection limit, as the floor\'s Agent and ' +
-        'the SDK\'s global fetch have; its wall time beside the default client\'s shows what the default transport\'s ' +
-        'connection limit (src/transport/undiciTransport.ts) costs when streams outnumber it.',
-    ],
+    notes: [],
     checks,
   };
 }
