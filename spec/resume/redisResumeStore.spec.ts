@@ -577,6 +577,15 @@ describe('redisResumeStore against a real redis-server', () => {
     recording.release();
   });
 
+  test("the owner answers a live stream's meta and cancel itself: with Redis holding its writes, neither waits behind them", async () => {
+    const { owner, id, recording } = await heldWrites();
+    recording.append([event(1)]);
+
+    await expect(owner.meta(id)).resolves.toEqual({ createdAt: 1 });
+    await expect(owner.cancel(id)).resolves.toBe('cancelling');
+    recording.release();
+  });
+
   test("the owner drops what every reader on its instance has read: once they are all caught up, it keeps only its last write", async () => {
     const { owner, id, recording } = await twoInstances();
     const here = await openReader(owner, id, 0);

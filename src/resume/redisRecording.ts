@@ -3,7 +3,7 @@ import { BehaviorSubject, type Observable } from 'rxjs';
 import { OpenAIRxError } from '../errors.js';
 import { AttachedReaders } from './attachedReaders.js';
 import { batchFields, endingFields, entryBlocks, EntryNumbering, entrySize, type StreamKeys } from './redisStreamLayout.js';
-import type { StoredEnding, StoredEntry, StreamRecording } from './types.js';
+import type { StoredEnding, StoredEntry, StreamMeta, StreamRecording } from './types.js';
 import { withDeadline, type ConnectionAnswers } from './withDeadline.js';
 
 export interface RedisRecordingConfig {
@@ -20,6 +20,8 @@ export interface RedisRecordingConfig {
    */
   lease: RedisClientType;
   keys: StreamKeys;
+  /** What the stream was created with: the owner answers with it instead of asking Redis, behind its queued writes. */
+  meta: StreamMeta;
   /** This instance, as the lease's value (who owns the stream, for whoever looks). */
   instanceId: string;
   /** When the lease was asked for (`Date.now()` before the create was sent): it counts from then. */
@@ -225,6 +227,10 @@ export class RedisRecording implements StreamRecording {
   /** The generation still runs here: it has been neither finished, released nor failed. */
   get generating(): boolean {
     return !this.ending && !this.released && !this.failure;
+  }
+
+  get meta(): StreamMeta {
+    return this.config.meta;
   }
 
   /** Why the recording failed, if it did. */

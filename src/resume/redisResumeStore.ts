@@ -164,6 +164,7 @@ class RedisResumeStore implements ResumeStore {
       commandsAnswers: this.commandsAnswers,
       lease,
       keys,
+      meta,
       instanceId: this.instanceId,
       leaseSentAt,
       onRelease: () => {
@@ -176,6 +177,8 @@ class RedisResumeStore implements ResumeStore {
 
   async meta(id: string): Promise<StreamMeta | undefined> {
     if (!isStreamId(id)) return undefined;
+    const local = this.live.get(id);
+    if (local) return local.meta;
     const { commands } = await this.connections();
     const fields = await this.command(commands.hGetAll(this.keys(id).meta));
     const createdAt = Number(fields.c);
