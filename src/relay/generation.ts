@@ -173,9 +173,15 @@ const CR = 13;
 /** How long the end of a response waits for the LF of a finishing event's CRLF split from it by the network. */
 const TRAILING_LF_WAIT_MS = 100;
 
-/** A read whose text has none of these cannot carry usage or an error: its blocks go on unparsed. */
+/**
+ * A read whose text has none of `"usage"`, `error` or `failed` cannot carry usage or an error: its blocks go on
+ * unparsed. The pattern matches a little more than those (`false` is still certain) in one scan, about four times
+ * faster than the three `includes` (the relay tests every read).
+ */
+const AUDIT_TEXT = /usage"|rror|failed/;
+
 function mayMatterToAudit(text: string): boolean {
-  return text.includes('"usage"') || text.includes('error') || text.includes('failed');
+  return AUDIT_TEXT.test(text);
 }
 
 /** A body cut mid-line still ends well if every event its last block makes is whole: `[DONE]`, or data that is JSON. */

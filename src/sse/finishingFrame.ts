@@ -20,12 +20,10 @@ export function isFinishingFrame(frame: SseFrame | undefined): boolean {
   }
 }
 
+/** One scan: irregexp finds these several times faster than four `includes` would (the relay tests every read). */
+const FINISHING_TEXT = /\[DONE\]|"response\.(?:completed|incomplete|failed)"/;
+
 /** Whether text (a frame's data, or many frames' text) may hold a finishing event; `false` is certain. */
 export function mayFinish(text: string): boolean {
-  return (
-    text.includes('[DONE]') ||
-    text.includes('"response.completed"') ||
-    text.includes('"response.incomplete"') ||
-    text.includes('"response.failed"')
-  );
+  return FINISHING_TEXT.test(text);
 }
