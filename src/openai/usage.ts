@@ -4,13 +4,15 @@ import { isRecord } from '../sse/httpErrors.js';
 /*
  * Readers of streamed frames (the relay's audit, telemetry) look for usage
  * without parsing every frame: a cheap text test picks the few that can carry
- * it, and only those are parsed.
+ * it, and only those are parsed. The pre-tests search without the opening
+ * quote: JSON is full of quotes, and a search that stops at each one is five
+ * times slower.
  */
 const USAGE_HINT = /"usage"\s*:\s*\{/;
 
 /** Whether JSON `text` may carry a `usage` object; `false` for nearly every frame, and for `"usage":null`. */
 export function mayCarryUsage(text: string): boolean {
-  return text.includes('"usage"') && USAGE_HINT.test(text);
+  return text.includes('usage"') && USAGE_HINT.test(text);
 }
 
 /** The `usage` object of a parsed chunk, event or body: at the top level or in its `response` (Responses' final events). */

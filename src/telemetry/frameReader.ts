@@ -68,7 +68,7 @@ export function createFrameReader(endpoint: TelemetryEndpoint, sink: FrameSink):
 }
 
 function carriesFinishReason(data: string): boolean {
-  return data.includes('"finish_reason"') && FINISH_HINT.test(data);
+  return data.includes('finish_reason"') && FINISH_HINT.test(data);
 }
 
 function endsResponse(frame: SseEventFrame): boolean {
