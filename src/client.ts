@@ -249,8 +249,9 @@ export function buildClient(options: ClientOptions & { transport: Transport }): 
           pipeline,
         )
       : defer(() => sseFrames(start.first())).pipe(pipeline);
-    // Redacted after parsing: an in-stream error event may echo the key.
-    return answer$.pipe(catchError((error: unknown) => throwError(() => redactor.error(error))));
+    // Redacted after parsing: an in-stream error event may echo the key. Without credentials (a browser behind the
+    // relay) there is nothing to redact, and no stage: each one is a hop for every event.
+    return redactor.active ? answer$.pipe(catchError((error: unknown) => throwError(() => redactor.error(error)))) : answer$;
   };
   // The body is read at subscribe: what a retry or a later subscription sends is the params as they are then.
   const post = <T>(path: string, body: () => unknown, request: RequestOptions = {}, pipeline: OperatorFunction<SseFrame, T>): Observable<T> => {
