@@ -52,8 +52,6 @@ function keptBody(json: unknown, data: string): unknown {
 
 /** A cheap text test first: only frames that may carry an error are parsed. */
 const ERROR_HINT = /"error"\s*:\s*[{"]|"(?:type|object)"\s*:\s*"error"|"type"\s*:\s*"response\.failed"/;
-/** `ERROR_HINT`'s pre-test: one scan for `error` or `failed` (a little more: `false` is still certain), twice as fast as two `includes`. */
-const ERROR_WORD = /rror|failed/;
 
 /**
  * The error an event reports in any provider's shape, including a Responses
@@ -63,7 +61,9 @@ const ERROR_WORD = /rror|failed/;
  */
 export function errorInFrame(frame: SseEventFrame): APIError | undefined {
   const data = frame.data;
-  const mayCarryError = frame.event === 'error' || (ERROR_WORD.test(data) && ERROR_HINT.test(data));
+  // `rror` rather than `error`: it matches a little more (`false` is still certain) and, as `e` is everywhere in
+  // JSON, is found or ruled out twice as fast.
+  const mayCarryError = frame.event === 'error' || ((data.includes('rror') || data.includes('failed')) && ERROR_HINT.test(data));
   if (!mayCarryError) return undefined;
   // Parsed whatever its depth: the error readers keep a value only if it nests within the limit.
   let json: unknown;
