@@ -130,13 +130,17 @@ const RECORD_ESM_RESOLUTIONS = `
   const hooks = 'let port; export function initialize(data) { port = data.port; }' +
     'export async function resolve(specifier, context, next) { const found = await next(specifier, context); port.postMessage(found.url); return found; }';
   register('data:text/javascript,' + encodeURIComponent(hooks), { data: { port: port2 }, transferList: [port2] });
-  /** Every module resolved while \`load\` ran: the hooks post in order, so the sentinel's comes after them all. */
+  /**
+   * Every module resolved while \`load\` ran: the hooks post in order, so the sentinel's comes after them all. A copy:
+   * the port may still deliver what a later import resolves after \`close()\` (CI once saw zod's own import here).
+   */
   async function resolvedWhile(load) {
     await load();
     await import('data:text/javascript,export default 1#sentinel');
     await sentinel;
+    const resolved = [...urls];
     port1.close();
-    return urls;
+    return resolved;
   }
 `;
 
