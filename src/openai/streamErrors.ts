@@ -50,6 +50,12 @@ function keptBody(json: unknown, data: string): unknown {
   return json === undefined || nestsDeeperThan(data) ? data : json;
 }
 
+/**
+ * Text one of which every frame `errorInFrame` parses contains (an `event: error` frame's text too); a reader of many
+ * frames' text tests them once for them all.
+ */
+export const ERROR_WORDS = ['rror', 'failed'] as const;
+
 /** A cheap text test first: only frames that may carry an error are parsed. */
 const ERROR_HINT = /"error"\s*:\s*[{"]|"(?:type|object)"\s*:\s*"error"|"type"\s*:\s*"response\.failed"/;
 
@@ -63,7 +69,7 @@ export function errorInFrame(frame: SseEventFrame): APIError | undefined {
   const data = frame.data;
   // `rror` rather than `error`: it matches a little more (`false` is still certain) and, as `e` is everywhere in
   // JSON, is found or ruled out twice as fast.
-  const mayCarryError = frame.event === 'error' || ((data.includes('rror') || data.includes('failed')) && ERROR_HINT.test(data));
+  const mayCarryError = frame.event === 'error' || ((data.includes(ERROR_WORDS[0]) || data.includes(ERROR_WORDS[1])) && ERROR_HINT.test(data));
   if (!mayCarryError) return undefined;
   // Parsed whatever its depth: the error readers keep a value only if it nests within the limit.
   let json: unknown;

@@ -10,9 +10,12 @@ import { isRecord } from '../sse/httpErrors.js';
  */
 const USAGE_HINT = /"usage"\s*:\s*\{/;
 
+/** Text every frame that carries usage contains; a reader of many frames' text tests it once for them all. */
+export const USAGE_WORD = 'usage"';
+
 /** Whether JSON `text` may carry a `usage` object; `false` for nearly every frame, and for `"usage":null`. */
 export function mayCarryUsage(text: string): boolean {
-  return text.includes('usage"') && USAGE_HINT.test(text);
+  return text.includes(USAGE_WORD) && USAGE_HINT.test(text);
 }
 
 /** The `usage` object of a parsed chunk, event or body: at the top level or in its `response` (Responses' final events). */

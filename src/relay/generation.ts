@@ -3,7 +3,8 @@ import { StreamProtocolError, StreamTruncatedError } from '../errors.js';
 import type { SseBlock } from '../sse/sseBlocks.js';
 import type { ResponseHead, SseFrame } from '../sse/types.js';
 import type { FrameLog, LogEntry, LogEnding } from './frameLog.js';
-import { errorInFrame } from '../openai/streamErrors.js';
+import { ERROR_WORDS, errorInFrame } from '../openai/streamErrors.js';
+import { USAGE_WORD } from '../openai/usage.js';
 import { errorFrame, relayErrorResponse } from './relayErrors.js';
 import type { RelayRuntime } from './relayRuntime.js';
 import type { UpstreamRead } from './upstreamBlocks.js';
@@ -174,11 +175,11 @@ const CR = 13;
 const TRAILING_LF_WAIT_MS = 100;
 
 /**
- * A read whose text has none of `"usage"`, `error` or `failed` cannot carry usage or an error: its blocks go on
- * unparsed. The pattern matches a little more than those (`false` is still certain) in one scan, about four times
- * faster than the three `includes` (the relay tests every read).
+ * A read whose text has none of the words the frame tests look for (`mayCarryUsage`, `errorInFrame`) cannot carry
+ * usage or an error: its blocks go on unparsed. One regex scan, about four times faster than an `includes` per word
+ * (the relay tests every read).
  */
-const AUDIT_TEXT = /usage"|rror|failed/;
+const AUDIT_TEXT = new RegExp([USAGE_WORD, ...ERROR_WORDS].join('|'));
 
 function mayMatterToAudit(text: string): boolean {
   return AUDIT_TEXT.test(text);
