@@ -3,6 +3,7 @@ import { fetchTransport } from '../../src/transport/fetchTransport';
 import type { PromiseTransport } from '../../src/transport/types';
 import { undiciTransport } from '../../src/transport/undiciTransport';
 import { watchChanges, watchedList, type WatchedList } from './changes';
+import { overriding } from './transportSpies';
 
 /** Both transports, for `describe.each`: behaviour that depends on the HTTP stack is proven on each. */
 export const TRANSPORTS: ReadonlyArray<[name: string, transport: PromiseTransport]> = [
@@ -94,8 +95,7 @@ export function chunkRecordingTransport(transport: PromiseTransport): {
       const body = response.body;
       return {
         ...response,
-        body: {
-          ...body,
+        body: overriding(body, {
           read: (sink) => {
             reads.push('read');
             body.read({
@@ -107,7 +107,7 @@ export function chunkRecordingTransport(transport: PromiseTransport): {
               error: (error) => sink.error(error),
             });
           },
-        },
+        }),
       };
     },
   };

@@ -17,6 +17,8 @@ export interface WatchedStack {
   transports: Record<StackTransport, PromiseTransport>;
   /** Resolves once `bytes` body bytes in all were handed on, and what follows from them in-process has run. */
   received(bytes: number): Promise<void>;
+  /** The body bytes handed on so far. */
+  bytesHandedOn(): number;
   /** Resolves once `count` response bodies were handed on to their end, and what follows in-process has run. */
   ended(count: number): Promise<void>;
   close(): Promise<void>;
@@ -60,6 +62,7 @@ export function watchedStack(): WatchedStack {
   };
   return {
     transports: { undici: undiciTransport({ dispatcher }), fetch: fetchTransport({ fetch: fetchOnAgent }) },
+    bytesHandedOn: () => bytes,
     received: (total) => afterward(changes.until(() => bytes >= total, `${total} body bytes handed on`)),
     ended: (count) => afterward(changes.until(() => ends >= count, `${count} bodies handed on to their end`)),
     close: () => agent.close(),

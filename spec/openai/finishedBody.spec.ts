@@ -5,7 +5,7 @@ import { fetchTransport } from '../../src/transport/fetchTransport';
 import type { PromiseTransport } from '../../src/transport/types';
 import { undiciTransport } from '../../src/transport/undiciTransport';
 import { watchedList } from '../helpers/changes';
-import { wrappingBodies } from '../helpers/transportSpies';
+import { overriding, wrappingBodies } from '../helpers/transportSpies';
 import { chatData, sseHead, startServer, type TestServer } from '../helpers/server';
 import { VirtualClock } from '../helpers/virtualClock';
 
@@ -18,8 +18,7 @@ function lettingGo(transport: PromiseTransport) {
   const teardowns = watchedList<'cancel' | 'abort'>();
   const observed = wrappingBodies(transport, (body, request) => {
     request.signal.addEventListener('abort', () => teardowns.push('abort'), { once: true });
-    return {
-      ...body,
+    return overriding(body, {
       read: (sink) =>
         body.read({
           data: (chunk) => sink.data(chunk),
@@ -33,7 +32,7 @@ function lettingGo(transport: PromiseTransport) {
         teardowns.push('cancel');
         body.cancel();
       },
-    };
+    });
   });
   return { transport: observed, ends, teardowns };
 }

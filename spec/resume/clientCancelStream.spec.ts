@@ -5,6 +5,7 @@ import type { PromiseTransport, Transport, TransportRequest } from '../../src/tr
 import { startServer, type TestServer } from '../helpers/server';
 import { watchedList } from '../helpers/changes';
 import { TRANSPORTS } from '../helpers/streams';
+import { overriding } from '../helpers/transportSpies';
 
 const headers = { authorization: 'Bearer sk-cancel', accept: 'application/json' };
 
@@ -22,7 +23,7 @@ describe.each(TRANSPORTS)('sendStreamCancel over %s', (_name, transport) => {
       sent.push(request);
       const response = await transport(request);
       const { body } = response;
-      return { ...response, body: { ...body, read: (sink) => body.read({ ...sink, end: () => (answered.push('end'), sink.end()) }) } };
+      return { ...response, body: overriding(body, { read: (sink) => body.read({ ...sink, end: () => (answered.push('end'), sink.end()) }) }) };
     };
     sendStreamCancel({ transport: spy, url: `${server.url}/v1/streams/abc/cancel`, headers });
     await server.waitForRequests(1);

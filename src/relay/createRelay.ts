@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readableByteStream } from '../transport/undiciTransport.js';
+import { readableByteStream } from '../transport/readableByteStream.js';
 import { BODY_TOO_LARGE, declaresTooMuch, readBodyText, type BodyText } from './relayBody.js';
 import { startExchange } from './relayExchange.js';
 import type { RelaySink } from './relaySink.js';

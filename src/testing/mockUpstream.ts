@@ -5,7 +5,7 @@ import { firstValueFrom } from 'rxjs';
 import { parseForeignJson } from '../json.js';
 import { encodeSse } from '../sse/encodeSse.js';
 import { readText } from '../sse/readText.js';
-import { readableByteStream } from '../transport/undiciTransport.js';
+import { readableByteStream } from '../transport/readableByteStream.js';
 import { changeWaiters } from './changeWaiters.js';
 import {
   chatEndpoint,

@@ -39,7 +39,9 @@ export interface ByteSink {
 /**
  * A response body that pushes its chunks to one sink. `pause`/`resume` apply
  * backpressure to the connection; `cancel` stops reading and tears the
- * connection down (a half-read HTTP/1.1 response cannot be reused).
+ * connection down (a half-read HTTP/1.1 response cannot be reused). It may
+ * be a class instance (undici's is): a wrapper delegates to its methods,
+ * where a spread (`{ ...body, read }`) would lose them.
  */
 export interface ByteStream {
   read(sink: ByteSink): void;

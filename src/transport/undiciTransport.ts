@@ -1,6 +1,6 @@
-import { Agent, request, type Dispatcher } from 'undici';
-import type { Readable } from 'node:stream';
-import type { ByteSink, ByteStream, PromiseTransport } from './types.js';
+import { Agent, errors, type Dispatcher } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ByteSink, ByteStream, PromiseTransport, TransportRequest, TransportResponse } from './types.js';
 
 export interface UndiciTransportConfig {
   /** Defaults to one keep-alive `Agent` shared by every undici transport in the process. */
@@ -15,7 +15,7 @@ function defaultAgent(): Agent {
 }
 
 /**
- * Node transport on undici's `request()`: the body is read as it arrives, and
+ * Node transport on undici's dispatcher: the body is read as it arrives, and
  * aborting the signal destroys the socket of a response still in flight. Like
  * `request()` it follows no redirect (a dispatcher given here with a redirect
  * interceptor would): a 3xx ends the request with an `APIError`.
@@ -24,74 +24,146 @@ function defaultAgent(): Agent {
  * const client = createClient({ transport: undiciTransport({ dispatcher: new ProxyAgent(url) }) });
  */
 export function undiciTransport(config: UndiciTransportConfig = {}): PromiseTransport {
-  return async ({ url, method, headers, body, signal }) => {
-    const response = await request(url, {
-      method: method as Dispatcher.HttpMethod,
-      headers,
-      body,
-      signal,
-      dispatcher: config.dispatcher ?? defaultAgent(),
+  return (request) =>
+    new Promise((resolve, reject) => {
+      const { origin, pathname, search } = new URL(request.url);
+      const { method, headers, body } = request;
+      const dispatcher = config.dispatcher ?? defaultAgent();
+      dispatcher.dispatch({ origin, path: pathname + search, method: method as Dispatcher.HttpMethod, headers, body }, new UndiciExchange(request, resolve, reject));
     });
-    return {
-      status: response.statusCode,
-      headers: flattenHeaders(response.headers),
-      body: readableByteStream(response.body),
-    };
-  };
 }
 
-function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+/**
+ * One request's handler, and its response's body: a stream's whole transport state in one object. `request()`
+ * would add a `Readable` and its listeners between the socket and the decoder, a cost every open stream pays on
+ * every read.
+ */
+class UndiciExchange implements Dispatcher.DispatchHandler, ByteStream {
+  private controller: Dispatcher.DispatchController | undefined;
+  private responded = false;
+  private sink: ByteSink | undefined;
+  /** Unread until `read`, then while paused: undici hands on the chunk in flight before its parser stops. */
+  private paused = true;
+  private held: Buffer[] | undefined;
+  /** How the body ended while chunks were held or before anybody read it: `true`, or the error. */
+  private endedHeld: unknown;
+  private resumeQueued = false;
+
+  constructor(
+    private readonly request: TransportRequest,
+    private readonly resolve: (response: TransportResponse) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    request.signal.addEventListener('abort', this);
+  }
+
+  /** The request's signal aborted. */
+  handleEvent(): void {
+    this.controller?.abort(this.abortReason());
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.request.signal.aborted) controller.abort(this.abortReason());
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
+    if (status < 200) return;
+    this.responded = true;
+    // Nothing reads the body until the Promise's continuation has run: the socket waits for it.
+    controller.pause();
+    this.resolve({ status, headers: flattenHeaders(headers), body: this });
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.paused && this.sink) return this.sink.data(chunk);
+    (this.held ??= []).push(chunk);
+    controller.pause();
+  }
+
+  onResponseEnd(): void {
+    this.settleBody(true);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.responded) this.settleBody(error);
+    else {
+      this.stopWatchingSignal();
+      this.reject(error);
+    }
+  }
+
+  read(sink: ByteSink): void {
+    this.sink = sink;
+    this.resume();
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.controller?.pause();
+  }
+
+  /** Deferred: undici's parser may not be resumed from inside any parser's callbacks, and a sink's `data` runs inside one. */
+  resume(): void {
+    this.paused = false;
+    if (this.resumeQueued) return;
+    this.resumeQueued = true;
+    queueMicrotask(() => {
+      this.resumeQueued = false;
+      this.deliverHeld();
+    });
+  }
+
+  cancel(): void {
+    this.sink = undefined;
+    this.held = undefined;
+    this.stopWatchingSignal();
+    // A half-read HTTP/1.1 response cannot be reused: aborting destroys its socket. After the end it does nothing.
+    this.controller?.abort(new errors.RequestAbortedError());
+  }
+
+  private settleBody(end: unknown): void {
+    this.stopWatchingSignal();
+    if (this.held || this.paused || !this.sink) this.endedHeld = end;
+    else this.deliverEnd(this.sink, end);
+  }
+
+  private deliverHeld(): void {
+    const held = this.held;
+    this.held = undefined;
+    for (let index = 0; held && index < held.length; index++) {
+      if (this.paused || !this.sink) {
+        this.held = held.slice(index);
+        return;
+      }
+      this.sink.data(held[index]);
+    }
+    if (this.paused || !this.sink) return;
+    if (this.endedHeld !== undefined) this.deliverEnd(this.sink, this.endedHeld);
+    else this.controller?.resume();
+  }
+
+  private deliverEnd(sink: ByteSink, end: unknown): void {
+    this.sink = undefined;
+    if (end === true) sink.end();
+    else sink.error(end);
+  }
+
+  private abortReason(): Error {
+    const { reason } = this.request.signal;
+    return reason instanceof Error ? reason : new errors.RequestAbortedError();
+  }
+
+  private stopWatchingSignal(): void {
+    this.request.signal.removeEventListener('abort', this);
+  }
+}
+
+function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   const flat: Record<string, string> = {};
   for (const name in headers) {
     const value = headers[name];
     if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return flat;
-}
-
-/** What cancelling a {@link readableByteStream} does to its stream once it stopped listening. */
-export type ReadableRelease = 'destroy' | 'leave';
-
-/**
- * Adapts a Node `Readable` (undici's body, an `IncomingMessage`) to a
- * {@link ByteStream}. A stream that closes before its end is an error. Cancel
- * stops listening and then destroys the stream (a response body: the socket
- * cannot be reused half-read), or with `'leave'` leaves it alone (a request
- * body whose rest is not wanted: the server still answers on its socket).
- */
-export function readableByteStream(body: Readable, release: ReadableRelease = 'destroy'): ByteStream {
-  let sink: ByteSink | undefined;
-  const onData = (chunk: Uint8Array) => sink?.data(chunk);
-  const onEnd = () => sink?.end();
-  const onError = (error: unknown) => {
-    body.off('close', onClose);
-    sink?.error(error);
-  };
-  const onClose = () => {
-    if (!body.readableEnded) sink?.error(new Error('The stream closed before its end'));
-  };
-  const stopListening = () => {
-    body.off('data', onData);
-    body.off('end', onEnd);
-    body.off('error', onError);
-    body.off('close', onClose);
-  };
-  return {
-    read(target) {
-      sink = target;
-      body.on('data', onData);
-      body.once('end', onEnd);
-      body.once('error', onError);
-      body.once('close', onClose);
-    },
-    pause: () => body.pause(),
-    resume: () => body.resume(),
-    cancel() {
-      stopListening();
-      if (release === 'leave') return;
-      // Destroying emits an abort error that nobody wants; without a listener it would be thrown.
-      body.on('error', () => undefined);
-      body.destroy();
-    },
-  };
 }
