@@ -1,6 +1,7 @@
 import type { Subscription } from 'rxjs';
 import { buildClient } from '../../src/client';
 import type { ByteSink, PromiseTransport } from '../../src/transport/types';
+import { nextTurn, runProbe, settledHeap } from './heapCount';
 
 /*
  * Heap bytes per open stream, counted in a process of its own: spec/openai/streamFootprint.spec.ts bundles this file
@@ -31,26 +32,10 @@ function openBodies(sinks: ByteSink[]): PromiseTransport {
     });
 }
 
-const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
-
 /** Waits (a bounded number of event-loop turns) until every response body is being read. */
 async function allReading(sinks: ByteSink[], count: number): Promise<void> {
   for (let turn = 0; turn < 1000 && sinks.length < count; turn++) await nextTurn();
   if (sinks.length !== count) throw new Error(`${sinks.length} of ${count} bodies are being read`);
-}
-
-/** The heap once full collections no longer free much. */
-async function settledHeap(gc: () => void): Promise<number> {
-  let heap = Number.POSITIVE_INFINITY;
-  for (let round = 0; round < 20; round++) {
-    gc();
-    // Finalizers and weak references of what was collected run between collections.
-    await nextTurn();
-    const now = process.memoryUsage().heapUsed;
-    if (heap - now < 64 * 1024) return now;
-    heap = now;
-  }
-  return heap;
 }
 
 type Client = ReturnType<typeof buildClient>;
@@ -80,12 +65,4 @@ async function measure(kind: string, gc: () => void): Promise<{ delivered: numbe
   return { delivered: delivered - WARM_UP, perStream: (after - before) / STREAMS };
 }
 
-const gc = (globalThis as { gc?: () => void }).gc;
-if (!gc) throw new Error('run with --expose-gc');
-measure(process.argv[2] ?? '', gc).then(
-  (result) => process.stdout.write(`${JSON.stringify(result)}\n`),
-  (error: unknown) => {
-    process.stderr.write(`${String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+runProbe((gc) => measure(process.argv[2] ?? '', gc));

@@ -1,19 +1,14 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { build } from 'esbuild';
+import { bundleProbe, type Probe } from '../helpers/freshProcess';
 
 /*
  * What an open stream keeps on the heap, counted rather than timed: a process serving many streams at once holds
  * one of these per stream (issue 16: 500 streams at the floor's peak RSS). The transport is an in-memory one, so
  * the figure is openai-rx's own (request, SSE source, decoder, parser, Rx chain), not undici's socket.
  *
- * The count runs in a fresh process (spec/helpers/streamFootprint.ts, bundled by esbuild as the bench's children
- * are): in a jest worker, sockets, timers and bytecode that earlier spec files left are freed between the two
- * readings, and in CI that once took a third off the figure. tsx would not do either: it gives every function an
- * own `name` property, 3.6 KB more per stream.
+ * The count runs in a fresh process (spec/helpers/streamFootprint.ts, see ../helpers/freshProcess.ts): in a jest
+ * worker, sockets, timers and bytecode that earlier spec files left are freed between the two readings, and in CI
+ * that once took a third off the figure. tsx would add 3.6 KB per stream of function names.
  *
  * V8 lays objects out differently from one Node major to the next, so the budgets are per major, each halfway
  * between the code before the per-stream heap work (3080338: before the stream request became one literal and the
@@ -27,9 +22,6 @@ import { build } from 'esbuild';
  * not retained, heap noise): no open stream costs less than it.
  */
 
-const execFileAsync = promisify(execFile);
-const REPO_ROOT = join(__dirname, '..', '..');
-
 /** KB per open stream, by Node major. */
 const BUDGETS: ReadonlyArray<{ major: number; chat: number; raw: number }> = [
   { major: 24, chat: 8.0, raw: 6.4 },
@@ -39,35 +31,16 @@ const runningMajor = Number(process.versions.node.split('.')[0]);
 const budget = BUDGETS.find(({ major }) => major <= runningMajor) ?? BUDGETS[BUDGETS.length - 1];
 const FLOOR_KB = 3;
 
-let dir: string;
-let probe: string;
+let probe: Probe;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'openai-rx-footprint-'));
-  probe = join(dir, 'streamFootprint.cjs');
-  await build({
-    entryPoints: [join(__dirname, '..', 'helpers', 'streamFootprint.ts')],
-    outfile: probe,
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
-  });
+  probe = await bundleProbe(join(__dirname, '..', 'helpers', 'streamFootprint.ts'));
 });
 
-afterAll(() => rm(dir, { recursive: true, force: true }));
+afterAll(() => probe.remove());
 
 /** Heap bytes per open stream of `kind`, each after delivering its first value, counted in a process of its own. */
-async function bytesPerOpenStream(kind: 'chat' | 'raw'): Promise<{ delivered: number; perStream: number }> {
-  const { stdout } = await execFileAsync(process.execPath, ['--expose-gc', probe, kind], {
-    // The bundle lives outside the checkout; its packages resolve from the checkout's node_modules.
-    env: { PATH: process.env.PATH ?? '', NODE_PATH: join(REPO_ROOT, 'node_modules') },
-    encoding: 'utf8',
-  });
-  return JSON.parse(stdout) as { delivered: number; perStream: number };
-}
+const bytesPerOpenStream = (kind: 'chat' | 'raw') => probe.run<{ delivered: number; perStream: number }>(kind);
 
 test(`an open chat stream (validated chunks) keeps between ${FLOOR_KB} and ${budget.chat} KB on the heap (Node ${budget.major} budget)`, async () => {
   const { delivered, perStream } = await bytesPerOpenStream('chat');

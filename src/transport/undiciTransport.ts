@@ -68,6 +68,8 @@ class UndiciExchange implements Dispatcher.DispatchHandler, ByteStream {
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
+    // The controller would keep the raw header buffers for the whole stream, and with them the socket read they view.
+    controller.rawHeaders = null;
     if (status < 200) return;
     this.responded = true;
     // Nothing reads the body until the Promise's continuation has run: the socket waits for it.

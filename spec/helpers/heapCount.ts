@@ -1,0 +1,30 @@
+/** Heap counting for the footprint probes, which run in a process of their own with `--expose-gc`. */
+
+export const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+/** The heap once full collections no longer free much. */
+export async function settledHeap(gc: () => void): Promise<number> {
+  let heap = Number.POSITIVE_INFINITY;
+  for (let round = 0; round < 20; round++) {
+    gc();
+    // Finalizers and weak references of what was collected run between collections.
+    await nextTurn();
+    const now = process.memoryUsage().heapUsed;
+    if (heap - now < 64 * 1024) return now;
+    heap = now;
+  }
+  return heap;
+}
+
+/** Runs a probe's `measure` with the collector and prints its result as one JSON line. */
+export function runProbe<T>(measure: (gc: () => void) => Promise<T>): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('run with --expose-gc');
+  measure(gc).then(
+    (result) => process.stdout.write(`${JSON.stringify(result)}\n`),
+    (error: unknown) => {
+      process.stderr.write(`${String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
