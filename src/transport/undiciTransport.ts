@@ -54,17 +54,24 @@ class UndiciExchange implements Dispatcher.DispatchHandler, ByteStream {
     private readonly resolve: (response: TransportResponse) => void,
     private readonly reject: (error: unknown) => void,
   ) {
-    request.signal.addEventListener('abort', this);
+    if (request.signal.aborted) this.handleEvent();
+    else request.signal.addEventListener('abort', this);
   }
 
-  /** The request's signal aborted. */
+  /**
+   * The request's signal aborted. A request undici has not started yet (queued behind others on the
+   * connections it may use, or connecting) rejects now: its turn may be a whole stream away.
+   */
   handleEvent(): void {
-    this.controller?.abort(this.abortReason());
+    if (this.controller) this.controller.abort(this.abortReason());
+    else this.onResponseError(undefined, this.abortReason());
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
+    // Thrown, undici drops the request unsent and keeps the connection; `abort` would destroy the socket
+    // the request before it left for the next one. The request has already rejected (handleEvent).
+    if (this.request.signal.aborted) throw this.abortReason();
     this.controller = controller;
-    if (this.request.signal.aborted) controller.abort(this.abortReason());
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
@@ -87,7 +94,7 @@ class UndiciExchange implements Dispatcher.DispatchHandler, ByteStream {
     this.settleBody(true);
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
     if (this.responded) this.settleBody(error);
     else {
       this.stopWatchingSignal();
@@ -123,6 +130,7 @@ class UndiciExchange implements Dispatcher.DispatchHandler, ByteStream {
     // A half-read HTTP/1.1 response cannot be reused: aborting destroys its socket. After the end it does nothing.
     this.controller?.abort(new errors.RequestAbortedError());
   }
+
 
   private settleBody(end: unknown): void {
     this.stopWatchingSignal();
