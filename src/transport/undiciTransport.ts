@@ -63,7 +63,7 @@ class UndiciExchange implements Dispatcher.DispatchHandler, ByteStream {
    * connections it may use, or connecting) rejects now: its turn may be a whole stream away.
    */
   handleEvent(): void {
-    if (this.controller) this.controller.abort(this.abortReason());
+    if (this.controller) this.abort(this.controller, this.abortReason());
     else this.onResponseError(undefined, this.abortReason());
   }
 
@@ -128,9 +128,18 @@ class UndiciExchange implements Dispatcher.DispatchHandler, ByteStream {
     this.held = undefined;
     this.stopWatchingSignal();
     // A half-read HTTP/1.1 response cannot be reused: aborting destroys its socket. After the end it does nothing.
-    this.controller?.abort(new errors.RequestAbortedError());
+    if (this.controller) this.abort(this.controller, new errors.RequestAbortedError());
   }
 
+  /**
+   * Paused too: aborted inside a sink's `data`, undici's parser would otherwise go on with the rest of the
+   * chunk it is parsing, and the end of a response on a connection that closes after it reaches a request
+   * already aborted (an assertion inside undici fails).
+   */
+  private abort(controller: Dispatcher.DispatchController, reason: Error): void {
+    controller.pause();
+    controller.abort(reason);
+  }
 
   private settleBody(end: unknown): void {
     this.stopWatchingSignal();
