@@ -29,24 +29,26 @@ export type StackTransport = 'undici' | 'fetch';
 /** The names of the transports a {@link WatchedStack} has, for `test.each`. */
 export const STACK_TRANSPORTS: readonly StackTransport[] = ['undici', 'fetch'];
 
-export function watchedStack(): WatchedStack {
-  const agent = new Agent();
+/**
+ * An undici `Agent` whose handlers are watched: each call undici made on them (`onResponseData`, `onComplete`, …,
+ * new API or old), counted after the handler ran, when the stack has handed the chunk on.
+ */
+export function watchedDispatcher(options: Agent.Options = {}) {
+  const agent = new Agent(options);
   const changes = watchChanges();
+  const calls: string[] = [];
   let bytes = 0;
-  let ends = 0;
-  const counted = (key: PropertyKey, args: unknown[]) => {
+  const counted = (key: string, args: unknown[]) => {
     if (key === 'onResponseData') bytes += (args[1] as Uint8Array).byteLength;
     else if (key === 'onData') bytes += (args[0] as Uint8Array).byteLength;
-    else if (key === 'onResponseEnd' || key === 'onComplete') ends++;
-    else return;
+    calls.push(key);
     changes.changed();
   };
-  // Counted after the handler ran: by then the stack has pushed the chunk into the response body.
   const watched = (handler: Dispatcher.DispatchHandler): Dispatcher.DispatchHandler =>
     new Proxy(handler, {
       get(target, key) {
         const value: unknown = Reflect.get(target, key, target);
-        if (typeof value !== 'function') return value;
+        if (typeof value !== 'function' || typeof key !== 'string' || !key.startsWith('on')) return value;
         return (...args: unknown[]) => {
           const result: unknown = value.apply(target, args);
           counted(key, args);
@@ -54,7 +56,22 @@ export function watchedStack(): WatchedStack {
         };
       },
     });
-  const dispatcher = agent.compose((dispatch: Dispatcher['dispatch']) => (options, handler) => dispatch(options, watched(handler)));
+  return {
+    dispatcher: agent.compose((dispatch: Dispatcher['dispatch']) => (dispatchOptions, handler) => dispatch(dispatchOptions, watched(handler))),
+    calls,
+    bytesHandedOn: () => bytes,
+    /** Resolves once `condition` holds of what undici did. */
+    until: (condition: () => boolean, what: string) => changes.until(condition, what),
+    /** Resolves once undici made `call` on a handler `count` times in all. */
+    made: (call: string, count = 1) => changes.until(() => calls.filter((made) => made === call).length >= count, `${count} ${call}`),
+    close: () => agent.close(),
+  };
+}
+
+export function watchedStack(): WatchedStack {
+  const watched = watchedDispatcher();
+  const { dispatcher } = watched;
+  const ends = () => watched.calls.filter((call) => call === 'onResponseEnd' || call === 'onComplete').length;
   const fetchOnAgent = ((url: string, init: RequestInit) => undiciFetch(url, { ...init, dispatcher } as never)) as unknown as typeof fetch;
   const afterward = async (wait: Promise<void>) => {
     await wait;
@@ -62,9 +79,23 @@ export function watchedStack(): WatchedStack {
   };
   return {
     transports: { undici: undiciTransport({ dispatcher }), fetch: fetchTransport({ fetch: fetchOnAgent }) },
-    bytesHandedOn: () => bytes,
-    received: (total) => afterward(changes.until(() => bytes >= total, `${total} body bytes handed on`)),
-    ended: (count) => afterward(changes.until(() => ends >= count, `${count} bodies handed on to their end`)),
-    close: () => agent.close(),
+    bytesHandedOn: watched.bytesHandedOn,
+    received: (total) => afterward(watched.until(() => watched.bytesHandedOn() >= total, `${total} body bytes handed on`)),
+    ended: (count) => afterward(watched.until(() => ends() >= count, `${count} bodies handed on to their end`)),
+    close: watched.close,
   };
+}
+
+/**
+ * One whole exchange with `url` on a connection of its own: the client's event loop has polled its sockets since,
+ * so whatever a server had sent before is in the client's socket buffers, or was handed on if anything reads them.
+ */
+export async function clientPolledIo(url: string): Promise<void> {
+  const agent = new Agent();
+  try {
+    const response = await undiciTransport({ dispatcher: agent })({ url, method: 'GET', headers: {}, signal: new AbortController().signal });
+    await new Promise<void>((resolve, reject) => response.body.read({ data: () => undefined, end: resolve, error: reject }));
+  } finally {
+    await agent.close();
+  }
 }

@@ -6,7 +6,7 @@ import { startServer, type TestServer } from '../helpers/server';
 import { watchChanges } from '../helpers/changes';
 import { TRANSPORTS } from '../helpers/streams';
 import { microtasksRun } from '../helpers/virtualClock';
-import { STACK_TRANSPORTS, watchedStack, type WatchedStack } from '../helpers/watchedStack';
+import { clientPolledIo, STACK_TRANSPORTS, watchedStack, type WatchedStack } from '../helpers/watchedStack';
 
 /** Reads a body into `chunks` (as text) and records how it ended; `until` waits on what arrives. */
 function readBody(response: TransportResponse) {
@@ -109,18 +109,14 @@ describe.each(TRANSPORTS)('%s transport', (_name, transport) => {
   });
 });
 
-/** One request and its whole answer on a server and connection of its own. */
+/** A whole exchange on a server and connection of their own (see clientPolledIo). */
 async function roundTripElsewhere(): Promise<void> {
   const elsewhere = await startServer((_req, res) => {
     res.end('ok');
   });
-  const agent = new Agent();
   try {
-    const response = await undiciTransport({ dispatcher: agent })({ url: elsewhere.url, method: 'GET', headers: {}, signal: new AbortController().signal });
-    const body = readBody(response);
-    await body.until(() => body.ended, 'the answer elsewhere');
+    await clientPolledIo(elsewhere.url);
   } finally {
-    await agent.close();
     await elsewhere.close();
   }
 }

@@ -1,10 +1,11 @@
 import type { ServerResponse } from 'node:http';
-import { Agent, type Dispatcher } from 'undici';
+import { Agent } from 'undici';
 import type { ByteStream } from '../../src/transport/types';
 import { undiciTransport } from '../../src/transport/undiciTransport';
 import { watchChanges, watchedList } from '../helpers/changes';
 import { startServer, type TestServer } from '../helpers/server';
 import { microtasksRun } from '../helpers/virtualClock';
+import { clientPolledIo, watchedDispatcher } from '../helpers/watchedStack';
 
 /** What a body handed its sink: the text, and each end or error in order (a correct body hands on one at most). */
 interface BodyRecord {
@@ -56,35 +57,10 @@ function recordBody(body: ByteStream, onData: (record: BodyRecord) => void = () 
   return record;
 }
 
-/** Which handler calls undici made for each request, counted after the handler ran: a test waits on them. */
+/** A watched agent (../helpers/watchedStack.ts) and the transport on it. */
 function watchedAgent(options: Agent.Options = {}) {
-  const agent = new Agent(options);
-  const changes = watchChanges();
-  const calls: string[] = [];
-  let bytes = 0;
-  const watched = (handler: Dispatcher.DispatchHandler): Dispatcher.DispatchHandler =>
-    new Proxy(handler, {
-      get(target, key) {
-        const value: unknown = Reflect.get(target, key, target);
-        if (typeof value !== 'function' || typeof key !== 'string' || !key.startsWith('on')) return value;
-        return (...args: unknown[]) => {
-          const result: unknown = value.apply(target, args);
-          if (key === 'onResponseData') bytes += (args[1] as Uint8Array).byteLength;
-          calls.push(key);
-          changes.changed();
-          return result;
-        };
-      },
-    });
-  const dispatcher = agent.compose((dispatch: Dispatcher['dispatch']) => (options, handler) => dispatch(options, watched(handler)));
-  return {
-    transport: undiciTransport({ dispatcher }),
-    calls,
-    bytesHandedOn: () => bytes,
-    /** Resolves once undici made `call` on a handler `count` times in all. */
-    made: (call: string, count = 1) => changes.until(() => calls.filter((made) => made === call).length >= count, `${count} ${call}`),
-    close: () => agent.close(),
-  };
+  const watched = watchedDispatcher(options);
+  return { ...watched, transport: undiciTransport({ dispatcher: watched.dispatcher }) };
 }
 
 /**
@@ -113,18 +89,6 @@ function undiciRequestThrows(): { thrown: string[]; stop(): void } {
       for (const [name, original] of originals) prototype[name] = original;
     },
   };
-}
-
-/** The client polled its sockets: whatever the server had sent by now is in the client's socket buffers. */
-async function clientPolledIo(server: TestServer): Promise<void> {
-  const agent = new Agent();
-  try {
-    const response = await undiciTransport({ dispatcher: agent })({ url: `${server.url}/poll`, method: 'GET', headers: {}, signal: new AbortController().signal });
-    const body = recordBody(response.body);
-    await body.until(() => body.settlements.length > 0, 'the poll to end');
-  } finally {
-    await agent.close();
-  }
 }
 
 const get = (transport: ReturnType<typeof undiciTransport>, url: string, signal = new AbortController().signal, method = 'GET') =>
@@ -158,10 +122,10 @@ describe('undiciTransport', () => {
       };
       const response = await get(stack.transport, `${server.url}/small`);
       await finished;
-      await clientPolledIo(server);
+      await clientPolledIo(`${server.url}/poll`);
       const body = recordBody(response.body);
       await body.until(() => body.settlements.length > 0, 'the end');
-      await clientPolledIo(server);
+      await clientPolledIo(`${server.url}/poll`);
       expect(body).toMatchObject({ text: 'ok', settlements: ['end'], strays: 0 });
     });
 
@@ -171,7 +135,7 @@ describe('undiciTransport', () => {
       await stack.made('onResponseEnd');
       const body = recordBody(response.body);
       await body.until(() => body.settlements.length > 0, 'the end');
-      await clientPolledIo(server);
+      await clientPolledIo(`${server.url}/poll`);
       expect(body).toMatchObject({ text: '', settlements: ['end'] });
     });
 
@@ -188,7 +152,7 @@ describe('undiciTransport', () => {
       await server.requestSocketsClosed();
       const body = recordBody(response.body);
       await body.until(() => body.settlements.length > 0, 'the error');
-      await clientPolledIo(server);
+      await clientPolledIo(`${server.url}/poll`);
       expect(body).toMatchObject({ settlements: ['error'], error: reason, strays: 0 });
     });
 
@@ -199,10 +163,10 @@ describe('undiciTransport', () => {
       };
       const response = await get(stack.transport, `${server.url}/close`);
       await server.requestSocketsClosed();
-      await clientPolledIo(server);
+      await clientPolledIo(`${server.url}/poll`);
       const body = recordBody(response.body);
       await body.until(() => body.settlements.length > 0, 'the error');
-      await clientPolledIo(server);
+      await clientPolledIo(`${server.url}/poll`);
       expect(body).toMatchObject({ text: 'before', settlements: ['error'], strays: 0 });
     });
 
@@ -226,7 +190,7 @@ describe('undiciTransport', () => {
       expect(body).toMatchObject({ text: 'a', settlements: [] });
       response.body.resume();
       await body.until(() => body.settlements.length > 0, 'the error');
-      await clientPolledIo(server);
+      await clientPolledIo(`${server.url}/poll`);
       expect(body).toMatchObject({ text: 'ab', settlements: ['error'], strays: 0 });
     });
   });
@@ -269,7 +233,7 @@ describe('undiciTransport', () => {
         () => settled.push('resolved'),
         () => settled.push('rejected'),
       );
-      await clientPolledIo(server);
+      await clientPolledIo(`${server.url}/poll`);
       controller.abort();
       await settled.reaches(1, 'the queued request to settle');
       expect(settled).toEqual(['rejected']);
@@ -298,7 +262,7 @@ describe('undiciTransport', () => {
       };
       const response = await get(stack.transport, `${server.url}/whole`);
       await finished;
-      await clientPolledIo(server);
+      await clientPolledIo(`${server.url}/poll`);
       return response;
     };
     const CHUNKS = ['a', 'b', 'c', 'd', 'e', 'f'];
@@ -310,7 +274,7 @@ describe('undiciTransport', () => {
         response.body.resume();
       });
       await body.until(() => body.settlements.length > 0, 'the end');
-      await clientPolledIo(server);
+      await clientPolledIo(`${server.url}/poll`);
       expect(body).toMatchObject({ text: CHUNKS.join(''), settlements: ['end'], strays: 0 });
     });
 
@@ -327,20 +291,20 @@ describe('undiciTransport', () => {
       await body.until(() => body.text.length === 1, 'the first chunk');
       const otherBody = recordBody(other.body, () => paused.body.resume());
       for (let sent = 1; sent < CHUNKS.length; sent++) {
-        await clientPolledIo(server);
+        await clientPolledIo(`${server.url}/poll`);
         expect(body.text).toBe(CHUNKS.slice(0, sent).join(''));
         sendOther('x');
         await body.until(() => body.text.length === sent + 1, `chunk ${sent + 1} after a resume from the other body`);
       }
       // Paused again in the last chunk's data, the body has its end still unread: one more resume hands it on.
-      await clientPolledIo(server);
+      await clientPolledIo(`${server.url}/poll`);
       expect(body.settlements).toEqual([]);
       sendOther(null);
       await otherBody.until(() => otherBody.settlements.length > 0, 'the other end');
       expect(body.settlements).toEqual([]);
       paused.body.resume();
       await body.until(() => body.settlements.length > 0, 'the end after the last resume');
-      await clientPolledIo(server);
+      await clientPolledIo(`${server.url}/poll`);
       expect(body).toMatchObject({ text: CHUNKS.join(''), settlements: ['end'], strays: 0 });
     });
 
@@ -360,7 +324,7 @@ describe('undiciTransport', () => {
           response.body.cancel();
         });
         await server.requestSocketsClosed();
-        await clientPolledIo(server);
+        await clientPolledIo(`${server.url}/poll`);
         expect(body).toMatchObject({ text: cancelAt, settlements: [], strays: 0 });
         expect(undici.thrown).toEqual([]);
       } finally {
@@ -381,12 +345,12 @@ describe('undiciTransport', () => {
         const controller = new AbortController();
         const response = await get(stack.transport, `${server.url}/whole`, controller.signal);
         await finished;
-        await clientPolledIo(server);
+        await clientPolledIo(`${server.url}/poll`);
         const body = recordBody(response.body, (record) => {
           if (record.text === CHUNKS.join('')) controller.abort(new Error('gone'));
         });
         await server.requestSocketsClosed();
-        await clientPolledIo(server);
+        await clientPolledIo(`${server.url}/poll`);
         expect(body).toMatchObject({ text: CHUNKS.join(''), settlements: ['error'], strays: 0 });
         expect(undici.thrown).toEqual([]);
       } finally {
@@ -437,7 +401,7 @@ describe('undiciTransport', () => {
       sendRest();
       let done = false;
       void written.then(() => (done = true));
-      for (let poll = 0; poll < 20; poll++) await clientPolledIo(server);
+      for (let poll = 0; poll < 20; poll++) await clientPolledIo(`${server.url}/poll`);
       // One chunk in flight when pause came, at most one socket read: the rest waits in TCP, not in this process.
       expect(stack.bytesHandedOn()).toBeLessThan(1 + 256 * 1024);
       expect(done).toBe(false);
@@ -454,10 +418,10 @@ describe('undiciTransport', () => {
       };
       const response = await get(stack.transport, `${server.url}/stall`);
       const body = recordBody(response.body);
-      await clientPolledIo(server);
+      await clientPolledIo(`${server.url}/poll`);
       response.body.cancel();
       await server.requestSocketsClosed();
-      await clientPolledIo(server);
+      await clientPolledIo(`${server.url}/poll`);
       expect(body).toMatchObject({ bytes: 0, settlements: [] });
     });
   });
@@ -476,7 +440,7 @@ describe('undiciTransport', () => {
       await expect(get(single.transport, `${server.url}/queued`, controller.signal)).rejects.toThrow('before');
       end();
       await first.until(() => first.settlements.length > 0, 'the first end');
-      await clientPolledIo(server);
+      await clientPolledIo(`${server.url}/poll`);
       expect(server.requests.map((request) => request.url)).toEqual(['/first', '/poll']);
     } finally {
       await single.close();
