@@ -91,6 +91,14 @@ function undiciRequestThrows(): { thrown: string[]; stop(): void } {
   };
 }
 
+/**
+ * Writes each chunk once the one before has gone out: writes made in one tick may leave as one HTTP chunk (Node 24
+ * joins them), and a spec about chunks needs undici to see each on its own.
+ */
+async function writeApart(res: ServerResponse, chunks: string[]): Promise<void> {
+  for (const chunk of chunks) await new Promise<void>((resolve, reject) => res.write(chunk, (error) => (error ? reject(error) : resolve())));
+}
+
 const get = (transport: ReturnType<typeof undiciTransport>, url: string, signal = new AbortController().signal, method = 'GET') =>
   transport({ url, method, headers: {}, signal });
 
@@ -257,8 +265,7 @@ describe('undiciTransport', () => {
       handle = (_path, res) => {
         finished = new Promise((resolve) => res.on('finish', resolve));
         res.writeHead(200, { 'content-type': 'text/event-stream', ...headers });
-        for (const chunk of chunks) res.write(chunk);
-        res.end();
+        void writeApart(res, chunks).then(() => res.end());
       };
       const response = await get(stack.transport, `${server.url}/whole`);
       await finished;
