@@ -5,7 +5,7 @@ import type { ByteSink, ByteStream } from './types.js';
 export type ReadableRelease = 'destroy' | 'leave';
 
 /**
- * Adapts a Node `Readable` (undici's body, an `IncomingMessage`) to a
+ * Adapts a Node `Readable` (a request's `IncomingMessage`, a response body) to a
  * {@link ByteStream}. A stream that closes before its end is an error. Cancel
  * stops listening and then destroys the stream (a response body: the socket
  * cannot be reused half-read), or with `'leave'` leaves it alone (a request
