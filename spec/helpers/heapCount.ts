@@ -3,7 +3,7 @@
 export const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 /** The heap once full collections no longer free much. */
-export async function settledHeap(gc: () => void): Promise<number> {
+async function settledHeap(gc: () => void): Promise<number> {
   let heap = Number.POSITIVE_INFINITY;
   for (let round = 0; round < 20; round++) {
     gc();
@@ -14,6 +14,17 @@ export async function settledHeap(gc: () => void): Promise<number> {
     heap = now;
   }
   return heap;
+}
+
+/**
+ * Heap bytes each of `count` more things keeps, once `warmUp` of them opened first have loaded the code and shapes
+ * they share. `openMany` opens that many more and keeps them alive.
+ */
+export async function heapPerOpened(openMany: (count: number) => Promise<void>, warmUp: number, count: number, gc: () => void): Promise<number> {
+  await openMany(warmUp);
+  const before = await settledHeap(gc);
+  await openMany(count);
+  return ((await settledHeap(gc)) - before) / count;
 }
 
 /** Runs a probe's `measure` with the collector and prints its result as one JSON line. */

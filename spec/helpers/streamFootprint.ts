@@ -1,7 +1,7 @@
 import type { Subscription } from 'rxjs';
 import { buildClient } from '../../src/client';
 import type { ByteSink, PromiseTransport } from '../../src/transport/types';
-import { nextTurn, runProbe, settledHeap } from './heapCount';
+import { heapPerOpened, nextTurn, runProbe } from './heapCount';
 
 /*
  * Heap bytes per open stream, counted in a process of its own: spec/openai/streamFootprint.spec.ts bundles this file
@@ -57,12 +57,9 @@ async function measure(kind: string, gc: () => void): Promise<{ delivered: numbe
     for (let index = 0; index < count; index++) subscriptions.push(open(client, () => delivered++));
     await allReading(sinks, subscriptions.length);
   };
-  await openMany(WARM_UP);
-  const before = await settledHeap(gc);
-  await openMany(STREAMS);
-  const after = await settledHeap(gc);
+  const perStream = await heapPerOpened(openMany, WARM_UP, STREAMS, gc);
   for (const subscription of subscriptions) subscription.unsubscribe();
-  return { delivered: delivered - WARM_UP, perStream: (after - before) / STREAMS };
+  return { delivered: delivered - WARM_UP, perStream };
 }
 
 runProbe((gc) => measure(process.argv[2] ?? '', gc));

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
 import type { ByteSink } from '../../src/transport/types';
 import { undiciTransport } from '../../src/transport/undiciTransport';
-import { runProbe, settledHeap } from './heapCount';
+import { heapPerOpened, runProbe } from './heapCount';
 
 /*
  * Heap bytes per open response body on undici, counted in a process of its own: spec/transport/transportFootprint.spec.ts
@@ -50,12 +50,9 @@ async function perOpenBody(open: OpenBody, url: string, gc: () => void): Promise
   const openMany = async (count: number) => {
     kept.push(...(await Promise.all(Array.from({ length: count }, () => open(url, agent)))));
   };
-  await openMany(WARM_UP);
-  const before = await settledHeap(gc);
-  await openMany(STREAMS);
-  const after = await settledHeap(gc);
+  const perBody = await heapPerOpened(openMany, WARM_UP, STREAMS, gc);
   await agent.destroy();
-  return (after - before) / STREAMS / 1024;
+  return perBody / 1024;
 }
 
 async function measure(gc: () => void): Promise<Record<keyof typeof openers, number>> {

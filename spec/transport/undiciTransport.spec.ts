@@ -120,6 +120,11 @@ describe('undiciTransport', () => {
     await stack.close();
     await server.close();
   });
+  /** `body` ended or failed, and the client polled its sockets since: a second end or a stray chunk would be here. */
+  const settled = async (body: BodyRecord, what: string) => {
+    await body.until(() => body.settlements.length > 0, what);
+    await clientPolledIo(`${server.url}/poll`);
+  };
 
   describe('a body that ends or fails before anybody reads it', () => {
     test('a small complete response: read hands on its bytes and then its end, once', async () => {
@@ -132,8 +137,7 @@ describe('undiciTransport', () => {
       await finished;
       await clientPolledIo(`${server.url}/poll`);
       const body = recordBody(response.body);
-      await body.until(() => body.settlements.length > 0, 'the end');
-      await clientPolledIo(`${server.url}/poll`);
+      await settled(body, 'the end');
       expect(body).toMatchObject({ text: 'ok', settlements: ['end'], strays: 0 });
     });
 
@@ -142,8 +146,7 @@ describe('undiciTransport', () => {
       const response = await get(stack.transport, `${server.url}/head`, undefined, 'HEAD');
       await stack.made('onResponseEnd');
       const body = recordBody(response.body);
-      await body.until(() => body.settlements.length > 0, 'the end');
-      await clientPolledIo(`${server.url}/poll`);
+      await settled(body, 'the end');
       expect(body).toMatchObject({ text: '', settlements: ['end'] });
     });
 
@@ -159,8 +162,7 @@ describe('undiciTransport', () => {
       await stack.made('onResponseError');
       await server.requestSocketsClosed();
       const body = recordBody(response.body);
-      await body.until(() => body.settlements.length > 0, 'the error');
-      await clientPolledIo(`${server.url}/poll`);
+      await settled(body, 'the error');
       expect(body).toMatchObject({ settlements: ['error'], error: reason, strays: 0 });
     });
 
@@ -173,8 +175,7 @@ describe('undiciTransport', () => {
       await server.requestSocketsClosed();
       await clientPolledIo(`${server.url}/poll`);
       const body = recordBody(response.body);
-      await body.until(() => body.settlements.length > 0, 'the error');
-      await clientPolledIo(`${server.url}/poll`);
+      await settled(body, 'the error');
       expect(body).toMatchObject({ text: 'before', settlements: ['error'], strays: 0 });
     });
 
@@ -197,8 +198,7 @@ describe('undiciTransport', () => {
       await stack.made('onResponseError');
       expect(body).toMatchObject({ text: 'a', settlements: [] });
       response.body.resume();
-      await body.until(() => body.settlements.length > 0, 'the error');
-      await clientPolledIo(`${server.url}/poll`);
+      await settled(body, 'the error');
       expect(body).toMatchObject({ text: 'ab', settlements: ['error'], strays: 0 });
     });
   });
@@ -280,8 +280,7 @@ describe('undiciTransport', () => {
         response.body.pause();
         response.body.resume();
       });
-      await body.until(() => body.settlements.length > 0, 'the end');
-      await clientPolledIo(`${server.url}/poll`);
+      await settled(body, 'the end');
       expect(body).toMatchObject({ text: CHUNKS.join(''), settlements: ['end'], strays: 0 });
     });
 
@@ -310,8 +309,7 @@ describe('undiciTransport', () => {
       await otherBody.until(() => otherBody.settlements.length > 0, 'the other end');
       expect(body.settlements).toEqual([]);
       paused.body.resume();
-      await body.until(() => body.settlements.length > 0, 'the end after the last resume');
-      await clientPolledIo(`${server.url}/poll`);
+      await settled(body, 'the end after the last resume');
       expect(body).toMatchObject({ text: CHUNKS.join(''), settlements: ['end'], strays: 0 });
     });
 
