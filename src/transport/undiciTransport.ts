@@ -26,6 +26,8 @@ function defaultAgent(): Agent {
 export function undiciTransport(config: UndiciTransportConfig = {}): PromiseTransport {
   return (request) =>
     new Promise((resolve, reject) => {
+      // Aborted already: nothing to send, and no connection to open for it.
+      if (request.signal.aborted) return reject(abortReasonOf(request.signal));
       const { origin, pathname, search } = new URL(request.url);
       const { method, headers, body } = request;
       const dispatcher = config.dispatcher ?? defaultAgent();
@@ -54,8 +56,7 @@ class UndiciExchange implements Dispatcher.DispatchHandler, ByteStream {
     private readonly resolve: (response: TransportResponse) => void,
     private readonly reject: (error: unknown) => void,
   ) {
-    if (request.signal.aborted) this.handleEvent();
-    else request.signal.addEventListener('abort', this);
+    request.signal.addEventListener('abort', this);
   }
 
   /**
@@ -63,14 +64,15 @@ class UndiciExchange implements Dispatcher.DispatchHandler, ByteStream {
    * connections it may use, or connecting) rejects now: its turn may be a whole stream away.
    */
   handleEvent(): void {
-    if (this.controller) this.abort(this.controller, this.abortReason());
-    else this.onResponseError(undefined, this.abortReason());
+    const reason = abortReasonOf(this.request.signal);
+    if (this.controller) this.abort(this.controller, reason);
+    else this.onResponseError(undefined, reason);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     // Thrown, undici drops the request unsent and keeps the connection; `abort` would destroy the socket
     // the request before it left for the next one. The request has already rejected (handleEvent).
-    if (this.request.signal.aborted) throw this.abortReason();
+    if (this.request.signal.aborted) throw abortReasonOf(this.request.signal);
     this.controller = controller;
   }
 
@@ -168,14 +170,14 @@ class UndiciExchange implements Dispatcher.DispatchHandler, ByteStream {
     else sink.error(end);
   }
 
-  private abortReason(): Error {
-    const { reason } = this.request.signal;
-    return reason instanceof Error ? reason : new errors.RequestAbortedError();
-  }
-
   private stopWatchingSignal(): void {
     this.request.signal.removeEventListener('abort', this);
   }
+}
+
+/** The error a request aborted by `signal` ends with: its reason, when that is an error undici can carry. */
+function abortReasonOf(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new errors.RequestAbortedError();
 }
 
 function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {
