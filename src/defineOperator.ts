@@ -1,4 +1,4 @@
-import { Observable, type OperatorFunction, type Subscriber } from 'rxjs';
+import { Observable, Subscription, type Observer, type OperatorFunction, type Subscriber } from 'rxjs';
 
 /** What an operator does with its source's notifications; `error` and `complete` are passed on unless given. */
 export interface OperatorHandlers<In> {
@@ -24,34 +24,66 @@ export function defineOperator<In, Out>(setup: (subscriber: Subscriber<Out>) => 
   return (source) =>
     new Observable<Out>((subscriber) => {
       const handlers = setup(subscriber);
-      const subscription = source.subscribe({
-        next(value) {
-          try {
-            handlers.next(value);
-          } catch (thrown) {
-            subscriber.error(thrown);
-          }
-        },
-        error(error: unknown) {
-          try {
-            if (handlers.error) handlers.error(error);
-            else subscriber.error(error);
-          } catch {
-            subscriber.error(error);
-          }
-        },
-        complete() {
-          try {
-            if (handlers.complete) handlers.complete();
-            else subscriber.complete();
-          } catch (thrown) {
-            subscriber.error(thrown);
-          }
-        },
-      });
+      const subscription = source.subscribe(new HandlerObserver(handlers, subscriber));
       return () => {
         subscription.unsubscribe();
         handlers.finalize?.();
       };
     });
+}
+
+/**
+ * One subscription's observer of the source. Being a `Subscription` as well, RxJS subscribes it as it is: any other
+ * observer it wraps in two objects of its own, two more calls for every value of every stream. Like those, it takes
+ * nothing once the source has ended or it was unsubscribed, and lets the source go when the source ends.
+ */
+class HandlerObserver<In, Out> extends Subscription implements Observer<In> {
+  private stopped = false;
+
+  constructor(
+    private readonly handlers: OperatorHandlers<In>,
+    private readonly subscriber: Subscriber<Out>,
+  ) {
+    super();
+  }
+
+  next(value: In): void {
+    if (this.stopped) return;
+    try {
+      this.handlers.next(value);
+    } catch (thrown) {
+      this.subscriber.error(thrown);
+    }
+  }
+
+  error(error: unknown): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    try {
+      if (this.handlers.error) this.handlers.error(error);
+      else this.subscriber.error(error);
+    } catch {
+      this.subscriber.error(error);
+    } finally {
+      this.unsubscribe();
+    }
+  }
+
+  complete(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    try {
+      if (this.handlers.complete) this.handlers.complete();
+      else this.subscriber.complete();
+    } catch (thrown) {
+      this.subscriber.error(thrown);
+    } finally {
+      this.unsubscribe();
+    }
+  }
+
+  override unsubscribe(): void {
+    this.stopped = true;
+    super.unsubscribe();
+  }
 }
