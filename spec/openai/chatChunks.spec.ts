@@ -76,6 +76,20 @@ describe('chatChunks', () => {
     expect((recording.error as StreamTruncatedError<ChoiceStreamProgress>).partial.unfinishedChoices).toEqual([0]);
   });
 
+  test('without [DONE], a choice counts as started from its first delta, even after a chunk of it without one', async () => {
+    const recording = run(
+      dataFrames(
+        chunk({ choices: [{ index: 0, finish_reason: null }] }),
+        deltaChunk({ content: 'a' }, null, 0),
+        deltaChunk({ content: 'b' }, null, 1),
+        deltaChunk({}, 'stop', 1),
+      ),
+    );
+    await recording.done;
+    expect(recording.values).toHaveLength(4);
+    expect((recording.error as StreamTruncatedError<ChoiceStreamProgress>).partial).toEqual({ chunks: 4, unfinishedChoices: [0] });
+  });
+
   test('data that is not JSON: StreamProtocolError carrying the raw data, after the chunks that arrived', async () => {
     const recording = run([...dataFrames(deltaChunk({ content: 'ok' })), { type: 'event', data: '{"choices": [tru' }]);
     await recording.done;
