@@ -34,8 +34,9 @@ export function defineOperator<In, Out>(setup: (subscriber: Subscriber<Out>) => 
 
 /**
  * One subscription's observer of the source. Being a `Subscription` as well, RxJS subscribes it as it is: any other
- * observer it wraps in two objects of its own, two more calls for every value of every stream. Like those, it takes
- * nothing once the source has ended or it was unsubscribed, and lets the source go when the source ends.
+ * observer it wraps in two objects of its own, three more calls for every value of every stream. Like those, it takes
+ * nothing once the source has ended or it was unsubscribed, and lets the source go when the source ends. Should a
+ * version of RxJS wrap it anyway, it works the same, only slower.
  */
 class HandlerObserver<In, Out> extends Subscription implements Observer<In> {
   private stopped = false;
