@@ -21,6 +21,15 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[low] + (sorted[high] - sorted[low]) * (rank - low);
 }
 
+/**
+ * The median of `a[i] ÷ b[i]`: two clients' repetitions compared pair by pair, each with the one run beside it, so that
+ * load that drifts over a round cancels out of every pair instead of moving one side's median.
+ */
+export function pairedRatio(a: readonly number[], b: readonly number[]): number {
+  if (a.length !== b.length) throw new Error(`paired ratio of ${a.length} and ${b.length} values`);
+  return spread(a.map((value, index) => value / b[index])).median;
+}
+
 export function sortedAscending(values: readonly number[]): number[] {
   return [...values].sort((a, b) => a - b);
 }

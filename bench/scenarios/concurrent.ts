@@ -1,7 +1,7 @@
 import type { ClientName } from '../clients.js';
 import type { BenchContext } from '../context.js';
 import { bytes, int, judge, ratio, seconds, spreadText, type Check, type Section } from '../report.js';
-import { rotate, spread } from '../stats.js';
+import { pairedRatio, rotate, spread } from '../stats.js';
 import type { ConcurrentArgs, ConcurrentResult } from '../worker.js';
 
 interface Entry {
@@ -73,6 +73,14 @@ export async function concurrentScenario(context: BenchContext): Promise<Section
     { scenario, figure: `${judged.label}: peak RSS ÷ floor`, measured: ratio(rssRatio), target: `≤ ${RSS_TARGET}`, ...judge(rssRatio, RSS_TARGET, 'lower') },
     { scenario, figure: `${judged.label}: CPU ÷ floor`, measured: ratio(cpuRatio), target: `≤ ${CPU_TARGET}`, ...judge(cpuRatio, CPU_TARGET, 'lower') },
   ];
+  const cpuOf = (entry: Entry) => results.get(entry)!.map((result) => result.cpuMs);
+  checks.push({
+    scenario,
+    figure: `${judged.label}: CPU ÷ floor, paired by repetition`,
+    measured: ratio(pairedRatio(cpuOf(judged), cpuOf(floor))),
+    target: 'reference (the judged figure, estimated pair by pair)',
+    verdict: 'info',
+  });
   for (const entry of ENTRIES.slice(1)) {
     if (entry === judged) continue;
     const rss = of(entry, (result) => result.peakRssBytes).median / floorRss;

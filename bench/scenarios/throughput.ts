@@ -2,7 +2,7 @@ import type { ClientName } from '../clients.js';
 import type { BenchContext } from '../context.js';
 import { chunkJson, sseData, TOKEN } from '../protocol.js';
 import { int, judge, ms, ratio, spreadText, type Check, type Section } from '../report.js';
-import { rotate, spread, type Spread } from '../stats.js';
+import { pairedRatio, rotate, spread, type Spread } from '../stats.js';
 import type { ThroughputArgs, ThroughputResult } from '../worker.js';
 
 interface Entry {
@@ -91,6 +91,14 @@ export async function throughputScenario(context: BenchContext): Promise<Section
       measured: ratio(value),
       target: `≥ ${TEXT_TARGET} (adds ≤ 5%)`,
       ...judge(value, TEXT_TARGET, 'higher'),
+    });
+    const perSecond = (of: Entry) => results.get(of)!.map((result) => result.eventsPerSecond);
+    checks.push({
+      scenario: `throughput, ${int(events)} events`,
+      figure: `${entry.label}, events/s ÷ chat chunks, paired by repetition`,
+      measured: ratio(pairedRatio(perSecond(entry), perSecond(chat))),
+      target: 'reference (the judged figure, estimated pair by pair)',
+      verdict: 'info',
     });
   }
   const growth = rate(accumulate).median / rate(shortAccumulate).median;
