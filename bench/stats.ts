@@ -22,8 +22,9 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 /**
- * The median of `a[i] ÷ b[i]`: two clients' repetitions compared pair by pair, each with the one run beside it, so that
- * load that drifts over a round cancels out of every pair instead of moving one side's median.
+ * The median of `a[i] ÷ b[i]`: two clients' repetitions compared pair by pair, each with the other's run of the same
+ * round-robin repetition, so that load that drifts over a round cancels out of every pair instead of moving one
+ * side's median.
  */
 export function pairedRatio(a: readonly number[], b: readonly number[]): number {
   if (a.length !== b.length) throw new Error(`paired ratio of ${a.length} and ${b.length} values`);

@@ -45,8 +45,9 @@ export async function concurrentScenario(context: BenchContext): Promise<Section
   }
   await context.upstream.call('forget');
 
-  const of = (entry: Entry, pick: (result: ConcurrentResult & { upstreamCpuMs: number }) => number) =>
-    spread(results.get(entry)!.map(pick));
+  type Pick = (result: ConcurrentResult & { upstreamCpuMs: number }) => number;
+  const valuesOf = (entry: Entry, pick: Pick) => results.get(entry)!.map(pick);
+  const of = (entry: Entry, pick: Pick) => spread(valuesOf(entry, pick));
   const floor = ENTRIES[0];
   const floorRss = of(floor, (result) => result.peakRssBytes).median;
   const floorCpu = of(floor, (result) => result.cpuMs).median;
@@ -73,7 +74,7 @@ export async function concurrentScenario(context: BenchContext): Promise<Section
     { scenario, figure: `${judged.label}: peak RSS ÷ floor`, measured: ratio(rssRatio), target: `≤ ${RSS_TARGET}`, ...judge(rssRatio, RSS_TARGET, 'lower') },
     { scenario, figure: `${judged.label}: CPU ÷ floor`, measured: ratio(cpuRatio), target: `≤ ${CPU_TARGET}`, ...judge(cpuRatio, CPU_TARGET, 'lower') },
   ];
-  const cpuOf = (entry: Entry) => results.get(entry)!.map((result) => result.cpuMs);
+  const cpuOf = (entry: Entry) => valuesOf(entry, (result) => result.cpuMs);
   checks.push({
     scenario,
     figure: `${judged.label}: CPU ÷ floor, paired by repetition`,

@@ -53,7 +53,8 @@ export async function throughputScenario(context: BenchContext): Promise<Section
   }
   const upstreamCpu = (await context.upstreamCpuMs()) - upstreamCpuBefore;
 
-  const rate = (entry: Entry): Spread => spread(results.get(entry)!.map((result) => result.eventsPerSecond));
+  const perSecond = (entry: Entry) => results.get(entry)!.map((result) => result.eventsPerSecond);
+  const rate = (entry: Entry): Spread => spread(perSecond(entry));
   const floor = rate(entries[0]);
   const floorPerCpuSecond = spread(results.get(entries[0])!.map((result) => (events / result.cpuMs) * 1000));
   const rows = entries.map((entry) => {
@@ -92,7 +93,6 @@ export async function throughputScenario(context: BenchContext): Promise<Section
       target: `≥ ${TEXT_TARGET} (adds ≤ 5%)`,
       ...judge(value, TEXT_TARGET, 'higher'),
     });
-    const perSecond = (of: Entry) => results.get(of)!.map((result) => result.eventsPerSecond);
     checks.push({
       scenario: `throughput, ${int(events)} events`,
       figure: `${entry.label}, events/s ÷ chat chunks, paired by repetition`,
