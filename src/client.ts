@@ -1,4 +1,4 @@
-import { catchError, defer, identity, pipe, throwError, type Observable, type Observer, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { defer, identity, pipe, throwError, type Observable, type Observer, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { InvalidRequestError } from './errors.js';
 import { chatChunks } from './openai/chatChunks.js';
 import type { ChatCompletionChunk, ChatCompletionCreateParams } from './openai/chatTypes.js';
@@ -8,6 +8,7 @@ import { responseEvents } from './openai/responseEvents.js';
 import type { ResponseCreateParams, ResponseStreamEvent } from './openai/responseTypes.js';
 import { sseFrames } from './sse/sseFrames.js';
 import type { ResponseHead, SseFrame, SseRequest, StreamTimeouts } from './sse/types.js';
+import { redactErrors } from './redactErrors.js';
 import { createRedactor, credentialsIn } from './redaction.js';
 import { sendStreamCancel } from './resume/clientCancelStream.js';
 import { resumable, type ResumeOption, type ResumePlan } from './resume/clientResumable.js';
@@ -251,7 +252,7 @@ export function buildClient(options: ClientOptions & { transport: Transport }): 
       : defer(() => sseFrames(start.first())).pipe(pipeline);
     // Redacted after parsing: an in-stream error event may echo the key. Without credentials (a browser behind the
     // relay) there is nothing to redact, and no stage: each one is a hop for every event.
-    return redactor.active ? answer$.pipe(catchError((error: unknown) => throwError(() => redactor.error(error)))) : answer$;
+    return redactor.active ? answer$.pipe(redactErrors(redactor)) : answer$;
   };
   // The body is read at subscribe: what a retry or a later subscription sends is the params as they are then.
   const post = <T>(path: string, body: () => unknown, request: RequestOptions = {}, pipeline: OperatorFunction<SseFrame, T>): Observable<T> => {

@@ -1,4 +1,4 @@
-import { Observable, Subscription, type Observer, type OperatorFunction, type Subscriber } from 'rxjs';
+import { Observable, Subscription, type Observer, type OperatorFunction, type Subscriber, type TeardownLogic } from 'rxjs';
 
 /** What an operator does with its source's notifications; `error` and `complete` are passed on unless given. */
 export interface OperatorHandlers<In> {
@@ -21,15 +21,19 @@ export interface OperatorHandlers<In> {
  * const upperCase = () => defineOperator<string, string>((subscriber) => ({ next: (text) => subscriber.next(text.toUpperCase()) }));
  */
 export function defineOperator<In, Out>(setup: (subscriber: Subscriber<Out>) => OperatorHandlers<In>): OperatorFunction<In, Out> {
-  return (source) =>
-    new Observable<Out>((subscriber) => {
-      const handlers = setup(subscriber);
-      const subscription = source.subscribe(new HandlerObserver(handlers, subscriber));
-      return () => {
-        subscription.unsubscribe();
-        handlers.finalize?.();
-      };
-    });
+  return (source) => new Observable<Out>((subscriber) => subscribeHandlers(source, subscriber, setup(subscriber)));
+}
+
+/**
+ * Outside the Observable's closure, so that the teardown, which lives as long as the stream, does not keep `source`:
+ * through it the whole chain above, down to the request's body.
+ */
+function subscribeHandlers<In, Out>(source: Observable<In>, subscriber: Subscriber<Out>, handlers: OperatorHandlers<In>): TeardownLogic {
+  const subscription = source.subscribe(new HandlerObserver(handlers, subscriber));
+  return () => {
+    subscription.unsubscribe();
+    handlers.finalize?.();
+  };
 }
 
 /**

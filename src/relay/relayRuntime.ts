@@ -1,6 +1,7 @@
-import { asyncScheduler, catchError, defer, from, throwError, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, defer, from, type Observable, type SchedulerLike } from 'rxjs';
 import { clientConfig, endpointURL, requestHeaders, sseRequest } from '../client.js';
 import { OpenAIRxError } from '../errors.js';
+import { redactErrors } from '../redactErrors.js';
 import { createRedactor, credentialsIn } from '../redaction.js';
 import { requestIdOf } from '../sse/httpErrors.js';
 import type { ResponseHead } from '../sse/types.js';
@@ -89,9 +90,7 @@ export function buildRelayRuntime<Req>(options: RelayOptions<Req> & { transport:
     stalledClientMs,
     scheduler: options.scheduler ?? asyncScheduler,
     streamUpstream: (path, body, head, pause$) =>
-      defer(() => upstreamBlocks(sseRequest(config, path, body, { head }), pause$)).pipe(
-        catchError((error: unknown) => throwError(() => redactor.error(error))),
-      ),
+      defer(() => upstreamBlocks(sseRequest(config, path, body, { head }), pause$)).pipe(redactErrors(redactor)),
     requestJson: (method, path, body, signal) =>
       defer(() =>
         from(

@@ -35,7 +35,10 @@ export function readBytes(body: ByteStream, limitBytes: number, stop$?: Observab
       if (done) return;
       done = true;
       if (truncated) body.cancel();
-      subscriber.next({ bytes: concatBytes(chunks, Math.min(received, limitBytes)), truncated });
+      const bytes = concatBytes(chunks, Math.min(received, limitBytes));
+      // The body's listeners may outlive the reading (a relay's request, open for the whole stream).
+      chunks.length = 0;
+      subscriber.next({ bytes, truncated });
       subscriber.complete();
     };
     body.read({
@@ -50,6 +53,7 @@ export function readBytes(body: ByteStream, limitBytes: number, stop$?: Observab
       error(error) {
         if (done) return;
         done = true;
+        chunks.length = 0;
         subscriber.error(error);
       },
     });

@@ -1,4 +1,4 @@
-import { asyncScheduler, from, Observable, throwError, timer, type Subscription } from 'rxjs';
+import { asyncScheduler, from, Observable, throwError, timer, type Subscriber, type Subscription, type TeardownLogic } from 'rxjs';
 import {
   APIConnectionError,
   InvalidRequestError,
@@ -98,183 +98,195 @@ export function eventSource<T>(
   plumbing: StreamPlumbing,
   decoding: (output: DecodedOutput<T>) => BodyDecoder,
 ): Observable<T> {
-  return new Observable<T>((subscriber) => {
-    const scheduler = request.scheduler ?? asyncScheduler;
-    const timeout = request.timeout ?? {};
-    const maxEventSize = request.maxEventSize ?? DEFAULT_MAX_EVENT_SIZE;
-    const controller = new AbortController();
-    const subscriptions: Subscription[] = [];
-    let body: ByteStream | undefined;
-    let bodyFinished = false;
-    let onBodyEnd: (() => void) | undefined;
-    let lastFrame: SseFrame | undefined;
-    let sawDataEvent = false;
-    let isPaused = false;
-    let idle: IdleWatch | undefined;
-    let phaseTimer: Subscription | undefined;
-    let stopWatchingSignal: (() => void) | undefined;
+  return new Observable<T>((subscriber) => openEventSource(subscriber, request, plumbing, decoding));
+}
 
-    const fail = (error: unknown) => {
-      if (!subscriber.closed) subscriber.error(error);
-    };
-    const timeoutAfter = (phase: TimeoutPhase, ms: number | undefined) =>
-      ms === undefined ? undefined : scheduler.schedule(() => fail(new StreamTimeoutError({ phase, timeoutMs: ms })), ms);
-    const finishBody = () => {
-      bodyFinished = true;
-      onBodyEnd?.();
-    };
+/**
+ * One subscription of {@link eventSource}. None of its closures sees `request`, nor does any chain to a scope
+ * that does: an open stream would keep the request's body, which may be a whole conversation.
+ */
+function openEventSource<T>(
+  subscriber: Subscriber<T>,
+  request: SseRequest,
+  plumbing: StreamPlumbing,
+  decoding: (output: DecodedOutput<T>) => BodyDecoder,
+): TeardownLogic {
+  const scheduler = request.scheduler ?? asyncScheduler;
+  const timeout = request.timeout ?? {};
+  const maxEventSize = request.maxEventSize ?? DEFAULT_MAX_EVENT_SIZE;
+  const { head, url } = request;
+  const controller = new AbortController();
+  const subscriptions: Subscription[] = [];
+  let body: ByteStream | undefined;
+  let bodyFinished = false;
+  let onBodyEnd: (() => void) | undefined;
+  let lastFrame: SseFrame | undefined;
+  let sawDataEvent = false;
+  let isPaused = false;
+  let idle: IdleWatch | undefined;
+  let phaseTimer: Subscription | undefined;
+  let stopWatchingSignal: (() => void) | undefined;
 
-    const firstDataEvent = () => {
-      sawDataEvent = true;
-      phaseTimer?.unsubscribe();
-      const { idleMs } = timeout;
-      if (idleMs === undefined) return;
-      // A stalled reader is the relay's to bound (stalledClientMs): while paused, silence is not upstream's fault.
-      idle = watchIdle(
-        idleMs,
-        () => {
-          if (!isPaused) fail(new StreamTimeoutError({ phase: 'idle', timeoutMs: idleMs }));
-        },
-        scheduler,
-      );
-    };
-    const dataEvent = () => {
-      if (!sawDataEvent) firstDataEvent();
-      idle?.touch();
-    };
-    const decoder = decoding({
-      maxEventSize,
-      frame(frame) {
-        if (subscriber.closed) return false;
-        if (frame.type === 'event') dataEvent();
-        lastFrame = frame;
-        return true;
+  const fail = (error: unknown) => {
+    if (!subscriber.closed) subscriber.error(error);
+  };
+  const timeoutAfter = (phase: TimeoutPhase, ms: number | undefined) =>
+    ms === undefined ? undefined : scheduler.schedule(() => fail(new StreamTimeoutError({ phase, timeoutMs: ms })), ms);
+  const finishBody = () => {
+    bodyFinished = true;
+    onBodyEnd?.();
+  };
+
+  const firstDataEvent = () => {
+    sawDataEvent = true;
+    phaseTimer?.unsubscribe();
+    const { idleMs } = timeout;
+    if (idleMs === undefined) return;
+    // A stalled reader is the relay's to bound (stalledClientMs): while paused, silence is not upstream's fault.
+    idle = watchIdle(
+      idleMs,
+      () => {
+        if (!isPaused) fail(new StreamTimeoutError({ phase: 'idle', timeoutMs: idleMs }));
       },
-      dataEvent() {
-        if (subscriber.closed) return false;
-        dataEvent();
-        return true;
-      },
-      next: (value) => subscriber.next(value),
-      fail,
-      oversize: () =>
-        fail(new StreamProtocolError({ message: `An SSE event exceeded the maximum size of ${maxEventSize} characters`, problem: 'event-too-large' })),
-    });
-
-    const readEvents = (stream: ByteStream) => {
-      phaseTimer = timeoutAfter('first-event', timeout.firstEventMs);
-      stream.read({
-        data(chunk) {
-          if (!subscriber.closed) decoder.feed(chunk);
-        },
-        end() {
-          finishBody();
-          if (subscriber.closed) return;
-          decoder.end();
-          if (!subscriber.closed) subscriber.complete();
-        },
-        error(cause) {
-          // The body is over either way: a finished response's grace has nothing left to wait for.
-          finishBody();
-          const reason = describeCause(cause);
-          fail(new APIConnectionError({ message: `The connection closed before the stream ended${reason ? `: ${reason}` : ''}`, cause }));
-        },
-      });
-      const paused = (pause: boolean) => {
-        isPaused = pause;
-        if (!pause) idle?.touch();
-      };
-      if (plumbing.control) subscriptions.push(plumbing.control(stream, paused, fail));
-    };
-
-    /** A non-2xx answer, or a 2xx that is not an event stream: its body (bounded in size and time) becomes the error. */
-    const reject = (response: TransportResponse, isOk: boolean) => {
-      // An error body that stalls is not waited for longer than a stream would be: the error keeps what arrived.
-      const bodyWaitMs = timeout.idleMs ?? timeout.firstEventMs;
-      const stop$ = bodyWaitMs === undefined ? undefined : timer(bodyWaitMs, scheduler);
-      subscriptions.push(
-        readText(response.body, ERROR_BODY_LIMIT, stop$).subscribe({
-          next({ text }) {
-            finishBody();
-            fail(errorForResponse(response, text, isOk));
-          },
-          error: (cause: unknown) => fail(new APIConnectionError({ message: 'The connection closed while reading an error response', cause })),
-        }),
-      );
-    };
-
-    const onResponse = (response: TransportResponse) => {
-      if (subscriber.closed) {
-        response.body.cancel();
-        return;
-      }
-      body = response.body;
-      phaseTimer?.unsubscribe();
-      const isOk = response.status >= 200 && response.status < 300;
-      if (!isOk || !/^text\/event-stream\b/i.test(response.headers['content-type'] ?? '')) {
-        reject(response, isOk);
-        return;
-      }
-      const { headers } = response;
-      request.head?.({ status: response.status, headers, requestId: requestIdOf(headers), streamId: headers['x-stream-id'] });
-      if (!subscriber.closed) readEvents(response.body);
-    };
-
-    /** Nobody listens any more, but the response was finished: its body may end by itself and keep the connection. */
-    const releaseFinished = (stream: ByteStream) => {
-      // A finished response must not keep a process alive.
-      const grace = scheduleUnref(
-        scheduler,
-        () => {
-          controller.abort();
-          stream.cancel();
-        },
-        FINISHED_BODY_GRACE_MS,
-      );
-      onBodyEnd = () => grace.unsubscribe();
-    };
-
-    const start = () => {
-      const { signal, headers = {} } = request;
-      if (signal?.aborted) return fail(new StreamAbortError({ reason: signal.reason }));
-      const unsendable = Object.keys(headers).find((name) => UNSENDABLE.test(headers[name]));
-      // The value is not quoted: it is most likely the API key.
-      if (unsendable !== undefined) {
-        return fail(new InvalidRequestError({ message: `The value of header '${unsendable}' has a CR, LF or NUL character and cannot be sent` }));
-      }
-      if (signal) stopWatchingSignal = onAbort(signal, () => fail(new StreamAbortError({ reason: signal.reason })));
-      const total = timeoutAfter('total', timeout.totalMs);
-      if (total) subscriptions.push(total);
-      phaseTimer = timeoutAfter('headers', timeout.headersMs);
-      subscriptions.push(
-        send(request, controller.signal).subscribe({
-          next(response) {
-            // A callback that throws (the caller's `head`) ends the stream instead of escaping.
-            try {
-              onResponse(response);
-            } catch (error) {
-              fail(error);
-            }
-          },
-          error: (cause: unknown) => fail(transportError(request.url, cause)),
-        }),
-      );
-    };
-
-    start();
-    return () => {
-      stopWatchingSignal?.();
-      phaseTimer?.unsubscribe();
-      idle?.stop();
-      for (const subscription of subscriptions) subscription.unsubscribe();
-      if (bodyFinished) return;
-      if (body && isFinishingFrame(lastFrame)) releaseFinished(body);
-      else {
-        controller.abort();
-        body?.cancel();
-      }
-    };
+      scheduler,
+    );
+  };
+  const dataEvent = () => {
+    if (!sawDataEvent) firstDataEvent();
+    idle?.touch();
+  };
+  const decoder = decoding({
+    maxEventSize,
+    frame(frame) {
+      if (subscriber.closed) return false;
+      if (frame.type === 'event') dataEvent();
+      lastFrame = frame;
+      return true;
+    },
+    dataEvent() {
+      if (subscriber.closed) return false;
+      dataEvent();
+      return true;
+    },
+    next: (value) => subscriber.next(value),
+    fail,
+    oversize: () =>
+      fail(new StreamProtocolError({ message: `An SSE event exceeded the maximum size of ${maxEventSize} characters`, problem: 'event-too-large' })),
   });
+
+  const readEvents = (stream: ByteStream) => {
+    phaseTimer = timeoutAfter('first-event', timeout.firstEventMs);
+    stream.read({
+      data(chunk) {
+        if (!subscriber.closed) decoder.feed(chunk);
+      },
+      end() {
+        finishBody();
+        if (subscriber.closed) return;
+        decoder.end();
+        if (!subscriber.closed) subscriber.complete();
+      },
+      error(cause) {
+        // The body is over either way: a finished response's grace has nothing left to wait for.
+        finishBody();
+        const reason = describeCause(cause);
+        fail(new APIConnectionError({ message: `The connection closed before the stream ended${reason ? `: ${reason}` : ''}`, cause }));
+      },
+    });
+    const paused = (pause: boolean) => {
+      isPaused = pause;
+      if (!pause) idle?.touch();
+    };
+    if (plumbing.control) subscriptions.push(plumbing.control(stream, paused, fail));
+  };
+
+  /** A non-2xx answer, or a 2xx that is not an event stream: its body (bounded in size and time) becomes the error. */
+  const reject = (response: TransportResponse, isOk: boolean) => {
+    // An error body that stalls is not waited for longer than a stream would be: the error keeps what arrived.
+    const bodyWaitMs = timeout.idleMs ?? timeout.firstEventMs;
+    const stop$ = bodyWaitMs === undefined ? undefined : timer(bodyWaitMs, scheduler);
+    subscriptions.push(
+      readText(response.body, ERROR_BODY_LIMIT, stop$).subscribe({
+        next({ text }) {
+          finishBody();
+          fail(errorForResponse(response, text, isOk));
+        },
+        error: (cause: unknown) => fail(new APIConnectionError({ message: 'The connection closed while reading an error response', cause })),
+      }),
+    );
+  };
+
+  const onResponse = (response: TransportResponse) => {
+    if (subscriber.closed) {
+      response.body.cancel();
+      return;
+    }
+    body = response.body;
+    phaseTimer?.unsubscribe();
+    const isOk = response.status >= 200 && response.status < 300;
+    if (!isOk || !/^text\/event-stream\b/i.test(response.headers['content-type'] ?? '')) {
+      reject(response, isOk);
+      return;
+    }
+    const { headers } = response;
+    head?.({ status: response.status, headers, requestId: requestIdOf(headers), streamId: headers['x-stream-id'] });
+    if (!subscriber.closed) readEvents(response.body);
+  };
+
+  /** Nobody listens any more, but the response was finished: its body may end by itself and keep the connection. */
+  const releaseFinished = (stream: ByteStream) => {
+    // A finished response must not keep a process alive.
+    const grace = scheduleUnref(
+      scheduler,
+      () => {
+        controller.abort();
+        stream.cancel();
+      },
+      FINISHED_BODY_GRACE_MS,
+    );
+    onBodyEnd = () => grace.unsubscribe();
+  };
+
+  const start = (sending: SseRequest) => {
+    const { signal, headers = {} } = sending;
+    if (signal?.aborted) return fail(new StreamAbortError({ reason: signal.reason }));
+    const unsendable = Object.keys(headers).find((name) => UNSENDABLE.test(headers[name]));
+    // The value is not quoted: it is most likely the API key.
+    if (unsendable !== undefined) {
+      return fail(new InvalidRequestError({ message: `The value of header '${unsendable}' has a CR, LF or NUL character and cannot be sent` }));
+    }
+    if (signal) stopWatchingSignal = onAbort(signal, () => fail(new StreamAbortError({ reason: signal.reason })));
+    const total = timeoutAfter('total', timeout.totalMs);
+    if (total) subscriptions.push(total);
+    phaseTimer = timeoutAfter('headers', timeout.headersMs);
+    subscriptions.push(
+      send(sending, controller.signal).subscribe({
+        next(response) {
+          // A callback that throws (the caller's `head`) ends the stream instead of escaping.
+          try {
+            onResponse(response);
+          } catch (error) {
+            fail(error);
+          }
+        },
+        error: (cause: unknown) => fail(transportError(url, cause)),
+      }),
+    );
+  };
+
+  start(request);
+  return () => {
+    stopWatchingSignal?.();
+    phaseTimer?.unsubscribe();
+    idle?.stop();
+    for (const subscription of subscriptions) subscription.unsubscribe();
+    if (bodyFinished) return;
+    if (body && isFinishingFrame(lastFrame)) releaseFinished(body);
+    else {
+      controller.abort();
+      body?.cancel();
+    }
+  };
 }
 
 function send(request: SseRequest, signal: AbortSignal): Observable<TransportResponse> {

@@ -1,6 +1,6 @@
 import { Agent, errors, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ByteSink, ByteStream, PromiseTransport, TransportRequest, TransportResponse } from './types.js';
+import type { ByteSink, ByteStream, PromiseTransport, TransportResponse } from './types.js';
 
 export interface UndiciTransportConfig {
   /** Defaults to one keep-alive `Agent` shared by every undici transport in the process. */
@@ -31,7 +31,7 @@ export function undiciTransport(config: UndiciTransportConfig = {}): PromiseTran
       const { origin, pathname, search } = new URL(request.url);
       const { method, headers, body } = request;
       const dispatcher = config.dispatcher ?? defaultAgent();
-      dispatcher.dispatch({ origin, path: pathname + search, method: method as Dispatcher.HttpMethod, headers, body }, new UndiciExchange(request, resolve, reject));
+      dispatcher.dispatch({ origin, path: pathname + search, method: method as Dispatcher.HttpMethod, headers, body }, new UndiciExchange(request.signal, resolve, reject));
     });
 }
 
@@ -51,12 +51,13 @@ class UndiciExchange implements Dispatcher.DispatchHandler, ByteStream {
   private endedHeld: unknown;
   private resumeQueued = false;
 
+  /** Only the signal: an open stream would otherwise keep the request's body (undici keeps its own copy until the end). */
   constructor(
-    private readonly request: TransportRequest,
+    private readonly signal: AbortSignal,
     private readonly resolve: (response: TransportResponse) => void,
     private readonly reject: (error: unknown) => void,
   ) {
-    request.signal.addEventListener('abort', this);
+    signal.addEventListener('abort', this);
   }
 
   /**
@@ -64,7 +65,7 @@ class UndiciExchange implements Dispatcher.DispatchHandler, ByteStream {
    * connections it may use, or connecting) rejects now: its turn may be a whole stream away.
    */
   handleEvent(): void {
-    const reason = abortReasonOf(this.request.signal);
+    const reason = abortReasonOf(this.signal);
     if (this.controller) this.abort(this.controller, reason);
     else this.onResponseError(undefined, reason);
   }
@@ -72,7 +73,7 @@ class UndiciExchange implements Dispatcher.DispatchHandler, ByteStream {
   onRequestStart(controller: Dispatcher.DispatchController): void {
     // Thrown, undici drops the request unsent and keeps the connection; `abort` would destroy the socket
     // the request before it left for the next one. The request has already rejected (handleEvent).
-    if (this.request.signal.aborted) throw abortReasonOf(this.request.signal);
+    if (this.signal.aborted) throw abortReasonOf(this.signal);
     this.controller = controller;
   }
 
@@ -171,7 +172,7 @@ class UndiciExchange implements Dispatcher.DispatchHandler, ByteStream {
   }
 
   private stopWatchingSignal(): void {
-    this.request.signal.removeEventListener('abort', this);
+    this.signal.removeEventListener('abort', this);
   }
 }
 

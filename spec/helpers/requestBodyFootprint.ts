@@ -1,0 +1,124 @@
+import { createServer, request, type ClientRequest, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Subscription } from 'rxjs';
+import { createClient, createFetchRelay } from '../../src/index.node';
+import { createRelay } from '../../src/node';
+import { listen, type Listening } from '../relay/relayHelpers';
+import { serveFetch } from './serveFetch';
+import { chatData } from './server';
+import { nextTurn, runProbe } from './heapCount';
+
+/*
+ * What an open stream keeps of a large request body, counted in a process of its own:
+ * spec/relay/requestBodyFootprint.spec.ts bundles this file and runs
+ * `node --expose-gc requestBodyFootprint.cjs client|createRelay|createFetchRelay[-resume]`, which prints
+ * `{ promptBytes, heapPerStream, arrayBuffersPerStream }` as one JSON line.
+ * Everything is real: an upstream on node:http that sends one chunk and holds the stream open, the relay in front of
+ * it, and undici or node:http as the client. Each stream's prompt is its own string, which its caller drops.
+ */
+
+export const PROMPT_BYTES = 512 * 1024;
+const STREAMS = 12;
+const WARM_UP = 2;
+
+const prompt = (index: number) => `${index}:`.padEnd(PROMPT_BYTES, 'x');
+const chatBody = (index: number) => ({ model: 'm', messages: [{ role: 'user' as const, content: prompt(index) }], stream: true });
+
+/** An upstream that answers every request with one chunk and keeps the stream open, and keeps no body itself. */
+async function holdingUpstream(): Promise<{ url: string; answered: () => number; close: () => void }> {
+  let answered = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(chatData('tok'));
+      answered++;
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const close = () => {
+    server.closeAllConnections();
+    server.close();
+  };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, answered: () => answered, close };
+}
+
+/** Opens stream `index` and resolves once its first chunk arrived; `close` ends every stream it opened. */
+interface Opener {
+  open(index: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+function clientOpener(baseURL: string): Opener {
+  const client = createClient({ baseURL, apiKey: 'sk-footprint-key' });
+  const subscriptions: Subscription[] = [];
+  return {
+    open: (index) =>
+      new Promise((resolve, reject) => {
+        subscriptions.push(client.chat.completions.stream(chatBody(index)).subscribe({ next: () => resolve(), error: reject }));
+      }),
+    close: async () => subscriptions.forEach((subscription) => subscription.unsubscribe()),
+  };
+}
+
+/**
+ * A browser's POST, by node:http: it resolves once the first chunk arrived. The payload is sent outside the Promise's
+ * closure, which would otherwise keep it as long as the response's listeners live.
+ */
+function postStream(url: string, payload: string): Promise<ClientRequest> {
+  const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, agent: false });
+  req.end(payload);
+  return new Promise((resolve, reject) => {
+    req.once('response', (res: IncomingMessage) => {
+      res.once('data', () => resolve(req));
+      res.once('end', () => reject(new Error(`the relay ended the stream (${res.statusCode ?? 0})`)));
+    });
+    req.once('error', reject);
+  });
+}
+
+async function relayOpener(kind: string, baseURL: string): Promise<Opener> {
+  const options = { baseURL, apiKey: 'sk-footprint-key', resume: kind.endsWith('resume') };
+  const relay: Listening = await listen(kind.startsWith('createRelay') ? createRelay(options) : serveFetch(createFetchRelay(options)));
+  const requests: ClientRequest[] = [];
+  return {
+    async open(index) {
+      requests.push(await postStream(`${relay.url}/v1/chat/completions`, JSON.stringify(chatBody(index))));
+    },
+    close: () => relay.close(),
+  };
+}
+
+interface Memory {
+  heap: number;
+  arrayBuffers: number;
+}
+
+async function settled(gc: () => void): Promise<Memory> {
+  for (let round = 0; round < 6; round++) {
+    gc();
+    await nextTurn();
+  }
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return { heap: heapUsed, arrayBuffers };
+}
+
+async function measure(kind: string, gc: () => void) {
+  const upstream = await holdingUpstream();
+  const opener = kind === 'client' ? clientOpener(upstream.url) : await relayOpener(kind, upstream.url);
+  for (let index = 0; index < WARM_UP; index++) await opener.open(index);
+  const before = await settled(gc);
+  for (let index = WARM_UP; index < WARM_UP + STREAMS; index++) await opener.open(index);
+  const after = await settled(gc);
+  const answered = upstream.answered();
+  await opener.close();
+  upstream.close();
+  if (answered !== WARM_UP + STREAMS) throw new Error(`${answered} streams reached the upstream`);
+  return {
+    promptBytes: PROMPT_BYTES,
+    heapPerStream: (after.heap - before.heap) / STREAMS,
+    arrayBuffersPerStream: (after.arrayBuffers - before.arrayBuffers) / STREAMS,
+  };
+}
+
+runProbe((gc) => measure(process.argv[2] ?? '', gc));
