@@ -103,12 +103,18 @@ const splitServer =
 /** Bytes as a string for a failure message, one character per byte (Latin-1), so that every difference shows. */
 const shown = (bytes: Buffer) => JSON.stringify(bytes.toString('latin1'));
 
-describe.each(bothRelays)('$name passes every split of every body through byte for byte', (kind) => {
+// With `onFrame` set, every frame is read on its way: the bytes must not change for it.
+const hookings = bothRelays.flatMap((kind) => [
+  { kind, name: kind.name, hooks: 'no hook', options: {} },
+  { kind, name: kind.name, hooks: 'onFrame', options: { onFrame: () => undefined } },
+]);
+
+describe.each(hookings)('$name ($hooks) passes every split of every body through byte for byte', ({ kind, options }) => {
   const fixture = relayFixture(kind, KEY);
 
   test.each(BODIES.map((body) => ({ ...body, splits: body.bytes.length - 1 })))('$name ($splits splits)', async ({ bytes, route }) => {
     const meter = meteredTransport();
-    const { relay } = await fixture.start(splitServer(bytes, meter), { heartbeatMs: 0, transport: meter.transport });
+    const { relay } = await fixture.start(splitServer(bytes, meter), { heartbeatMs: 0, transport: meter.transport, ...options });
     const url = `${relay.url}/v1/${route}`;
 
     const whole = await rawRequest(url, { body: JSON.stringify(requestBody(route)) });

@@ -100,9 +100,17 @@ export function startGeneration<Req>(
     }
     return { bytes, events: event };
   };
-  /** A read that cannot matter to the audit goes into the log as it came, counted but unparsed. */
+  /**
+   * A read's log entries. One that cannot matter to the audit goes into the log as it came, counted but unparsed.
+   * One that is read stays one entry too unless resume mode numbers its events or a block was redacted: the writer
+   * would otherwise copy the blocks back together.
+   */
   const entriesOf = (read: UpstreamRead): LogEntry[] => {
-    if (events.inspectsEveryFrame || mayMatterToAudit(read.text)) return read.blocks.map(entryOf);
+    if (events.inspectsEveryFrame || mayMatterToAudit(read.text)) {
+      const entries = read.blocks.map(entryOf);
+      if (events.perBlock || entries.some((entry, index) => entry.bytes !== read.blocks[index].bytes)) return entries;
+      return [{ bytes: read.bytes, events: entries.reduce((count, entry) => count + entry.events, 0) }];
+    }
     if (events.perBlock) {
       events.counted(read.blocks.reduce((count, block) => count + block.comments + (block.hasData ? 1 : 0), 0));
       return read.blocks.map((block) => ({ bytes: block.bytes, events: block.hasData ? 1 : 0 }));
