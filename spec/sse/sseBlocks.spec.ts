@@ -142,6 +142,23 @@ describe('sseBlockSplitter', () => {
     }
   });
 
+  test('each block of a read has its own frames, whether its characters are one byte each or more', () => {
+    for (const first of ['a'.repeat(40), '€'.repeat(40)]) {
+      const { blocks } = split(encoder.encode(`data: ${first}\n\ndata: c\n\n: note\n\n`), []);
+      expect(blocks.map((block) => block.frames)).toEqual([[{ type: 'event', data: first }], [{ type: 'event', data: 'c' }], [{ type: 'comment', text: 'note' }]]);
+    }
+  });
+
+  test('bytes that are not UTF-8 read as U+FFFD in the frames, however the reads cut them', () => {
+    // One character per byte: the read's text is lent to its blocks; a cut sequence gives fewer: each decodes its own.
+    const bodies = [[0xff], [0xe2, 0x82], [0x80, 0x80]].map((bad) => Buffer.concat([encoder.encode('data: a'), Buffer.from(bad), encoder.encode('b\n\ndata: c\n\n')]));
+    for (const body of bodies) {
+      const expected = framesOf(body);
+      expect(expected[0]).toEqual({ type: 'event', data: expect.stringContaining('\ufffd') });
+      for (let offset = 0; offset <= body.length; offset++) expect(outcomeOf(split(body, [offset])).frames).toEqual(expected);
+    }
+  });
+
   test('more than maxEventSize characters without a blank line is oversize', () => {
     expect(split(encoder.encode(`data: ${'x'.repeat(500)}`), [100, 200, 300, 400], 100).oversize).toBeGreaterThan(0);
     expect(split(encoder.encode(`data: ${'x'.repeat(50)}\n\n`), [], 100).oversize).toBe(0);

@@ -206,6 +206,7 @@ export function sseBlockSplitter(maxEventSize: number): SseBlockSplitter {
       // Decoded in two pieces at most: the first block (it may join held bytes) and the rest of the chunk.
       const text = decode(firstBytes) + (rest.length > 0 ? decoder.decode(rest) : '');
       const read = { blocks, bytes: region(firstBytes, chunk, kept), text, oversize: oversized };
+      if (text.length === read.bytes.length) lendText(blocks, text);
       return oversized ? read : { ...read, oversize: hold(chunk, kept[kept.length - 1]).oversize };
     },
     end() {
@@ -222,16 +223,17 @@ export function sseBlockSplitter(maxEventSize: number): SseBlockSplitter {
   };
 }
 
-type FramesOf = (bytes: Uint8Array, atEnd: boolean, first: boolean) => SseFrame[];
+/** `text`: the block's bytes already decoded, when the read's text says which characters are its own. */
+type FramesOf = (bytes: Uint8Array, atEnd: boolean, first: boolean, text?: string) => SseFrame[];
 
 /** Parses a block's frames on demand: one parser for every block (each ends with a blank line, so none leaves state). */
 function lazyFrames(create: typeof createFrameParser, maxEventSize: number, oversize: () => void): FramesOf {
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   const parsed: SseFrame[] = [];
   let parser: FrameParser | undefined;
-  return (bytes, atEnd, first) => {
+  return (bytes, atEnd, first, known) => {
     parser ??= create({ frame: (frame) => parsed.push(frame), oversize }, maxEventSize);
-    const decoded = decoder.decode(bytes);
+    const decoded = known ?? decoder.decode(bytes);
     const text = first && decoded.charCodeAt(0) === 0xfeff ? decoded.slice(1) : decoded;
     // The parser holds a final CR back to see whether an LF follows; none will (this block took it), so say so.
     parser.feed(text + (atEnd ? '\n\n' : bytes[bytes.length - 1] === CR ? '\n' : ''));
@@ -239,10 +241,26 @@ function lazyFrames(create: typeof createFrameParser, maxEventSize: number, over
   };
 }
 
+/**
+ * A read whose text has one character per byte (ASCII, as most event streams are) gives each block its slice of that
+ * text, taken if its frames are read: decoding each block again costs more than parsing it.
+ */
+function lendText(blocks: Block[], text: string): void {
+  let start = 0;
+  for (const block of blocks) {
+    block.readText = text;
+    block.textStart = start;
+    start += block.bytes.byteLength;
+  }
+}
+
 class Block implements SseBlock {
   readonly hasData: boolean;
   readonly comments: number;
   private parsed: SseFrame[] | undefined;
+  /** The read's text, when the block's characters are its bytes, one for one, from {@link textStart}. */
+  readText: string | undefined;
+  textStart = 0;
 
   constructor(
     readonly bytes: Uint8Array,
@@ -256,7 +274,7 @@ class Block implements SseBlock {
   }
 
   get frames(): SseFrame[] {
-    this.parsed ??= this.framesOf(this.bytes, this.atEnd, this.first);
+    this.parsed ??= this.framesOf(this.bytes, this.atEnd, this.first, this.readText?.slice(this.textStart, this.textStart + this.bytes.byteLength));
     return this.parsed;
   }
 }
