@@ -111,5 +111,7 @@ const PROFILE_SUMMARY = [
   '| --- | --- | --- |',
   '| may a read finish the response, may it matter to the audit (every read) | 184 + 133 ms → 55 + 63 ms | one regex scan each instead of four and three `includes` (on 64 KB of chat chunks, 112 µs → 24 µs in a micro-benchmark) |',
   '| may a frame carry usage, an error (with `onFrame` or telemetry, every frame) | 165 + 66 ms → 8 + 33 ms | the usage test searches `usage"`, not `"usage"` (a search that starts with a quote stops at every quote of the JSON), and the error test `rror`, not `error` |',
+  '| read every frame (with `onFrame` or telemetry): the log writer joining a read\'s blocks back together | `concatBytes` 28 → 8 ms (20 answers) | a read whose blocks are all read stays one log entry, the read\'s own bytes, unless resume mode numbers its events or a block\'s error was redacted |',
+  '| read every frame: parsing each block\'s frames | 110 → 42 ms inclusive (20 answers) | a block is parsed from the read\'s text, already decoded, when that text has one character per byte, instead of a `TextDecoder` call per block |',
   '',
 ];
