@@ -2,19 +2,22 @@
 
 export const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
-/** The heap once full collections no longer free much. */
-async function settledHeap(gc: () => void): Promise<number> {
+/** The process's memory once full collections no longer free much of the heap. */
+export async function settledMemory(gc: () => void): Promise<NodeJS.MemoryUsage> {
+  let memory = process.memoryUsage();
   let heap = Number.POSITIVE_INFINITY;
   for (let round = 0; round < 20; round++) {
     gc();
     // Finalizers and weak references of what was collected run between collections.
     await nextTurn();
-    const now = process.memoryUsage().heapUsed;
-    if (heap - now < 64 * 1024) return now;
-    heap = now;
+    memory = process.memoryUsage();
+    if (heap - memory.heapUsed < 64 * 1024) return memory;
+    heap = memory.heapUsed;
   }
-  return heap;
+  return memory;
 }
+
+const settledHeap = async (gc: () => void) => (await settledMemory(gc)).heapUsed;
 
 /**
  * Heap bytes each of `count` more things keeps, once `warmUp` of them opened first have loaded the code and shapes

@@ -1,17 +1,17 @@
 import { createServer, request, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Subscription } from 'rxjs';
-import { createClient, createFetchRelay } from '../../src/index.node';
+import { createClient, createFetchRelay, type Telemetry } from '../../src/index.node';
 import { createRelay } from '../../src/node';
 import { listen, type Listening } from '../relay/relayHelpers';
 import { serveFetch } from './serveFetch';
 import { chatData } from './server';
-import { nextTurn, runProbe } from './heapCount';
+import { runProbe, settledMemory } from './heapCount';
 
 /*
  * What an open stream keeps of a large request body, counted in a process of its own:
- * spec/relay/requestBodyFootprint.spec.ts bundles this file and runs
- * `node --expose-gc requestBodyFootprint.cjs client|createRelay|createFetchRelay[-resume]`, which prints
+ * spec/requestBodyFootprint.spec.ts bundles this file and runs
+ * `node --expose-gc requestBodyFootprint.cjs client[-telemetry]|createRelay[-resume]|createFetchRelay[-resume]`, which prints
  * `{ promptBytes, heapPerStream, arrayBuffersPerStream }` as one JSON line.
  * Everything is real: an upstream on node:http that sends one chunk and holds the stream open, the relay in front of
  * it, and undici or node:http as the client. Each stream's prompt is its own string, which its caller drops.
@@ -49,8 +49,10 @@ interface Opener {
   close(): Promise<void>;
 }
 
-function clientOpener(baseURL: string): Opener {
-  const client = createClient({ baseURL, apiKey: 'sk-footprint-key' });
+/** `-telemetry`: with a telemetry that records nothing, which puts its taps around the stream. */
+function clientOpener(kind: string, baseURL: string): Opener {
+  const telemetry: Telemetry | undefined = kind.endsWith('telemetry') ? { startOperation: () => ({ frame: () => undefined, response: () => undefined, end: () => undefined }) } : undefined;
+  const client = createClient({ baseURL, apiKey: 'sk-footprint-key', telemetry });
   const subscriptions: Subscription[] = [];
   return {
     open: (index) =>
@@ -80,43 +82,29 @@ function postStream(url: string, payload: string): Promise<ClientRequest> {
 async function relayOpener(kind: string, baseURL: string): Promise<Opener> {
   const options = { baseURL, apiKey: 'sk-footprint-key', resume: kind.endsWith('resume') };
   const relay: Listening = await listen(kind.startsWith('createRelay') ? createRelay(options) : serveFetch(createFetchRelay(options)));
-  const requests: ClientRequest[] = [];
   return {
+    // Each request stays open with its socket: nothing here needs to hold it.
     async open(index) {
-      requests.push(await postStream(`${relay.url}/v1/chat/completions`, JSON.stringify(chatBody(index))));
+      await postStream(`${relay.url}/v1/chat/completions`, JSON.stringify(chatBody(index)));
     },
     close: () => relay.close(),
   };
 }
 
-interface Memory {
-  heap: number;
-  arrayBuffers: number;
-}
-
-async function settled(gc: () => void): Promise<Memory> {
-  for (let round = 0; round < 6; round++) {
-    gc();
-    await nextTurn();
-  }
-  const { heapUsed, arrayBuffers } = process.memoryUsage();
-  return { heap: heapUsed, arrayBuffers };
-}
-
 async function measure(kind: string, gc: () => void) {
   const upstream = await holdingUpstream();
-  const opener = kind === 'client' ? clientOpener(upstream.url) : await relayOpener(kind, upstream.url);
+  const opener = kind.startsWith('client') ? clientOpener(kind, upstream.url) : await relayOpener(kind, upstream.url);
   for (let index = 0; index < WARM_UP; index++) await opener.open(index);
-  const before = await settled(gc);
+  const before = await settledMemory(gc);
   for (let index = WARM_UP; index < WARM_UP + STREAMS; index++) await opener.open(index);
-  const after = await settled(gc);
+  const after = await settledMemory(gc);
   const answered = upstream.answered();
   await opener.close();
   upstream.close();
   if (answered !== WARM_UP + STREAMS) throw new Error(`${answered} streams reached the upstream`);
   return {
     promptBytes: PROMPT_BYTES,
-    heapPerStream: (after.heap - before.heap) / STREAMS,
+    heapPerStream: (after.heapUsed - before.heapUsed) / STREAMS,
     arrayBuffersPerStream: (after.arrayBuffers - before.arrayBuffers) / STREAMS,
   };
 }

@@ -242,8 +242,9 @@ function lazyFrames(create: typeof createFrameParser, maxEventSize: number, over
 }
 
 /**
- * A read whose text has one character per byte (ASCII, as most event streams are) gives each block its slice of that
- * text, taken if its frames are read: decoding each block again costs more than parsing it.
+ * A read whose text has one character per byte (ASCII, as most event streams are, or bytes that each decode to one
+ * U+FFFD) gives each block its slice of that text, taken if its frames are read: decoding each block again costs
+ * more than parsing it. No byte decodes to more than one character, so equal lengths mean the slices line up.
  */
 function lendText(blocks: Block[], text: string): void {
   let start = 0;

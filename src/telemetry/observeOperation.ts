@@ -1,6 +1,6 @@
 import { defer, identity, tap, type MonoTypeOperatorFunction, type Observable } from 'rxjs';
 import type { SseFrame } from '../sse/types.js';
-import type { OperationStart, Telemetry } from './types.js';
+import type { OperationStart, OperationTelemetry, Telemetry } from './types.js';
 
 /**
  * The Observable `build` makes, with one telemetry operation per
@@ -18,14 +18,19 @@ export function observeOperation<T>(
   build: (readFrames: MonoTypeOperatorFunction<SseFrame>) => Observable<T>,
 ): Observable<T> {
   if (!telemetry) return build(identity);
-  return defer(() => {
-    const operation = telemetry.startOperation(start());
-    return build(tap((frame) => operation.frame(frame))).pipe(
-      tap({
-        complete: () => operation.end(),
-        error: (error: unknown) => operation.end({ error }),
-        unsubscribe: () => operation.end({ cancelled: true }),
-      }),
-    );
-  });
+  return defer(() => recorded(telemetry.startOperation(start()), build));
+}
+
+/**
+ * Outside `defer`'s closure, so that the taps, which live as long as the stream, do not keep `start` and `build`:
+ * through them the caller's params.
+ */
+function recorded<T>(operation: OperationTelemetry, build: (readFrames: MonoTypeOperatorFunction<SseFrame>) => Observable<T>): Observable<T> {
+  return build(tap((frame) => operation.frame(frame))).pipe(
+    tap({
+      complete: () => operation.end(),
+      error: (error: unknown) => operation.end({ error }),
+      unsubscribe: () => operation.end({ cancelled: true }),
+    }),
+  );
 }

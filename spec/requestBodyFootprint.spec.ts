@@ -1,16 +1,18 @@
 import { join } from 'node:path';
-import { bundleProbe, type Probe } from '../helpers/freshProcess';
+import { bundleProbe, type Probe } from './helpers/freshProcess';
 
 /*
  * An open stream keeps nothing of its request body: a prompt may be a whole conversation, and a relay holds hundreds
  * of streams open. Counted in a fresh process (spec/helpers/requestBodyFootprint.ts): a 512 KB prompt per stream, its
- * caller dropping it once sent. `-resume`: the relay in resume mode, whose generation outlives the browser's request.
+ * caller dropping it once sent. `-resume`: the relay in resume mode, whose generation outlives the browser's request;
+ * `-telemetry`: the client with a telemetry, whose taps live as long as the stream. (The client in resume mode still
+ * keeps the caller's params, not the JSON, through its plan's `first`: not counted here.)
  *
  * What stays is undici's: it keeps the body it sent as a Buffer until the response ends (one prompt per stream in
  * `arrayBuffers`), and each connection's sockets and parser (the heap that is left). Before, the client also kept the
- * JSON it sent (the request's closures and a `catchError` holding its source chain: one prompt more in the heap), and
- * a relay kept the body it read (its chunks in the reader, the parsed body in the upstream Observable: one prompt
- * more in each).
+ * JSON it sent (the request's closures, and a `catchError`, the operators' teardowns and the telemetry's taps holding
+ * the Observables above, down to the caller's params: two prompts in the heap), and a relay kept the body it read
+ * (its chunks in the reader, the parsed body in the upstream Observable: one prompt more in each).
  */
 
 interface Footprint {
@@ -22,12 +24,12 @@ interface Footprint {
 let probe: Probe;
 
 beforeAll(async () => {
-  probe = await bundleProbe(join(__dirname, '..', 'helpers', 'requestBodyFootprint.ts'));
+  probe = await bundleProbe(join(__dirname, 'helpers', 'requestBodyFootprint.ts'));
 });
 
 afterAll(() => probe.remove());
 
-test.each(['client', 'createRelay', 'createFetchRelay', 'createRelay-resume', 'createFetchRelay-resume'])('an open stream through %s keeps no copy of its request body but undici’s', async (kind) => {
+test.each(['client', 'client-telemetry', 'createRelay', 'createFetchRelay', 'createRelay-resume', 'createFetchRelay-resume'])('an open stream through %s keeps no copy of its request body but undici’s', async (kind) => {
   const { promptBytes, heapPerStream, arrayBuffersPerStream } = await probe.run<Footprint>(kind);
 
   // Held open: a stream's connections alone cost more than this.
