@@ -1,4 +1,4 @@
-import { createServer, request, type ClientRequest, type IncomingMessage } from 'node:http';
+import { createServer, request, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Subscription } from 'rxjs';
 import { createClient, createFetchRelay, type Telemetry } from '../../src/index.node';
@@ -11,13 +11,13 @@ import { runProbe, settledMemory } from './heapCount';
 /*
  * What an open stream keeps of a large request body, counted in a process of its own:
  * spec/requestBodyFootprint.spec.ts bundles this file and runs
- * `node --expose-gc requestBodyFootprint.cjs client[-telemetry]|createRelay[-resume]|createFetchRelay[-resume]`, which prints
- * `{ promptBytes, heapPerStream, arrayBuffersPerStream }` as one JSON line.
+ * `node --expose-gc requestBodyFootprint.cjs client[-telemetry]|createRelay[-resume]|createFetchRelay[-resume]`,
+ * which prints `{ promptBytes, heapPerStream, arrayBuffersPerStream }` as one JSON line.
  * Everything is real: an upstream on node:http that sends one chunk and holds the stream open, the relay in front of
  * it, and undici or node:http as the client. Each stream's prompt is its own string, which its caller drops.
  */
 
-export const PROMPT_BYTES = 512 * 1024;
+const PROMPT_BYTES = 512 * 1024;
 const STREAMS = 12;
 const WARM_UP = 2;
 
@@ -67,12 +67,12 @@ function clientOpener(kind: string, baseURL: string): Opener {
  * A browser's POST, by node:http: it resolves once the first chunk arrived. The payload is sent outside the Promise's
  * closure, which would otherwise keep it as long as the response's listeners live.
  */
-function postStream(url: string, payload: string): Promise<ClientRequest> {
+function postStream(url: string, payload: string): Promise<void> {
   const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, agent: false });
   req.end(payload);
   return new Promise((resolve, reject) => {
     req.once('response', (res: IncomingMessage) => {
-      res.once('data', () => resolve(req));
+      res.once('data', () => resolve());
       res.once('end', () => reject(new Error(`the relay ended the stream (${res.statusCode ?? 0})`)));
     });
     req.once('error', reject);
@@ -84,9 +84,7 @@ async function relayOpener(kind: string, baseURL: string): Promise<Opener> {
   const relay: Listening = await listen(kind.startsWith('createRelay') ? createRelay(options) : serveFetch(createFetchRelay(options)));
   return {
     // Each request stays open with its socket: nothing here needs to hold it.
-    async open(index) {
-      await postStream(`${relay.url}/v1/chat/completions`, JSON.stringify(chatBody(index)));
-    },
+    open: (index) => postStream(`${relay.url}/v1/chat/completions`, JSON.stringify(chatBody(index))),
     close: () => relay.close(),
   };
 }
