@@ -1,9 +1,9 @@
-import { createServer, request, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Subscription } from 'rxjs';
 import { createClient, createFetchRelay, type Telemetry } from '../../src/index.node';
 import { createRelay } from '../../src/node';
-import { listen, type Listening } from '../relay/relayHelpers';
+import { listen, openStream, type Listening } from '../relay/relayHelpers';
 import { serveFetch } from './serveFetch';
 import { chatData } from './server';
 import { runProbe, settledMemory } from './heapCount';
@@ -63,28 +63,15 @@ function clientOpener(kind: string, baseURL: string): Opener {
   };
 }
 
-/**
- * A browser's POST, by node:http: it resolves once the first chunk arrived. The payload is sent outside the Promise's
- * closure, which would otherwise keep it as long as the response's listeners live.
- */
-function postStream(url: string, payload: string): Promise<void> {
-  const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, agent: false });
-  req.end(payload);
-  return new Promise((resolve, reject) => {
-    req.once('response', (res: IncomingMessage) => {
-      res.once('data', () => resolve());
-      res.once('end', () => reject(new Error(`the relay ended the stream (${res.statusCode ?? 0})`)));
-    });
-    req.once('error', reject);
-  });
-}
-
 async function relayOpener(kind: string, baseURL: string): Promise<Opener> {
   const options = { baseURL, apiKey: 'sk-footprint-key', resume: kind.endsWith('resume') };
   const relay: Listening = await listen(kind.startsWith('createRelay') ? createRelay(options) : serveFetch(createFetchRelay(options)));
   return {
     // Each request stays open with its socket: nothing here needs to hold it.
-    open: (index) => postStream(`${relay.url}/v1/chat/completions`, JSON.stringify(chatBody(index))),
+    async open(index) {
+      const stream = await openStream(`${relay.url}/v1/chat/completions`, chatBody(index));
+      await stream.waitFor('data:');
+    },
     close: () => relay.close(),
   };
 }

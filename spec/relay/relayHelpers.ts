@@ -1,4 +1,4 @@
-import { createServer, request, type IncomingHttpHeaders, type RequestListener } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { watchChanges } from '../helpers/changes';
 import { chatData, sseHead, type Handler } from '../helpers/server';
@@ -102,42 +102,43 @@ export interface OpenStream {
   abort(): void;
 }
 
+/**
+ * Sent before the Promise's closure is made, which would otherwise keep the body as long as the response's listeners
+ * live (spec/requestBodyFootprint.spec.ts counts what a relay keeps of it).
+ */
 export function openStream(url: string, body: unknown, headers: Record<string, string> = {}): Promise<OpenStream> {
+  const payload = JSON.stringify(body);
+  const req = request(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)), ...headers },
+    agent: false,
+  });
+  req.end(payload);
   return new Promise((resolve, reject) => {
-    const payload = JSON.stringify(body);
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)), ...headers },
-        agent: false,
-      },
-      (res) => {
-        let text = '';
-        let done = false;
-        const changes = watchChanges();
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          text += chunk;
-          changes.changed();
-        });
-        res.on('end', () => {
-          done = true;
-          changes.changed();
-        });
-        res.on('error', () => undefined);
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          text: () => text,
-          waitFor: (needle, timeoutMs) => changes.until(() => text.includes(needle), `'${needle}' in the response`, timeoutMs),
-          ended: (timeoutMs) => changes.until(() => done, 'the end of the response', timeoutMs),
-          abort: () => req.destroy(),
-        });
-      },
-    );
+    req.once('response', (res: IncomingMessage) => {
+      let text = '';
+      let done = false;
+      const changes = watchChanges();
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        text += chunk;
+        changes.changed();
+      });
+      res.on('end', () => {
+        done = true;
+        changes.changed();
+      });
+      res.on('error', () => undefined);
+      resolve({
+        status: res.statusCode ?? 0,
+        headers: res.headers,
+        text: () => text,
+        waitFor: (needle, timeoutMs) => changes.until(() => text.includes(needle), `'${needle}' in the response`, timeoutMs),
+        ended: (timeoutMs) => changes.until(() => done, 'the end of the response', timeoutMs),
+        abort: () => req.destroy(),
+      });
+    });
     req.on('error', (error) => reject(error));
-    req.end(payload);
   });
 }
 

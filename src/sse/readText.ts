@@ -35,10 +35,7 @@ export function readBytes(body: ByteStream, limitBytes: number, stop$?: Observab
       if (done) return;
       done = true;
       if (truncated) body.cancel();
-      const bytes = concatBytes(chunks, Math.min(received, limitBytes));
-      // The body's listeners may outlive the reading (a relay's request, open for the whole stream).
-      chunks.length = 0;
-      subscriber.next({ bytes, truncated });
+      subscriber.next({ bytes: concatBytes(chunks, Math.min(received, limitBytes)), truncated });
       subscriber.complete();
     };
     body.read({
@@ -53,13 +50,14 @@ export function readBytes(body: ByteStream, limitBytes: number, stop$?: Observab
       error(error) {
         if (done) return;
         done = true;
-        chunks.length = 0;
         subscriber.error(error);
       },
     });
     const stopping = stop$?.subscribe({ next: () => finish(true), error: (error: unknown) => subscriber.error(error) });
     return () => {
       stopping?.unsubscribe();
+      // However the reading ended: the body's listeners may outlive it (a relay's request, open for the whole stream).
+      chunks.length = 0;
       if (!done) {
         done = true;
         body.cancel();
