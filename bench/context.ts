@@ -8,6 +8,9 @@ export interface BenchSizes {
   throughputEvents: number;
   /** accumulate is also run on this many events, to show its per-chunk cost does not grow with the answer. */
   shortAnswerEvents: number;
+  /** Each throughput client runs in this many long-lived processes, its repetitions pooled across them. */
+  throughputProcesses: number;
+  /** Repetitions per process. */
   throughputReps: number;
   warmupEvents: number;
   cancelReps: number;
@@ -28,8 +31,11 @@ export const SIZES: Record<'quick' | 'full', BenchSizes> = {
   full: {
     throughputEvents: 50_000,
     shortAnswerEvents: 10_000,
+    // The same client in two processes differed by up to 9% in median events/s over 15 repetitions (3% over 40):
+    // how a process's code was optimised stays with it. Three processes of 10 repetitions each average that out.
+    throughputProcesses: 3,
     // A 50,000-event stream takes ~70 ms: medians of 7 moved a 3% difference by ±5% between runs.
-    throughputReps: 15,
+    throughputReps: 10,
     warmupEvents: 20_000,
     cancelReps: 30,
     concurrentStreams: 500,
@@ -48,6 +54,7 @@ export const SIZES: Record<'quick' | 'full', BenchSizes> = {
   quick: {
     throughputEvents: 5_000,
     shortAnswerEvents: 1_000,
+    throughputProcesses: 1,
     throughputReps: 2,
     warmupEvents: 2_000,
     cancelReps: 5,
@@ -72,8 +79,8 @@ export interface BenchContext {
   upstreamBaseURL: string;
   /** Node flags for client processes (`--cpu-prof …` when profiling). */
   clientFlags: string[];
-  /** The long-lived client process of `client`, started on first use. */
-  worker(client: ClientName): Promise<Child>;
+  /** The long-lived client process of `client` (its `instance`-th, for a client measured in several), started on first use. */
+  worker(client: ClientName, instance?: number): Promise<Child>;
   /** A client process of its own, for measurements of a whole process (peak RSS, handles); stop it after use. */
   freshWorker(name: string, extraFlags?: string[]): Promise<Child>;
   /** A relay process of its own (createRelay in front of the upstream, with an `onFrame` hook if asked); stop it after use. */
@@ -99,12 +106,13 @@ export async function startContext(sizes: BenchSizes, clientFlags: string[]): Pr
     upstream,
     upstreamBaseURL,
     clientFlags,
-    async worker(client) {
-      const running = await workers.get(client)?.catch(() => undefined);
+    async worker(client, instance = 0) {
+      const name = instance === 0 ? `worker ${client}` : `worker ${client} #${instance}`;
+      const running = await workers.get(name)?.catch(() => undefined);
       if (running?.process.connected) return running;
       // First use, or the last one died (a failed scenario must not break the ones after it).
-      const worker = freshWorker(`worker ${client}`);
-      workers.set(client, worker);
+      const worker = freshWorker(name);
+      workers.set(name, worker);
       return worker;
     },
     freshWorker,

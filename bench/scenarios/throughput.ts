@@ -32,23 +32,26 @@ export async function throughputScenario(context: BenchContext): Promise<Section
     { label: 'openai-rx contentDeltas, paceText', client: 'rx-pace', events },
     { label: `openai-rx accumulate, ${int(sizes.shortAnswerEvents)} events`, client: 'rx-accumulate', events: sizes.shortAnswerEvents },
   ];
-  const run = async (entry: Entry, eventCount: number) =>
-    (await context.worker(entry.client)).call<ThroughputResult>('throughput', {
+  const processes = sizes.throughputProcesses;
+  const slots = entries.flatMap((entry) => Array.from({ length: processes }, (_, instance) => ({ entry, instance })));
+  const run = async ({ entry, instance }: (typeof slots)[number], eventCount: number) =>
+    (await context.worker(entry.client, instance)).call<ThroughputResult>('throughput', {
       client: entry.client,
       baseURL: upstreamBaseURL,
       events: eventCount,
     } satisfies ThroughputArgs);
 
-  for (const entry of entries) await run(entry, sizes.warmupEvents);
+  for (const slot of slots) await run(slot, sizes.warmupEvents);
 
+  // Indexed by repetition, then process: the paired rows compare a client's run with the other's of the same turn.
   const results = new Map<Entry, ThroughputResult[]>(entries.map((entry) => [entry, []]));
   const upstreamCpuBefore = await context.upstreamCpuMs();
   let streamingMs = 0;
   for (let rep = 0; rep < sizes.throughputReps; rep++) {
-    for (const entry of rotate(entries, rep)) {
-      const result = await run(entry, entry.events);
+    for (const slot of rotate(slots, rep * processes)) {
+      const result = await run(slot, slot.entry.events);
       streamingMs += result.ms;
-      results.get(entry)!.push(result);
+      results.get(slot.entry)![rep * processes + slot.instance] = result;
     }
   }
   const upstreamCpu = (await context.upstreamCpuMs()) - upstreamCpuBefore;
@@ -101,6 +104,18 @@ export async function throughputScenario(context: BenchContext): Promise<Section
       verdict: 'info',
     });
   }
+  if (processes > 1) {
+    const processMedians = Array.from({ length: processes }, (_, instance) =>
+      spread(perSecond(chat).filter((_, index) => index % processes === instance)).median,
+    );
+    checks.push({
+      scenario: `throughput, ${int(events)} events`,
+      figure: `${chat.label} in ${processes} processes: the slowest one's median events/s ÷ the fastest one's`,
+      measured: ratio(Math.min(...processMedians) / Math.max(...processMedians)),
+      target: 'reference (how far processes of the same code differ)',
+      verdict: 'info',
+    });
+  }
   const growth = rate(accumulate).median / rate(shortAccumulate).median;
   checks.push({
     scenario: 'throughput, accumulate',
@@ -116,9 +131,10 @@ export async function throughputScenario(context: BenchContext): Promise<Section
     setup:
       `One streamed chat completion of ${int(events)} chunks (each \`data:\` line ${dataChars} chars of JSON, ` +
       `${sseData(chunkJson(TOKEN)).length} bytes on the wire, delta \`${TOKEN}\`), written by the upstream in ~64 KB writes as fast ` +
-      `as the socket takes them. ${sizes.throughputReps} repetitions per client, interleaved round-robin after one warm-up ` +
-      `stream each; each client in its own long-lived process. Ratios are of medians; the range divides each client's ` +
-      `min and max by the floor's median.`,
+      `as the socket takes them. Each client runs in ${processes} long-lived process${processes > 1 ? 'es' : ''} of its own, ` +
+      `${sizes.throughputReps} repetitions each, interleaved round-robin after one warm-up stream per process; a client's ` +
+      `repetitions are pooled across its processes. Ratios are of medians; the range divides each client's min and max ` +
+      `by the floor's median.`,
     tables: [
       {
         head: ['client', 'events/s median (min – max)', '÷ floor', 'range ÷ floor', 'events per client CPU-second', '÷ floor'],
