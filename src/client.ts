@@ -222,8 +222,26 @@ function headCallback(head: RequestOptions['head']): ((head: ResponseHead) => vo
   return (value) => head.next?.(value);
 }
 
-/** Where a stream starts: its first request, and for a known stream its id and the last event seen. */
-type StreamStart = Pick<ResumePlan, 'first' | 'streamId' | 'after'>;
+/** Where a stream starts: for a known stream its id and the last event seen. */
+type StreamStart = Pick<ResumePlan, 'streamId' | 'after'>;
+
+/**
+ * What a resumable stream of `request` does after its first request. Made outside the client's closures: it lives
+ * as long as the stream, and must not keep the first request, whose body is the caller's params.
+ */
+function resumePlan(config: ClientConfig, start: StreamStart, request: RequestOptions): ResumePlan {
+  return {
+    ...start,
+    reattach: (streamId, after) => reattachRequest(config, streamId, after, request),
+    cancel: (streamId) =>
+      sendStreamCancel({
+        transport: config.transport,
+        url: streamURL(config, streamId, '/cancel'),
+        headers: { ...bodilessHeaders(mergedHeaders(config, request)), accept: 'application/json' },
+        scheduler: config.scheduler,
+      }),
+  };
+}
 
 /** The client without a default transport; each entry point supplies its own. */
 export function buildClient(options: ClientOptions & { transport: Transport }): OpenAIRxClient {
@@ -231,25 +249,17 @@ export function buildClient(options: ClientOptions & { transport: Transport }): 
   // One for every call without headers of its own: each stream would otherwise keep a copy while it is open.
   const clientRedactor = createRedactor(credentialsIn(config.headers));
   /** The frames of one call through `pipeline`, re-attached when `resume` says so; errors redacted of the request's credentials. */
-  const open = <T>(start: StreamStart, request: RequestOptions, resume: ResumeOption | undefined, pipeline: OperatorFunction<SseFrame, T>): Observable<T> => {
+  const open = <T>(
+    first: () => SseRequest,
+    start: StreamStart,
+    request: RequestOptions,
+    resume: ResumeOption | undefined,
+    pipeline: OperatorFunction<SseFrame, T>,
+  ): Observable<T> => {
     const redactor = request.headers ? createRedactor(credentialsIn(mergedHeaders(config, request))) : clientRedactor;
     const answer$ = resume
-      ? resumable(
-          {
-            ...start,
-            reattach: (streamId, after) => reattachRequest(config, streamId, after, request),
-            cancel: (streamId) =>
-              sendStreamCancel({
-                transport: config.transport,
-                url: streamURL(config, streamId, '/cancel'),
-                headers: { ...bodilessHeaders(mergedHeaders(config, request)), accept: 'application/json' },
-                scheduler: config.scheduler,
-              }),
-          },
-          resume === true ? {} : resume,
-          pipeline,
-        )
-      : defer(() => sseFrames(start.first())).pipe(pipeline);
+      ? resumable(first, resumePlan(config, start, request), resume === true ? {} : resume, pipeline)
+      : defer(() => sseFrames(first())).pipe(pipeline);
     // Redacted after parsing: an in-stream error event may echo the key. Without credentials (a browser behind the
     // relay) there is nothing to redact, and no stage: each one is a hop for every event.
     return redactor.active ? answer$.pipe(redactErrors(redactor)) : answer$;
@@ -260,7 +270,7 @@ export function buildClient(options: ClientOptions & { transport: Transport }): 
       assertSendable(options.apiKey, config.baseURL, mergedHeaders(config, request));
       return sseRequest(config, path, body(), request);
     };
-    return open({ first, after: 0 }, request, request.resume, pipeline);
+    return open(first, { after: 0 }, request, request.resume, pipeline);
   };
   const endpoint = <Params extends object, Event>(
     route: TelemetryEndpoint,
@@ -291,7 +301,7 @@ export function buildClient(options: ClientOptions & { transport: Transport }): 
       }
       // `resume: false` here means one attempt: the stream is still a resumable one, cancelled when left.
       const first = () => reattachRequest(config, streamId, after, request);
-      return open({ first, streamId, after }, request, resume || { attempts: 0 }, identity);
+      return open(first, { streamId, after }, request, resume || { attempts: 0 }, identity);
     },
   };
 }

@@ -11,7 +11,7 @@ import { runProbe, settledMemory } from './heapCount';
 /*
  * What an open stream keeps of a large request body, counted in a process of its own:
  * spec/requestBodyFootprint.spec.ts bundles this file and runs
- * `node --expose-gc requestBodyFootprint.cjs client[-telemetry]|createRelay[-resume]|createFetchRelay[-resume]`,
+ * `node --expose-gc requestBodyFootprint.cjs client[-telemetry|-resume]|createRelay[-resume]|createFetchRelay[-resume]`,
  * which prints `{ promptBytes, heapPerStream, arrayBuffersPerStream }` as one JSON line.
  * Everything is real: an upstream on node:http that sends one chunk and holds the stream open, the relay in front of
  * it, and undici or node:http as the client. Each stream's prompt is its own string, which its caller drops.
@@ -49,15 +49,20 @@ interface Opener {
   close(): Promise<void>;
 }
 
-/** `-telemetry`: with a telemetry that records nothing, which puts its taps around the stream. */
+/**
+ * `-telemetry`: with a telemetry that records nothing, which puts its taps around the stream. `-resume`: with
+ * `resume: true`, whose stream can re-attach for as long as it is open (to this upstream, which gives no stream id,
+ * it never does).
+ */
 function clientOpener(kind: string, baseURL: string): Opener {
   const telemetry: Telemetry | undefined = kind.endsWith('telemetry') ? { startOperation: () => ({ frame: () => undefined, response: () => undefined, end: () => undefined }) } : undefined;
   const client = createClient({ baseURL, apiKey: 'sk-footprint-key', telemetry });
+  const request = kind.endsWith('resume') ? { resume: true } : undefined;
   const subscriptions: Subscription[] = [];
   return {
     open: (index) =>
       new Promise((resolve, reject) => {
-        subscriptions.push(client.chat.completions.stream(chatBody(index)).subscribe({ next: () => resolve(), error: reject }));
+        subscriptions.push(client.chat.completions.stream(chatBody(index), request).subscribe({ next: () => resolve(), error: reject }));
       }),
     close: async () => subscriptions.forEach((subscription) => subscription.unsubscribe()),
   };

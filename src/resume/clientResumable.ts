@@ -1,4 +1,4 @@
-import { asyncScheduler, defer, finalize, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscriber, type Subscription, type TeardownLogic } from 'rxjs';
 import { APIConnectionError, APIError, StreamAbortError, StreamTimeoutError } from '../errors.js';
 import { errorInFrame } from '../openai/streamErrors.js';
 import { isRetryableError } from '../operators/retryStream.js';
@@ -30,10 +30,11 @@ export interface ResumeConfig {
 /** A request's `resume` option. */
 export type ResumeOption = boolean | ResumeConfig;
 
-/** The requests of one resumable stream, made by the client. */
+/**
+ * What a resumable stream does after its first request, made by the client. It keeps nothing of that request: it
+ * lives as long as the stream, and the request's body is the caller's params.
+ */
 export interface ResumePlan {
-  /** The first request: the one that starts a generation, or a re-attach to a known stream. */
-  first: () => SseRequest;
   /** The stream's id when it is known before the first response (`client.resumeStream`); else its `x-stream-id`. */
   streamId?: string;
   /** The last event id seen before the first request; 0 when it starts the generation. */
@@ -73,92 +74,82 @@ const EVENT_NUMBER = /^\d{1,15}$/;
  * bounds the whole stream, re-attaches included.
  *
  * @example
- * resumable(plan, { attempts: 3 }, chatChunks()).subscribe(render);
+ * resumable(() => request, plan, { attempts: 3 }, chatChunks()).subscribe(render);
  */
-export function resumable<T>(plan: ResumePlan, config: ResumeConfig, pipeline: OperatorFunction<SseFrame, T>): Observable<T> {
-  return defer(() => {
-    const stream = { id: plan.streamId, over: false };
-    return resumedFrames(plan, config, stream).pipe(
-      pipeline,
-      finalize(() => {
-        if (!stream.over && stream.id !== undefined && config.cancelOnUnsubscribe !== false) plan.cancel(stream.id);
-      }),
-    );
-  });
+export function resumable<T>(first: () => SseRequest, plan: ResumePlan, config: ResumeConfig, pipeline: OperatorFunction<SseFrame, T>): Observable<T> {
+  return new Observable<SseFrame>((subscriber) => followStream(subscriber, first(), plan, config)).pipe(pipeline);
 }
 
-/** What one subscription knows of its stream: the id once known, and whether the generation is over. */
-interface StreamState {
-  id: string | undefined;
-  over: boolean;
-}
+/**
+ * One subscription's frames, from `first` on. A function of its own: the closures made here live as long as the
+ * stream, and none of them may see `resumable`'s `first`, which keeps the caller's params.
+ */
+function followStream(subscriber: Subscriber<SseFrame>, first: SseRequest, plan: ResumePlan, config: ResumeConfig): TeardownLogic {
+  /** The stream's id once known, and whether the generation is over (nothing to cancel). */
+  const stream = { id: plan.streamId, over: false };
+  const scheduler = config.scheduler ?? first.scheduler ?? asyncScheduler;
+  const { totalMs, ...timeout } = first.timeout ?? {};
+  const position = framePosition(plan.after);
+  let head = first.head;
+  let failures = 0;
+  let connection: Subscription | undefined;
+  let pause: Subscription | undefined;
 
-function resumedFrames(plan: ResumePlan, config: ResumeConfig, stream: StreamState): Observable<SseFrame> {
-  return new Observable<SseFrame>((subscriber) => {
-    const first = plan.first();
-    const scheduler = config.scheduler ?? first.scheduler ?? asyncScheduler;
-    const { totalMs, ...timeout } = first.timeout ?? {};
-    const position = framePosition(plan.after);
-    let head = first.head;
-    let failures = 0;
-    let connection: Subscription | undefined;
-    let pause: Subscription | undefined;
-
-    const connect = (request: SseRequest, reattaching: boolean) => {
-      let headArrived = false;
-      connection?.unsubscribe();
-      connection = sseFrames({
-        ...request,
-        timeout,
-        head(response) {
-          headArrived = true;
-          if (stream.id === undefined && STREAM_ID.test(response.streamId ?? '')) stream.id = response.streamId;
-          head?.(response);
-          head = undefined;
-        },
-      }).subscribe({
-        next(frame) {
-          const admitted = position.admit(frame);
-          if (admitted === 'delivered') return;
-          // A new event: the stream moves on, so the re-attaches that failed before it do not count any more.
-          if (admitted === 'event') failures = 0;
-          if (endsGeneration(frame)) stream.over = true;
-          subscriber.next(frame);
-        },
-        error(error: unknown) {
-          if (reattaching && isNotFound(error)) {
-            stream.over = true;
-            subscriber.error(new StreamNotFoundError({ ...error, message: error.message }));
-          } else if (reattaching ? isRetryableError(error) : isBreak(error, headArrived)) reattach(error);
-          else subscriber.error(error);
-        },
-        complete() {
+  const connect = (request: SseRequest, reattaching: boolean) => {
+    let headArrived = false;
+    connection?.unsubscribe();
+    connection = sseFrames({
+      ...request,
+      timeout,
+      head(response) {
+        headArrived = true;
+        if (stream.id === undefined && STREAM_ID.test(response.streamId ?? '')) stream.id = response.streamId;
+        head?.(response);
+        head = undefined;
+      },
+    }).subscribe({
+      next(frame) {
+        const admitted = position.admit(frame);
+        if (admitted === 'delivered') return;
+        // A new event: the stream moves on, so the re-attaches that failed before it do not count any more.
+        if (admitted === 'event') failures = 0;
+        if (endsGeneration(frame)) stream.over = true;
+        subscriber.next(frame);
+      },
+      error(error: unknown) {
+        if (reattaching && isNotFound(error)) {
           stream.over = true;
-          subscriber.complete();
-        },
-      });
-    };
-    const reattach = (error: unknown) => {
-      const id = stream.id;
-      if (id === undefined || failures >= (config.attempts ?? DEFAULT_ATTEMPTS)) return subscriber.error(error);
-      failures++;
-      position.rewind();
-      pause = scheduler.schedule(() => connect(plan.reattach(id, position.last()), true), delayFor(error, failures, config));
-    };
+          subscriber.error(new StreamNotFoundError({ ...error, message: error.message }));
+        } else if (reattaching ? isRetryableError(error) : isBreak(error, headArrived)) reattach(error);
+        else subscriber.error(error);
+      },
+      complete() {
+        stream.over = true;
+        subscriber.complete();
+      },
+    });
+  };
+  const reattach = (error: unknown) => {
+    const id = stream.id;
+    if (id === undefined || failures >= (config.attempts ?? DEFAULT_ATTEMPTS)) return subscriber.error(error);
+    failures++;
+    position.rewind();
+    pause = scheduler.schedule(() => connect(plan.reattach(id, position.last()), true), delayFor(error, failures, config));
+  };
 
-    const { signal } = first;
-    const aborted = () => subscriber.error(new StreamAbortError({ reason: signal?.reason }));
-    const stopWatching = signal && onAbort(signal, aborted);
-    const total = totalMs === undefined ? undefined : scheduler.schedule(() => subscriber.error(new StreamTimeoutError({ phase: 'total', timeoutMs: totalMs })), totalMs);
-    if (signal?.aborted) aborted();
-    else connect(first, plan.streamId !== undefined);
-    return () => {
-      stopWatching?.();
-      total?.unsubscribe();
-      pause?.unsubscribe();
-      connection?.unsubscribe();
-    };
-  });
+  const { signal } = first;
+  const aborted = () => subscriber.error(new StreamAbortError({ reason: signal?.reason }));
+  const stopWatching = signal && onAbort(signal, aborted);
+  const total = totalMs === undefined ? undefined : scheduler.schedule(() => subscriber.error(new StreamTimeoutError({ phase: 'total', timeoutMs: totalMs })), totalMs);
+  if (signal?.aborted) aborted();
+  else connect(first, plan.streamId !== undefined);
+  return () => {
+    stopWatching?.();
+    total?.unsubscribe();
+    pause?.unsubscribe();
+    connection?.unsubscribe();
+    if (!stream.over && stream.id !== undefined && config.cancelOnUnsubscribe !== false) plan.cancel(stream.id);
+  };
 }
 
 /**
