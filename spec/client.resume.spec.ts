@@ -1,6 +1,6 @@
 import { finalize, last, lastValueFrom, toArray, type Observable } from 'rxjs';
 import { buildClient, type OpenAIRxClient, type RequestOptions } from '../src/client';
-import { APIConnectionError, APIError, StreamAbortError } from '../src/errors';
+import { APIConnectionError, APIError, StreamAbortError, StreamProtocolError } from '../src/errors';
 import { accumulateChatCompletion } from '../src/openai/accumulateChatCompletion';
 import { accumulateCompletion } from '../src/openai/accumulateCompletion';
 import { accumulateResponse } from '../src/openai/accumulateResponse';
@@ -158,6 +158,28 @@ describe.each(TRANSPORTS)('resumable streams over %s', (_name, transport) => {
     await target.waitForCancels(1);
   });
 
+  test('a chunk the parser rejects sends the cancel once, after the consumer saw the error', async () => {
+    const target = await relay({ frames: [CHAT[1], { type: 'event', data: 'not json' }, ...CHAT.slice(2)], held: 3 });
+    const order: string[] = [];
+    const spy: PromiseTransport = (request) => {
+      if (request.url.endsWith('/cancel')) order.push('cancel');
+      return transport(request);
+    };
+    const error = await new Promise((resolve) => {
+      clientOf(target, spy)
+        .chat.completions.stream(chatParams, { resume: true })
+        .subscribe({
+          error: (caught: unknown) => {
+            order.push('error');
+            resolve(caught);
+          },
+        });
+    });
+    expect(error).toBeInstanceOf(StreamProtocolError);
+    await target.waitForCancels(1);
+    expect(order).toEqual(['error', 'cancel']);
+  });
+
   test('no cancel for a stream that completed, failed, or whose parser finished at [DONE]', async () => {
     const finished = await relay({ frames: CHAT });
     const { transport: spy, sent } = recording(transport);
@@ -293,13 +315,25 @@ describe.each(TRANSPORTS)('resumable streams over %s', (_name, transport) => {
       expect(cancelsIn(sent)).toEqual([]);
     });
 
-    test('a stream the relay does not know is a StreamNotFoundError, not retried', async () => {
+    test('a stream the relay does not know is a StreamNotFoundError, not retried and not cancelled', async () => {
       const target = await relay({ frames: CHAT });
-      const stream = record(clientOf(target).resumeStream('not-this-one'));
+      const { transport: spy, sent } = recording(transport);
+      const stream = record(clientOf(target, spy).resumeStream('not-this-one'));
       await stream.done;
       expect(stream.error).toBeInstanceOf(StreamNotFoundError);
       expect(stream.error).toMatchObject({ status: 404, code: 'stream_not_found' });
       expect(target.requestsOf('reattach')).toHaveLength(1);
+      expect(sent.map((request) => request.method)).toEqual(['GET']);
+    });
+
+    test('a signal already aborted ends it with StreamAbortError before any read, and cancels the known stream once', async () => {
+      const target = await relay({ frames: CHAT, held: 2 });
+      const { transport: spy, sent } = recording(transport);
+      const stream = record(clientOf(target, spy).resumeStream(target.streamId, { signal: AbortSignal.abort() }));
+      await stream.done;
+      expect(stream.error).toBeInstanceOf(StreamAbortError);
+      await target.waitForCancels(1);
+      expect(sent.map((request) => `${request.method} ${new URL(request.url).pathname}`)).toEqual([`POST /v1/streams/${target.streamId}/cancel`]);
     });
 
     test('a relay that cancelled the stream ends it with the cancelled error frame', async () => {

@@ -227,7 +227,7 @@ type StreamStart = Pick<ResumePlan, 'streamId' | 'after'>;
 
 /**
  * What a resumable stream of `request` does after its first request. Made outside the client's closures: it lives
- * as long as the stream, and must not keep the first request, whose body is the caller's params.
+ * as long as the stream, and must not keep the first request's maker, which holds the caller's params.
  */
 function resumePlan(config: ClientConfig, start: StreamStart, request: RequestOptions): ResumePlan {
   return {

@@ -17,9 +17,9 @@ export interface ResumeConfig {
   /** The largest backoff ceiling; default 8000 ms. */
   maxDelayMs?: number;
   /**
-   * Whether leaving a generation that still runs (unsubscribing, the request's signal, a timeout, an error of the pipeline) sends
-   * `POST …/streams/{id}/cancel`; default `true`. `false` leaves the generation
-   * running on the relay, to be picked up later with `client.resumeStream(id)` (the relay aborts it if nobody
+   * Whether leaving a generation that still runs (unsubscribing, the request's signal, a timeout, an error of the
+   * pipeline, an error not re-attached) sends `POST …/streams/{id}/cancel`; default `true`. `false` leaves the
+   * generation running on the relay, to be picked up later with `client.resumeStream(id)` (the relay aborts it if nobody
    * re-attaches within its `abandonAfterMs`).
    */
   cancelOnUnsubscribe?: boolean;
@@ -31,8 +31,9 @@ export interface ResumeConfig {
 export type ResumeOption = boolean | ResumeConfig;
 
 /**
- * What a resumable stream does after its first request, made by the client. It keeps nothing of that request: it
- * lives as long as the stream, and the request's body is the caller's params.
+ * What a resumable stream does after its first request, made by the client. It lives as long as the stream, so it
+ * keeps nothing of that request: neither its maker, which holds the caller's params, nor the request, whose body is
+ * their JSON.
  */
 export interface ResumePlan {
   /** The stream's id when it is known before the first response (`client.resumeStream`); else its `x-stream-id`. */
@@ -73,24 +74,27 @@ const EVENT_NUMBER = /^\d{1,15}$/;
  * arrived) sends none, however the subscriber leaves. A `totalMs` timeout
  * bounds the whole stream, re-attaches included.
  *
+ * `makeFirst` makes the first request at each subscription (a throw ends that subscription with it); the
+ * request's `signal`, `timeout`, `scheduler` and `head` are the whole stream's.
+ *
  * @example
- * resumable(() => request, plan, { attempts: 3 }, chatChunks()).subscribe(render);
+ * resumable(() => sseRequest(config, '/chat/completions', params), plan, { attempts: 3 }, chatChunks()).subscribe(render);
  */
-export function resumable<T>(first: () => SseRequest, plan: ResumePlan, config: ResumeConfig, pipeline: OperatorFunction<SseFrame, T>): Observable<T> {
-  return new Observable<SseFrame>((subscriber) => followStream(subscriber, first(), plan, config)).pipe(pipeline);
+export function resumable<T>(makeFirst: () => SseRequest, plan: ResumePlan, config: ResumeConfig, pipeline: OperatorFunction<SseFrame, T>): Observable<T> {
+  return new Observable<SseFrame>((subscriber) => followStream(subscriber, makeFirst(), plan, config)).pipe(pipeline);
 }
 
 /**
- * One subscription's frames, from `first` on. A function of its own: the closures made here live as long as the
- * stream, and none of them may see `resumable`'s `first`, which keeps the caller's params.
+ * One subscription's frames, from `firstRequest` on. A function of its own: the closures made here live as long as
+ * the stream, so none may capture `makeFirst` (it holds the caller's params) or `firstRequest` (its body is their JSON).
  */
-function followStream(subscriber: Subscriber<SseFrame>, first: SseRequest, plan: ResumePlan, config: ResumeConfig): TeardownLogic {
+function followStream(subscriber: Subscriber<SseFrame>, firstRequest: SseRequest, plan: ResumePlan, config: ResumeConfig): TeardownLogic {
   /** The stream's id once known, and whether the generation is over (nothing to cancel). */
   const stream = { id: plan.streamId, over: false };
-  const scheduler = config.scheduler ?? first.scheduler ?? asyncScheduler;
-  const { totalMs, ...timeout } = first.timeout ?? {};
+  const scheduler = config.scheduler ?? firstRequest.scheduler ?? asyncScheduler;
+  const { totalMs, ...timeout } = firstRequest.timeout ?? {};
   const position = framePosition(plan.after);
-  let head = first.head;
+  let head = firstRequest.head;
   let failures = 0;
   let connection: Subscription | undefined;
   let pause: Subscription | undefined;
@@ -137,17 +141,18 @@ function followStream(subscriber: Subscriber<SseFrame>, first: SseRequest, plan:
     pause = scheduler.schedule(() => connect(plan.reattach(id, position.last()), true), delayFor(error, failures, config));
   };
 
-  const { signal } = first;
+  const { signal } = firstRequest;
   const aborted = () => subscriber.error(new StreamAbortError({ reason: signal?.reason }));
   const stopWatching = signal && onAbort(signal, aborted);
   const total = totalMs === undefined ? undefined : scheduler.schedule(() => subscriber.error(new StreamTimeoutError({ phase: 'total', timeoutMs: totalMs })), totalMs);
   if (signal?.aborted) aborted();
-  else connect(first, plan.streamId !== undefined);
+  else connect(firstRequest, plan.streamId !== undefined);
   return () => {
     stopWatching?.();
     total?.unsubscribe();
     pause?.unsubscribe();
     connection?.unsubscribe();
+    // Here rather than in a finalize after the pipeline: one there would be a closure of `resumable`, keeping `makeFirst`.
     if (!stream.over && stream.id !== undefined && config.cancelOnUnsubscribe !== false) plan.cancel(stream.id);
   };
 }
