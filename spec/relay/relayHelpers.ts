@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { watchChanges } from '../helpers/changes';
 import { chatData, sseHead, type Handler } from '../helpers/server';
 
-/** A relay (or any handler that reads its own request body) served on 127.0.0.1:0. */
 /** A handler served on 127.0.0.1:0, its open connections counted. */
 export interface Listening {
   url: string;
@@ -96,28 +95,39 @@ export interface OpenStream {
   text(): string;
   /** Resolves when the received text contains `needle`. */
   waitFor(needle: string, timeoutMs?: number): Promise<void>;
-  /** Resolves when the response has ended. */
-  ended(timeoutMs?: number): Promise<void>;
+  /** Resolves when the response has ended cleanly, with `performance.now()` at its end. */
+  ended(timeoutMs?: number): Promise<number>;
   /** Destroys the connection, as a closed tab does. */
   abort(): void;
 }
 
-/**
- * Sent before the Promise's closure is made, which would otherwise keep the body as long as the response's listeners
- * live (spec/requestBodyFootprint.spec.ts counts what a relay keeps of it).
- */
+export interface OpenRequest {
+  /** Default: POST with a body, else GET. */
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  /** Sent as JSON. */
+  body?: unknown;
+}
+
+/** POSTs `body` as JSON and reads the answer as it arrives. */
 export function openStream(url: string, body: unknown, headers: Record<string, string> = {}): Promise<OpenStream> {
-  const payload = JSON.stringify(body);
-  const req = request(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)), ...headers },
-    agent: false,
-  });
+  return openResponse(url, { body, headers });
+}
+
+/**
+ * One request on a connection of its own; resolves with the response head, then reads the body as it comes. The
+ * request is sent before the Promise's closure is made, which would otherwise keep the body as long as the
+ * response's listeners live (spec/requestBodyFootprint.spec.ts counts what a relay keeps of it).
+ */
+export function openResponse(url: string, { method, headers, body }: OpenRequest = {}): Promise<OpenStream> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const sentHeaders = payload === undefined ? { ...headers } : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)), ...headers };
+  const req = request(url, { method: method ?? (payload === undefined ? 'GET' : 'POST'), headers: sentHeaders, agent: false });
   req.end(payload);
   return new Promise((resolve, reject) => {
     req.once('response', (res: IncomingMessage) => {
       let text = '';
-      let done = false;
+      let endedAt: number | undefined;
       const changes = watchChanges();
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
@@ -125,7 +135,7 @@ export function openStream(url: string, body: unknown, headers: Record<string, s
         changes.changed();
       });
       res.on('end', () => {
-        done = true;
+        endedAt = performance.now();
         changes.changed();
       });
       res.on('error', () => undefined);
@@ -133,8 +143,11 @@ export function openStream(url: string, body: unknown, headers: Record<string, s
         status: res.statusCode ?? 0,
         headers: res.headers,
         text: () => text,
-        waitFor: (needle, timeoutMs) => changes.until(() => text.includes(needle), `'${needle}' in the response`, timeoutMs),
-        ended: (timeoutMs) => changes.until(() => done, 'the end of the response', timeoutMs),
+        waitFor: (needle, timeoutMs) => changes.until(() => text.includes(needle), `'${needle}' in the response from ${url}`, timeoutMs),
+        ended: async (timeoutMs) => {
+          await changes.until(() => endedAt !== undefined, `the end of the response from ${url}`, timeoutMs);
+          return endedAt as number;
+        },
         abort: () => req.destroy(),
       });
     });

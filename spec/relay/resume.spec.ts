@@ -1,10 +1,10 @@
-import { request, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { RelaySummary } from '../../src/index.node';
 import { createRelay, type NodeRelayOptions } from '../../src/node';
 import { resumeRelayOptions } from '../helpers/resumeRelay';
 import { chatData, sseHead, startServer, type Handler, type TestServer } from '../helpers/server';
-import { CHAT_BODY, listen, openStream, rawRequest, type Listening, type OpenStream } from './relayHelpers';
+import { CHAT_BODY, listen, openResponse, openStream, rawRequest, type Listening } from './relayHelpers';
 
 let upstream: TestServer | undefined;
 let relay: Listening | undefined;
@@ -40,37 +40,6 @@ async function start(handler: Handler, options: NodeRelayOptions = {}): Promise<
     }),
   );
   return relay.url;
-}
-
-/** A GET read as it arrives, like `openStream` for POSTs. */
-function openGet(url: string, headers: Record<string, string> = {}): Promise<Pick<OpenStream, 'text' | 'waitFor' | 'ended'>> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { headers, agent: false }, (res) => {
-      let text = '';
-      const changed: Array<() => void> = [];
-      let done = false;
-      const notify = () => {
-        for (const waiter of changed.splice(0)) waiter();
-      };
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        text += chunk;
-        notify();
-      });
-      res.on('end', () => {
-        done = true;
-        notify();
-      });
-      const until = (condition: () => boolean) =>
-        new Promise<void>((ready) => {
-          const check = () => (condition() ? ready() : changed.push(check));
-          check();
-        });
-      resolve({ text: () => text, waitFor: (needle) => until(() => text.includes(needle)), ended: () => until(() => done) });
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 function events(text: string): EventSourceMessage[] {
@@ -133,7 +102,7 @@ describe('resume mode: a streamed answer', () => {
     const original = await openStream(`${url}/v1/chat/completions`, CHAT_BODY);
     await original.waitFor('id: 1');
     const id = String(original.headers['x-stream-id']);
-    const follower = await openGet(`${url}/v1/streams/${id}`, { 'last-event-id': '0' });
+    const follower = await openResponse(`${url}/v1/streams/${id}`, { headers: { 'last-event-id': '0' } });
     await follower.waitFor('id: 1');
     more(chatData('b'));
     await follower.waitFor('id: 2');
@@ -171,7 +140,7 @@ describe('resume mode: cancel and abandon', () => {
     const original = await openStream(`${url}/v1/chat/completions`, CHAT_BODY);
     await original.waitFor('id: 1');
     const id = String(original.headers['x-stream-id']);
-    const follower = await openGet(`${url}/v1/streams/${id}`);
+    const follower = await openResponse(`${url}/v1/streams/${id}`);
     await follower.waitFor('id: 1');
     const cancel = await rawRequest(`${url}/v1/streams/${id}/cancel`, { method: 'POST' });
     expect(cancel.status).toBe(202);

@@ -7,7 +7,7 @@ import { startMockUpstream, type MockUpstream } from '../../src/testing/index.no
 import { killLeftovers } from '../cli/cliProcess';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer';
 import { record } from '../helpers/streams';
-import { rawRequest } from '../relay/relayHelpers';
+import { openResponse, rawRequest } from '../relay/relayHelpers';
 import {
   aborted,
   chatParams,
@@ -16,7 +16,6 @@ import {
   generate,
   LEASE_MS,
   MARGIN_MS,
-  openLive,
   sseEvents,
   startRelayProcess,
   tagged,
@@ -48,7 +47,7 @@ describe('two relay processes (openai-rx relay --redis) on one Redis', () => {
     const prompt = tagged('[[mock:tokens=5000]] [[mock:delay=20]]');
     const { original, id } = await generate(a, prompt);
     const held = await upstreamRequest(upstream, prompt);
-    const readers = [original, ...(await Promise.all([a, b, b].map((instance) => openLive(`${instance.url}/v1/streams/${id}`))))];
+    const readers = [original, ...(await Promise.all([a, b, b].map((instance) => openResponse(`${instance.url}/v1/streams/${id}`))))];
     await Promise.all(readers.map((reader) => reader.waitFor('id: 2\n')));
 
     const cancel = await rawRequest(`${b.url}/v1/streams/${id}/cancel`, { method: 'POST' });
@@ -75,7 +74,7 @@ describe('two relay processes (openai-rx relay --redis) on one Redis', () => {
     const stream = record(client.chat.completions.stream(chatParams(prompt), { resume: true, head: (head) => (id = head.streamId) }));
     await stream.until(() => stream.values.length >= 3, 'three chunks');
     const held = await upstreamRequest(upstream, prompt);
-    const readers = await Promise.all([a, b].map((instance) => openLive(`${instance.url}/v1/streams/${id}`)));
+    const readers = await Promise.all([a, b].map((instance) => openResponse(`${instance.url}/v1/streams/${id}`)));
     await Promise.all(readers.map((reader) => reader.waitFor('id: 3\n')));
 
     stream.subscription.unsubscribe();
@@ -93,7 +92,7 @@ describe('two relay processes (openai-rx relay --redis) on one Redis', () => {
     const { original, id } = await generate(a, prompt, 5);
     const held = await upstreamRequest(upstream, prompt);
 
-    const resumed = await openLive(`${b.url}/v1/streams/${id}`, { headers: { 'last-event-id': '3' } });
+    const resumed = await openResponse(`${b.url}/v1/streams/${id}`, { headers: { 'last-event-id': '3' } });
     expect([resumed.status, resumed.headers['x-stream-id']]).toEqual([200, id]);
     await resumed.waitFor('id: 4\n');
     // Attached while A still generates: what follows is live.
@@ -113,7 +112,7 @@ describe('two relay processes (openai-rx relay --redis) on one Redis', () => {
     const prompt = tagged('[[mock:tokens=5000]] [[mock:delay=20]]');
     const { id } = await generate(a, prompt);
     const held = await upstreamRequest(upstream, prompt);
-    const raw = await openLive(`${b.url}/v1/streams/${id}`);
+    const raw = await openResponse(`${b.url}/v1/streams/${id}`);
     const client = record(createClient({ baseURL: `${b.url}/v1` }).resumeStream(id, { after: 1 }).pipe(chatChunks()));
     await raw.waitFor('id: 2\n');
     await client.until(() => client.values.length >= 1, 'a chunk on B');
@@ -140,7 +139,7 @@ describe('two relay processes (openai-rx relay --redis) on one Redis', () => {
     const onA = record(createClient({ baseURL: `${a.url}/v1` }).chat.completions.stream(chatParams(prompt), { resume: true, head: (head) => (id = head.streamId) }));
     await onA.until(() => onA.values.length >= 3, 'three chunks on A');
     const held = await upstreamRequest(upstream, prompt);
-    const onB = await openLive(`${b.url}/v1/streams/${id}`);
+    const onB = await openResponse(`${b.url}/v1/streams/${id}`);
     await onB.waitFor('id: 3\n');
 
     await redis.kill();

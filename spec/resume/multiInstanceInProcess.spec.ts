@@ -20,7 +20,7 @@ import { sseHead, startServer } from '../helpers/server';
 import { trackGlobalTimers } from '../helpers/globalTimers';
 import { keysUnder, keysWithoutTtl } from '../helpers/redisKeys';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer';
-import { listen, rawRequest } from '../relay/relayHelpers';
+import { listen, openResponse, rawRequest } from '../relay/relayHelpers';
 import {
   aborted,
   chatBody,
@@ -30,7 +30,6 @@ import {
   generate,
   LEASE_MS,
   MARGIN_MS,
-  openLive,
   sseEvents,
   tagged,
   upstreamRequest,
@@ -106,7 +105,7 @@ describe('backpressure from Redis (an in-process relay)', () => {
       }),
     );
     closeAfter.push(() => relay.close());
-    const live = await openLive(`${relay.url}/v1/chat/completions`, { body: chatBody('burst') });
+    const live = await openResponse(`${relay.url}/v1/chat/completions`, { body: chatBody('burst') });
     await live.waitFor('"n":1,');
 
     // A blocking pop holds every write after it on the store's connection, as a Redis that does not keep up would.
@@ -302,7 +301,7 @@ describe('abandon across instances (in-process, abandonAfterMs 500)', () => {
     const { original, id } = await generate(a, prompt);
     const held = await upstreamRequest(upstream, prompt);
     original.abort();
-    const reattached = await openLive(`${b.url}/v1/streams/${id}`, { headers: { 'last-event-id': '2' } });
+    const reattached = await openResponse(`${b.url}/v1/streams/${id}`, { headers: { 'last-event-id': '2' } });
     await reattached.ended(15_000);
 
     expect(held.state).toBe('completed');

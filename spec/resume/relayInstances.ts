@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { request, type IncomingHttpHeaders } from 'node:http';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { MockRequest, MockUpstream } from '../../src/testing/index.node';
-import { watchChanges } from '../helpers/changes';
+import { openResponse, type OpenStream } from '../relay/relayHelpers';
 import { listeningUrl, startCli, type CliProcess } from '../cli/cliProcess';
 
 /*
@@ -31,8 +30,8 @@ export const aborted = (upstream: MockUpstream, request: MockRequest, timeoutMs 
   upstream.waitFor(() => request.state === 'aborted', timeoutMs);
 
 /** Starts a long generation on `owner`; resolves once its first `events` events arrived, with its stream id. */
-export async function generate(owner: { url: string }, prompt: string, events = 2): Promise<{ original: LiveResponse; id: string }> {
-  const original = await openLive(`${owner.url}/v1/chat/completions`, { body: chatBody(prompt) });
+export async function generate(owner: { url: string }, prompt: string, events = 2): Promise<{ original: OpenStream; id: string }> {
+  const original = await openResponse(`${owner.url}/v1/chat/completions`, { body: chatBody(prompt) });
   if (original.status !== 200) throw new Error(`the generation was answered ${original.status}: ${original.text()}`);
   await original.waitFor(`id: ${events}\n`);
   return { original, id: String(original.headers['x-stream-id']) };
@@ -50,62 +49,6 @@ export async function startRelayProcess(redisUrl: string, upstreamBaseURL: strin
   const process = startCli(['relay', '--redis', redisUrl, '--port', '0', '--upstream', upstreamBaseURL]);
   await process.waitFor((stdout) => stdout.includes('listening on'), 'the relay to listen', 30_000);
   return { process, url: listeningUrl(process.stdout().toString()) };
-}
-
-/** An HTTP response read as it arrives. */
-export interface LiveResponse {
-  status: number;
-  headers: IncomingHttpHeaders;
-  /** Everything received so far. */
-  text(): string;
-  /** Resolves once the received text contains `needle`. */
-  waitFor(needle: string, timeoutMs?: number): Promise<void>;
-  /** Resolves once the response ended cleanly, with `performance.now()` at its end; rejects after `timeoutMs`. */
-  ended(timeoutMs?: number): Promise<number>;
-  /** Destroys the connection, as a closed tab does. */
-  abort(): void;
-}
-
-export interface LiveRequest {
-  method?: 'GET' | 'POST';
-  headers?: Record<string, string>;
-  body?: unknown;
-}
-
-/** One request on a connection of its own; resolves with the response head, then reads the body as it comes. */
-export function openLive(url: string, options: LiveRequest = {}): Promise<LiveResponse> {
-  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-  const headers = payload === undefined ? { ...options.headers } : { 'content-type': 'application/json', ...options.headers };
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: options.method ?? (payload === undefined ? 'GET' : 'POST'), headers, agent: false }, (res) => {
-      let text = '';
-      let endedAt: number | undefined;
-      const changes = watchChanges();
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        text += chunk;
-        changes.changed();
-      });
-      res.on('end', () => {
-        endedAt = performance.now();
-        changes.changed();
-      });
-      res.on('error', () => undefined);
-      resolve({
-        status: res.statusCode ?? 0,
-        headers: res.headers,
-        text: () => text,
-        waitFor: (needle, timeoutMs) => changes.until(() => text.includes(needle), `'${needle}' in the response`, timeoutMs),
-        ended: async (timeoutMs) => {
-          await changes.until(() => endedAt !== undefined, `the end of the response from ${url}`, timeoutMs);
-          return endedAt as number;
-        },
-        abort: () => req.destroy(),
-      });
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
 }
 
 /** The events of an event stream's text. */
